@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FtpGateway.Ftp.Data;
+
+/// <summary>A data connection that has been negotiated (PASV/EPSV or PORT/EPRT) but not yet opened.</summary>
+internal abstract class DataChannel : IDisposable
+{
+    /// <summary>Opens the connection, within <paramref name="timeout"/>.</summary>
+    public abstract Task<Socket> OpenAsync(TimeSpan timeout, CancellationToken cancellationToken);
+
+    public abstract void Dispose();
+}
+
+/// <summary>
+/// Passive mode: we listen, the client connects. Connections from any address but the control connection's
+/// are refused (they would let a third party steal or inject the file).
+/// </summary>
+internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, IPAddress? requiredPeer) : DataChannel
+{
+    private int _disposed;
+
+    public int Port => ((IPEndPoint)listener.LocalEndPoint!).Port;
+
+    public int RejectedPeers { get; private set; }
+
+    public override async Task<Socket> OpenAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            while (true)
+            {
+                var socket = await listener.AcceptAsync(cts.Token);
+                var peer = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+                if (requiredPeer is null || Normalize(peer).Equals(Normalize(requiredPeer)))
+                {
+                    socket.NoDelay = true;
+                    return socket;
+                }
+
+                RejectedPeers++;
+                socket.Dispose();
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException("No data connection arrived in time");
+        }
+        finally
+        {
+            Dispose(); // one connection per PASV
+        }
+    }
+
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            var port = Port;
+            listener.Dispose();
+            pool.Release(port);
+        }
+    }
+
+    internal static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}
+
+/// <summary>Active mode: we connect to the address the client named (already checked against bounce attacks).</summary>
+internal sealed class ActiveDataChannel(IPEndPoint target) : DataChannel
+{
+    public IPEndPoint Target => target;
+
+    public override async Task<Socket> OpenAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(target, cts.Token);
+            return socket;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException("The client's data port did not answer in time");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public override void Dispose()
+    {
+    }
+}

@@ -1,0 +1,121 @@
+using System.Net.Sockets;
+
+namespace FtpGateway.Ftp.Data;
+
+/// <summary>
+/// Thrown when the data connection fails (reset, broken, timed out). Deliberately not an IOException, so a
+/// storage provider that translates its own I/O errors can never mistake a client's failure for a storage one.
+/// </summary>
+public sealed class DataConnectionException : Exception
+{
+    public DataConnectionException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+
+    public DataConnectionException()
+        : this("The data connection failed")
+    {
+    }
+
+    public DataConnectionException(string message)
+        : this(message, null)
+    {
+    }
+}
+
+/// <summary>
+/// The data connection as the transfer code sees it: counts bytes, records activity for the idle watchdog,
+/// and turns socket failures into <see cref="DataConnectionException"/>. A clean end of stream (FIN) reads as
+/// 0 bytes; a reset throws — the only way to tell an aborted STOR from a finished one (STOR has no length).
+/// </summary>
+internal sealed class DataConnectionStream(Stream inner) : Stream
+{
+    private long _bytes;
+    private long _lastActivity = Environment.TickCount64;
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public long LastActivity => Interlocked.Read(ref _lastActivity);
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => Bytes; set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            Touch(read);
+            return read;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new DataConnectionException("The data connection was reset or broken while receiving", ex);
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+            Touch(buffer.Length);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new DataConnectionException("The data connection was reset or broken while sending", ex);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await inner.FlushAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            throw new DataConnectionException("The data connection was reset or broken while sending", ex);
+        }
+    }
+
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    private void Touch(int bytes)
+    {
+        Interlocked.Add(ref _bytes, bytes);
+        Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using FtpGateway.Ftp.Data;
+using FtpGateway.Ftp.Session;
+using FtpGateway.Ftp.Users;
+using FtpGateway.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FtpGateway.Ftp;
+
+/// <summary>
+/// The FTP listener: accepts control connections, enforces the session limits, runs one
+/// <see cref="FtpSession"/> per connection and cleans up after it.
+/// </summary>
+public sealed class FtpServer : IHostedService, IAsyncDisposable
+{
+    private readonly FtpServerContext _context;
+    private readonly ILogger<FtpServer> _logger;
+    private readonly ConcurrentDictionary<string, (FtpSession Session, Task Task)> _sessions = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private long _nextId;
+
+    public FtpServer(
+        IOptions<FtpServerOptions> options,
+        IStorageProvider storage,
+        UserDirectory users,
+        ILoggerFactory loggerFactory,
+        TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Value;
+        _logger = loggerFactory.CreateLogger<FtpServer>();
+        _context = new FtpServerContext(o, storage, users, new PassivePortPool(o.ParsePassiveRange()), LoadCertificate(o.Tls), loggerFactory, time ?? TimeProvider.System);
+    }
+
+    /// <summary>Where the server listens (the real port when configured with port 0).</summary>
+    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
+
+    public int ActiveSessions => _sessions.Count;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = _context.Options;
+        Socket listener;
+        if (string.IsNullOrWhiteSpace(o.ListenAddress))
+        {
+            listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, o.Port));
+        }
+        else
+        {
+            var address = IPAddress.Parse(o.ListenAddress);
+            listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(address, o.Port));
+        }
+
+        listener.Listen(512);
+        _listener = listener;
+        Log.Listening(_logger, listener.LocalEndPoint!, o.PassivePortRange ?? "any", o.PublicAddress ?? "control connection's", _context.Storage.Name);
+        _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_listener is null)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        _listener.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop;
+        }
+
+        foreach (var (session, _) in _sessions.Values)
+        {
+            _ = session.CloseWithReplyAsync(421, "Server shutting down.");
+        }
+
+        await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Log.Stopped(_logger);
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(ct);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                Log.AcceptFailed(_logger, ex);
+                continue;
+            }
+
+            socket.NoDelay = true;
+            var address = PassiveDataChannel.Normalize(((IPEndPoint)socket.RemoteEndPoint!).Address);
+            var refusal = Admit(address);
+            if (refusal is not null)
+            {
+                Log.ConnectionRefused(_logger, address, refusal);
+                _ = RefuseAsync(socket, refusal);
+                continue;
+            }
+
+            var id = Interlocked.Increment(ref _nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+            var session = new FtpSession(_context, socket, id, ct);
+            var task = RunSessionAsync(session, address);
+            _sessions[id] = (session, task);
+        }
+    }
+
+    private string? Admit(IPAddress address)
+    {
+        var o = _context.Options;
+        if (_sessions.Count >= o.MaxSessions)
+        {
+            return "Too many connections; try again later.";
+        }
+
+        var count = _perAddress.AddOrUpdate(address, 1, (_, n) => n + 1);
+        if (count > o.MaxSessionsPerAddress)
+        {
+            Release(address);
+            return "Too many connections from your address; try again later.";
+        }
+
+        return null;
+    }
+
+    private void Release(IPAddress address)
+    {
+        var remaining = _perAddress.AddOrUpdate(address, 0, (_, n) => n - 1);
+        if (remaining <= 0)
+        {
+            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, remaining));
+        }
+    }
+
+    private static async Task RefuseAsync(Socket socket, string reason)
+    {
+        using (socket)
+        {
+            try
+            {
+                // RFC 959 §4.2: 421 may be sent in reply to the connection itself.
+                await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"421 {reason}\r\n"));
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    private async Task RunSessionAsync(FtpSession session, IPAddress address)
+    {
+        await Task.Yield();
+        try
+        {
+            await session.RunAsync();
+        }
+        catch (Exception ex)
+        {
+            Log.UnexpectedError(_logger, ex, "session");
+        }
+        finally
+        {
+            await session.DisposeAsync();
+            _sessions.TryRemove(session.Id, out _);
+            Release(address);
+        }
+    }
+
+    private static X509Certificate2? LoadCertificate(FtpTlsOptions tls) =>
+        !tls.Enabled ? null
+        : string.IsNullOrWhiteSpace(tls.KeyPath) ? X509Certificate2.CreateFromPemFile(tls.CertificatePath!)
+        : X509Certificate2.CreateFromPemFile(tls.CertificatePath!, tls.KeyPath);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _stopping.Dispose();
+        _context.Certificate?.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp;
+
+/// <summary>Source-generated log methods of the FTP layer. Event ids: 1xx server, 2xx session, 3xx transfers.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Information, "FTP server listening on {EndPoint} (passive ports {PassivePorts}, public address {PublicAddress}, storage {Storage})")]
+    public static partial void Listening(ILogger logger, EndPoint endPoint, string passivePorts, string publicAddress, string storage);
+
+    [LoggerMessage(101, LogLevel.Warning, "Refused connection from {ClientAddress}: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, IPAddress clientAddress, string reason);
+
+    [LoggerMessage(102, LogLevel.Error, "Accept loop failed")]
+    public static partial void AcceptFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(103, LogLevel.Information, "FTP server stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(200, LogLevel.Information, "Session started from {ClientAddress}:{ClientPort}")]
+    public static partial void SessionStarted(ILogger logger, IPAddress clientAddress, int clientPort);
+
+    [LoggerMessage(201, LogLevel.Information, "Session ended: {Reason}")]
+    public static partial void SessionEnded(ILogger logger, string reason);
+
+    [LoggerMessage(202, LogLevel.Debug, "<- {Verb} {Argument}")]
+    public static partial void Command(ILogger logger, string verb, string argument);
+
+    [LoggerMessage(203, LogLevel.Debug, "-> {Code} {Text}")]
+    public static partial void Reply(ILogger logger, int code, string text);
+
+    [LoggerMessage(204, LogLevel.Information, "User {User} logged in")]
+    public static partial void LoggedIn(ILogger logger, string user);
+
+    [LoggerMessage(205, LogLevel.Warning, "Failed login for user {User}")]
+    public static partial void LoginFailed(ILogger logger, string user);
+
+    [LoggerMessage(206, LogLevel.Warning, "Storage error on {Verb}: {Kind}")]
+    public static partial void StorageError(ILogger logger, Exception exception, string verb, Storage.StorageErrorKind kind);
+
+    [LoggerMessage(207, LogLevel.Error, "Unexpected error on {Verb}")]
+    public static partial void UnexpectedError(ILogger logger, Exception exception, string verb);
+
+    [LoggerMessage(208, LogLevel.Warning, "TLS handshake failed")]
+    public static partial void TlsFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(209, LogLevel.Warning, "Refused data connection from {Address}: not the control connection's peer")]
+    public static partial void DataPeerRefused(ILogger logger, string address);
+
+    [LoggerMessage(300, LogLevel.Information, "{Verb} {Path} completed: {Bytes} bytes in {Milliseconds} ms")]
+    public static partial void TransferCompleted(ILogger logger, string verb, string path, long bytes, long milliseconds);
+
+    [LoggerMessage(301, LogLevel.Warning, "{Verb} {Path} failed after {Bytes} bytes: {Reason}")]
+    public static partial void TransferFailed(ILogger logger, string verb, string path, long bytes, string reason);
+}

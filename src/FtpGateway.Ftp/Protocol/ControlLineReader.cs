@@ -1,0 +1,145 @@
+using System.Text;
+
+namespace FtpGateway.Ftp.Protocol;
+
+/// <summary>One command line as received: its text, or the fact that it was too long.</summary>
+internal readonly record struct ControlLine(string Text, bool TooLong);
+
+/// <summary>
+/// Splits the control connection into command lines. Telnet commands (RFC 854) are removed, including the
+/// IP/Synch pair clients send before ABOR (RFC 959 §4.1.3) whose urgent byte may be missing from the stream.
+/// CR, LF and CRLF all end a line: a client that sends ABOR with MSG_OOB loses the LF to urgent data.
+/// Lines are UTF-8 (RFC 2640); bytes that are not valid UTF-8 are read as Latin-1.
+/// </summary>
+internal sealed class ControlLineReader
+{
+    private const byte Iac = 255;
+    private const byte TelnetWill = 251;
+    private const byte TelnetDont = 254;
+    private const byte TelnetFirstCommand = 240;
+
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
+
+    private readonly int _maxLength;
+    private readonly byte[] _buffer = new byte[4096];
+    private readonly byte[] _line;
+    private int _start;
+    private int _end;
+    private int _lineLength;
+    private bool _overflow;
+    private bool _afterCr;
+    private int _telnet; // 0: data, 1: after IAC, 2: after IAC WILL/WONT/DO/DONT
+
+    public ControlLineReader(int maxLength)
+    {
+        _maxLength = maxLength;
+        _line = new byte[maxLength];
+    }
+
+    /// <summary>True while bytes of a next command are already buffered.</summary>
+    public bool HasBufferedData => _start < _end;
+
+    /// <summary>The next line, or null when the peer closed the connection.</summary>
+    public async ValueTask<ControlLine?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            while (_start < _end)
+            {
+                var b = _buffer[_start++];
+                if (TryConsume(b, out var line))
+                {
+                    return line;
+                }
+            }
+
+            var read = await stream.ReadAsync(_buffer, cancellationToken);
+            if (read == 0)
+            {
+                return null;
+            }
+
+            _start = 0;
+            _end = read;
+        }
+    }
+
+    private bool TryConsume(byte b, out ControlLine line)
+    {
+        line = default;
+        switch (_telnet)
+        {
+            case 1:
+                _telnet = b is >= TelnetWill and <= TelnetDont ? 2 : 0;
+                if (b == Iac)
+                {
+                    Append(Iac); // IAC IAC is a literal 255.
+                    return false;
+                }
+
+                if (b >= TelnetFirstCommand)
+                {
+                    return false; // IP, DM, NOP, ...: dropped.
+                }
+
+                break; // A lone IAC whose command byte went out of band: drop the IAC, keep this byte.
+            case 2:
+                _telnet = 0; // option byte of a negotiation: dropped.
+                return false;
+        }
+
+        if (b == Iac)
+        {
+            _telnet = 1;
+            return false;
+        }
+
+        if (_afterCr && (b == '\n' || b == 0))
+        {
+            _afterCr = false; // the rest of CRLF (or Telnet's CR NUL)
+            return false;
+        }
+
+        _afterCr = b == '\r';
+        if (b is (byte)'\r' or (byte)'\n')
+        {
+            line = TakeLine();
+            return true;
+        }
+
+        Append(b);
+        return false;
+    }
+
+    private void Append(byte b)
+    {
+        if (_lineLength < _maxLength)
+        {
+            _line[_lineLength++] = b;
+        }
+        else
+        {
+            _overflow = true;
+        }
+    }
+
+    private ControlLine TakeLine()
+    {
+        var result = _overflow ? new ControlLine(string.Empty, true) : new ControlLine(Decode(_line.AsSpan(0, _lineLength)), false);
+        _lineLength = 0;
+        _overflow = false;
+        return result;
+    }
+
+    private static string Decode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Encoding.Latin1.GetString(bytes);
+        }
+    }
+}

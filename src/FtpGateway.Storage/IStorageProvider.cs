@@ -1,0 +1,106 @@
+namespace FtpGateway.Storage;
+
+/// <summary>What a provider can do natively; the FTP layer advertises (FEAT) and allows only these.</summary>
+[Flags]
+public enum StorageCapabilities
+{
+    None = 0,
+
+    /// <summary>APPE: add to the end of an existing file.</summary>
+    Append = 1,
+
+    /// <summary>REST n + STOR: keep the first n bytes of an existing file and write from there.</summary>
+    ResumeUpload = 2,
+
+    /// <summary>Rename is atomic for readers (a file is visible under exactly one name at every moment).</summary>
+    AtomicRename = 4,
+
+    /// <summary>The modification time can be set (MFMT) and is reported back.</summary>
+    SetModificationTime = 8,
+}
+
+/// <summary>How an upload combines with what exists at the path.</summary>
+public enum UploadMode
+{
+    /// <summary>Replace any existing file once the new one is complete (STOR).</summary>
+    Replace,
+
+    /// <summary>Fail with <see cref="StorageErrorKind.AlreadyExists"/> if something exists (STOU).</summary>
+    CreateNew,
+
+    /// <summary>Existing content followed by the new data (APPE); creates the file if absent.</summary>
+    Append,
+
+    /// <summary>The first <see cref="UploadRequest.Offset"/> bytes of the existing file, then the new data (REST + STOR).</summary>
+    Resume,
+}
+
+/// <summary>
+/// One upload. <see cref="BeforeCommit"/> is called once the source stream has ended and before anything
+/// becomes visible; if it throws, the provider must discard the upload. The FTP layer uses it to check that
+/// the client is still there (a killed client closes the data connection exactly like one that finished).
+/// </summary>
+public sealed record UploadRequest(StoragePath Path, Stream Source)
+{
+    public UploadMode Mode { get; init; } = UploadMode.Replace;
+
+    public long Offset { get; init; }
+
+    public Func<CancellationToken, ValueTask>? BeforeCommit { get; init; }
+}
+
+/// <summary>
+/// The storage seen by the FTP layer: shaped for object stores (flat keys, streaming, commit on completion),
+/// implemented also by the local disk. Paths are already jailed and normalised. Expected failures are thrown
+/// as <see cref="StorageException"/>.
+/// </summary>
+public interface IStorageProvider
+{
+    /// <summary>Short name for logs and metrics ("FileSystem", "S3", "AzureBlob").</summary>
+    string Name { get; }
+
+    StorageCapabilities Capabilities { get; }
+
+    /// <summary>Hash algorithms (HASH names: "SHA-256", "SHA-1", "MD5", "CRC32") this provider answers cheaply.</summary>
+    IReadOnlyList<string> HashAlgorithms { get; }
+
+    /// <summary>The entry at <paramref name="path"/>, or null if nothing is there. The root always exists.</summary>
+    ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The children of a directory, streamed (providers page internally and never hold a whole large
+    /// directory). Order is provider-defined. Throws NotFound / NotADirectory.
+    /// </summary>
+    IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, CancellationToken cancellationToken);
+
+    /// <summary>A stream of the file's bytes from <paramref name="offset"/> (a ranged read on object stores).</summary>
+    ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads <see cref="UploadRequest.Source"/> to its end and commits the file. Returns only once the file is
+    /// durably visible; throws (and leaves the previous file, or nothing, in place) otherwise.
+    /// </summary>
+    ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken);
+
+    ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken);
+
+    /// <summary>Creates one directory; its parent must exist. Throws AlreadyExists if anything is there.</summary>
+    ValueTask CreateDirectoryAsync(StoragePath path, CancellationToken cancellationToken);
+
+    /// <summary>Removes an empty directory; throws DirectoryNotEmpty otherwise.</summary>
+    ValueTask DeleteDirectoryAsync(StoragePath path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Renames a file (replacing an existing file at the target) or a directory (the target must not exist).
+    /// </summary>
+    ValueTask RenameAsync(StoragePath source, StoragePath target, CancellationToken cancellationToken);
+
+    /// <summary>Sets the modification time reported for a file (MFMT). Requires <see cref="StorageCapabilities.SetModificationTime"/>.</summary>
+    ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken);
+
+    /// <summary>The file's digest in one of <see cref="HashAlgorithms"/>.</summary>
+    ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken);
+
+    /// <summary>A cheap round trip proving the storage answers (readiness probes, start-up validation).</summary>
+    ValueTask ProbeAsync(CancellationToken cancellationToken);
+}
