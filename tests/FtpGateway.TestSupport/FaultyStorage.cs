@@ -1,0 +1,85 @@
+using FtpGateway.Storage;
+
+namespace FtpGateway.TestSupport;
+
+/// <summary>
+/// Wraps a real provider and fails uploads on demand after reading part of the data, the way a store that
+/// goes away mid-transfer does. Everything else passes through. Used only to inject faults.
+/// </summary>
+public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
+{
+    /// <summary>When set, an upload reads this many bytes and then fails with the given kind.</summary>
+    public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get; set; }
+
+    /// <summary>Uploads wait on this before committing, once they have read their data.</summary>
+    public TaskCompletionSource? HoldCommit { get; set; }
+
+    public TaskCompletionSource DataReceived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Name => inner.Name;
+
+    public StorageCapabilities Capabilities => inner.Capabilities;
+
+    public IReadOnlyList<string> HashAlgorithms => inner.HashAlgorithms;
+
+    public async ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (FailUploads is { } fail)
+        {
+            var buffer = new byte[8192];
+            long total = 0;
+            while (total < fail.AfterBytes)
+            {
+                var n = await request.Source.ReadAsync(buffer, cancellationToken);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+
+            throw new StorageException(fail.Kind, "injected storage failure with backend detail s3://secret-bucket/key");
+        }
+
+        var hold = HoldCommit;
+        var wrapped = request with
+        {
+            BeforeCommit = async ct =>
+            {
+                DataReceived.TrySetResult();
+                if (hold is not null)
+                {
+                    await hold.Task.WaitAsync(ct);
+                }
+
+                if (request.BeforeCommit is not null)
+                {
+                    await request.BeforeCommit(ct);
+                }
+            },
+        };
+        return await inner.UploadAsync(wrapped, cancellationToken);
+    }
+
+    public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) => inner.GetEntryAsync(path, cancellationToken);
+
+    public IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, CancellationToken cancellationToken) => inner.ListAsync(directory, cancellationToken);
+
+    public ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken) => inner.OpenReadAsync(path, offset, cancellationToken);
+
+    public ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken) => inner.DeleteFileAsync(path, cancellationToken);
+
+    public ValueTask CreateDirectoryAsync(StoragePath path, CancellationToken cancellationToken) => inner.CreateDirectoryAsync(path, cancellationToken);
+
+    public ValueTask DeleteDirectoryAsync(StoragePath path, CancellationToken cancellationToken) => inner.DeleteDirectoryAsync(path, cancellationToken);
+
+    public ValueTask RenameAsync(StoragePath source, StoragePath target, CancellationToken cancellationToken) => inner.RenameAsync(source, target, cancellationToken);
+
+    public ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken) => inner.SetModificationTimeAsync(path, time, cancellationToken);
+
+    public ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken) => inner.GetHashAsync(path, algorithm, cancellationToken);
+
+    public ValueTask ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
+}
