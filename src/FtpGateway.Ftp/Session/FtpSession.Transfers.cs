@@ -157,7 +157,7 @@ internal sealed partial class FtpSession
             };
             await _storage.UploadAsync(request, token);
             return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
-        });
+        }, upload: true);
     }
 
     /// <summary>
@@ -281,17 +281,17 @@ internal sealed partial class FtpSession
     /// Sends 150, then runs the transfer in the background: open the data connection, run
     /// <paramref name="work"/>, close, and reply 226 (or the failure's code). Returns once 150 is sent.
     /// </summary>
-    private async Task StartTransferAsync(string verb, StoragePath path, string openingText, Func<DataConnectionStream, CancellationToken, Task<string>> work)
+    private async Task StartTransferAsync(string verb, StoragePath path, string openingText, Func<DataConnectionStream, CancellationToken, Task<string>> work, bool upload = false)
     {
         var channel = _pendingData!;
         _pendingData = null;
         var transfer = new Transfer(verb, path);
         await ReplyAsync(ReplyCodes.FileStatusOkay, openingText);
         _transfer = transfer;
-        transfer.Completion = Task.Run(() => RunTransferAsync(transfer, channel, work));
+        transfer.Completion = Task.Run(() => RunTransferAsync(transfer, channel, work, upload));
     }
 
-    private async Task RunTransferAsync(Transfer transfer, DataChannel channel, Func<DataConnectionStream, CancellationToken, Task<string>> work)
+    private async Task RunTransferAsync(Transfer transfer, DataChannel channel, Func<DataConnectionStream, CancellationToken, Task<string>> work, bool upload)
     {
         var started = Stopwatch.GetTimestamp();
         int code;
@@ -312,14 +312,14 @@ internal sealed partial class FtpSession
                     var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                     using var handshake = CancellationTokenSource.CreateLinkedTokenSource(transfer.Token);
                     handshake.CancelAfter(_options.DataConnectionTimeout);
-                    await ssl.AuthenticateAsServerAsync(ServerTlsOptions(), handshake.Token);
+                    await ssl.AuthenticateAsServerAsync(ServerTlsOptions(data: true), handshake.Token);
                     stream = ssl;
                 }
 
                 await using var data = new DataConnectionStream(stream);
                 transfer.Data = data;
                 text = await work(data, transfer.Token);
-                await CloseDataAsync(stream, socket);
+                await CloseDataAsync(stream, socket, upload);
                 code = ReplyCodes.ClosingData;
             }
         }
@@ -393,15 +393,25 @@ internal sealed partial class FtpSession
         }
     }
 
-    /// <summary>Ends the data connection cleanly (TLS close_notify, then FIN) so the client sees the whole file.</summary>
-    private static async Task CloseDataAsync(Stream stream, Socket socket)
+    /// <summary>
+    /// Ends the data connection cleanly (TLS close_notify, then FIN) so a downloading client sees the whole
+    /// file. After an upload the file is already committed and the client has usually closed its side
+    /// already: a failure to say goodbye then changes nothing and must not turn 226 into 426.
+    /// </summary>
+    private static async Task CloseDataAsync(Stream stream, Socket socket, bool upload)
     {
-        if (stream is SslStream ssl)
+        try
         {
-            await ssl.ShutdownAsync();
-        }
+            if (stream is SslStream ssl)
+            {
+                await ssl.ShutdownAsync();
+            }
 
-        socket.Shutdown(SocketShutdown.Send);
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (upload && ex is IOException or SocketException)
+        {
+        }
     }
 
     private static async Task SendAsync(Stream source, Stream data, bool ascii, CancellationToken ct)

@@ -314,10 +314,16 @@ internal sealed partial class FtpSession : IAsyncDisposable
         }
     }
 
-    private SslServerAuthenticationOptions ServerTlsOptions() => new()
+    /// <summary>
+    /// TLS 1.2 and 1.3 on the control connection. Data connections get TLS 1.2 only: a TLS 1.3 server sends
+    /// session tickets after the handshake, a client that only writes (an upload) never reads them, and when it
+    /// closes with unread data its kernel sends RST instead of FIN, which discards the end of the file still in
+    /// our receive buffer (seen with curl; see curl issue 6149 and proftpd issue 2015).
+    /// </summary>
+    private SslServerAuthenticationOptions ServerTlsOptions(bool data = false) => new()
     {
         ServerCertificate = _server.Certificate,
-        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        EnabledSslProtocols = data ? SslProtocols.Tls12 : SslProtocols.Tls12 | SslProtocols.Tls13,
         ClientCertificateRequired = false,
     };
 

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using FtpGateway.Ftp;
+using FtpGateway.TestSupport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>The real gateway host (the same composition root as the executable) on a free port.</summary>
+public sealed class Gateway : IAsyncDisposable
+{
+    public const string User = "device";
+    public const string Password = "d3v1ce-pw";
+
+    private readonly IHost _host;
+
+    private Gateway(IHost host, TempDirectory root)
+    {
+        _host = host;
+        Root = root;
+    }
+
+    public TempDirectory Root { get; }
+
+    public int Port => _host.Services.GetRequiredService<FtpServer>().LocalEndPoint!.Port;
+
+    public string Url => $"ftp://127.0.0.1:{Port}";
+
+    public string UserUrl => $"ftp://{User}:{Password}@127.0.0.1:{Port}";
+
+    public static async Task<Gateway> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var root = new TempDirectory();
+        var builder = GatewayHost.CreateBuilder([]);
+        var config = new Dictionary<string, string?>
+        {
+            ["Ftp:Port"] = "0",
+            ["Ftp:ListenAddress"] = "127.0.0.1",
+            ["Ftp:LoginFailureDelay"] = "00:00:00.05",
+            ["Storage:Provider"] = "FileSystem",
+            ["Storage:FileSystem:Root"] = root.Path,
+            ["Users:0:Name"] = User,
+            ["Users:0:Password"] = Password,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(config);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new Gateway(host, root);
+    }
+
+    /// <summary>A self-signed certificate and key for 127.0.0.1, written as PEM files into <paramref name="dir"/>.</summary>
+    public static (string Certificate, string Key) CreateTlsFiles(string dir)
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var certPath = Path.Combine(dir, "tls.crt");
+        var keyPath = Path.Combine(dir, "tls.key");
+        File.WriteAllText(certPath, cert.ExportCertificatePem());
+        File.WriteAllText(keyPath, rsa.ExportPkcs8PrivateKeyPem());
+        return (certPath, keyPath);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        Root.Dispose();
+    }
+}

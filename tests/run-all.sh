@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of FtpGateway. Installs what the tests drive when it is missing: the real FTP clients
+# (curl, lftp, busybox, python3) from Debian's packages (needs root, or sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "run-all: installing $*"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+missing=()
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v lftp >/dev/null 2>&1 || missing+=(lftp)
+command -v busybox >/dev/null 2>&1 || missing+=(busybox)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test FtpGateway.sln -c Release 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole suite, summed over the test assemblies.
+total() { grep -oE "$1: +[0-9]+" "$log" | awk '{ s += $2 } END { print s + 0 }'; }
+passed=$(total Passed)
+failed=$(total Failed)
+skipped=$(total Skipped)
+echo "Tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$passed" -eq 0 ]; then
+  echo "run-all: no test ran" >&2
+  exit 1
+fi
+exit $status
