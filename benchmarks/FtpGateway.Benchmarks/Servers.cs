@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FtpGateway.Benchmarks;
+
+/// <summary>An FTP server under test, running as its own process tree.</summary>
+internal sealed class FtpTarget(int port, string user, string password, Process process, Func<double> peakRss, Action? cleanup = null) : IAsyncDisposable
+{
+    public string Url => $"ftp://{user}:{password}@127.0.0.1:{port}";
+
+    public int Port => port;
+
+    public string User => user;
+
+    public string Password => password;
+
+    public double PeakRssMiB() => peakRss();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+        cleanup?.Invoke();
+    }
+}
+
+internal static class Servers
+{
+    private const string User = "bench";
+    private const string Password = "bench-pw-1";
+
+    public static async Task<FtpTarget> StartGatewayAsync(string work)
+    {
+        var port = FreePort();
+        var root = Directory.CreateDirectory(Path.Combine(work, "gateway-data")).FullName;
+        var dll = Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll");
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[]
+        {
+            dll, $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root}",
+            $"--Users:0:Name={User}", $"--Users:0:Password={Password}", "--Logging:LogLevel:Default=Warning",
+        })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        await WaitForPortAsync(port);
+
+        // The kernel's high-water mark of the process's resident set: exact, no sampling.
+        return new FtpTarget(port, User, Password, process, () => StatusKiB(process.Id, "VmHWM") / 1024.0);
+    }
+
+    /// <summary>pure-ftpd as in shared/PEERS.md: one virtual user, chrooted, loopback only. Null if not installed.</summary>
+    public static async Task<FtpTarget?> StartPureFtpdAsync(string work)
+    {
+        if (!File.Exists("/usr/sbin/pure-ftpd") || !File.Exists("/usr/bin/pure-pw"))
+        {
+            return null;
+        }
+
+        var port = FreePort();
+        var dir = Directory.CreateDirectory(Path.Combine(work, "pure")).FullName;
+        var home = Directory.CreateDirectory(Path.Combine(dir, "home")).FullName;
+        File.SetUnixFileMode(work, File.GetUnixFileMode(work) | UnixFileMode.OtherExecute);
+        File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) | UnixFileMode.OtherExecute);
+        await Run("chown", "65534:65534", home);
+        var hash = (await Run("openssl", "passwd", "-6", Password)).Trim();
+        await File.WriteAllTextAsync(Path.Combine(dir, "passwd"), $"{User}:{hash}:65534:65534::{home}/./::::::::::::\n");
+        await Run("pure-pw", "mkdb", Path.Combine(dir, "pdb"), "-f", Path.Combine(dir, "passwd"));
+        var start = new ProcessStartInfo("/usr/sbin/pure-ftpd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-S", $"127.0.0.1,{port}", "-p", "40000:40999", "-l", $"puredb:{Path.Combine(dir, "pdb")}", "-E", "-A", "-H", "-4", "-c", "50", "-C", "50", "-I", "600", "-L", "100000:8" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        await WaitForPortAsync(port);
+
+        // pure-ftpd forks a process per session: sample the whole tree's RSS and keep the maximum.
+        var peak = 0.0;
+        var sampler = new Timer(_ => peak = Math.Max(peak, TreeRssKiB(process.Id) / 1024.0), null, 0, 20);
+        return new FtpTarget(port, User, Password, process, () => peak, () => sampler.Dispose());
+    }
+
+    private static long StatusKiB(int pid, string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private static long TreeRssKiB(int root)
+    {
+        long total = 0;
+        try
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                    if (pid == root || ppid == root)
+                    {
+                        total += StatusKiB(pid, "VmRSS");
+                    }
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return total;
+    }
+
+    private static int FreePort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var c = new TcpClient();
+                await c.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new TimeoutException($"Nothing listens on port {port}");
+    }
+
+    private static async Task<string> Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        var output = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return p.ExitCode == 0 ? output : throw new InvalidOperationException($"{file} failed: {await p.StandardError.ReadToEndAsync()}");
+    }
+}
+
+internal static class Curl
+{
+    /// <summary>Runs curl and returns the wall-clock seconds it took; fails on a non-zero exit.</summary>
+    public static async Task<double> TimeAsync(string[] args)
+    {
+        var start = new ProcessStartInfo("curl") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var p = Process.Start(start)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        return p.ExitCode == 0 ? seconds : throw new InvalidOperationException($"curl {string.Join(' ', args)} failed ({p.ExitCode}): {await stderr}");
+    }
+}
