@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using FtpGateway.Ftp.Users;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>The gateway executable as a user runs it: first run, the hash-password verb, start-up validation, logs.</summary>
+public sealed partial class ExecutableTests
+{
+    private static readonly string GatewayDll = Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll");
+
+    [Fact]
+    public async Task FirstRun_WithoutUsers_PrintsAOneTimePassword_ThatLogsIn()
+    {
+        using var root = new TempDirectory();
+        var port = FreePort();
+        await using var gateway = await RunningGateway.StartAsync($"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}");
+        var line = await gateway.WaitForOutputAsync("Log in as 'demo'");
+        var password = DemoPassword().Match(line).Groups[1].Value;
+        Assert.Equal(16, password.Length);
+        await using var c = await RawFtpClient.LoginAsync(port, "demo", password);
+        await c.ExpectAsync("MKD works", 257);
+        Assert.True(Directory.Exists(Path.Combine(root.Path, "works")));
+    }
+
+    [Fact]
+    public async Task HashPassword_PrintsAHashThatVerifies_AndThatTheGatewayAccepts()
+    {
+        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "hash-password", "--iterations", "20000"], standardInput: "pa$$ word\n");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var hash = result.StandardOutput.Trim();
+        Assert.StartsWith("pbkdf2-sha256$20000$", hash, StringComparison.Ordinal);
+        Assert.True(PasswordHasher.Verify("pa$$ word", hash));
+
+        using var root = new TempDirectory();
+        var port = FreePort();
+        await using var gateway = await RunningGateway.StartAsync(
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}",
+            "--Users:0:Name=hashed", $"--Users:0:PasswordHash={hash}");
+        await gateway.WaitForPortAsync(port);
+        await using var c = await RawFtpClient.LoginAsync(port, "hashed", "pa$$ word");
+    }
+
+    [Theory]
+    [InlineData("--Ftp:PassivePortRange=9-5", "Ftp:PassivePortRange")]
+    [InlineData("--Ftp:PublicAddress=example.com", "Ftp:PublicAddress")]
+    [InlineData("--Storage:Provider=Floppy", "Storage:Provider")]
+    [InlineData("--Users:0:Name=nopassword", "Users:0")]
+    public async Task InvalidConfiguration_StopsAtStartUp_NamingTheKey(string setting, string key)
+    {
+        using var root = new TempDirectory();
+        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "--Ftp:Port=0", $"--Storage:FileSystem:Root={root.Path}", setting], timeout: TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(key, result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DebugLogs_ShowEveryCommand_ButNeverThePassword()
+    {
+        using var root = new TempDirectory();
+        var port = FreePort();
+        const string password = "Sup3r-Secret-Pa55";
+        await using (var gateway = await RunningGateway.StartAsync(
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}",
+            "--Users:0:Name=logged", $"--Users:0:Password={password}", "--Logging:LogLevel:Default=Trace", "--Ftp:LoginFailureDelay=00:00:00"))
+        {
+            await gateway.WaitForPortAsync(port);
+            await using (var c = await RawFtpClient.ConnectAsync(port))
+            {
+                await c.ExpectAsync("USER logged", 331);
+                await c.ExpectAsync("PASS " + password + "-wrong", 530);
+                await c.ExpectAsync("USER logged", 331);
+                await c.ExpectAsync("PASS " + password, 230);
+                await c.ExpectAsync("MKD visible-in-log", 257);
+                await c.ExpectAsync("QUIT", 221);
+            }
+
+            await gateway.WaitForOutputAsync("visible-in-log");
+            await Task.Delay(300);
+            var output = gateway.Output;
+            Assert.Contains("PASS ****", output, StringComparison.Ordinal);
+            Assert.DoesNotContain(password, output, StringComparison.Ordinal);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    [GeneratedRegex("password '([^']+)'")]
+    private static partial Regex DemoPassword();
+
+    /// <summary>`dotnet FtpGateway.dll ...` with its output collected; killed on dispose.</summary>
+    private sealed class RunningGateway : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+
+        private RunningGateway(Process process)
+        {
+            _process = process;
+            process.OutputDataReceived += (_, e) => Append(e.Data);
+            process.ErrorDataReceived += (_, e) => Append(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        public static Task<RunningGateway> StartAsync(params string[] args)
+        {
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(GatewayDll);
+            foreach (var a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+            return Task.FromResult(new RunningGateway(Process.Start(start)!));
+        }
+
+        public async Task<string> WaitForOutputAsync(string text)
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                var line = Output.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    return line;
+                }
+
+                await Task.Delay(50);
+            }
+
+            throw new TimeoutException($"The gateway never printed '{text}'. Output:\n{Output}");
+        }
+
+        public async Task WaitForPortAsync(int port)
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                try
+                {
+                    using var c = new TcpClient();
+                    await c.ConnectAsync(IPAddress.Loopback, port);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(50);
+                }
+            }
+
+            throw new TimeoutException($"Nothing listens on {port}. Output:\n{Output}");
+        }
+
+        private void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (_output)
+                {
+                    _output.AppendLine(line);
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
+    }
+}
