@@ -501,19 +501,10 @@ internal sealed partial class FtpSession
 
     internal async Task MlstAsync(string argument, CancellationToken ct)
     {
-        if (!await Require(_user!.CanRead) || await TryResolveOrReply(argument) is not { } path)
+        if (await ReadableEntryOrReply(argument, ct) is { } found)
         {
-            return;
+            await ReplyAsync(ReplyCodes.FileActionOkay, [$"Listing {found.Path}", Facts(found.Entry, found.Path.Value), "End"]);
         }
-
-        var entry = await _storage.GetEntryAsync(ToStorage(path), ct);
-        if (entry is null)
-        {
-            await ReplyAsync(ReplyCodes.FileUnavailable, "No such file or directory.");
-            return;
-        }
-
-        await ReplyAsync(ReplyCodes.FileActionOkay, [$"Listing {path}", Facts(entry, path.Value), "End"]);
     }
 
     internal async Task HashAsync(string argument, CancellationToken ct)
@@ -594,17 +585,12 @@ internal sealed partial class FtpSession
             return;
         }
 
-        if (!await Require(_user.CanRead) || await TryResolveOrReply(StripListOptions(argument)) is not { } path)
+        if (await ReadableEntryOrReply(StripListOptions(argument), ct) is not { } found)
         {
             return;
         }
 
-        var entry = await _storage.GetEntryAsync(ToStorage(path), ct);
-        if (entry is null)
-        {
-            await ReplyAsync(ReplyCodes.FileUnavailable, "No such file or directory.");
-            return;
-        }
+        var (path, entry) = found;
 
         // RFC 959 §4.1.3: like LIST, but over the control connection; streamed, not collected.
         var code = entry.IsDirectory ? ReplyCodes.DirectoryStatus : ReplyCodes.FileStatus;
@@ -804,6 +790,24 @@ internal sealed partial class FtpSession
         }
 
         return allowed;
+    }
+
+    /// <summary>For commands that read: permission, path, and an existing entry — or the reply saying which is missing.</summary>
+    private async Task<(StoragePath Path, StorageEntry Entry)?> ReadableEntryOrReply(string argument, CancellationToken ct)
+    {
+        if (!await Require(_user!.CanRead) || await TryResolveOrReply(argument) is not { } path)
+        {
+            return null;
+        }
+
+        var entry = await _storage.GetEntryAsync(ToStorage(path), ct);
+        if (entry is null)
+        {
+            await ReplyAsync(ReplyCodes.FileUnavailable, "No such file or directory.");
+            return null;
+        }
+
+        return (path, entry);
     }
 
     private async Task<StorageEntry?> StatFileOrReply(string argument, CancellationToken ct)

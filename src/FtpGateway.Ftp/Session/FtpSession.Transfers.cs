@@ -183,17 +183,12 @@ internal sealed partial class FtpSession
 
     private async Task ListingAsync(string verb, string argument, Func<StorageEntry, DateTimeOffset, string> format, CancellationToken ct, bool directoryOnly = false)
     {
-        if (!await Require(_user!.CanRead) || await TryResolveOrReply(argument) is not { } path)
+        if (await ReadableEntryOrReply(argument, ct) is not { } found)
         {
             return;
         }
 
-        var entry = await _storage.GetEntryAsync(ToStorage(path), ct);
-        if (entry is null)
-        {
-            await ReplyAsync(ReplyCodes.FileUnavailable, "No such file or directory.");
-            return;
-        }
+        var entry = found.Entry;
 
         if (directoryOnly && !entry.IsDirectory)
         {
