@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of FtpGateway. Installs what the tests drive when it is missing: the real FTP clients
-# (curl, lftp, busybox, python3) from Debian's packages (needs root, or sudo).
+# Runs every test of FtpGateway. Installs what the tests drive when it is missing, from Debian's packages
+# (needs root, or sudo): the real FTP clients (curl, lftp, busybox, python3) and Ceph's radosgw, the real
+# S3 server the S3 tests start on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,10 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v lftp >/dev/null 2>&1 || missing+=(lftp)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
+command -v ceph-mon >/dev/null 2>&1 || missing+=(ceph-mon)
+command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
+command -v ceph >/dev/null 2>&1 || missing+=(ceph-common)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

@@ -3,6 +3,7 @@ using FtpGateway.Ftp;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
 using FtpGateway.Storage.FileSystem;
+using FtpGateway.Storage.S3;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -24,8 +25,9 @@ public static class GatewayHost
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Services.AddFtpServer(builder.Configuration);
         builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddHostedService<StorageStartupCheck>(); // before the FTP listener: fail fast
+        builder.Services.AddFtpServer(builder.Configuration);
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
         return builder;
     }
@@ -46,7 +48,14 @@ public static class GatewayHost
             return new FileSystemStorageProvider(options);
         }
 
-        throw new InvalidOperationException($"Storage:Provider '{name}' is unknown; use FileSystem.");
+        if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))
+        {
+            var options = configuration.GetSection(S3StorageOptions.SectionName).Get<S3StorageOptions>() ?? new S3StorageOptions();
+            var errors = options.Validate();
+            return errors.Count == 0 ? new S3StorageProvider(options) : throw new InvalidOperationException(string.Join("; ", errors));
+        }
+
+        throw new InvalidOperationException($"Storage:Provider '{name}' is unknown; use FileSystem or S3.");
     }
 
     private static UserDirectory CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory)

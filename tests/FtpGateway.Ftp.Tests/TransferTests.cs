@@ -505,16 +505,15 @@ public sealed class TransferTests : IAsyncLifetime
         Directory.CreateDirectory(Disk("d"));
         await using var c = await RawFtpClient.LoginAsync(_server.Port);
         Assert.Equal(550, (await c.UploadAsync("STOR no/such/dir.bin", [1])).Code);
-        await c.ExpectAsync("EPSV", 229);
-        await c.ExpectAsync("STOR d", 550);
+        Assert.Equal(550, (await c.UploadAsync("STOR d", [1])).Code);
+        Assert.True(Directory.Exists(Disk("d")));
     }
 
     [Fact]
     public async Task ReservedTemporaryNames_AreNotAllowed()
     {
         await using var c = await RawFtpClient.LoginAsync(_server.Port);
-        await c.ExpectAsync("EPSV", 229);
-        await c.ExpectAsync("STOR .ftpgw-0123.part", 553);
+        Assert.Equal(553, (await c.UploadAsync("STOR .ftpgw-0123.part", [1])).Code);
     }
 
     private static async Task<int> EpsvPort(RawFtpClient c)

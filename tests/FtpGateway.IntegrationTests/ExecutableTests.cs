@@ -22,6 +22,7 @@ public sealed partial class ExecutableTests
         var line = await gateway.WaitForOutputAsync("Log in as 'demo'");
         var password = DemoPassword().Match(line).Groups[1].Value;
         Assert.Equal(16, password.Length);
+        await gateway.WaitForPortAsync(port); // the password is printed while the host is built, before it listens
         await using var c = await RawFtpClient.LoginAsync(port, "demo", password);
         await c.ExpectAsync("MKD works", 257);
         Assert.True(Directory.Exists(Path.Combine(root.Path, "works")));

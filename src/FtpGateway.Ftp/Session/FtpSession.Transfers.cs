@@ -125,18 +125,17 @@ internal sealed partial class FtpSession
             return;
         }
 
+        // The provider checks the target itself (a directory, a missing parent); only a restart offset is
+        // checked here, so that it is refused before 150. On object stores every check is a round trip.
         var target = ToStorage(path);
-        var existing = await _storage.GetEntryAsync(target, ct);
-        if (existing is { IsDirectory: true })
+        if (mode == UploadMode.Resume)
         {
-            await ReplyAsync(ReplyCodes.FileUnavailable, "Is a directory.");
-            return;
-        }
-
-        if (mode == UploadMode.Resume && (existing is null || offset > existing.Size))
-        {
-            await ReplyAsync(ReplyCodes.InvalidRestartOffset, "Restart offset is beyond the end of the file.");
-            return;
+            var existing = await _storage.GetEntryAsync(target, ct);
+            if (existing is null || existing.IsDirectory || offset > existing.Size)
+            {
+                await ReplyAsync(ReplyCodes.InvalidRestartOffset, "Restart offset is beyond the end of the file.");
+                return;
+            }
         }
 
         if (!await RequireDataChannel())

@@ -1,0 +1,113 @@
+namespace FtpGateway.Storage.S3;
+
+/// <summary>Configuration section <c>Storage:S3</c>.</summary>
+public sealed class S3StorageOptions
+{
+    public const string SectionName = "Storage:S3";
+    public const int MinimumPartSizeMiB = 5;
+
+    /// <summary>The bucket (required).</summary>
+    public string Bucket { get; set; } = string.Empty;
+
+    /// <summary>Key prefix for everything the gateway writes, e.g. "ftp/" (optional).</summary>
+    public string? Prefix { get; set; }
+
+    /// <summary>AWS region; with <see cref="ServiceUrl"/> it is the signing region. Default us-east-1.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>Endpoint of an S3-compatible store (MinIO, Ceph, ...); empty for AWS.</summary>
+    public string? ServiceUrl { get; set; }
+
+    /// <summary>Path-style addressing (bucket in the path), needed by most S3-compatible stores.</summary>
+    public bool ForcePathStyle { get; set; }
+
+    /// <summary>Static credentials; when empty the SDK's default chain is used (environment, profile, web identity/IRSA, instance role).</summary>
+    public string? AccessKey { get; set; }
+
+    public string? SecretKey { get; set; }
+
+    /// <summary>Multipart part size in MiB (≥ 5). Memory per upload is at most PartSizeMiB × (MaxConcurrentParts + 1).</summary>
+    public int PartSizeMiB { get; set; } = 8;
+
+    /// <summary>Parts uploaded in parallel per transfer.</summary>
+    public int MaxConcurrentParts { get; set; } = 4;
+
+    /// <summary>Storage class for new objects (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ...); empty for the bucket's default.</summary>
+    public string? StorageClass { get; set; }
+
+    /// <summary>Server-side encryption: empty, "AES256" (SSE-S3) or "aws:kms" (SSE-KMS).</summary>
+    public string? ServerSideEncryption { get; set; }
+
+    /// <summary>KMS key id for SSE-KMS (empty: the account's default key).</summary>
+    public string? KmsKeyId { get; set; }
+
+    /// <summary>
+    /// "WhenSupported" (the SDK's flexible checksums, for AWS S3) or "WhenRequired" (for S3-compatible stores
+    /// that reject them, such as Ceph radosgw and older MinIO). Content-MD5 is sent on every part either way.
+    /// </summary>
+    public string ChecksumMode { get; set; } = "WhenSupported";
+
+    /// <summary>
+    /// Where listings take modification times from: "Metadata" (a HEAD per listed file, so times set by MFMT
+    /// show) or "LastModified" (S3's upload time, one request per 1,000 entries).
+    /// </summary>
+    public string ListingModificationTime { get; set; } = "Metadata";
+
+    /// <summary>Most objects a directory rename may copy; larger renames are refused with 550.</summary>
+    public int MaxRenameObjects { get; set; } = 10_000;
+
+    internal int PartSize => PartSizeMiB * 1024 * 1024;
+
+    internal string KeyPrefix => string.IsNullOrWhiteSpace(Prefix) ? string.Empty : Prefix.Trim('/') + "/";
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Bucket))
+        {
+            errors.Add("Storage:S3:Bucket is required");
+        }
+
+        if (PartSizeMiB < MinimumPartSizeMiB || PartSizeMiB > 5 * 1024)
+        {
+            errors.Add("Storage:S3:PartSizeMiB must be between 5 and 5120 (S3's part size limits)");
+        }
+
+        if (MaxConcurrentParts is < 1 or > 64)
+        {
+            errors.Add("Storage:S3:MaxConcurrentParts must be between 1 and 64");
+        }
+
+        if (ChecksumMode is not ("WhenSupported" or "WhenRequired"))
+        {
+            errors.Add("Storage:S3:ChecksumMode must be WhenSupported or WhenRequired");
+        }
+
+        if (ListingModificationTime is not ("Metadata" or "LastModified"))
+        {
+            errors.Add("Storage:S3:ListingModificationTime must be Metadata or LastModified");
+        }
+
+        if (ServerSideEncryption is { Length: > 0 } sse && sse is not ("AES256" or "aws:kms"))
+        {
+            errors.Add("Storage:S3:ServerSideEncryption must be empty, AES256 or aws:kms");
+        }
+
+        if (string.IsNullOrEmpty(AccessKey) != string.IsNullOrEmpty(SecretKey))
+        {
+            errors.Add("Storage:S3:AccessKey and Storage:S3:SecretKey go together");
+        }
+
+        if (ServiceUrl is { Length: > 0 } url && !Uri.TryCreate(url, UriKind.Absolute, out _))
+        {
+            errors.Add($"Storage:S3:ServiceUrl '{url}' is not an absolute URL");
+        }
+
+        if (MaxRenameObjects < 1)
+        {
+            errors.Add("Storage:S3:MaxRenameObjects must be at least 1");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,269 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+using FtpGateway.Storage.S3;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>One radosgw and bucket for the S3 end-to-end tests of this assembly.</summary>
+public sealed class S3Fixture : IAsyncLifetime
+{
+    public const string Bucket = "ftpgw-e2e";
+
+    public RadosGateway Server { get; private set; } = null!;
+
+    /// <summary>An SDK client straight to radosgw: the independent check of what landed in the bucket.</summary>
+    public IAmazonS3 Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await RadosGateway.StartAsync();
+        Client = S3StorageProvider.CreateClient(new S3StorageOptions
+        {
+            Bucket = Bucket,
+            ServiceUrl = Server.ServiceUrl,
+            ForcePathStyle = true,
+            AccessKey = RadosGateway.AccessKey,
+            SecretKey = RadosGateway.SecretKey,
+            ChecksumMode = "WhenRequired",
+        });
+        await Client.PutBucketAsync(Bucket);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+[CollectionDefinition("S3")]
+public sealed class S3Tests : ICollectionFixture<S3Fixture>;
+
+/// <summary>Real FTP clients through the gateway into a real S3 server, checked in the bucket with the SDK.</summary>
+[Collection("S3")]
+public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
+{
+    private readonly string _prefix = "e2e-" + Guid.NewGuid().ToString("N")[..10];
+    private TcpProxy _proxy = null!;
+    private Gateway _gateway = null!;
+    private TempDirectory _work = null!;
+
+    public async Task InitializeAsync()
+    {
+        _work = new TempDirectory();
+        _proxy = new TcpProxy(s3.Server.Port);
+        _gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "S3",
+            ["Storage:S3:Bucket"] = S3Fixture.Bucket,
+            ["Storage:S3:Prefix"] = _prefix,
+            ["Storage:S3:ServiceUrl"] = $"http://127.0.0.1:{_proxy.Port}",
+            ["Storage:S3:ForcePathStyle"] = "true",
+            ["Storage:S3:AccessKey"] = RadosGateway.AccessKey,
+            ["Storage:S3:SecretKey"] = RadosGateway.SecretKey,
+            ["Storage:S3:ChecksumMode"] = "WhenRequired",
+            ["Storage:S3:PartSizeMiB"] = "5",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _proxy.DisposeAsync();
+        _work.Dispose();
+    }
+
+    private async Task<byte[]?> ObjectAsync(string key)
+    {
+        try
+        {
+            using var response = await s3.Client.GetObjectAsync(S3Fixture.Bucket, $"{_prefix}/{key}");
+            using var ms = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(ms);
+            return ms.ToArray();
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<int> OpenMultipartUploadsAsync() =>
+        ((await s3.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = S3Fixture.Bucket, Prefix = _prefix + "/" })).MultipartUploads ?? []).Count;
+
+    private static void Succeeded(ExternalProcess.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
+
+    [Theory]
+    [InlineData("passive")]
+    [InlineData("active")]
+    public async Task PythonFtplib_FullSession(string mode)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py");
+        var result = await ExternalProcess.RunAsync(ExternalProcess.Require("python3"), [script, _gateway.Port.ToString(CultureInfo.InvariantCulture), Gateway.User, Gateway.Password, mode, "plain"]);
+        Succeeded(result);
+        Assert.Equal(0, await OpenMultipartUploadsAsync());
+    }
+
+    [Fact]
+    public async Task Curl_SeveralHundredMiB_AndZeroBytes_LandByteForByte()
+    {
+        var curl = ExternalProcess.Require("curl");
+        var big = RandomNumberGenerator.GetBytes(300 * 1024 * 1024);
+        await File.WriteAllBytesAsync(_work.File("big.bin"), big);
+        await File.WriteAllBytesAsync(_work.File("empty.bin"), []);
+
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "--ftp-create-dirs", "-T", _work.File("big.bin"), $"{_gateway.UserUrl}/cam/big.bin"], timeout: TimeSpan.FromMinutes(5)));
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "-T", _work.File("empty.bin"), $"{_gateway.UserUrl}/cam/empty.bin"]));
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData((await ObjectAsync("cam/big.bin"))!));
+        var empty = await ObjectAsync("cam/empty.bin");
+        Assert.NotNull(empty);
+        Assert.Empty(empty);
+        Assert.NotNull(await ObjectAsync("cam/")); // MKD made a directory marker
+
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "-o", _work.File("back.bin"), $"{_gateway.UserUrl}/cam/big.bin"], timeout: TimeSpan.FromMinutes(5)));
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(await File.ReadAllBytesAsync(_work.File("back.bin"))));
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "-C", "200000000", "-o", _work.File("tail.bin"), $"{_gateway.UserUrl}/cam/big.bin"]));
+        Assert.Equal(SHA256.HashData(big.AsSpan(200_000_000)), SHA256.HashData(await File.ReadAllBytesAsync(_work.File("tail.bin"))));
+        Assert.Equal(0, await OpenMultipartUploadsAsync());
+    }
+
+    [Fact]
+    public async Task Lftp_MirrorsATree_IntoTheBucket()
+    {
+        Directory.CreateDirectory(_work.File("tree/sub"));
+        var a = RandomNumberGenerator.GetBytes(6 * 1024 * 1024);
+        await File.WriteAllBytesAsync(_work.File("tree/a.bin"), a);
+        await File.WriteAllTextAsync(_work.File("tree/sub/b.txt"), "bee");
+        var script = string.Join("; ",
+            "set net:max-retries 1", "set net:timeout 20", "set ftp:ssl-allow no",
+            $"open -u {Gateway.User},{Gateway.Password} -p {_gateway.Port} 127.0.0.1",
+            $"mirror -R {_work.File("tree")} /tree",
+            "mv /tree/sub/b.txt /tree/sub/c.txt",
+            "cls -1 /tree/sub",
+            "quit");
+        var result = await ExternalProcess.RunAsync(ExternalProcess.Require("lftp"), ["-c", script]);
+        Succeeded(result);
+        Assert.Equal("c.txt", result.StandardOutput.Trim().Split('\n')[^1].Trim().TrimStart('/').Split('/')[^1]);
+        Assert.Equal(a, await ObjectAsync("tree/a.bin"));
+        Assert.Equal("bee", Encoding.UTF8.GetString((await ObjectAsync("tree/sub/c.txt"))!));
+        Assert.Null(await ObjectAsync("tree/sub/b.txt"));
+    }
+
+    [Fact]
+    public async Task Abor_DuringAMultipartUpload_LeavesNoObjectAndNoOpenUpload()
+    {
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR aborted.bin", 150);
+        await data.SendAsync(RandomNumberGenerator.GetBytes(12 * 1024 * 1024)); // two parts are on their way
+        await c.SendRawAsync("ABOR\r\n"u8.ToArray());
+        Assert.Equal(426, (await c.ReadReplyAsync()).Code);
+        Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+        Assert.Null(await ObjectAsync("aborted.bin"));
+        Assert.Equal(0, await OpenMultipartUploadsAsync());
+    }
+
+    [Fact]
+    public async Task AResetDataConnection_LeavesThePreviousObjectAndNoOpenUpload()
+    {
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3Fixture.Bucket, Key = $"{_prefix}/report.csv", ContentBody = "previous" });
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR report.csv", 150);
+        await data.SendAsync(RandomNumberGenerator.GetBytes(11 * 1024 * 1024));
+        data.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        data.Close();
+        Assert.Equal(426, (await c.ReadReplyAsync()).Code);
+        Assert.Equal("previous", Encoding.UTF8.GetString((await ObjectAsync("report.csv"))!));
+        Assert.Equal(0, await OpenMultipartUploadsAsync());
+    }
+
+    [Fact]
+    public async Task TheStoreDyingMidTransfer_IsNeverAnswered226_AndLeavesNoObject()
+    {
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR doomed.bin", 150);
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    await data.SendAsync(new byte[1024 * 1024]);
+                }
+
+                data.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // The gateway gave up on the transfer and closed the data connection.
+            }
+        });
+        while (_proxy.BytesUp < 6 * 1024 * 1024)
+        {
+            await Task.Delay(20);
+        }
+
+        _proxy.Cut();
+        var final = await c.ReadReplyAsync();
+        Assert.True(final.Code is 451 or 426, final.Text);
+        Assert.DoesNotContain("127.0.0.1", final.Text, StringComparison.Ordinal);
+        await sending;
+        Assert.Null(await ObjectAsync("doomed.bin"));
+        await c.ExpectAsync("NOOP", 200);
+    }
+
+    [Fact]
+    public async Task DeleRenameMkdRmd_MapToObjects()
+    {
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        await c.ExpectAsync("MKD inbox", 257);
+        Assert.Equal(226, (await c.UploadAsync("STOR inbox/a.jpg.filepart", "jpeg"u8.ToArray())).Code);
+        await c.ExpectAsync("RNFR inbox/a.jpg.filepart", 350);
+        await c.ExpectAsync("RNTO inbox/a.jpg", 250);
+        Assert.Equal("jpeg", Encoding.UTF8.GetString((await ObjectAsync("inbox/a.jpg"))!));
+        Assert.Null(await ObjectAsync("inbox/a.jpg.filepart"));
+        await c.ExpectAsync("RNFR inbox", 350);
+        await c.ExpectAsync("RNTO archive", 250);
+        Assert.Equal("jpeg", Encoding.UTF8.GetString((await ObjectAsync("archive/a.jpg"))!));
+        await c.ExpectAsync("RMD archive", 550);
+        await c.ExpectAsync("DELE archive/a.jpg", 250);
+        await c.ExpectAsync("RMD archive", 250);
+        Assert.Null(await ObjectAsync("archive/"));
+        await c.ExpectAsync("MFMT 20010203040506 nothing", 550);
+    }
+
+    [Fact]
+    public async Task Mfmt_IsStored_AndShownByMdtmMlstAndListings()
+    {
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        Assert.Equal(226, (await c.UploadAsync("STOR timed.txt", "t"u8.ToArray())).Code);
+        await c.ExpectAsync("MFMT 20200102030405 timed.txt", 213);
+        Assert.Equal("213 20200102030405", (await c.SendAsync("MDTM timed.txt")).Text);
+        Assert.Contains("modify=20200102030405;", (await c.ExpectAsync("MLST timed.txt", 250)).Lines[1], StringComparison.Ordinal);
+        Assert.Contains("modify=20200102030405;", await c.ListAsync("MLSD"), StringComparison.Ordinal);
+        Assert.Contains("Jan  2  2020 timed.txt", await c.ListAsync("LIST"), StringComparison.Ordinal);
+        Assert.Equal("t", Encoding.UTF8.GetString((await ObjectAsync("timed.txt"))!));
+    }
+
+    [Fact]
+    public async Task AMissingBucket_StopsTheGatewayAtStartUp()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "S3",
+            ["Storage:S3:Bucket"] = "no-such-bucket",
+            ["Storage:S3:ServiceUrl"] = s3.Server.ServiceUrl,
+            ["Storage:S3:ForcePathStyle"] = "true",
+            ["Storage:S3:AccessKey"] = RadosGateway.AccessKey,
+            ["Storage:S3:SecretKey"] = RadosGateway.SecretKey,
+            ["Storage:S3:ChecksumMode"] = "WhenRequired",
+        }));
+        Assert.Contains("Storage 'S3' is not reachable", failure.Message, StringComparison.Ordinal);
+    }
+}
