@@ -500,6 +500,19 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASlowStore_PausingLongerThanTheDataTimeout_DoesNotAbortAHealthyUpload()
+    {
+        // Regression: the watchdog counted backpressure (the store not reading) as the client being idle.
+        await using var server = await TestServer.StartAsync(
+            o => o.DataConnectionTimeout = TimeSpan.FromMilliseconds(500),
+            wrap: s => new FaultyStorage(s) { PauseAfterFirstRead = TimeSpan.FromMilliseconds(1500) });
+        var content = RandomNumberGenerator.GetBytes(2_000_000);
+        await using var c = await RawFtpClient.LoginAsync(server.Port);
+        Assert.Equal(226, (await c.UploadAsync("STOR slow-store.bin", content)).Code);
+        Assert.Equal(content, File.ReadAllBytes(server.Root.File("slow-store.bin")));
+    }
+
+    [Fact]
     public async Task UploadIntoAMissingDirectory_Is550_AndOntoADirectoryIs550()
     {
         Directory.CreateDirectory(Disk("d"));

@@ -11,6 +11,9 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
     /// <summary>When set, an upload reads this many bytes and then fails with the given kind.</summary>
     public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get; set; }
 
+    /// <summary>When set, an upload pauses this long once, after its first read (a slow store: backpressure).</summary>
+    public TimeSpan? PauseAfterFirstRead { get; set; }
+
     /// <summary>Uploads wait on this before committing, once they have read their data.</summary>
     public TaskCompletionSource? HoldCommit { get; set; }
 
@@ -44,8 +47,10 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
         }
 
         var hold = HoldCommit;
+        var source = PauseAfterFirstRead is { } pause ? new PausingStream(request.Source, pause) : request.Source;
         var wrapped = request with
         {
+            Source = source,
             BeforeCommit = async ct =>
             {
                 DataReceived.TrySetResult();
@@ -61,6 +66,45 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
             },
         };
         return await inner.UploadAsync(wrapped, cancellationToken);
+    }
+
+    private sealed class PausingStream(Stream inner, TimeSpan pause) : Stream
+    {
+        private bool _paused;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            if (!_paused)
+            {
+                _paused = true;
+                await Task.Delay(pause, cancellationToken);
+            }
+
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) => inner.GetEntryAsync(path, cancellationToken);

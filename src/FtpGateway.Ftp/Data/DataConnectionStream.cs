@@ -25,18 +25,30 @@ public sealed class DataConnectionException : Exception
 }
 
 /// <summary>
-/// The data connection as the transfer code sees it: counts bytes, records activity for the idle watchdog,
-/// and turns socket failures into <see cref="DataConnectionException"/>. A clean end of stream (FIN) reads as
-/// 0 bytes; a reset throws — the only way to tell an aborted STOR from a finished one (STOR has no length).
+/// The data connection as the transfer code sees it: counts bytes, tells the watchdog how long the current
+/// read or write has been waiting for the client, and turns socket failures into
+/// <see cref="DataConnectionException"/>. A clean end of stream (FIN) reads as 0 bytes; a reset throws — the
+/// only way to tell an aborted STOR from a finished one (STOR has no length).
 /// </summary>
 internal sealed class DataConnectionStream(Stream inner) : Stream
 {
     private long _bytes;
-    private long _lastActivity = Environment.TickCount64;
+    private long _waitingSince; // 0 while no read or write is pending
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public long LastActivity => Interlocked.Read(ref _lastActivity);
+    /// <summary>
+    /// Milliseconds the pending read or write has waited for the client; 0 when none is pending. Time the
+    /// storage spends between reads (backpressure while S3 is slow) is not the client's idleness.
+    /// </summary>
+    public long WaitingMilliseconds
+    {
+        get
+        {
+            var since = Interlocked.Read(ref _waitingSince);
+            return since == 0 ? 0 : Environment.TickCount64 - since;
+        }
+    }
 
     public override bool CanRead => true;
 
@@ -50,28 +62,38 @@ internal sealed class DataConnectionStream(Stream inner) : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        Interlocked.Exchange(ref _waitingSince, Environment.TickCount64);
         try
         {
             var read = await inner.ReadAsync(buffer, cancellationToken);
-            Touch(read);
+            Interlocked.Add(ref _bytes, read);
             return read;
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
             throw new DataConnectionException("The data connection was reset or broken while receiving", ex);
         }
+        finally
+        {
+            Interlocked.Exchange(ref _waitingSince, 0);
+        }
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        Interlocked.Exchange(ref _waitingSince, Environment.TickCount64);
         try
         {
             await inner.WriteAsync(buffer, cancellationToken);
-            Touch(buffer.Length);
+            Interlocked.Add(ref _bytes, buffer.Length);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
             throw new DataConnectionException("The data connection was reset or broken while sending", ex);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _waitingSince, 0);
         }
     }
 
@@ -102,12 +124,6 @@ internal sealed class DataConnectionStream(Stream inner) : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
-
-    private void Touch(int bytes)
-    {
-        Interlocked.Add(ref _bytes, bytes);
-        Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
-    }
 
     protected override void Dispose(bool disposing)
     {

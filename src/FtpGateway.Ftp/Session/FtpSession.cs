@@ -251,7 +251,7 @@ internal sealed partial class FtpSession : IAsyncDisposable
             var transfer = _transfer;
             if (transfer is not null)
             {
-                if (transfer.Data is { } data && now - data.LastActivity > _options.DataConnectionTimeout.TotalMilliseconds)
+                if (transfer.Data is { } data && data.WaitingMilliseconds > _options.DataConnectionTimeout.TotalMilliseconds)
                 {
                     transfer.Cancel(TransferEnd.Timeout);
                 }
