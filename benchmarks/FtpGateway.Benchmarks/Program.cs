@@ -14,6 +14,7 @@ using FtpGateway.TestSupport;
 var sizeMb = Arg("--size-mb", 1024);
 var files = Arg("--files", 1000);
 var runs = Arg("--runs", 3);
+var providers = (args.SkipWhile(a => a != "--providers").Skip(1).FirstOrDefault() ?? "fs,s3").Split(',');
 
 var work = Directory.CreateTempSubdirectory("ftpgw-bench-");
 try
@@ -25,6 +26,16 @@ try
     for (var i = 0; i < files; i++)
     {
         File.WriteAllBytes(Path.Combine(small, $"f{i:D5}.bin"), RandomNumberGenerator.GetBytes(4096));
+    }
+
+    if (providers.Contains("s3"))
+    {
+        await S3Benchmark.RunAsync(work.FullName, big, runs);
+    }
+
+    if (!providers.Contains("fs"))
+    {
+        return;
     }
 
     await using var gateway = await Servers.StartGatewayAsync(work.FullName);

@@ -36,7 +36,7 @@ internal static class Servers
     private const string User = "bench";
     private const string Password = "bench-pw-1";
 
-    public static async Task<FtpTarget> StartGatewayAsync(string work)
+    public static async Task<FtpTarget> StartGatewayAsync(string work, params string[] settings)
     {
         var port = FreePort();
         var root = Directory.CreateDirectory(Path.Combine(work, "gateway-data")).FullName;
@@ -46,7 +46,7 @@ internal static class Servers
         {
             dll, $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root}",
             $"--Users:0:Name={User}", $"--Users:0:Password={Password}", "--Logging:LogLevel:Default=Warning",
-        })
+        }.Concat(settings))
         {
             start.ArgumentList.Add(a);
         }

@@ -8,7 +8,9 @@ namespace FtpGateway.TestSupport;
 /// <summary>
 /// A real S3 server for tests: Ceph's radosgw (Debian package) with one monitor and one in-memory OSD, all on
 /// 127.0.0.1 and free ports, in a temporary directory. Ready in about 15 s; disposed, it stops and cleans up.
-/// Recipe and SDK settings: shared/EMULATORS.md.
+/// Recipe and SDK settings: shared/EMULATORS.md. The in-memory OSD only uses RAM for data actually stored, and
+/// garbage collection runs every few seconds: radosgw frees overwritten objects only then (by default after
+/// two hours), and a full OSD silently stalls every write.
 /// </summary>
 public sealed class RadosGateway : IAsyncDisposable
 {
@@ -84,7 +86,7 @@ public sealed class RadosGateway : IAsyncDisposable
             osd_pool_default_pgp_num = 8
             osd_crush_chooseleaf_type = 0
             osd_objectstore = memstore
-            memstore_device_bytes = 6442450944
+            memstore_device_bytes = 17179869184
             run_dir = {_dir}/run
             log_file = {_dir}/log/$name.log
             admin_socket = {_dir}/run/$name.asok
@@ -95,6 +97,9 @@ public sealed class RadosGateway : IAsyncDisposable
             keyring = {_dir}/osd-$id/keyring
             [client.rgw]
             rgw_data = {_dir}/rgw
+            rgw_gc_obj_min_wait = 0
+            rgw_gc_processor_period = 5
+            rgw_gc_processor_max_time = 5
 
             """); // ceph's parser needs the file to end with a newline
 
