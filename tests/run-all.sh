@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of FtpGateway. Installs what the tests drive when it is missing, from Debian's packages
-# (needs root, or sudo): the real FTP clients (curl, lftp, busybox, python3) and Ceph's radosgw, the real
-# S3 server the S3 tests start on free ports.
+# Runs every test of FtpGateway. Installs what the tests drive when it is missing: from Debian's packages
+# (needs root, or sudo) the real FTP clients (curl, lftp, busybox, python3), Ceph's radosgw (the real S3 server
+# the S3 tests start on free ports) and Node.js; from npm, Azurite (Microsoft's Azure Storage emulator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +22,15 @@ command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
 command -v ceph-mon >/dev/null 2>&1 || missing+=(ceph-mon)
 command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
 command -v ceph >/dev/null 2>&1 || missing+=(ceph-common)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
+fi
+
+if [ ! -f tests/tools/node_modules/azurite/dist/src/blob/main.js ]; then
+  echo "run-all: installing Azurite (npm ci in tests/tools)"
+  (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 log=$(mktemp)

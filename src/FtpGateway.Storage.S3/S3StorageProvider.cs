@@ -47,6 +47,10 @@ public sealed class S3StorageProvider : IStorageProvider, IDisposable
 
         _options = options;
         _s3 = client;
+
+        // The provider's own pool: the shared one keeps large arrays in per-thread and per-core caches, and part
+        // buffers rented and returned on different threads piled up there (221 MiB peak for one 1 GiB upload).
+        Buffers = ArrayPool<byte>.Create(options.PartSize, maxArraysPerBucket: options.MaxConcurrentParts * 4);
         _bucket = options.Bucket;
         _prefix = options.KeyPrefix;
     }
@@ -448,6 +452,34 @@ public sealed class S3StorageProvider : IStorageProvider, IDisposable
     // ---- Helpers used by S3Upload -------------------------------------------------------------
 
     internal IAmazonS3 Client => _s3;
+
+    /// <summary>Part buffers, shared by this provider's uploads; at most (parts in flight + 1) per upload are rented.</summary>
+    internal ArrayPool<byte> Buffers { get; }
+
+    /// <summary>
+    /// Per-part integrity. With ChecksumMode=WhenSupported the SDK already adds a CRC32 checksum to every
+    /// PutObject and UploadPart (its default), which S3 verifies. Stores that need WhenRequired get Content-MD5,
+    /// which every S3 implementation verifies (BadDigest).
+    /// </summary>
+    internal void Protect(PutObjectRequest request, byte[] buffer, int length)
+    {
+        if (_options.ChecksumMode == "WhenRequired")
+        {
+            request.MD5Digest = Md5Base64(buffer, length);
+        }
+    }
+
+    internal void Protect(UploadPartRequest request, byte[] buffer, int length)
+    {
+        if (_options.ChecksumMode == "WhenRequired")
+        {
+            request.MD5Digest = Md5Base64(buffer, length);
+        }
+    }
+
+#pragma warning disable CA5351 // Content-MD5 is S3's transport integrity check, not a security use of MD5.
+    private static string Md5Base64(byte[] buffer, int length) => Convert.ToBase64String(MD5.HashData(buffer.AsSpan(0, length)));
+#pragma warning restore CA5351
 
     internal string Bucket => _bucket;
 

@@ -22,7 +22,7 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
     /// <param name="keepETag">The existing object's ETag: the kept bytes must come from that version.</param>
     public async Task<long> RunAsync(long keep, string? keepETag)
     {
-        var first = ArrayPool<byte>.Shared.Rent(_partSize);
+        var first = provider.Buffers.Rent(_partSize);
         var firstReturned = false;
         try
         {
@@ -49,7 +49,7 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
         {
             if (!firstReturned)
             {
-                ArrayPool<byte>.Shared.Return(first);
+                provider.Buffers.Return(first);
             }
         }
     }
@@ -61,9 +61,9 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
             BucketName = provider.Bucket,
             Key = key,
             InputStream = new MemoryStream(buffer, 0, length, writable: false),
-            MD5Digest = Convert.ToBase64String(MD5.HashData(buffer.AsSpan(0, length))),
             ContentType = "application/octet-stream",
         };
+        provider.Protect(put, buffer, length);
         put.Metadata.Add(S3StorageProvider.Sha256Metadata, Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length))));
         if (request.Mode == UploadMode.CreateNew)
         {
@@ -87,13 +87,13 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(first);
+            provider.Buffers.Return(first);
             throw;
         }
 
         if (cancellationToken.IsCancellationRequested)
         {
-            ArrayPool<byte>.Shared.Return(first);
+            provider.Buffers.Return(first);
             await provider.AbortQuietlyAsync(key, uploadId);
             cancellationToken.ThrowIfCancellationRequested();
         }
@@ -116,13 +116,13 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
             {
                 if (length == 0)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    provider.Buffers.Return(buffer);
                     break;
                 }
 
                 if (partNumber > S3StorageProvider.MaxParts)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    provider.Buffers.Return(buffer);
                     throw new StorageException(StorageErrorKind.InsufficientStorage, $"More than {S3StorageProvider.MaxParts} parts: raise Storage:S3:PartSizeMiB");
                 }
 
@@ -134,7 +134,7 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
                     break;
                 }
 
-                buffer = ArrayPool<byte>.Shared.Rent(_partSize);
+                buffer = provider.Buffers.Rent(_partSize);
                 (length, ended) = await FillAsync(buffer, 0);
             }
 
@@ -161,18 +161,17 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
     {
         try
         {
-            var response = await provider.Client.UploadPartAsync(
-                new UploadPartRequest
-                {
-                    BucketName = provider.Bucket,
-                    Key = key,
-                    UploadId = uploadId,
-                    PartNumber = partNumber,
-                    PartSize = length,
-                    InputStream = new MemoryStream(buffer, 0, length, writable: false),
-                    MD5Digest = Convert.ToBase64String(MD5.HashData(buffer.AsSpan(0, length))),
-                },
-                failed.Token);
+            var part = new UploadPartRequest
+            {
+                BucketName = provider.Bucket,
+                Key = key,
+                UploadId = uploadId,
+                PartNumber = partNumber,
+                PartSize = length,
+                InputStream = new MemoryStream(buffer, 0, length, writable: false),
+            };
+            provider.Protect(part, buffer, length);
+            var response = await provider.Client.UploadPartAsync(part, failed.Token);
             return new PartETag(partNumber, response.ETag);
         }
         catch
@@ -182,7 +181,7 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            provider.Buffers.Return(buffer);
             slots.Release();
         }
     }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using FtpGateway.Ftp;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
+using FtpGateway.Storage.AzureBlob;
 using FtpGateway.Storage.FileSystem;
 using FtpGateway.Storage.S3;
 using Microsoft.Extensions.Configuration;
@@ -55,7 +56,14 @@ public static class GatewayHost
             return errors.Count == 0 ? new S3StorageProvider(options) : throw new InvalidOperationException(string.Join("; ", errors));
         }
 
-        throw new InvalidOperationException($"Storage:Provider '{name}' is unknown; use FileSystem or S3.");
+        if (name.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
+        {
+            var options = configuration.GetSection(AzureBlobStorageOptions.SectionName).Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions();
+            var errors = options.Validate();
+            return errors.Count == 0 ? new AzureBlobStorageProvider(options) : throw new InvalidOperationException(string.Join("; ", errors));
+        }
+
+        throw new InvalidOperationException($"Storage:Provider '{name}' is unknown; use FileSystem, S3 or AzureBlob.");
     }
 
     private static UserDirectory CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory)

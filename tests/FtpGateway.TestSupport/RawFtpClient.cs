@@ -75,9 +75,9 @@ public sealed partial class RawFtpClient : IAsyncDisposable
     public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
 
     /// <summary>Reads one whole reply, multi-line replies included (RFC 959 §4.2).</summary>
-    public async Task<FtpReply> ReadReplyAsync()
+    public async Task<FtpReply> ReadReplyAsync(TimeSpan? timeout = null)
     {
-        var first = await ReadLineAsync();
+        var first = await ReadLineAsync(timeout);
         if (first.Length < 4 || !int.TryParse(first.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var code))
         {
             throw new InvalidDataException($"Not a reply: '{first}'");
@@ -124,9 +124,9 @@ public sealed partial class RawFtpClient : IAsyncDisposable
         }
     }
 
-    private async Task<string> ReadLineAsync()
+    private async Task<string> ReadLineAsync(TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(Timeout);
+        using var cts = new CancellationTokenSource(timeout ?? Timeout);
         while (true)
         {
             var text = _pending.ToString();

@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Storage.Blobs;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>One Azurite and container for the Azure end-to-end tests of this assembly.</summary>
+public sealed class AzureFixture : IAsyncLifetime
+{
+    public const string ContainerName = "ftpgw-e2e";
+
+    public AzuriteServer Server { get; private set; } = null!;
+
+    /// <summary>An SDK client straight to Azurite: the independent check of what landed.</summary>
+    public BlobContainerClient Container { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await AzuriteServer.StartAsync();
+        Container = new BlobServiceClient(Server.ConnectionString).GetBlobContainerClient(ContainerName);
+        await Container.CreateAsync();
+    }
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+[CollectionDefinition("Azure")]
+public sealed class AzureTests : ICollectionFixture<AzureFixture>;
+
+/// <summary>Real FTP clients through the gateway into Azurite, checked with the SDK.</summary>
+[Collection("Azure")]
+public sealed class AzureGatewayTests(AzureFixture azure) : IAsyncLifetime
+{
+    private readonly string _prefix = "e2e-" + Guid.NewGuid().ToString("N")[..10];
+    private TcpProxy _proxy = null!;
+    private Gateway _gateway = null!;
+    private TempDirectory _work = null!;
+
+    public async Task InitializeAsync()
+    {
+        _work = new TempDirectory();
+        _proxy = new TcpProxy(azure.Server.Port);
+        var connection = azure.Server.ConnectionString.Replace($":{azure.Server.Port}/", $":{_proxy.Port}/", StringComparison.Ordinal);
+        _gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "AzureBlob",
+            ["Storage:AzureBlob:ConnectionString"] = connection,
+            ["Storage:AzureBlob:Container"] = AzureFixture.ContainerName,
+            ["Storage:AzureBlob:Prefix"] = _prefix,
+            ["Storage:AzureBlob:BlockSizeMiB"] = "4",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _proxy.DisposeAsync();
+        _work.Dispose();
+    }
+
+    private async Task<byte[]?> BlobAsync(string name)
+    {
+        var blob = azure.Container.GetBlobClient($"{_prefix}/{name}");
+        if (!await blob.ExistsAsync())
+        {
+            return null;
+        }
+
+        return (await blob.DownloadContentAsync()).Value.Content.ToArray();
+    }
+
+    private static void Succeeded(ExternalProcess.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
+
+    [Theory]
+    [InlineData("passive")]
+    [InlineData("active")]
+    public async Task PythonFtplib_FullSession(string mode)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py");
+        Succeeded(await ExternalProcess.RunAsync(ExternalProcess.Require("python3"), [script, _gateway.Port.ToString(CultureInfo.InvariantCulture), Gateway.User, Gateway.Password, mode, "plain"]));
+    }
+
+    [Fact]
+    public async Task Curl_LargeAndZeroByteFiles_LandByteForByte()
+    {
+        var curl = ExternalProcess.Require("curl");
+        var big = RandomNumberGenerator.GetBytes(100 * 1024 * 1024 + 3);
+        await File.WriteAllBytesAsync(_work.File("big.bin"), big);
+        await File.WriteAllBytesAsync(_work.File("empty.bin"), []);
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "--ftp-create-dirs", "-T", _work.File("big.bin"), $"{_gateway.UserUrl}/cam/big.bin"], timeout: TimeSpan.FromMinutes(5)));
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "-T", _work.File("empty.bin"), $"{_gateway.UserUrl}/cam/empty.bin"]));
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData((await BlobAsync("cam/big.bin"))!));
+        Assert.Empty((await BlobAsync("cam/empty.bin"))!);
+        Assert.Equal(MD5.HashData(big), (await azure.Container.GetBlobClient($"{_prefix}/cam/big.bin").GetPropertiesAsync()).Value.ContentHash);
+
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "-o", _work.File("back.bin"), $"{_gateway.UserUrl}/cam/big.bin"], timeout: TimeSpan.FromMinutes(5)));
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(await File.ReadAllBytesAsync(_work.File("back.bin"))));
+        Succeeded(await ExternalProcess.RunAsync(curl, ["-sS", "-C", "99999999", "-o", _work.File("tail.bin"), $"{_gateway.UserUrl}/cam/big.bin"]));
+        Assert.Equal(SHA256.HashData(big.AsSpan(99_999_999)), SHA256.HashData(await File.ReadAllBytesAsync(_work.File("tail.bin"))));
+    }
+
+    [Fact]
+    public async Task Lftp_MirrorsATree_AndRenames()
+    {
+        Directory.CreateDirectory(_work.File("tree/sub"));
+        var a = RandomNumberGenerator.GetBytes(5 * 1024 * 1024);
+        await File.WriteAllBytesAsync(_work.File("tree/a.bin"), a);
+        await File.WriteAllTextAsync(_work.File("tree/sub/b.txt"), "bee");
+        var script = string.Join("; ",
+            "set net:max-retries 1", "set net:timeout 20", "set ftp:ssl-allow no",
+            $"open -u {Gateway.User},{Gateway.Password} -p {_gateway.Port} 127.0.0.1",
+            $"mirror -R {_work.File("tree")} /tree",
+            "mv /tree/sub /tree/moved",
+            "quit");
+        Succeeded(await ExternalProcess.RunAsync(ExternalProcess.Require("lftp"), ["-c", script]));
+        Assert.Equal(a, await BlobAsync("tree/a.bin"));
+        Assert.Equal("bee", Encoding.UTF8.GetString((await BlobAsync("tree/moved/b.txt"))!));
+        Assert.Null(await BlobAsync("tree/sub/b.txt"));
+    }
+
+    [Fact]
+    public async Task Abor_DuringAnUpload_LeavesNoBlob_AndTheOldOneIntact()
+    {
+        await azure.Container.GetBlobClient($"{_prefix}/keep.bin").UploadAsync(BinaryData.FromString("old"));
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR keep.bin", 150);
+        await data.SendAsync(RandomNumberGenerator.GetBytes(10 * 1024 * 1024));
+        await c.SendRawAsync("ABOR\r\n"u8.ToArray());
+        Assert.Equal(426, (await c.ReadReplyAsync()).Code);
+        Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+        Assert.Equal("old", Encoding.UTF8.GetString((await BlobAsync("keep.bin"))!));
+        await c.ExpectAsync("EPSV", 229);
+        await c.ExpectAsync("NOOP", 200);
+    }
+
+    [Fact]
+    public async Task TheStoreDyingMidTransfer_IsNeverAnswered226_AndLeavesNoBlob()
+    {
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR doomed.bin", 150);
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    await data.SendAsync(new byte[1024 * 1024]);
+                }
+
+                data.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+        });
+        while (_proxy.BytesUp < 5 * 1024 * 1024)
+        {
+            await Task.Delay(20);
+        }
+
+        _proxy.Cut();
+        var final = await c.ReadReplyAsync(TimeSpan.FromSeconds(120)); // after the SDK's retries
+        Assert.True(final.Code is 451 or 426, final.Text);
+        await sending;
+        Assert.Null(await BlobAsync("doomed.bin"));
+    }
+
+    [Fact]
+    public async Task Mfmt_IsStored_AndShownInListings()
+    {
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        Assert.Equal(226, (await c.UploadAsync("STOR timed.txt", "t"u8.ToArray())).Code);
+        await c.ExpectAsync("MFMT 20200102030405 timed.txt", 213);
+        Assert.Equal("213 20200102030405", (await c.SendAsync("MDTM timed.txt")).Text);
+        Assert.Contains("modify=20200102030405;", await c.ListAsync("MLSD"), StringComparison.Ordinal);
+        Assert.Equal("250 " + Convert.ToHexString(MD5.HashData("t"u8)), (await c.SendAsync("XMD5 timed.txt")).Text);
+    }
+
+    [Fact]
+    public async Task AMissingContainer_StopsTheGatewayAtStartUp()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "AzureBlob",
+            ["Storage:AzureBlob:ConnectionString"] = azure.Server.ConnectionString,
+            ["Storage:AzureBlob:Container"] = "no-such-container",
+        }));
+        Assert.Contains("Storage 'AzureBlob' is not reachable", failure.Message, StringComparison.Ordinal);
+    }
+}

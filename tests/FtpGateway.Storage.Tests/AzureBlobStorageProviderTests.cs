@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using FtpGateway.Storage.AzureBlob;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Storage.Tests;
+
+/// <summary>One Azurite and container for every Azure test of this assembly.</summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    public const string ContainerName = "ftpgw-tests";
+
+    public AzuriteServer Server { get; private set; } = null!;
+
+    public BlobContainerClient Container { get; private set; } = null!;
+
+    public AzureBlobStorageOptions Options(string prefix, Action<AzureBlobStorageOptions>? configure = null)
+    {
+        var options = new AzureBlobStorageOptions { ConnectionString = Server.ConnectionString, Container = ContainerName, Prefix = prefix, BlockSizeMiB = 1 };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public async Task InitializeAsync()
+    {
+        Server = await AzuriteServer.StartAsync();
+        Container = new BlobServiceClient(Server.ConnectionString).GetBlobContainerClient(ContainerName);
+        await Container.CreateAsync();
+    }
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+[CollectionDefinition("Azure")]
+public sealed class AzureTests : ICollectionFixture<AzuriteFixture>;
+
+/// <summary>The conformance suite against Azurite, each test under a fresh name prefix.</summary>
+[Collection("Azure")]
+public sealed class AzureBlobStorageProviderTests(AzuriteFixture azure) : StorageProviderConformanceTests
+{
+    private readonly string _prefix = "t-" + Guid.NewGuid().ToString("N")[..12];
+    private AzureBlobStorageProvider? _provider;
+
+    protected override IStorageProvider Provider => _provider ??= new AzureBlobStorageProvider(azure.Options(_prefix));
+
+    private BlobClient Blob(string name) => azure.Container.GetBlobClient(_prefix + "/" + name);
+
+    [Fact]
+    public async Task ALargeUpload_IsStagedInBlocks_ByteExact_WithContentMd5()
+    {
+        var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 7);
+        await Provider.UploadAsync(new UploadRequest(StoragePath.Parse("/big.bin"), new TrickleStream(content, 64 * 1024)), Ct);
+        using var ms = new MemoryStream();
+        await Blob("big.bin").DownloadToAsync(ms);
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData(ms.ToArray()));
+        var blocks = (await azure.Container.GetBlockBlobClient(_prefix + "/big.bin").GetBlockListAsync()).Value.CommittedBlocks.ToList();
+        Assert.Equal(6, blocks.Count);
+        Assert.Equal(MD5.HashData(content), (await Blob("big.bin").GetPropertiesAsync()).Value.ContentHash);
+    }
+
+    [Fact]
+    public async Task Append_ReusesTheCommittedBlocks_WithoutCopyingThem()
+    {
+        var first = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+        var more = RandomNumberGenerator.GetBytes(1000);
+        await PutAsync("/log.bin", first);
+        var before = (await azure.Container.GetBlockBlobClient(_prefix + "/log.bin").GetBlockListAsync()).Value.CommittedBlocks.Select(b => b.Name).ToList();
+        await PutAsync("/log.bin", more, UploadMode.Append);
+        var after = (await azure.Container.GetBlockBlobClient(_prefix + "/log.bin").GetBlockListAsync()).Value.CommittedBlocks.Select(b => b.Name).ToList();
+        Assert.Equal(before, after.Take(before.Count));
+        Assert.Equal(before.Count + 1, after.Count);
+        Assert.Equal(first.Concat(more).ToArray(), await GetAsync("/log.bin"));
+
+        // Resume inside the second block: the first is reused, the kept part of the second is re-staged.
+        var tail = RandomNumberGenerator.GetBytes(2000);
+        await PutAsync("/log.bin", tail, UploadMode.Resume, 1024 * 1024 + 10);
+        Assert.Equal(first[..(1024 * 1024 + 10)].Concat(tail).ToArray(), await GetAsync("/log.bin"));
+    }
+
+    [Fact]
+    public async Task ConcurrentWritersToOneName_NeverMixTheirBlocks()
+    {
+        var a = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+        var b = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+        var uploads = new[]
+        {
+            Provider.UploadAsync(new UploadRequest(StoragePath.Parse("/same.bin"), new TrickleStream(a, 100_000)), Ct).AsTask(),
+            Provider.UploadAsync(new UploadRequest(StoragePath.Parse("/same.bin"), new TrickleStream(b, 100_000)), Ct).AsTask(),
+        };
+        await Task.WhenAll(uploads).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        // A commit discards the blob's other uncommitted blocks, so the later writer may fail (451, retryable);
+        // whatever happens, the blob is one upload, whole.
+        Assert.Contains(uploads, u => u.IsCompletedSuccessfully);
+        foreach (var failed in uploads.Where(u => u.IsFaulted))
+        {
+            Assert.Equal(StorageErrorKind.Unavailable, Assert.IsType<StorageException>(failed.Exception!.InnerException).Kind);
+        }
+
+        var stored = await GetAsync("/same.bin");
+        Assert.True(stored.SequenceEqual(a) || stored.SequenceEqual(b), "the blob must be one upload or the other, whole");
+    }
+
+    [Fact]
+    public async Task Directories_AreHdiIsFolderMarkers_AndPrefixesWithBlobsAreDirectoriesToo()
+    {
+        await Provider.CreateDirectoryAsync(StoragePath.Parse("/made"), Ct);
+        var marker = (await Blob("made").GetPropertiesAsync()).Value;
+        Assert.Equal(0, marker.ContentLength);
+        Assert.Equal("true", marker.Metadata["hdi_isfolder"]);
+
+        await Blob("implied/deep/file.txt").UploadAsync(BinaryData.FromString("x"));
+        await Provider.CreateDirectoryAsync(StoragePath.Parse("/made/sub"), Ct);
+        Assert.True((await Provider.GetEntryAsync(StoragePath.Parse("/implied/deep"), Ct))!.IsDirectory);
+        var names = new List<string>();
+        await foreach (var e in Provider.ListAsync(StoragePath.Root, Ct))
+        {
+            names.Add(e.Name + (e.IsDirectory ? "/" : string.Empty));
+        }
+
+        Assert.Equal(["implied/", "made/"], names.Order(StringComparer.Ordinal)); // "made" once, not twice
+        var refused = await Assert.ThrowsAsync<StorageException>(async () => await Provider.DeleteDirectoryAsync(StoragePath.Parse("/made"), Ct));
+        Assert.Equal(StorageErrorKind.DirectoryNotEmpty, refused.Kind);
+    }
+
+    [Fact]
+    public async Task RenamingADirectoryBeyondTheLimit_IsRefusedAndMovesNothing()
+    {
+        var provider = new AzureBlobStorageProvider(azure.Options(_prefix, o => o.MaxRenameObjects = 2));
+        await provider.CreateDirectoryAsync(StoragePath.Parse("/many"), Ct);
+        for (var i = 0; i < 3; i++)
+        {
+            await provider.UploadAsync(new UploadRequest(StoragePath.Parse($"/many/f{i}"), new MemoryStream([1])), Ct);
+        }
+
+        var refused = await Assert.ThrowsAsync<StorageException>(async () => await provider.RenameAsync(StoragePath.Parse("/many"), StoragePath.Parse("/moved"), Ct));
+        Assert.Equal(StorageErrorKind.LimitExceeded, refused.Kind);
+        Assert.Null(await provider.GetEntryAsync(StoragePath.Parse("/moved"), Ct));
+    }
+
+    [Fact]
+    public async Task AMissingContainer_IsUnavailable()
+    {
+        var provider = new AzureBlobStorageProvider(azure.Options(_prefix, o => o.Container = "no-such-container"));
+        Assert.Equal(StorageErrorKind.Unavailable, (await Assert.ThrowsAsync<StorageException>(async () => await provider.ProbeAsync(Ct))).Kind);
+        Assert.Equal(StorageErrorKind.Unavailable, (await Assert.ThrowsAsync<StorageException>(async () =>
+            await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/x"), new MemoryStream([1])), Ct))).Kind);
+    }
+
+    [Fact]
+    public void InvalidOptions_AreRefusedWithTheirKeys()
+    {
+        var errors = new AzureBlobStorageOptions { Container = "", BlockSizeMiB = 0, AccessTier = "Lukewarm" }.Validate();
+        Assert.Contains(errors, e => e.Contains("ConnectionString", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Storage:AzureBlob:Container", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Storage:AzureBlob:BlockSizeMiB", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Storage:AzureBlob:AccessTier", StringComparison.Ordinal));
+    }
+}

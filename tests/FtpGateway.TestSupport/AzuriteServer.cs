@@ -1,0 +1,107 @@
+using System.Diagnostics;
+
+namespace FtpGateway.TestSupport;
+
+/// <summary>
+/// Azurite (Microsoft's Azure Storage emulator, from npm) serving blobs in memory on a free loopback port.
+/// Installed into tests/tools by tests/run-all.sh, or here on first use. Disposed, it stops.
+/// </summary>
+public sealed class AzuriteServer : IAsyncDisposable
+{
+    // The emulator's published well-known development account.
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly Process _process;
+
+    private AzuriteServer(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
+
+    public static async Task<AzuriteServer> StartAsync()
+    {
+        var main = await LocateAsync();
+        var port = FreePorts.One();
+        var start = new ProcessStartInfo(ExternalProcess.Require("node")) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[]
+        {
+            main, "--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent",
+        })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new AzuriteServer(process, port);
+        for (var i = 0; i < 200 && !FreePorts.IsListening(port); i++)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"Azurite exited with {process.ExitCode}");
+            }
+
+            await Task.Delay(100);
+        }
+
+        return FreePorts.IsListening(port) ? server : throw new TimeoutException("Azurite did not listen");
+    }
+
+    /// <summary>Stops the emulator (the store "goes away"), for fault-injection tests.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<string> LocateAsync()
+    {
+        var tools = FindRepositoryFile(Path.Combine("tests", "tools", "package.json")) is { } package
+            ? Path.GetDirectoryName(package)!
+            : throw new InvalidOperationException("tests/tools/package.json not found above " + AppContext.BaseDirectory);
+        var main = Path.Combine(tools, "node_modules", "azurite", "dist", "src", "blob", "main.js");
+        if (!File.Exists(main))
+        {
+            var npm = await ExternalProcess.RunAsync(ExternalProcess.Require("npm"), ["ci", "--no-audit", "--no-fund"], workingDirectory: tools, timeout: TimeSpan.FromMinutes(10));
+            if (npm.ExitCode != 0 || !File.Exists(main))
+            {
+                throw new InvalidOperationException($"npm could not install Azurite: {npm}");
+            }
+        }
+
+        return main;
+    }
+
+    private static string? FindRepositoryFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, relative);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+}
