@@ -14,7 +14,7 @@ using FtpGateway.TestSupport;
 var sizeMb = Arg("--size-mb", 1024);
 var files = Arg("--files", 1000);
 var runs = Arg("--runs", 3);
-var providers = (args.SkipWhile(a => a != "--providers").Skip(1).FirstOrDefault() ?? "fs,s3").Split(',');
+var providers = (args.SkipWhile(a => a != "--providers").Skip(1).FirstOrDefault() ?? "fs,s3,azure").Split(',');
 
 var work = Directory.CreateTempSubdirectory("ftpgw-bench-");
 try
@@ -31,6 +31,11 @@ try
     if (providers.Contains("s3"))
     {
         await S3Benchmark.RunAsync(work.FullName, big, runs);
+    }
+
+    if (providers.Contains("azure"))
+    {
+        await AzureBenchmark.RunAsync(work.FullName, big, runs);
     }
 
     if (!providers.Contains("fs"))

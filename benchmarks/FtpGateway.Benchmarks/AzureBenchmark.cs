@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using FtpGateway.Storage.AzureBlob;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Benchmarks;
+
+/// <summary>
+/// STOR and RETR of the large file through the gateway into Azurite (in memory), beside a direct upload and
+/// download with the Azure SDK (same block size and concurrency) in the same run.
+/// </summary>
+internal static class AzureBenchmark
+{
+    private const string ContainerName = "bench";
+
+    public static async Task RunAsync(string work, string bigFile, int runs)
+    {
+        var defaults = new AzureBlobStorageOptions();
+        Console.WriteLine($"Azure: starting Azurite (in memory); block size {defaults.BlockSizeMiB} MiB, {defaults.MaxConcurrentBlocks} blocks in flight for both gateway and SDK");
+        await using var azurite = await AzuriteServer.StartAsync();
+        var container = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(ContainerName);
+        await container.CreateAsync();
+        await using var gateway = await Servers.StartGatewayAsync(
+            work,
+            "--Storage:Provider=AzureBlob",
+            $"--Storage:AzureBlob:ConnectionString={azurite.ConnectionString}",
+            $"--Storage:AzureBlob:Container={ContainerName}",
+            "--Storage:AzureBlob:Prefix=gateway");
+
+        var bytes = new FileInfo(bigFile).Length;
+        var transfer = new StorageTransferOptions
+        {
+            MaximumTransferSize = defaults.BlockSizeMiB * 1024 * 1024,
+            InitialTransferSize = defaults.BlockSizeMiB * 1024 * 1024,
+            MaximumConcurrency = defaults.MaxConcurrentBlocks,
+        };
+        var samples = new List<(double GwUp, double GwDown, double SdkUp, double SdkDown)>();
+        for (var run = 0; run < runs; run++)
+        {
+            var gwUp = bytes / 1e6 / await Curl.TimeAsync(["-sS", "-T", bigFile, $"{gateway.Url}/big.bin"]);
+            var gwDown = bytes / 1e6 / await Curl.TimeAsync(["-sS", "-o", "/dev/null", $"{gateway.Url}/big.bin"]);
+
+            var blob = container.GetBlobClient("sdk/big.bin");
+            var clock = Stopwatch.StartNew();
+            await blob.UploadAsync(bigFile, new BlobUploadOptions
+            {
+                TransferOptions = transfer,
+                TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+            });
+            var sdkUp = bytes / 1e6 / clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            using (var download = (await blob.DownloadStreamingAsync()).Value)
+            {
+                await download.Content.CopyToAsync(Stream.Null);
+            }
+
+            var sdkDown = bytes / 1e6 / clock.Elapsed.TotalSeconds;
+            samples.Add((gwUp, gwDown, sdkUp, sdkDown));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Azure run {run + 1}: gateway STOR {gwUp:F0} MB/s, RETR {gwDown:F0} MB/s; SDK upload {sdkUp:F0} MB/s, download {sdkDown:F0} MB/s"));
+        }
+
+        var stored = (await container.GetBlobClient("gateway/big.bin").GetPropertiesAsync()).Value.ContentLength;
+        if (stored != bytes)
+        {
+            throw new InvalidOperationException($"The gateway stored {stored} bytes of {bytes}");
+        }
+
+        static double Median(IEnumerable<double> v)
+        {
+            var s = v.Order().ToList();
+            return s[s.Count / 2];
+        }
+
+        var (gu, gd, su, sd) = (Median(samples.Select(s => s.GwUp)), Median(samples.Select(s => s.GwDown)), Median(samples.Select(s => s.SdkUp)), Median(samples.Select(s => s.SdkDown)));
+        Console.WriteLine();
+        Console.WriteLine($"{"Azure (Azurite)",-26} {"upload MB/s",12} {"download MB/s",14} {"peak RSS MiB",13}");
+        Console.WriteLine($"{"FtpGateway (FTP to Azure)",-26} {gu,12:F0} {gd,14:F0} {gateway.PeakRssMiB(),13:F1}");
+        Console.WriteLine($"{"Azure SDK direct",-26} {su,12:F0} {sd,14:F0} {"",13}");
+        Console.WriteLine($"{"ratio gateway/SDK",-26} {gu / su,12:F2} {gd / sd,14:F2}");
+        Console.WriteLine();
+    }
+}
