@@ -511,18 +511,8 @@ public sealed class AzureBlobStorageProvider : IStorageProvider
         : new StorageException(StorageErrorKind.Unavailable, $"Azure unreachable on '{path}': {ex.Message}", ex);
 
     /// <summary>A blob download; transport failures become storage failures, not data-connection ones.</summary>
-    private sealed class DownloadStream(Stream inner) : Stream
+    private sealed class DownloadStream(Stream inner) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             try
@@ -534,21 +524,6 @@ public sealed class AzureBlobStorageProvider : IStorageProvider
                 throw new StorageException(StorageErrorKind.Unavailable, "The blob download broke off", ex);
             }
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

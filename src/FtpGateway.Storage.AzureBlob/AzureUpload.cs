@@ -97,7 +97,7 @@ internal sealed class AzureUpload(AzureBlobStorageProvider provider, BlockBlobCl
             while (true)
             {
                 var buffer = provider.Buffers.Rent(_blockSize);
-                var (length, ended) = await FillAsync(source, buffer);
+                var (length, ended) = await ReadOnlyStream.FillAsync(source, buffer, 0, _blockSize, cancellationToken);
                 if (length == 0)
                 {
                     provider.Buffers.Return(buffer);
@@ -158,23 +158,6 @@ internal sealed class AzureUpload(AzureBlobStorageProvider provider, BlockBlobCl
         }
     }
 
-    private async Task<(int Length, bool Ended)> FillAsync(Stream source, byte[] buffer)
-    {
-        var total = 0;
-        while (total < _blockSize)
-        {
-            var n = await source.ReadAsync(buffer.AsMemory(total, _blockSize - total), cancellationToken);
-            if (n == 0)
-            {
-                return (total, true);
-            }
-
-            total += n;
-        }
-
-        return (total, false);
-    }
-
     private static bool TryIdLength(string id, out int length)
     {
         var bytes = new byte[id.Length];
@@ -183,19 +166,9 @@ internal sealed class AzureUpload(AzureBlobStorageProvider provider, BlockBlobCl
     }
 
     /// <summary>The kept tail of the existing blob, then the client's data.</summary>
-    private sealed class ConcatenatedStream(Stream first, Stream second) : Stream
+    private sealed class ConcatenatedStream(Stream first, Stream second) : ReadOnlyStream
     {
         private bool _firstDone;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -212,17 +185,5 @@ internal sealed class AzureUpload(AzureBlobStorageProvider provider, BlockBlobCl
 
             return await second.ReadAsync(buffer, cancellationToken);
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -753,21 +753,11 @@ public sealed class S3StorageProvider : IStorageProvider, IDisposable
     }
 
     /// <summary>The body of a GetObject response; disposing it releases the HTTP response.</summary>
-    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    private sealed class ResponseStream(GetObjectResponse response) : ReadOnlyStream
     {
         private readonly Stream _inner = response.ResponseStream;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
         public override long Length => response.ContentLength;
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Wrap(() => _inner.Read(buffer, offset, count));
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -780,31 +770,6 @@ public sealed class S3StorageProvider : IStorageProvider, IDisposable
                 throw new StorageException(StorageErrorKind.Unavailable, "The S3 download broke off", ex);
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private static int Wrap(Func<int> read)
-        {
-            try
-            {
-                return read();
-            }
-            catch (Exception ex) when (ex is IOException or HttpRequestException)
-            {
-                throw new StorageException(StorageErrorKind.Unavailable, "The S3 download broke off", ex);
-            }
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -186,23 +186,8 @@ internal sealed class S3Upload(S3StorageProvider provider, string key, UploadReq
         }
     }
 
-    /// <summary>Reads the source until the buffer is full or the source ends.</summary>
-    private async Task<(int Read, bool Ended)> FillAsync(byte[] buffer, int offset)
-    {
-        var total = 0;
-        while (offset + total < _partSize)
-        {
-            var n = await request.Source.ReadAsync(buffer.AsMemory(offset + total, _partSize - offset - total), cancellationToken);
-            if (n == 0)
-            {
-                return (total, true);
-            }
-
-            total += n;
-        }
-
-        return (total, false);
-    }
+    private ValueTask<(int Read, bool Ended)> FillAsync(byte[] buffer, int offset) =>
+        ReadOnlyStream.FillAsync(request.Source, buffer, offset, _partSize - offset, cancellationToken);
 
     /// <summary>The first <paramref name="length"/> bytes of the existing object (of the version seen before).</summary>
     private async Task<int> ReadExistingAsync(byte[] buffer, int length, string? etag)

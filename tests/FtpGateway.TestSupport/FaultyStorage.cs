@@ -68,19 +68,9 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
         return await inner.UploadAsync(wrapped, cancellationToken);
     }
 
-    private sealed class PausingStream(Stream inner, TimeSpan pause) : Stream
+    private sealed class PausingStream(Stream inner, TimeSpan pause) : ReadOnlyStream
     {
         private bool _paused;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -93,18 +83,6 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
 
             return n;
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) => inner.GetEntryAsync(path, cancellationToken);

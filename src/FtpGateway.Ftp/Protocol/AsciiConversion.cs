@@ -29,23 +29,11 @@ internal static class AsciiConversion
 }
 
 /// <summary>Network → stored for uploads in TYPE A: CRLF becomes LF; a CR not followed by LF is kept.</summary>
-internal sealed class AsciiUploadStream(Stream inner) : Stream
+internal sealed class AsciiUploadStream(Stream inner) : Storage.ReadOnlyStream
 {
     private readonly byte[] _buffer = new byte[64 * 1024];
     private bool _pendingCr;
     private bool _ended;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -102,17 +90,4 @@ internal sealed class AsciiUploadStream(Stream inner) : Stream
             }
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
