@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using FtpGateway.TestSupport;
 
 namespace FtpGateway.Benchmarks;
 
@@ -38,7 +39,7 @@ internal static class Servers
 
     public static async Task<FtpTarget> StartGatewayAsync(string work, params string[] settings)
     {
-        var port = FreePort();
+        var port = FreePorts.One();
         var root = Directory.CreateDirectory(Path.Combine(work, "gateway-data")).FullName;
         var dll = Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -68,7 +69,7 @@ internal static class Servers
             return null;
         }
 
-        var port = FreePort();
+        var port = FreePorts.One();
         var dir = Directory.CreateDirectory(Path.Combine(work, "pure")).FullName;
         var home = Directory.CreateDirectory(Path.Combine(dir, "home")).FullName;
         File.SetUnixFileMode(work, File.GetUnixFileMode(work) | UnixFileMode.OtherExecute);
@@ -138,13 +139,6 @@ internal static class Servers
         }
 
         return total;
-    }
-
-    private static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
     private static async Task WaitForPortAsync(int port)

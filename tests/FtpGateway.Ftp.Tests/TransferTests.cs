@@ -143,7 +143,7 @@ public sealed class TransferTests : IAsyncLifetime
     [Fact]
     public async Task PassivePorts_ComeFromTheConfiguredRange_AndExhaustionIs425()
     {
-        var start = FreePortRange(2);
+        var start = FreePorts.Range(2);
         await using var server = await TestServer.StartAsync(o => o.PassivePortRange = $"{start}-{start + 1}");
         await using var a = await RawFtpClient.LoginAsync(server.Port);
         await using var b = await RawFtpClient.LoginAsync(server.Port);
@@ -534,32 +534,6 @@ public sealed class TransferTests : IAsyncLifetime
         var text = (await c.ExpectAsync("EPSV", 229)).Text;
         var start = text.IndexOf("|||", StringComparison.Ordinal) + 3;
         return int.Parse(text[start..text.IndexOf('|', start)], CultureInfo.InvariantCulture);
-    }
-
-    private static int FreePortRange(int count)
-    {
-        for (var start = 40000 + Random.Shared.Next(0, 20000); ; start = 40000 + Random.Shared.Next(0, 20000))
-        {
-            var sockets = new List<Socket>();
-            try
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                    sockets.Add(s);
-                    s.Bind(new IPEndPoint(IPAddress.Loopback, start + i));
-                }
-
-                return start;
-            }
-            catch (SocketException)
-            {
-            }
-            finally
-            {
-                sockets.ForEach(s => s.Dispose());
-            }
-        }
     }
 
     private static async Task WaitUntil(Func<bool> condition)

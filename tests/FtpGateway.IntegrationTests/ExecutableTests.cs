@@ -17,7 +17,7 @@ public sealed partial class ExecutableTests
     public async Task FirstRun_WithoutUsers_PrintsAOneTimePassword_ThatLogsIn()
     {
         using var root = new TempDirectory();
-        var port = FreePort();
+        var port = FreePorts.One();
         await using var gateway = await RunningGateway.StartAsync($"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}");
         var line = await gateway.WaitForOutputAsync("Log in as 'demo'");
         var password = DemoPassword().Match(line).Groups[1].Value;
@@ -38,7 +38,7 @@ public sealed partial class ExecutableTests
         Assert.True(PasswordHasher.Verify("pa$$ word", hash));
 
         using var root = new TempDirectory();
-        var port = FreePort();
+        var port = FreePorts.One();
         await using var gateway = await RunningGateway.StartAsync(
             $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}",
             "--Users:0:Name=hashed", $"--Users:0:PasswordHash={hash}");
@@ -63,7 +63,7 @@ public sealed partial class ExecutableTests
     public async Task DebugLogs_ShowEveryCommand_ButNeverThePassword()
     {
         using var root = new TempDirectory();
-        var port = FreePort();
+        var port = FreePorts.One();
         const string password = "Sup3r-Secret-Pa55";
         await using (var gateway = await RunningGateway.StartAsync(
             $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}",
@@ -86,13 +86,6 @@ public sealed partial class ExecutableTests
             Assert.Contains("PASS ****", output, StringComparison.Ordinal);
             Assert.DoesNotContain(password, output, StringComparison.Ordinal);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
     [GeneratedRegex("password '([^']+)'")]
