@@ -128,6 +128,9 @@ public sealed class TransferTests : IAsyncLifetime
         await using var c = await RawFtpClient.LoginAsync(server.Port);
         await c.ExpectAsync("PORT 127,0,0,1,200,10", 502);
         await c.ExpectAsync("EPRT |1|127.0.0.1|5000|", 502);
+        var feat = await c.ExpectAsync("FEAT", 211);
+        Assert.DoesNotContain(" EPRT", feat.Lines); // FEAT lists only what works (RFC 2389)
+        Assert.Contains(" EPSV", feat.Lines);
     }
 
     [Fact]

@@ -631,7 +631,13 @@ internal sealed partial class FtpSession
             lines.AddRange(["AUTH TLS", "PBSZ", "PROT"]);
         }
 
-        lines.AddRange(["UTF8", "EPRT", "EPSV", "MDTM", "SIZE", "REST STREAM", "TVFS", "CLNT", ListingFormatter.FeatureLine(_mlstFacts)]);
+        lines.Add("UTF8");
+        if (_options.AllowActiveMode)
+        {
+            lines.Add("EPRT");
+        }
+
+        lines.AddRange(["EPSV", "MDTM", "SIZE", "REST STREAM", "TVFS", "CLNT", ListingFormatter.FeatureLine(_mlstFacts)]);
         if ((_storage.Capabilities & StorageCapabilities.SetModificationTime) != 0)
         {
             lines.Add("MFMT");
