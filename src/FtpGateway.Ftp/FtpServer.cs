@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using FtpGateway.Ftp.Data;
 using FtpGateway.Ftp.Session;
+using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
 using Microsoft.Extensions.Hosting;
@@ -32,13 +33,21 @@ public sealed class FtpServer : IHostedService, IAsyncDisposable
         IStorageProvider storage,
         UserDirectory users,
         ILoggerFactory loggerFactory,
+        FtpTelemetry? telemetry = null,
         TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
         _logger = loggerFactory.CreateLogger<FtpServer>();
-        _context = new FtpServerContext(o, storage, users, new PassivePortPool(o.ParsePassiveRange()), LoadCertificate(o.Tls), loggerFactory, time ?? TimeProvider.System);
+        _ownedTelemetry = telemetry is null ? new FtpTelemetry() : null;
+        telemetry ??= _ownedTelemetry!;
+        var ports = new PassivePortPool(o.ParsePassiveRange());
+        telemetry.ObservePassivePorts(() => ports.InUse);
+        _context = new FtpServerContext(
+            o, new InstrumentedStorageProvider(storage, telemetry), users, ports, LoadCertificate(o.Tls), loggerFactory, time ?? TimeProvider.System, telemetry);
     }
+
+    private readonly FtpTelemetry? _ownedTelemetry;
 
     /// <summary>Where the server listens (the real port when configured with port 0).</summary>
     public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
@@ -199,5 +208,6 @@ public sealed class FtpServer : IHostedService, IAsyncDisposable
         await StopAsync(CancellationToken.None);
         _stopping.Dispose();
         _context.Certificate?.Dispose();
+        _ownedTelemetry?.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using FtpGateway.Ftp.Data;
+using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
 using Microsoft.Extensions.Logging;
@@ -14,8 +15,11 @@ internal sealed class FtpServerContext(
     PassivePortPool passivePorts,
     X509Certificate2? certificate,
     ILoggerFactory loggerFactory,
-    TimeProvider time)
+    TimeProvider time,
+    FtpTelemetry telemetry)
 {
+    public FtpTelemetry Telemetry => telemetry;
+
     public FtpServerOptions Options => options;
 
     public IStorageProvider Storage => storage;

@@ -12,6 +12,7 @@ public static class FtpServiceCollectionExtensions
     {
         services.AddOptions<FtpServerOptions>().Bind(configuration.GetSection(FtpServerOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FtpServerOptions>, FtpServerOptionsValidator>();
+        services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<FtpServer>();
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());
         return services;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FtpGateway.Ftp;
+using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
 using FtpGateway.Storage.AzureBlob;
@@ -9,6 +10,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace FtpGateway;
 
@@ -16,21 +20,72 @@ namespace FtpGateway;
 public static class GatewayHost
 {
     /// <summary>
-    /// A host builder with everything registered. Registrations read configuration when first resolved,
-    /// so callers (tests) may still add configuration sources to the returned builder.
+    /// A host builder with everything registered. <paramref name="settings"/> are added on top of the standard
+    /// sources (appsettings.json, environment, command line) before anything reads the configuration.
     /// </summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args)
+    public static HostApplicationBuilder CreateBuilder(string[] args, IDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddHostedService<StorageStartupCheck>(); // before the FTP listener: fail fast
         builder.Services.AddFtpServer(builder.Configuration);
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
+        AddTelemetry(builder);
         return builder;
+    }
+
+    /// <summary>
+    /// OpenTelemetry export of the "FtpGateway" spans and metrics (and the Azure SDK's spans underneath), over
+    /// OTLP when the standard OTEL_EXPORTER_OTLP_ENDPOINT is set, to the console with Telemetry:Console=true.
+    /// With neither, nothing is registered: no listener, and the instrumentation costs nothing.
+    /// </summary>
+    private static void AddTelemetry(HostApplicationBuilder builder)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var console = builder.Configuration.GetValue<bool>("Telemetry:Console");
+        if (!otlp && !console)
+        {
+            return;
+        }
+
+        AppContext.SetSwitch("Azure.Experimental.EnableActivitySource", true);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? FtpTelemetry.Name))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(FtpTelemetry.Name, "Azure.*");
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+
+                if (console)
+                {
+                    tracing.AddConsoleExporter();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(FtpTelemetry.Name);
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+
+                if (console)
+                {
+                    metrics.AddConsoleExporter();
+                }
+            });
     }
 
     /// <summary>Picks the provider named by <c>Storage:Provider</c>.</summary>

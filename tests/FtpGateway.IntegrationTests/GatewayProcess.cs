@@ -34,7 +34,6 @@ public sealed class Gateway : IAsyncDisposable
     public static async Task<Gateway> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var root = new TempDirectory();
-        var builder = GatewayHost.CreateBuilder([]);
         var config = new Dictionary<string, string?>
         {
             ["Ftp:Port"] = "0",
@@ -51,8 +50,7 @@ public sealed class Gateway : IAsyncDisposable
             config[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(config);
-        var host = builder.Build();
+        var host = GatewayHost.CreateBuilder([], config).Build();
         await host.StartAsync();
         return new Gateway(host, root);
     }

@@ -41,7 +41,8 @@ public sealed class TestServer : IAsyncDisposable
         Action<FtpServerOptions>? configure = null,
         Func<IStorageProvider, IStorageProvider>? wrap = null,
         bool anonymous = false,
-        IStorageProvider? storage = null)
+        IStorageProvider? storage = null,
+        FtpGateway.Ftp.Telemetry.FtpTelemetry? telemetry = null)
     {
         var root = new TempDirectory();
         var options = new FtpServerOptions
@@ -72,7 +73,7 @@ public sealed class TestServer : IAsyncDisposable
                 new UserOptions { Name = "jailed", PasswordHash = PasswordHasher.Hash("jail-pw", 10_000), Root = "/home/jailed" },
             ],
             new AnonymousOptions { Enabled = anonymous, Root = "/pub" });
-        var server = new FtpServer(Options.Create(options), storage, users, NullLoggerFactory.Instance);
+        var server = new FtpServer(Options.Create(options), storage, users, NullLoggerFactory.Instance, telemetry);
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, root, storage);
     }

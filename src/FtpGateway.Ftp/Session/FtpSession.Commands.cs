@@ -61,6 +61,7 @@ internal sealed partial class FtpSession
         if (user is null)
         {
             _loginFailures++;
+            _server.Telemetry.LoginFailures.Add(1);
             Log.LoginFailed(_logger, SanitizeForLog(name));
             await Task.Delay(_options.LoginFailureDelay, _server.Time, ct);
             if (_loginFailures >= _options.MaxLoginFailures)
@@ -77,6 +78,7 @@ internal sealed partial class FtpSession
         await EnsureRootExistsAsync(user.Root, ct);
         _user = user;
         _cwd = StoragePath.Root;
+        _sessionActivity?.SetTag("enduser.id", user.Name);
         Log.LoggedIn(_logger, user.Name);
         await ReplyAsync(ReplyCodes.LoggedIn, "User logged in, proceed.");
     }

@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Text;
 using FtpGateway.Ftp.Data;
 using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Storage;
 
 namespace FtpGateway.Ftp.Session;
@@ -288,6 +289,11 @@ internal sealed partial class FtpSession
     private async Task RunTransferAsync(Transfer transfer, DataChannel channel, Func<DataConnectionStream, CancellationToken, Task<string>> work, bool upload)
     {
         var started = Stopwatch.GetTimestamp();
+        var direction = transfer.Verb switch { "RETR" => "download", "STOR" or "APPE" or "STOU" => "upload", _ => "listing" };
+        using var activity = FtpTelemetry.Source.StartActivity("ftp.transfer " + transfer.Verb);
+        activity?.SetTag("ftp.transfer.direction", direction);
+        activity?.SetTag("ftp.path", transfer.Path.Value);
+        activity?.SetTag("storage.provider", _storage.Name);
         int code;
         string text;
         string? failure = null;
@@ -342,6 +348,9 @@ internal sealed partial class FtpSession
         }
 
         var bytes = transfer.Data?.Bytes ?? 0;
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var result = failure is null ? "completed" : transfer.EndReason?.ToString() ?? failure;
+        RecordTransfer(activity, direction, bytes, seconds, code, result, transfer.EndReason is not null);
         if (failure is null)
         {
             Log.TransferCompleted(_logger, transfer.Verb, transfer.Path.Value, bytes, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -356,7 +365,7 @@ internal sealed partial class FtpSession
         {
             if (transfer.EndReason != TransferEnd.ControlConnectionLost)
             {
-                await ReplyAsync(code, text);
+                await TransferReplyAsync(code, text);
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
@@ -367,6 +376,34 @@ internal sealed partial class FtpSession
         {
             _transfer = null;
             transfer.Dispose();
+        }
+    }
+
+    private void RecordTransfer(Activity? activity, string direction, long bytes, double seconds, int code, string result, bool cutShort)
+    {
+        var telemetry = _server.Telemetry;
+        var provider = new KeyValuePair<string, object?>("storage.provider", _storage.Name);
+        var directionTag = new KeyValuePair<string, object?>("ftp.transfer.direction", direction);
+        telemetry.Bytes.Add(bytes, directionTag, provider);
+        telemetry.TransferDuration.Record(seconds, directionTag, provider, new KeyValuePair<string, object?>("ftp.transfer.result", result));
+        if (code == ReplyCodes.CantOpenDataConnection || result.StartsWith("data connection", StringComparison.Ordinal))
+        {
+            telemetry.DataConnectionFailures.Add(1);
+        }
+
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("ftp.transfer.bytes", bytes);
+        activity.SetTag("ftp.transfer.result", result);
+        activity.SetTag("ftp.transfer.aborted", cutShort);
+        activity.SetTag("ftp.reply_code", code);
+        if (code != ReplyCodes.ClosingData)
+        {
+            activity.SetStatus(ActivityStatusCode.Error);
+            activity.SetTag("error.type", result);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -5,6 +6,7 @@ using System.Security.Authentication;
 using System.Text;
 using FtpGateway.Ftp.Data;
 using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
 using Microsoft.Extensions.Logging;
@@ -42,6 +44,8 @@ internal sealed partial class FtpSession : IAsyncDisposable
     private readonly Timer _watchdog;
     private Stream _control;
     private long _lastActivity = Environment.TickCount64;
+    private Activity? _sessionActivity;
+    private int _lastReplyCode;
     private SessionEndReason? _endReason;
 
     public FtpSession(FtpServerContext server, Socket socket, string id, CancellationToken serverStopping)
@@ -76,6 +80,13 @@ internal sealed partial class FtpSession : IAsyncDisposable
     {
         var ct = _sessionCts.Token;
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = Id, ["ClientAddress"] = ClientAddress.ToString() });
+        using var activity = _sessionActivity = FtpTelemetry.Source.StartActivity("ftp.session", ActivityKind.Server);
+        activity?.SetTag("client.address", ClientAddress.ToString());
+        activity?.SetTag("client.port", RemoteEndPoint.Port);
+        activity?.SetTag("server.port", LocalEndPoint.Port);
+        activity?.SetTag("network.transport", "tcp");
+        activity?.SetTag("ftp.session.id", Id);
+        _server.Telemetry.ActiveSessions.Add(1);
         Log.SessionStarted(_logger, ClientAddress, RemoteEndPoint.Port);
         try
         {
@@ -105,7 +116,12 @@ internal sealed partial class FtpSession : IAsyncDisposable
         {
             // The client is gone (or we are closing): a transfer still running must not commit.
             await CancelTransferAsync(TransferEnd.ControlConnectionLost);
-            Log.SessionEnded(_logger, (_endReason ?? SessionEndReason.ClientClosed).ToString());
+            var reason = (_endReason ?? SessionEndReason.ClientClosed).ToString();
+            Log.SessionEnded(_logger, reason);
+            _server.Telemetry.ActiveSessions.Add(-1);
+            _server.Telemetry.Sessions.Add(1, new KeyValuePair<string, object?>("ftp.session.end_reason", reason));
+            activity?.SetTag("ftp.session.end_reason", reason);
+            activity?.SetTag("ftp.tls", _tlsActive);
         }
     }
 
@@ -130,9 +146,44 @@ internal sealed partial class FtpSession : IAsyncDisposable
         {
             Log.Command(_logger, SanitizeForLog(verb), string.Empty);
             await ReplyAsync(ReplyCodes.SyntaxError, "Unknown command.");
+            CountCommand("unknown", ReplyCodes.SyntaxError);
             return;
         }
 
+        // A span per command. Only path arguments are recorded, so PASS (or anything else) never is.
+        using var activity = FtpTelemetry.Source.StartActivity("ftp " + spec.Verb);
+        activity?.SetTag("ftp.command", spec.Verb);
+        if ((spec.Flags & CommandFlags.PathArgument) != 0 && argument.Length > 0)
+        {
+            activity?.SetTag("ftp.argument", SanitizeForLog(argument));
+        }
+
+        _lastReplyCode = 0;
+        try
+        {
+            await RunCommandAsync(spec, argument, ct);
+        }
+        finally
+        {
+            activity?.SetTag("ftp.reply_code", _lastReplyCode);
+            if (_lastReplyCode >= 400)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error);
+                activity?.SetTag("error.type", _lastReplyCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            CountCommand(spec.Verb, _lastReplyCode);
+        }
+    }
+
+    private void CountCommand(string verb, int code) =>
+        _server.Telemetry.Commands.Add(
+            1,
+            new KeyValuePair<string, object?>("ftp.command", verb),
+            new KeyValuePair<string, object?>("ftp.reply_class", code == 0 ? "none" : $"{code / 100}xx"));
+
+    private async Task RunCommandAsync(CommandSpec spec, string argument, CancellationToken ct)
+    {
         Log.Command(_logger, spec.Verb, spec.Verb == "PASS" ? "****" : SanitizeForLog(argument));
         if ((spec.Flags & CommandFlags.DuringTransfer) == 0)
         {
@@ -182,6 +233,15 @@ internal sealed partial class FtpSession : IAsyncDisposable
     internal Task ReplyAsync(int code, string text) => ReplyAsync(code, text.Split('\n'));
 
     internal async Task ReplyAsync(int code, IReadOnlyList<string> lines)
+    {
+        _lastReplyCode = code;
+        await WriteReplyAsync(code, lines);
+    }
+
+    /// <summary>A transfer's final reply: written like any other, but not the reply of the command running now.</summary>
+    private Task TransferReplyAsync(int code, string text) => WriteReplyAsync(code, [text]);
+
+    private async Task WriteReplyAsync(int code, IReadOnlyList<string> lines)
     {
         var sb = new StringBuilder();
         for (var i = 0; i < lines.Count; i++)

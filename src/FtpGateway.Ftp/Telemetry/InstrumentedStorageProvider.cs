@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using FtpGateway.Storage;
+
+namespace FtpGateway.Ftp.Telemetry;
+
+/// <summary>
+/// Wraps the configured provider: every storage operation becomes a child span of the command or transfer that
+/// caused it, and its duration is recorded by provider, operation and outcome. The cloud SDKs' own spans
+/// (Azure's natively) nest underneath.
+/// </summary>
+internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTelemetry telemetry) : IStorageProvider
+{
+    public string Name => inner.Name;
+
+    public StorageCapabilities Capabilities => inner.Capabilities;
+
+    public IReadOnlyList<string> HashAlgorithms => inner.HashAlgorithms;
+
+    public IStorageProvider Inner => inner;
+
+    public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) =>
+        Run("stat", path, () => inner.GetEntryAsync(path, cancellationToken));
+
+    public async IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var operation = new Operation(this, "list", directory);
+        await using var items = inner.ListAsync(directory, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        long count = 0;
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await items.MoveNextAsync();
+            }
+            catch (Exception ex)
+            {
+                operation.Fail(ex);
+                throw;
+            }
+
+            if (!more)
+            {
+                break;
+            }
+
+            count++;
+            yield return items.Current;
+        }
+
+        operation.Activity?.SetTag("storage.entries", count);
+    }
+
+    public ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken) =>
+        Run("open_read", path, () => inner.OpenReadAsync(path, offset, cancellationToken));
+
+    public ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Run("upload", request.Path, () => inner.UploadAsync(request, cancellationToken));
+    }
+
+    public ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken) =>
+        Run("delete", path, () => inner.DeleteFileAsync(path, cancellationToken));
+
+    public ValueTask CreateDirectoryAsync(StoragePath path, CancellationToken cancellationToken) =>
+        Run("create_directory", path, () => inner.CreateDirectoryAsync(path, cancellationToken));
+
+    public ValueTask DeleteDirectoryAsync(StoragePath path, CancellationToken cancellationToken) =>
+        Run("delete_directory", path, () => inner.DeleteDirectoryAsync(path, cancellationToken));
+
+    public ValueTask RenameAsync(StoragePath source, StoragePath target, CancellationToken cancellationToken) =>
+        Run("rename", source, () => inner.RenameAsync(source, target, cancellationToken));
+
+    public ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken) =>
+        Run("set_modification_time", path, () => inner.SetModificationTimeAsync(path, time, cancellationToken));
+
+    public ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken) =>
+        Run("hash", path, () => inner.GetHashAsync(path, algorithm, cancellationToken));
+
+    public ValueTask ProbeAsync(CancellationToken cancellationToken) =>
+        Run("probe", StoragePath.Root, () => inner.ProbeAsync(cancellationToken));
+
+    private async ValueTask<T> Run<T>(string name, StoragePath path, Func<ValueTask<T>> action)
+    {
+        using var operation = new Operation(this, name, path);
+        try
+        {
+            return await action();
+        }
+        catch (Exception ex)
+        {
+            operation.Fail(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask Run(string name, StoragePath path, Func<ValueTask> action)
+    {
+        using var operation = new Operation(this, name, path);
+        try
+        {
+            await action();
+        }
+        catch (Exception ex)
+        {
+            operation.Fail(ex);
+            throw;
+        }
+    }
+
+    /// <summary>One storage operation: a client span and a duration measurement.</summary>
+    private sealed class Operation : IDisposable
+    {
+        private readonly InstrumentedStorageProvider _owner;
+        private readonly string _name;
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private string _outcome = "success";
+
+        public Operation(InstrumentedStorageProvider owner, string name, StoragePath path)
+        {
+            _owner = owner;
+            _name = name;
+            Activity = FtpTelemetry.Source.StartActivity("storage " + name, ActivityKind.Client);
+            Activity?.SetTag("storage.provider", owner.Name);
+            Activity?.SetTag("storage.operation", name);
+            Activity?.SetTag("storage.path", path.Value);
+        }
+
+        public Activity? Activity { get; }
+
+        public void Fail(Exception ex)
+        {
+            _outcome = ex is StorageException storage ? storage.Kind.ToString() : ex is OperationCanceledException ? "cancelled" : "error";
+            var type = ex is StorageException s ? s.Kind.ToString() : ex.GetType().Name;
+            Activity?.SetStatus(ActivityStatusCode.Error);
+            Activity?.SetTag("error.type", type);
+        }
+
+        public void Dispose()
+        {
+            _owner.Record(_name, _outcome, Stopwatch.GetElapsedTime(_started).TotalSeconds);
+            Activity?.Dispose();
+        }
+    }
+
+    private void Record(string operation, string outcome, double seconds) =>
+        telemetry.StorageDuration.Record(
+            seconds,
+            new KeyValuePair<string, object?>("storage.provider", Name),
+            new KeyValuePair<string, object?>("storage.operation", operation),
+            new KeyValuePair<string, object?>("outcome", outcome));
+}

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using FtpGateway.Ftp.Telemetry;
+using FtpGateway.Storage;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Ftp.Tests;
+
+/// <summary>The span tree and metrics of real sessions, collected with the runtime's own listeners.</summary>
+public sealed class TelemetryTests : IDisposable
+{
+    private readonly ConcurrentBag<Activity> _spans = [];
+    private readonly ActivityListener _listener;
+
+    public TelemetryTests()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == FtpTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _spans.Add,
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    /// <summary>The spans of the session served on <paramref name="port"/> (other tests run in parallel).</summary>
+    private async Task<List<Activity>> SessionSpansAsync(int port)
+    {
+        Activity? root = null;
+        for (var i = 0; i < 100 && root is null; i++)
+        {
+            root = _spans.FirstOrDefault(a => a.OperationName == "ftp.session" && Equals(a.GetTagItem("server.port"), port));
+            if (root is null)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.NotNull(root);
+        return _spans.Where(a => a.TraceId == root.TraceId).ToList();
+    }
+
+    [Fact]
+    public async Task ASession_IsATreeOfCommandTransferAndStorageSpans_WithoutThePassword()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using (var c = await RawFtpClient.LoginAsync(server.Port))
+        {
+            await c.ExpectAsync("MKD traced", 257);
+            Assert.Equal(226, (await c.UploadAsync("STOR traced/f.bin", new byte[12345])).Code);
+            await c.ExpectAsync("QUIT", 221);
+        }
+
+        var spans = await SessionSpansAsync(server.Port);
+        var session = spans.Single(a => a.OperationName == "ftp.session");
+        Assert.Equal(ActivityKind.Server, session.Kind);
+        Assert.Equal("127.0.0.1", session.GetTagItem("client.address"));
+        Assert.Equal("tcp", session.GetTagItem("network.transport"));
+        Assert.Equal(TestServer.UserName, session.GetTagItem("enduser.id"));
+        Assert.Equal("ClientQuit", session.GetTagItem("ftp.session.end_reason"));
+
+        var stor = spans.Single(a => a.OperationName == "ftp STOR");
+        Assert.Equal(session.SpanId, stor.ParentSpanId);
+        Assert.Equal("traced/f.bin", stor.GetTagItem("ftp.argument"));
+        Assert.Equal(150, stor.GetTagItem("ftp.reply_code"));
+
+        var transfer = spans.Single(a => a.OperationName == "ftp.transfer STOR");
+        Assert.Equal(stor.SpanId, transfer.ParentSpanId);
+        Assert.Equal(12345L, transfer.GetTagItem("ftp.transfer.bytes"));
+        Assert.Equal("upload", transfer.GetTagItem("ftp.transfer.direction"));
+        Assert.Equal(ActivityStatusCode.Unset, transfer.Status);
+
+        var upload = spans.Single(a => a.OperationName == "storage upload");
+        Assert.Equal(transfer.SpanId, upload.ParentSpanId);
+        Assert.Equal(ActivityKind.Client, upload.Kind);
+        Assert.Equal("FileSystem", upload.GetTagItem("storage.provider"));
+        Assert.Contains(spans, a => a.OperationName == "storage create_directory" && a.ParentSpanId == spans.Single(s => s.OperationName == "ftp MKD").SpanId);
+
+        // PASS is a span (its reply code matters) but its argument is never recorded, anywhere.
+        var pass = spans.Single(a => a.OperationName == "ftp PASS");
+        Assert.Null(pass.GetTagItem("ftp.argument"));
+        Assert.DoesNotContain(spans.SelectMany(a => a.TagObjects), t => t.Value?.ToString()?.Contains(TestServer.Password, StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task AbortedAndFailedTransfers_AreMarkedAsErrors()
+    {
+        await using var server = await TestServer.StartAsync(wrap: s => new FaultyStorage(s) { FailUploads = (1000, StorageErrorKind.Unavailable) });
+        File.WriteAllBytes(server.Root.File("big.bin"), new byte[32 * 1024 * 1024]);
+        await using (var c = await RawFtpClient.LoginAsync(server.Port))
+        {
+            Assert.Equal(451, (await c.UploadAsync("STOR failing.bin", new byte[5000])).Code);
+            using var data = await c.OpenPassiveAsync();
+            await c.ExpectAsync("RETR big.bin", 150);
+            await data.ReceiveAsync(new byte[1024]);
+            await c.SendRawAsync("ABOR\r\n"u8.ToArray());
+            Assert.Equal(426, (await c.ReadReplyAsync()).Code);
+            Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+            await c.ExpectAsync("QUIT", 221);
+        }
+
+        var spans = await SessionSpansAsync(server.Port);
+        var failed = spans.Single(a => a.OperationName == "ftp.transfer STOR");
+        Assert.Equal(ActivityStatusCode.Error, failed.Status);
+        Assert.Equal("Unavailable", failed.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Error, spans.Single(a => a.OperationName == "storage upload").Status);
+        var aborted = spans.Single(a => a.OperationName == "ftp.transfer RETR");
+        Assert.Equal(ActivityStatusCode.Error, aborted.Status);
+        Assert.Equal(true, aborted.GetTagItem("ftp.transfer.aborted"));
+        Assert.Equal("Aborted", aborted.GetTagItem("error.type"));
+    }
+
+    [Fact]
+    public async Task Metrics_CountSessionsCommandsBytesAndLoginFailures()
+    {
+        using var telemetry = new FtpTelemetry();
+        var longs = new ConcurrentDictionary<string, long>();
+        var histograms = new ConcurrentDictionary<string, int>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter == telemetry.Meter)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var key = instrument.Name + string.Concat(tags.ToArray().OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"|{t.Key}={t.Value}"));
+            longs.AddOrUpdate(key, value, (_, v) => v + value);
+        });
+        meters.SetMeasurementEventCallback<double>((instrument, _, _, _) => histograms.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
+        meters.Start();
+
+        await using (var server = await TestServer.StartAsync(telemetry: telemetry))
+        {
+            await using (var bad = await RawFtpClient.ConnectAsync(server.Port))
+            {
+                await bad.ExpectAsync("USER alice", 331);
+                await bad.ExpectAsync("PASS nope", 530);
+            }
+
+            await using var c = await RawFtpClient.LoginAsync(server.Port);
+            Assert.Equal(226, (await c.UploadAsync("STOR m.bin", new byte[7000])).Code);
+            Assert.Equal(7000, (await c.DownloadAsync("RETR m.bin")).Data.Length);
+            await c.ExpectAsync("BOGUS", 500);
+            await c.ExpectAsync("QUIT", 221);
+            for (var i = 0; i < 100 && longs.GetValueOrDefault("ftpgateway.sessions|ftp.session.end_reason=ClientQuit") == 0; i++)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.logins.failed"));
+        Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=upload|storage.provider=FileSystem"));
+        Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=download|storage.provider=FileSystem"));
+        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=STOR|ftp.reply_class=1xx"));
+        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=PASS|ftp.reply_class=5xx"));
+        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=unknown|ftp.reply_class=5xx"));
+        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.sessions|ftp.session.end_reason=ClientQuit"));
+        Assert.Equal(0, longs.Where(kv => kv.Key.StartsWith("ftpgateway.sessions.active", StringComparison.Ordinal)).Sum(kv => kv.Value));
+        Assert.True(histograms.GetValueOrDefault("ftpgateway.transfer.duration") >= 2);
+        Assert.True(histograms.GetValueOrDefault("ftpgateway.storage.duration") >= 2);
+        Assert.DoesNotContain(longs.Keys, k => k.Contains("nope", StringComparison.Ordinal) || k.Contains(TestServer.Password, StringComparison.Ordinal));
+    }
+}
