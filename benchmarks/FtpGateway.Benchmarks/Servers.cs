@@ -47,6 +47,7 @@ internal static class Servers
         {
             dll, $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root}",
             $"--Users:0:Name={User}", $"--Users:0:Password={Password}", "--Logging:LogLevel:Default=Warning",
+            "--Management:Port=0", "--Management:ListenAddress=127.0.0.1",
         }.Concat(settings))
         {
             start.ArgumentList.Add(a);

@@ -6,6 +6,9 @@ using FtpGateway.Storage;
 using FtpGateway.Storage.AzureBlob;
 using FtpGateway.Storage.FileSystem;
 using FtpGateway.Storage.S3;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,12 +23,13 @@ namespace FtpGateway;
 public static class GatewayHost
 {
     /// <summary>
-    /// A host builder with everything registered. <paramref name="settings"/> are added on top of the standard
-    /// sources (appsettings.json, environment, command line) before anything reads the configuration.
+    /// A host builder with everything registered: the FTP server, the storage, and the management endpoint
+    /// (health, readiness, metrics) in one container. <paramref name="settings"/> are added on top of the
+    /// standard sources (appsettings.json, environment, command line) before anything reads the configuration.
     /// </summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args, IDictionary<string, string?>? settings = null)
+    public static WebApplicationBuilder CreateBuilder(string[] args, IDictionary<string, string?>? settings = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
@@ -35,47 +39,75 @@ public static class GatewayHost
             builder.Configuration.AddInMemoryCollection(settings);
         }
 
+        // Logging:Format=json: one JSON object per line, with the session scope (session id, client address).
+        if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+
         builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddHostedService<StorageStartupCheck>(); // before the FTP listener: fail fast
         builder.Services.AddFtpServer(builder.Configuration);
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
+
+        // The management endpoint has its own port, never the FTP port (probes must not count as FTP sessions).
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var management = context.Configuration.GetSection(ManagementOptions.SectionName).Get<ManagementOptions>() ?? new ManagementOptions();
+            kestrel.Listen(System.Net.IPAddress.Parse(management.ListenAddress), management.Port);
+        });
         AddTelemetry(builder);
         return builder;
     }
 
+    /// <summary>Builds the host and maps the management routes.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", ReadyAsync);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    /// <summary>Ready when the FTP listener accepts and the storage answers a cheap probe.</summary>
+    private static async Task<IResult> ReadyAsync(FtpServer server, IStorageProvider storage, CancellationToken cancellationToken)
+    {
+        if (server.LocalEndPoint is null)
+        {
+            return Results.Text("not ready: the FTP listener is not open\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await storage.ProbeAsync(timeout.Token);
+            return Results.Text("ready\n");
+        }
+        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+        {
+            return Results.Text($"not ready: storage {storage.Name} does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
     /// <summary>
-    /// OpenTelemetry export of the "FtpGateway" spans and metrics (and the Azure SDK's spans underneath), over
-    /// OTLP when the standard OTEL_EXPORTER_OTLP_ENDPOINT is set, to the console with Telemetry:Console=true.
-    /// With neither, nothing is registered: no listener, and the instrumentation costs nothing.
+    /// OpenTelemetry. Metrics always feed the Prometheus scraping endpoint (/metrics) and, when the standard
+    /// OTEL_EXPORTER_OTLP_ENDPOINT is set, OTLP. Traces ("FtpGateway" spans, with the Azure SDK's spans
+    /// underneath) are exported over OTLP, or to the console with Telemetry:Console=true; with neither, no
+    /// tracing pipeline is registered and spans cost nothing.
     /// </summary>
-    private static void AddTelemetry(HostApplicationBuilder builder)
+    private static void AddTelemetry(WebApplicationBuilder builder)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var console = builder.Configuration.GetValue<bool>("Telemetry:Console");
-        if (!otlp && !console)
-        {
-            return;
-        }
-
-        AppContext.SetSwitch("Azure.Experimental.EnableActivitySource", true);
-        builder.Services.AddOpenTelemetry()
+        var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? FtpTelemetry.Name))
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(FtpTelemetry.Name, "Azure.*");
-                if (otlp)
-                {
-                    tracing.AddOtlpExporter();
-                }
-
-                if (console)
-                {
-                    tracing.AddConsoleExporter();
-                }
-            })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(FtpTelemetry.Name);
+                metrics.AddMeter(FtpTelemetry.Name).AddPrometheusExporter();
                 if (otlp)
                 {
                     metrics.AddOtlpExporter();
@@ -86,6 +118,25 @@ public static class GatewayHost
                     metrics.AddConsoleExporter();
                 }
             });
+        if (!otlp && !console)
+        {
+            return;
+        }
+
+        AppContext.SetSwitch("Azure.Experimental.EnableActivitySource", true);
+        otel.WithTracing(tracing =>
+        {
+            tracing.AddSource(FtpTelemetry.Name, "Azure.*");
+            if (otlp)
+            {
+                tracing.AddOtlpExporter();
+            }
+
+            if (console)
+            {
+                tracing.AddConsoleExporter();
+            }
+        });
     }
 
     /// <summary>Picks the provider named by <c>Storage:Provider</c>.</summary>

@@ -1,13 +1,12 @@
 using FtpGateway;
 using FtpGateway.Ftp.Users;
-using Microsoft.Extensions.Hosting;
 
 if (args.Length > 0 && args[0] == "hash-password")
 {
     return HashPassword(args[1..]);
 }
 
-using var host = GatewayHost.CreateBuilder(args).Build();
+await using var host = GatewayHost.Build(GatewayHost.CreateBuilder(args));
 await host.RunAsync();
 return 0;
 

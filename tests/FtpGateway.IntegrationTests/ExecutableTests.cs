@@ -54,7 +54,7 @@ public sealed partial class ExecutableTests
     public async Task InvalidConfiguration_StopsAtStartUp_NamingTheKey(string setting, string key)
     {
         using var root = new TempDirectory();
-        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "--Ftp:Port=0", $"--Storage:FileSystem:Root={root.Path}", setting], timeout: TimeSpan.FromSeconds(60));
+        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "--Ftp:Port=0", "--Management:Port=0", $"--Storage:FileSystem:Root={root.Path}", setting], timeout: TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(key, result.StandardOutput + result.StandardError, StringComparison.Ordinal);
     }
@@ -86,6 +86,27 @@ public sealed partial class ExecutableTests
             Assert.Contains("PASS ****", output, StringComparison.Ordinal);
             Assert.DoesNotContain(password, output, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task JsonLogs_AreOneObjectPerLine_WithTheSessionScope()
+    {
+        using var root = new TempDirectory();
+        var port = FreePorts.One();
+        await using var gateway = await RunningGateway.StartAsync(
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}",
+            "--Users:0:Name=json", "--Users:0:Password=json-pw", "--Logging:Format=json");
+        await gateway.WaitForPortAsync(port);
+        await using (var c = await RawFtpClient.LoginAsync(port, "json", "json-pw"))
+        {
+            await c.ExpectAsync("QUIT", 221);
+        }
+
+        var line = await gateway.WaitForOutputAsync("logged in");
+        using var json = System.Text.Json.JsonDocument.Parse(line);
+        Assert.Equal("Information", json.RootElement.GetProperty("LogLevel").GetString());
+        Assert.Contains("SessionId", json.RootElement.GetProperty("Scopes").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", json.RootElement.GetProperty("Scopes").GetRawText(), StringComparison.Ordinal);
     }
 
     [GeneratedRegex("password '([^']+)'")]
@@ -121,6 +142,8 @@ public sealed partial class ExecutableTests
         {
             var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(GatewayDll);
+            start.ArgumentList.Add("--Management:Port=0");
+            start.ArgumentList.Add("--Management:ListenAddress=127.0.0.1");
             foreach (var a in args)
             {
                 start.ArgumentList.Add(a);

@@ -15,9 +15,9 @@ public sealed class Gateway : IAsyncDisposable
     public const string User = "device";
     public const string Password = "d3v1ce-pw";
 
-    private readonly IHost _host;
+    private readonly Microsoft.AspNetCore.Builder.WebApplication _host;
 
-    private Gateway(IHost host, TempDirectory root)
+    private Gateway(Microsoft.AspNetCore.Builder.WebApplication host, TempDirectory root)
     {
         _host = host;
         Root = root;
@@ -31,6 +31,9 @@ public sealed class Gateway : IAsyncDisposable
 
     public string UserUrl => $"ftp://{User}:{Password}@127.0.0.1:{Port}";
 
+    /// <summary>The management endpoint's base address (health, readiness, metrics).</summary>
+    public Uri ManagementUrl => new(_host.Urls.First());
+
     public static async Task<Gateway> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var root = new TempDirectory();
@@ -39,6 +42,8 @@ public sealed class Gateway : IAsyncDisposable
             ["Ftp:Port"] = "0",
             ["Ftp:ListenAddress"] = "127.0.0.1",
             ["Ftp:LoginFailureDelay"] = "00:00:00.05",
+            ["Management:Port"] = "0",
+            ["Management:ListenAddress"] = "127.0.0.1",
             ["Storage:Provider"] = "FileSystem",
             ["Storage:FileSystem:Root"] = root.Path,
             ["Users:0:Name"] = User,
@@ -50,7 +55,7 @@ public sealed class Gateway : IAsyncDisposable
             config[key] = value;
         }
 
-        var host = GatewayHost.CreateBuilder([], config).Build();
+        var host = GatewayHost.Build(GatewayHost.CreateBuilder([], config));
         await host.StartAsync();
         return new Gateway(host, root);
     }
@@ -74,7 +79,7 @@ public sealed class Gateway : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
-        _host.Dispose();
+        await _host.DisposeAsync();
         Root.Dispose();
     }
 }

@@ -10,12 +10,14 @@ namespace FtpGateway.IntegrationTests;
 /// <summary>The host's OpenTelemetry wiring: exported when configured, absent (no cost) when not.</summary>
 public sealed class HostTelemetryTests
 {
-    private static HostApplicationBuilder Builder(TempDirectory root, Dictionary<string, string?> extra)
+    private static Microsoft.AspNetCore.Builder.WebApplicationBuilder Builder(TempDirectory root, Dictionary<string, string?> extra)
     {
         var config = new Dictionary<string, string?>
         {
             ["Ftp:Port"] = "0",
             ["Ftp:ListenAddress"] = "127.0.0.1",
+            ["Management:Port"] = "0",
+            ["Management:ListenAddress"] = "127.0.0.1",
             ["Storage:FileSystem:Root"] = root.Path,
             ["Users:0:Name"] = "otel",
             ["Users:0:Password"] = "otel-pw",
@@ -36,7 +38,7 @@ public sealed class HostTelemetryTests
         var exported = new List<Activity>();
         var builder = Builder(root, new() { ["Telemetry:Console"] = "true" });
         builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported));
-        using var host = builder.Build();
+        await using var host = GatewayHost.Build(builder);
         await host.StartAsync();
         var port = host.Services.GetRequiredService<FtpGateway.Ftp.FtpServer>().LocalEndPoint!.Port;
         await using (var c = await RawFtpClient.LoginAsync(port, "otel", "otel-pw"))
@@ -54,10 +56,10 @@ public sealed class HostTelemetryTests
     }
 
     [Fact]
-    public void WithoutAnExporter_NoTelemetryPipelineIsRegistered()
+    public async Task WithoutAnExporter_NoTracingPipelineIsRegistered()
     {
         using var root = new TempDirectory();
-        using var host = Builder(root, []).Build();
+        await using var host = GatewayHost.Build(Builder(root, []));
         Assert.Null(host.Services.GetService<TracerProvider>());
     }
 }

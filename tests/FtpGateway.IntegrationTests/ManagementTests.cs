@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>
+/// Tests that read process-wide metrics. OpenTelemetry's MeterProvider listens to every Meter named
+/// "FtpGateway" in the process, so gateways started by tests running in parallel would add to the counts here
+/// (in production there is one gateway per process).
+/// </summary>
+[CollectionDefinition("Alone", DisableParallelization = true)]
+public sealed class AloneTests;
+
+/// <summary>The management endpoint over real HTTP: liveness, readiness, Prometheus metrics.</summary>
+[Collection("Alone")]
+public sealed partial class ManagementTests : IAsyncLifetime
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    private Gateway _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await Gateway.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        _http.Dispose();
+    }
+
+    private Task<HttpResponseMessage> GetAsync(string path) => _http.GetAsync(new Uri(_gateway.ManagementUrl, path));
+
+    [Fact]
+    public async Task Healthz_And_Readyz_Answer200_OnTheirOwnPort()
+    {
+        Assert.NotEqual(_gateway.Port, _gateway.ManagementUrl.Port);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).StatusCode);
+        var ready = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready", (await ready.Content.ReadAsStringAsync()).Trim());
+    }
+
+    [Fact]
+    public async Task Readyz_TurnsUnready_WhenTheStorageDoesNotAnswer()
+    {
+        Directory.Delete(_gateway.Root.Path, recursive: true); // the local disk provider's probe fails now
+        var ready = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("storage FileSystem", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).StatusCode); // alive all the same
+    }
+
+    [Fact]
+    public async Task Metrics_AfterRealTransfers_CountTheRightAmounts()
+    {
+        await using (var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password))
+        {
+            Assert.Equal(226, (await c.UploadAsync("STOR counted.bin", new byte[12345])).Code);
+            Assert.Equal(12345, (await c.DownloadAsync("RETR counted.bin")).Data.Length);
+            await c.ExpectAsync("QUIT", 221);
+        }
+
+        await using (var bad = await RawFtpClient.ConnectAsync(_gateway.Port))
+        {
+            await bad.ExpectAsync("USER " + Gateway.User, 331);
+            await bad.ExpectAsync("PASS wrong", 530);
+        }
+
+        await Task.Delay(500); // the exporter caches a scrape briefly
+        var text = await (await GetAsync("/metrics")).Content.ReadAsStringAsync();
+        Assert.Equal(12345, Value(text, "ftpgateway_transfer_bytes", "ftp_transfer_direction=\"upload\""));
+        Assert.Equal(12345, Value(text, "ftpgateway_transfer_bytes", "ftp_transfer_direction=\"download\""));
+        Assert.Equal(1, Value(text, "ftpgateway_logins_failed", string.Empty));
+        Assert.Equal(1, Value(text, "ftpgateway_commands", "ftp_command=\"STOR\""));
+        Assert.DoesNotContain("wrong", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Gateway.Password, text, StringComparison.Ordinal);
+    }
+
+    /// <summary>The value of the one sample of <paramref name="metric"/> (any suffix) whose labels contain <paramref name="label"/>.</summary>
+    private static double Value(string exposition, string metric, string label)
+    {
+        var line = exposition.Split('\n').Single(l => l.StartsWith(metric, StringComparison.Ordinal) && !l.StartsWith('#') && l.Contains(label, StringComparison.Ordinal) && Sample().IsMatch(l));
+        return double.Parse(Sample().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"\}?\s([0-9.eE+-]+)(\s\d+)?$")]
+    private static partial Regex Sample();
+}
