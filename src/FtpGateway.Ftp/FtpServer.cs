@@ -17,7 +17,7 @@ namespace FtpGateway.Ftp;
 /// The FTP listener: accepts control connections, enforces the session limits, runs one
 /// <see cref="FtpSession"/> per connection and cleans up after it.
 /// </summary>
-public sealed class FtpServer : IHostedService, IAsyncDisposable
+public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly FtpServerContext _context;
     private readonly ILogger<FtpServer> _logger;
@@ -27,6 +27,8 @@ public sealed class FtpServer : IHostedService, IAsyncDisposable
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _nextId;
+    private int _stopped;
+    private Task? _drain;
 
     public FtpServer(
         IOptions<FtpServerOptions> options,
@@ -50,9 +52,12 @@ public sealed class FtpServer : IHostedService, IAsyncDisposable
     private readonly FtpTelemetry? _ownedTelemetry;
 
     /// <summary>Where the server listens (the real port when configured with port 0).</summary>
-    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? LocalEndPoint { get; private set; }
 
     public int ActiveSessions => _sessions.Count;
+
+    /// <summary>True once shutdown has begun: readiness reports not ready, no new sessions or transfers start.</summary>
+    public bool IsDraining { get; private set; }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -72,32 +77,72 @@ public sealed class FtpServer : IHostedService, IAsyncDisposable
 
         listener.Listen(512);
         _listener = listener;
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         Log.Listening(_logger, listener.LocalEndPoint!, o.PassivePortRange ?? "any", o.PublicAddress ?? "control connection's", _context.Storage.Name);
         _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
         return Task.CompletedTask;
     }
 
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs before any hosted service stops, so the management endpoint still answers (readiness 503,
+    /// metrics) while the FTP sessions drain.
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_listener is null || Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return; // never started, or already stopped (the host stops, then disposes)
+        }
+
+        await DrainAsync(cancellationToken);
+
+        // Whatever is left is cut off: its transfers are cancelled and commit nothing.
+        await _stopping.CancelAsync();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop;
+        }
+
+        await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Log.Stopped(_logger);
+    }
+
+    /// <summary>Refuses new connections and lets running transfers finish within the drain timeout (once).</summary>
+    private Task DrainAsync(CancellationToken cancellationToken)
+    {
+        lock (_sessions)
+        {
+            return _drain ??= RunDrainAsync(cancellationToken);
+        }
+    }
+
+    private async Task RunDrainAsync(CancellationToken cancellationToken)
     {
         if (_listener is null)
         {
             return;
         }
 
-        await _stopping.CancelAsync();
+        IsDraining = true;
         _listener.Dispose();
-        if (_acceptLoop is not null)
+        var sessions = _sessions.Values.ToList();
+        Log.Draining(_logger, sessions.Count, _context.Options.DrainTimeout.TotalSeconds);
+        try
         {
-            await _acceptLoop;
+            await Task.WhenAll(sessions.Select(s => s.Session.DrainAsync())).WaitAsync(_context.Options.DrainTimeout, cancellationToken);
         }
-
-        foreach (var (session, _) in _sessions.Values)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            _ = session.CloseWithReplyAsync(421, "Server shutting down.");
+            Log.DrainTimedOut(_logger, _sessions.Count);
         }
-
-        await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Log.Stopped(_logger);
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken ct)
@@ -192,9 +237,9 @@ public sealed class FtpServer : IHostedService, IAsyncDisposable
         }
         finally
         {
-            await session.DisposeAsync();
-            _sessions.TryRemove(session.Id, out _);
+            _sessions.TryRemove(session.Id, out _); // first, so a drain never reaches a disposed session
             Release(address);
+            await session.DisposeAsync();
         }
     }
 

@@ -50,6 +50,9 @@ public sealed class FtpServerOptions
     /// <summary>Failed logins after which the session is closed.</summary>
     public int MaxLoginFailures { get; set; } = 3;
 
+    /// <summary>On shutdown (SIGTERM), how long running transfers may take to finish before they are cut off.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>FTPS (RFC 4217, explicit AUTH TLS).</summary>
     public FtpTlsOptions Tls { get; set; } = new();
 
@@ -128,6 +131,11 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
         if (options.IdleTimeout <= TimeSpan.Zero || options.DataConnectionTimeout <= TimeSpan.Zero)
         {
             errors.Add("Ftp:IdleTimeout and Ftp:DataConnectionTimeout must be positive");
+        }
+
+        if (options.DrainTimeout < TimeSpan.Zero)
+        {
+            errors.Add("Ftp:DrainTimeout must not be negative");
         }
 
         if (options.MaxSessions < 1 || options.MaxSessionsPerAddress < 1)

@@ -15,6 +15,12 @@ internal static partial class Log
     [LoggerMessage(102, LogLevel.Error, "Accept loop failed")]
     public static partial void AcceptFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(104, LogLevel.Information, "Draining: {Sessions} sessions; running transfers may finish within {Seconds} s")]
+    public static partial void Draining(ILogger logger, int sessions, double seconds);
+
+    [LoggerMessage(105, LogLevel.Warning, "Drain timeout: cutting off {Sessions} sessions; their transfers commit nothing")]
+    public static partial void DrainTimedOut(ILogger logger, int sessions);
+
     [LoggerMessage(103, LogLevel.Information, "FTP server stopped")]
     public static partial void Stopped(ILogger logger);
 

@@ -51,6 +51,10 @@ public static class GatewayHost
         builder.Services.AddFtpServer(builder.Configuration);
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
 
+        // The host must wait for the drain (default 30 s) and a little more before it gives up on stopping.
+        var drain = builder.Configuration.GetValue<TimeSpan?>("Ftp:DrainTimeout") ?? new FtpServerOptions().DrainTimeout;
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(15));
+
         // The management endpoint has its own port, never the FTP port (probes must not count as FTP sessions).
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -75,6 +79,11 @@ public static class GatewayHost
     /// <summary>Ready when the FTP listener accepts and the storage answers a cheap probe.</summary>
     private static async Task<IResult> ReadyAsync(FtpServer server, IStorageProvider storage, CancellationToken cancellationToken)
     {
+        if (server.IsDraining)
+        {
+            return Results.Text("not ready: draining for shutdown\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (server.LocalEndPoint is null)
         {
             return Results.Text("not ready: the FTP listener is not open\n", statusCode: StatusCodes.Status503ServiceUnavailable);

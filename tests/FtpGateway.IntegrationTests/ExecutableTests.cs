@@ -109,6 +109,34 @@ public sealed partial class ExecutableTests
         Assert.Contains("127.0.0.1", json.RootElement.GetProperty("Scopes").GetRawText(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Sigterm_DuringAnUpload_LetsItFinish_AndTheProcessExitsCleanly()
+    {
+        using var root = new TempDirectory();
+        var port = FreePorts.One();
+        var content = System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+        await using var gateway = await RunningGateway.StartAsync(
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}",
+            "--Users:0:Name=term", "--Users:0:Password=term-pw", "--Ftp:DrainTimeout=00:00:20");
+        await gateway.WaitForPortAsync(port);
+        await using var c = await RawFtpClient.LoginAsync(port, "term", "term-pw");
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR sigterm.bin", 150);
+        await data.SendAsync(content.AsMemory(0, 1024 * 1024));
+
+        var kill = await ExternalProcess.RunAsync("kill", ["-TERM", gateway.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.Equal(0, kill.ExitCode);
+        await gateway.WaitForOutputAsync("Draining");
+
+        await data.SendAsync(content.AsMemory(1024 * 1024));
+        data.Shutdown(SocketShutdown.Send);
+        data.Close();
+        Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+        Assert.Equal(421, (await c.ReadReplyAsync()).Code);
+        Assert.Equal(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(root.Path, "sigterm.bin")));
+    }
+
     [GeneratedRegex("password '([^']+)'")]
     private static partial Regex DemoPassword();
 
@@ -167,6 +195,15 @@ public sealed partial class ExecutableTests
             }
 
             throw new TimeoutException($"The gateway never printed '{text}'. Output:\n{Output}");
+        }
+
+        public int ProcessId => _process.Id;
+
+        public async Task<int> WaitForExitAsync(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await _process.WaitForExitAsync(cts.Token);
+            return _process.ExitCode;
         }
 
         public async Task WaitForPortAsync(int port)

@@ -34,6 +34,9 @@ public sealed class Gateway : IAsyncDisposable
     /// <summary>The management endpoint's base address (health, readiness, metrics).</summary>
     public Uri ManagementUrl => new(_host.Urls.First());
 
+    /// <summary>Stops the host as SIGTERM does (graceful drain), without disposing anything.</summary>
+    public Task StopAsync() => _host.StopAsync();
+
     public static async Task<Gateway> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var root = new TempDirectory();
@@ -42,6 +45,7 @@ public sealed class Gateway : IAsyncDisposable
             ["Ftp:Port"] = "0",
             ["Ftp:ListenAddress"] = "127.0.0.1",
             ["Ftp:LoginFailureDelay"] = "00:00:00.05",
+            ["Ftp:DrainTimeout"] = "00:00:02",
             ["Management:Port"] = "0",
             ["Management:ListenAddress"] = "127.0.0.1",
             ["Storage:Provider"] = "FileSystem",

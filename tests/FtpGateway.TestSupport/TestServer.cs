@@ -51,6 +51,7 @@ public sealed class TestServer : IAsyncDisposable
             ListenAddress = "127.0.0.1",
             LoginFailureDelay = TimeSpan.FromMilliseconds(50),
             DataConnectionTimeout = TimeSpan.FromSeconds(10),
+            DrainTimeout = TimeSpan.FromSeconds(2),
         };
         configure?.Invoke(options);
         var validation = new FtpServerOptionsValidator().Validate(null, options);

@@ -46,6 +46,7 @@ internal sealed partial class FtpSession : IAsyncDisposable
     private long _lastActivity = Environment.TickCount64;
     private Activity? _sessionActivity;
     private int _lastReplyCode;
+    private volatile bool _draining;
     private SessionEndReason? _endReason;
 
     public FtpSession(FtpServerContext server, Socket socket, string id, CancellationToken serverStopping)
@@ -190,6 +191,14 @@ internal sealed partial class FtpSession : IAsyncDisposable
             await WaitForTransferAsync();
         }
 
+        if (_draining && spec.Verb != "QUIT")
+        {
+            // Shutting down: no new work (RFC 959 §4.2: 421 closes the control connection).
+            _endReason = SessionEndReason.ServerShutdown;
+            await CloseWithReplyAsync(ReplyCodes.ServiceNotAvailable, "Service shutting down; closing control connection.");
+            return;
+        }
+
         if ((spec.Flags & CommandFlags.NeedsLogin) != 0 && _user is null)
         {
             await ReplyAsync(ReplyCodes.NotLoggedIn, "Please log in with USER and PASS.");
@@ -330,6 +339,21 @@ internal sealed partial class FtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Graceful shutdown: a running transfer may finish (and is answered as usual), then the session gets 421
+    /// and is closed. Commands that arrive meanwhile are answered 421 as well.
+    /// </summary>
+    internal async Task DrainAsync()
+    {
+        _draining = true;
+        if (_transfer is { } transfer)
+        {
+            await transfer.Completion;
+        }
+
+        await CloseWithReplyAsync(ReplyCodes.ServiceNotAvailable, "Service shutting down; closing control connection.");
+    }
+
     /// <summary>Sends a last reply (421) and closes the connection, which ends <see cref="RunAsync"/>.</summary>
     internal async Task CloseWithReplyAsync(int code, string text)
     {
@@ -351,7 +375,14 @@ internal sealed partial class FtpSession : IAsyncDisposable
             {
             }
 
-            await _sessionCts.CancelAsync();
+            try
+            {
+                await _sessionCts.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The session ended on its own meanwhile.
+            }
         }
     }
 
