@@ -68,18 +68,6 @@ internal static class AzureBenchmark
             throw new InvalidOperationException($"The gateway stored {stored} bytes of {bytes}");
         }
 
-        static double Median(IEnumerable<double> v)
-        {
-            var s = v.Order().ToList();
-            return s[s.Count / 2];
-        }
-
-        var (gu, gd, su, sd) = (Median(samples.Select(s => s.GwUp)), Median(samples.Select(s => s.GwDown)), Median(samples.Select(s => s.SdkUp)), Median(samples.Select(s => s.SdkDown)));
-        Console.WriteLine();
-        Console.WriteLine($"{"Azure (Azurite)",-26} {"upload MB/s",12} {"download MB/s",14} {"peak RSS MiB",13}");
-        Console.WriteLine($"{"FtpGateway (FTP to Azure)",-26} {gu,12:F0} {gd,14:F0} {gateway.PeakRssMiB(),13:F1}");
-        Console.WriteLine($"{"Azure SDK direct",-26} {su,12:F0} {sd,14:F0} {"",13}");
-        Console.WriteLine($"{"ratio gateway/SDK",-26} {gu / su,12:F2} {gd / sd,14:F2}");
-        Console.WriteLine();
+        ObjectStoreReport.Print("Azure (Azurite)", "FtpGateway (FTP to Azure)", "Azure SDK direct", samples, gateway.PeakRssMiB());
     }
 }

@@ -130,11 +130,7 @@ static async Task<double> SmallFilesAsync(FtpTarget target, string smallDir, int
     return clock.Elapsed.TotalSeconds;
 }
 
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToList();
-    return sorted[sorted.Count / 2];
-}
+static double Median(IEnumerable<double> values) => ObjectStoreReport.Median(values);
 
 static void WriteRandomFile(string path, long size)
 {

@@ -140,32 +140,8 @@ public sealed class AzureGatewayTests(AzureFixture azure) : IAsyncLifetime
     public async Task TheStoreDyingMidTransfer_IsNeverAnswered226_AndLeavesNoBlob()
     {
         await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
-        using var data = await c.OpenPassiveAsync();
-        await c.ExpectAsync("STOR doomed.bin", 150);
-        var sending = Task.Run(async () =>
-        {
-            try
-            {
-                for (var i = 0; i < 40; i++)
-                {
-                    await data.SendAsync(new byte[1024 * 1024]);
-                }
-
-                data.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-            }
-        });
-        while (_proxy.BytesUp < 5 * 1024 * 1024)
-        {
-            await Task.Delay(20);
-        }
-
-        _proxy.Cut();
-        var final = await c.ReadReplyAsync(TimeSpan.FromSeconds(120)); // after the SDK's retries
+        var final = await StoreOutage.StoreWhileTheStoreDiesAsync(c, "doomed.bin", _proxy, 5 * 1024 * 1024);
         Assert.True(final.Code is 451 or 426, final.Text);
-        await sending;
         Assert.Null(await BlobAsync("doomed.bin"));
     }
 

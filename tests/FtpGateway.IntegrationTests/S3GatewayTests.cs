@@ -186,34 +186,9 @@ public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
     public async Task TheStoreDyingMidTransfer_IsNeverAnswered226_AndLeavesNoObject()
     {
         await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
-        using var data = await c.OpenPassiveAsync();
-        await c.ExpectAsync("STOR doomed.bin", 150);
-        var sending = Task.Run(async () =>
-        {
-            try
-            {
-                for (var i = 0; i < 40; i++)
-                {
-                    await data.SendAsync(new byte[1024 * 1024]);
-                }
-
-                data.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                // The gateway gave up on the transfer and closed the data connection.
-            }
-        });
-        while (_proxy.BytesUp < 6 * 1024 * 1024)
-        {
-            await Task.Delay(20);
-        }
-
-        _proxy.Cut();
-        var final = await c.ReadReplyAsync();
+        var final = await StoreOutage.StoreWhileTheStoreDiesAsync(c, "doomed.bin", _proxy, 6 * 1024 * 1024);
         Assert.True(final.Code is 451 or 426, final.Text);
         Assert.DoesNotContain("127.0.0.1", final.Text, StringComparison.Ordinal);
-        await sending;
         Assert.Null(await ObjectAsync("doomed.bin"));
         await c.ExpectAsync("NOOP", 200);
     }

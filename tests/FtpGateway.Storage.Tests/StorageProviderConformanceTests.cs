@@ -357,55 +357,25 @@ public abstract class StorageProviderConformanceTests
     public async Task Probe_Succeeds() => await Provider.ProbeAsync(Ct);
 
     /// <summary>Hands out its content a few bytes at a time, as a slow socket does.</summary>
-    protected sealed class TrickleStream(byte[] content, int chunk) : Stream
+    protected sealed class TrickleStream(byte[] content, int chunk) : ReadOnlyStream
     {
         private int _position;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var n = Math.Min(Math.Min(count, chunk), content.Length - _position);
-            Array.Copy(content, _position, buffer, offset, n);
+            var n = Math.Min(Math.Min(buffer.Length, chunk), content.Length - _position);
+            content.AsMemory(_position, n).CopyTo(buffer);
             _position += n;
-            return n;
+            return ValueTask.FromResult(n);
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Delivers bytes, then fails like a reset connection.</summary>
-    protected sealed class FailingStream(byte[] content, int failAfter, Action? onFail = null) : Stream
+    protected sealed class FailingStream(byte[] content, int failAfter, Action? onFail = null) : ReadOnlyStream
     {
         private int _position;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (_position >= failAfter)
             {
@@ -413,20 +383,10 @@ public abstract class StorageProviderConformanceTests
                 throw new EndOfStreamException("connection reset by peer (simulated)");
             }
 
-            var n = Math.Min(Math.Min(count, 8192), Math.Min(content.Length, failAfter) - _position);
-            Array.Copy(content, _position, buffer, offset, n);
+            var n = Math.Min(Math.Min(buffer.Length, 8192), Math.Min(content.Length, failAfter) - _position);
+            content.AsMemory(_position, n).CopyTo(buffer);
             _position += n;
-            return n;
+            return ValueTask.FromResult(n);
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
