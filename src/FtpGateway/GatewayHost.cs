@@ -39,6 +39,8 @@ public static class GatewayHost
             builder.Configuration.AddInMemoryCollection(settings);
         }
 
+        ConfigurationCheck.ThrowOnUnknownKeys(builder.Configuration);
+
         // Logging:Format=json: one JSON object per line, with the session scope (session id, client address).
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
         {

@@ -1,14 +1,50 @@
 using FtpGateway;
 using FtpGateway.Ftp.Users;
+using Microsoft.Extensions.Hosting;
 
 if (args.Length > 0 && args[0] == "hash-password")
 {
     return HashPassword(args[1..]);
 }
 
-await using var host = GatewayHost.Build(GatewayHost.CreateBuilder(args));
-await host.RunAsync();
-return 0;
+return await RunAsync(args);
+
+// Configuration errors found at start-up (unknown keys, invalid values, unreachable storage) end the process
+// with one line naming the problem and exit code 1, not an unhandled-exception dump.
+static async Task<int> RunAsync(string[] args)
+{
+    Microsoft.AspNetCore.Builder.WebApplication host;
+    try
+    {
+        host = GatewayHost.Build(GatewayHost.CreateBuilder(args));
+    }
+    catch (InvalidOperationException ex)
+    {
+        return CannotStart(ex);
+    }
+
+    await using (host)
+    {
+        try
+        {
+            await host.StartAsync();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
+        {
+            return CannotStart(ex);
+        }
+
+        await host.WaitForShutdownAsync();
+    }
+
+    return 0;
+}
+
+static int CannotStart(Exception ex)
+{
+    Console.Error.WriteLine($"FtpGateway: cannot start: {ex.Message}");
+    return 1;
+}
 
 // `FtpGateway hash-password [--iterations N]`: reads the password from standard input (or prompts without
 // echo on a terminal) and prints the value for Users:N:PasswordHash.

@@ -51,12 +51,32 @@ public sealed partial class ExecutableTests
     [InlineData("--Ftp:PublicAddress=example.com", "Ftp:PublicAddress")]
     [InlineData("--Storage:Provider=Floppy", "Storage:Provider")]
     [InlineData("--Users:0:Name=nopassword", "Users:0")]
+    [InlineData("--Ftp:PasivePortRange=50000-50010", "Ftp:PasivePortRange")] // typos are refused, not ignored
+    [InlineData("--Ftp:Tls:CertPath=/etc/tls.crt", "Ftp:Tls:CertPath")]
+    [InlineData("--Storage:Provder=S3", "Storage:Provder")]
+    [InlineData("--Storage:S3:Bukket=inbox", "Storage:S3:Bukket")]
+    [InlineData("--Users:0:Pasword=x", "Users:0:Pasword")]
+    [InlineData("--Management:Prot=9090", "Management:Prot")]
     public async Task InvalidConfiguration_StopsAtStartUp_NamingTheKey(string setting, string key)
     {
         using var root = new TempDirectory();
         var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "--Ftp:Port=0", "--Management:Port=0", $"--Storage:FileSystem:Root={root.Path}", setting], timeout: TimeSpan.FromSeconds(60));
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains(key, result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("FtpGateway: cannot start: ", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(key, result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KnownKeys_InAnyCase_AndUnrelatedSections_AreAccepted()
+    {
+        using var root = new TempDirectory();
+        var port = FreePorts.One();
+        await using var gateway = await RunningGateway.StartAsync(
+            $"--ftp:port={port}", "--FTP:LISTENADDRESS=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}", "--Ftp:Tls:Required=false",
+            "--users:0:name=cased", "--Users:0:password=cased-pw", "--Storage:S3:Bucket=unused", "--Logging:Format=plain", "--Telemetry:Console=false");
+        await gateway.WaitForPortAsync(port);
+        await using var c = await RawFtpClient.LoginAsync(port, "cased", "cased-pw");
     }
 
     [Fact]

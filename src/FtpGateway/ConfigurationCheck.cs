@@ -1,0 +1,74 @@
+using System.Reflection;
+using FtpGateway.Ftp;
+using FtpGateway.Ftp.Users;
+using FtpGateway.Storage.AzureBlob;
+using FtpGateway.Storage.FileSystem;
+using FtpGateway.Storage.S3;
+using Microsoft.Extensions.Configuration;
+
+namespace FtpGateway;
+
+/// <summary>
+/// Refuses configuration keys the gateway does not know inside its own sections (<c>Ftp</c>, <c>Storage</c>,
+/// <c>Users</c>, <c>Anonymous</c>, <c>Management</c>). The binder silently ignores them, so a typo such as
+/// <c>Ftp__PasivePortRange</c> in a Kubernetes manifest would otherwise run the gateway with a default nobody
+/// asked for; here it stops start-up with the key's name.
+/// </summary>
+internal static class ConfigurationCheck
+{
+    private static readonly Dictionary<string, Type> StorageSections = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["FileSystem"] = typeof(FileSystemStorageOptions),
+        ["S3"] = typeof(S3StorageOptions),
+        ["AzureBlob"] = typeof(AzureBlobStorageOptions),
+    };
+
+    public static void ThrowOnUnknownKeys(IConfiguration configuration)
+    {
+        var unknown = new List<string>();
+        Walk(configuration.GetSection(FtpServerOptions.SectionName), typeof(FtpServerOptions), unknown);
+        Walk(configuration.GetSection(ManagementOptions.SectionName), typeof(ManagementOptions), unknown);
+        Walk(configuration.GetSection(AnonymousOptions.SectionName), typeof(AnonymousOptions), unknown);
+        foreach (var user in configuration.GetSection("Users").GetChildren())
+        {
+            Walk(user, typeof(UserOptions), unknown);
+        }
+
+        foreach (var child in configuration.GetSection("Storage").GetChildren())
+        {
+            if (StorageSections.TryGetValue(child.Key, out var type))
+            {
+                Walk(child, type, unknown);
+            }
+            else if (!child.Key.Equals("Provider", StringComparison.OrdinalIgnoreCase))
+            {
+                unknown.Add(child.Path);
+            }
+        }
+
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"Unknown configuration key{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown)}: check the spelling against the README's configuration tables.");
+        }
+    }
+
+    /// <summary>Every key under <paramref name="section"/> must name a settable property of <paramref name="type"/> (case-insensitive, as the binder matches).</summary>
+    private static void Walk(IConfigurationSection section, Type type, List<string> unknown)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property?.SetMethod is not { IsPublic: true })
+            {
+                unknown.Add(child.Path);
+            }
+            else if (IsOptionsClass(property.PropertyType))
+            {
+                Walk(child, property.PropertyType, unknown);
+            }
+        }
+    }
+
+    private static bool IsOptionsClass(Type type) => type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("FtpGateway", StringComparison.Ordinal) == true;
+}
