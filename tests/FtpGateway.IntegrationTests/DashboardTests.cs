@@ -11,7 +11,7 @@ public sealed partial class DashboardTests
     [Fact]
     public async Task EveryMetricAndGroupingLabelTheDashboardUses_IsInARealScrape()
     {
-        var dashboard = FindRepositoryFile(Path.Combine("charts", "ftp-gateway", "dashboards", "ftp-gateway.json"));
+        var dashboard = TestTools.RepositoryPath(Path.Combine("charts", "ftp-gateway", "dashboards", "ftp-gateway.json"));
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(dashboard));
         var expressions = json.RootElement.GetProperty("panels").EnumerateArray()
             .SelectMany(p => p.GetProperty("targets").EnumerateArray())
@@ -51,20 +51,6 @@ public sealed partial class DashboardTests
         {
             Assert.True(scrape.Contains(label + "=\"", StringComparison.Ordinal), $"the dashboard groups by '{label}', which no series has");
         }
-    }
-
-    private static string FindRepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException(relative);
     }
 
     [GeneratedRegex(@"\bftpgateway_[a-z_]+")]

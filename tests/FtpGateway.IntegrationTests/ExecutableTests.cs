@@ -11,7 +11,7 @@ namespace FtpGateway.IntegrationTests;
 /// <summary>The gateway executable as a user runs it: first run, the hash-password verb, start-up validation, logs.</summary>
 public sealed partial class ExecutableTests
 {
-    private static readonly string GatewayDll = Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll");
+    private static string GatewayDll => RunningGateway.GatewayDll;
 
     [Fact]
     public async Task FirstRun_WithoutUsers_PrintsAOneTimePassword_ThatLogsIn()
@@ -159,112 +159,4 @@ public sealed partial class ExecutableTests
 
     [GeneratedRegex("password '([^']+)'")]
     private static partial Regex DemoPassword();
-
-    /// <summary>`dotnet FtpGateway.dll ...` with its output collected; killed on dispose.</summary>
-    private sealed class RunningGateway : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private RunningGateway(Process process)
-        {
-            _process = process;
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static Task<RunningGateway> StartAsync(params string[] args)
-        {
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(GatewayDll);
-            start.ArgumentList.Add("--Management:Port=0");
-            start.ArgumentList.Add("--Management:ListenAddress=127.0.0.1");
-            foreach (var a in args)
-            {
-                start.ArgumentList.Add(a);
-            }
-
-            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-            return Task.FromResult(new RunningGateway(Process.Start(start)!));
-        }
-
-        public async Task<string> WaitForOutputAsync(string text)
-        {
-            for (var i = 0; i < 600; i++)
-            {
-                var line = Output.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
-                if (line is not null)
-                {
-                    return line;
-                }
-
-                await Task.Delay(50);
-            }
-
-            throw new TimeoutException($"The gateway never printed '{text}'. Output:\n{Output}");
-        }
-
-        public int ProcessId => _process.Id;
-
-        public async Task<int> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            await _process.WaitForExitAsync(cts.Token);
-            return _process.ExitCode;
-        }
-
-        public async Task WaitForPortAsync(int port)
-        {
-            for (var i = 0; i < 600; i++)
-            {
-                try
-                {
-                    using var c = new TcpClient();
-                    await c.ConnectAsync(IPAddress.Loopback, port);
-                    return;
-                }
-                catch (SocketException)
-                {
-                    await Task.Delay(50);
-                }
-            }
-
-            throw new TimeoutException($"Nothing listens on {port}. Output:\n{Output}");
-        }
-
-        private void Append(string? line)
-        {
-            if (line is not null)
-            {
-                lock (_output)
-                {
-                    _output.AppendLine(line);
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-        }
-    }
 }

@@ -67,37 +67,8 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    private static async Task<string> LocateAsync()
-    {
-        var tools = FindRepositoryFile(Path.Combine("tests", "tools", "package.json")) is { } package
-            ? Path.GetDirectoryName(package)!
-            : throw new InvalidOperationException("tests/tools/package.json not found above " + AppContext.BaseDirectory);
-        var main = Path.Combine(tools, "node_modules", "azurite", "dist", "src", "blob", "main.js");
-        if (!File.Exists(main))
-        {
-            var npm = await ExternalProcess.RunAsync(ExternalProcess.Require("npm"), ["ci", "--no-audit", "--no-fund"], workingDirectory: tools, timeout: TimeSpan.FromMinutes(10));
-            if (npm.ExitCode != 0 || !File.Exists(main))
-            {
-                throw new InvalidOperationException($"npm could not install Azurite: {npm}");
-            }
-        }
-
-        return main;
-    }
-
-    private static string? FindRepositoryFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
+    private static async Task<string> LocateAsync() =>
+        Path.Combine(await TestTools.NodeToolsAsync(), "node_modules", "azurite", "dist", "src", "blob", "main.js");
 
     public async ValueTask DisposeAsync()
     {

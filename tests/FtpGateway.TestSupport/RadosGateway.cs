@@ -245,12 +245,12 @@ public static class FreePorts
         return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
-    /// <summary>The first of <paramref name="count"/> consecutive free ports.</summary>
-    public static int Range(int count)
+    /// <summary>The first of <paramref name="count"/> consecutive free ports, all between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    public static int Range(int count, int from = 20000, int to = 32000)
     {
         while (true)
         {
-            var start = Random.Shared.Next(20000, 32000);
+            var start = Random.Shared.Next(from, to - count + 1);
             var sockets = new List<Socket>();
             try
             {

@@ -1,0 +1,115 @@
+{{/* Chart name, possibly overridden. */}}
+{{- define "ftp-gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full resource name: release-chart, or the release name when it already contains the chart name. */}}
+{{- define "ftp-gateway.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "ftp-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ftp-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "ftp-gateway.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "ftp-gateway.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "ftp-gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ftp-gateway.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Seconds as a .NET TimeSpan ("hh:mm:ss"): the gateway's configuration format. */}}
+{{- define "ftp-gateway.timespan" -}}
+{{- $s := int . }}
+{{- printf "%02d:%02d:%02d" (div $s 3600) (div (mod $s 3600) 60) (mod $s 60) }}
+{{- end }}
+
+{{/* Whether the chart's Secret has anything to carry (users or storage credentials). */}}
+{{- define "ftp-gateway.hasSecret" -}}
+{{- $s3 := .Values.storage.s3 }}
+{{- $az := .Values.storage.azureBlob }}
+{{- if or (and .Values.users (not .Values.usersExistingSecret))
+          (and (eq .Values.storage.provider "S3") $s3.accessKey (not $s3.existingSecret))
+          (and (eq .Values.storage.provider "AzureBlob") $az.connectionString (not $az.existingSecret)) }}true{{ end }}
+{{- end }}
+
+{{/* FileSystem storage on a volume that only one node can mount: pods must not overlap during an update. */}}
+{{- define "ftp-gateway.singleWriterVolume" -}}
+{{- if and (eq .Values.storage.provider "FileSystem") .Values.persistence.enabled (not (has "ReadWriteMany" .Values.persistence.accessModes)) }}true{{ end }}
+{{- end }}
+
+{{/*
+Combinations the schema cannot express. Each message names the values to change.
+*/}}
+{{- define "ftp-gateway.validate" -}}
+{{- $v := .Values }}
+{{- $start := int $v.ftp.passive.start }}
+{{- $end := int $v.ftp.passive.end }}
+{{- if gt $start $end }}
+{{- fail (printf "ftp.passive.start (%d) must not be greater than ftp.passive.end (%d)" $start $end) }}
+{{- end }}
+{{- if gt (add (sub $end $start) 1) 1000 }}
+{{- fail (printf "ftp.passive: %d ports is too many; every passive port is a Service port and a load-balancer listener (at most 1000)" (add (sub $end $start) 1)) }}
+{{- end }}
+{{- range $port := list (int $v.ftp.port) (int $v.management.port) }}
+{{- if and (ge $port $start) (le $port $end) }}
+{{- fail (printf "port %d lies inside the passive range ftp.passive.start-end (%d-%d)" $port $start $end) }}
+{{- end }}
+{{- end }}
+{{- if eq (int $v.ftp.port) (int $v.management.port) }}
+{{- fail "management.port must differ from ftp.port: probes and scrapes must never be FTP sessions" }}
+{{- end }}
+{{- if gt (int $v.replicaCount) 1 }}
+{{- if ne $v.service.sessionAffinity "ClientIP" }}
+{{- fail "replicaCount > 1 needs service.sessionAffinity: ClientIP, or passive data connections land on another pod than their control connection" }}
+{{- end }}
+{{- if and (eq $v.storage.provider "FileSystem") (not (and $v.persistence.enabled (or $v.persistence.existingClaim (has "ReadWriteMany" $v.persistence.accessModes)))) }}
+{{- fail "replicaCount > 1 with storage.provider FileSystem needs one shared volume: persistence.enabled with accessModes [ReadWriteMany] (or an existingClaim that is ReadWriteMany), or use S3 or AzureBlob" }}
+{{- end }}
+{{- if not (or $v.users $v.usersExistingSecret $v.anonymous.enabled) }}
+{{- fail "replicaCount > 1 needs users (or usersExistingSecret): without them every pod makes up its own demo password" }}
+{{- end }}
+{{- end }}
+{{- if and (eq $v.storage.provider "S3") (not $v.storage.s3.existingSecret) (ne (empty $v.storage.s3.accessKey) (empty $v.storage.s3.secretKey)) }}
+{{- fail "storage.s3.accessKey and storage.s3.secretKey go together: set both, or neither to use the pod's identity" }}
+{{- end }}
+{{- if eq $v.storage.provider "AzureBlob" }}
+{{- $az := $v.storage.azureBlob }}
+{{- if not (or $az.connectionString $az.existingSecret $az.serviceUri) }}
+{{- fail "storage.provider AzureBlob needs storage.azureBlob.connectionString, existingSecret or serviceUri" }}
+{{- end }}
+{{- end }}
+{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
+{{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
+{{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
+{{- end }}
+{{- range $k := list "Container" "Prefix" "ServiceUri" "ConnectionString" "AccessTier" }}
+{{- $managed = append $managed (printf "Storage:AzureBlob:%s" $k) }}
+{{- end }}
+{{- range $key, $_ := $v.config }}
+{{- range $m := $managed }}
+{{- if or (eq (lower $key) (lower $m)) (hasPrefix (printf "%s:" (lower $m)) (lower $key)) }}
+{{- fail (printf "config.%s is set by the chart from its own values; use those (see values.yaml)" $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}

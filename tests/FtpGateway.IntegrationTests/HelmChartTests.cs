@@ -1,0 +1,223 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>
+/// charts/ftp-gateway, rendered by the real helm (4.1.4) with its defaults and each ci/ scenario, and checked
+/// the way a cluster would check it (tests/tools/validate-manifests.mjs). No cluster runs here; what a kubelet
+/// does with the pod is in <see cref="ChartDeploymentTests"/>.
+/// </summary>
+public sealed class HelmChartTests
+{
+    public static TheoryData<string> Scenarios => ["default", "filesystem", "s3", "azure"];
+
+    private static string? ScenarioOrDefault(string scenario) => scenario == "default" ? null : scenario;
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public async Task LintStrict_Passes(string scenario)
+    {
+        string[] values = ScenarioOrDefault(scenario) is { } s ? ["-f", HelmChart.Scenario(s)] : [];
+        var lint = await HelmChart.HelmAsync(["lint", "--strict", HelmChart.Directory, .. values]);
+        Assert.True(lint.ExitCode == 0, lint.ToString());
+        Assert.Contains("0 chart(s) failed", lint.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("default", "Deployment PersistentVolumeClaim Service Service ServiceAccount")]
+    [InlineData("filesystem", "Deployment PersistentVolumeClaim Secret Service Service ServiceAccount")]
+    [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget Secret Service Service ServiceAccount ServiceMonitor")]
+    [InlineData("azure", "Deployment Service Service ServiceAccount")]
+    public async Task EveryScenario_RendersValidKubernetesObjects(string scenario, string kinds)
+    {
+        var chart = await HelmChart.RenderAsync(ScenarioOrDefault(scenario));
+        Assert.Equal(kinds, string.Join(' ', chart.Kinds.Order(StringComparer.Ordinal)));
+        Assert.All(chart.Objects, o => Assert.Equal(HelmChart.Namespace, o.GetProperty("metadata").GetProperty("namespace").GetString()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public async Task TheServiceThePodAndTheGateway_AgreeOnEveryPort(string scenario)
+    {
+        var chart = await HelmChart.RenderAsync(ScenarioOrDefault(scenario));
+        var range = chart.Env("Ftp__PassivePortRange")!.Split('-').Select(int.Parse).ToArray();
+        var passive = Enumerable.Range(range[0], range[1] - range[0] + 1).ToList();
+        var spec = chart.FtpService.GetProperty("spec");
+        var ports = spec.GetProperty("ports").EnumerateArray().ToList();
+
+        // Control: the Service's port leads to the container port the gateway listens on.
+        var ftp = ports.Single(p => p.GetProperty("name").GetString() == "ftp");
+        Assert.Equal("ftp", ftp.GetProperty("targetPort").GetString());
+        Assert.Equal(int.Parse(chart.Env("Ftp__Port")!), chart.ContainerPort("ftp"));
+
+        // Passive: the same numbers on the Service, the container and in the gateway's configuration.
+        var servicePassive = ports.Where(p => p.GetProperty("name").GetString()!.StartsWith("pasv-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(passive, servicePassive.Select(p => p.GetProperty("port").GetInt32()));
+        Assert.All(servicePassive, p => Assert.Equal(p.GetProperty("port").GetInt32(), p.GetProperty("targetPort").GetInt32()));
+        Assert.Equal(passive, passive.Select(p => chart.ContainerPort($"pasv-{p}")));
+        Assert.Equal(passive.Count + 1, ports.Count); // nothing else, in particular not the management port
+
+        // Several pods: a client's data connections must reach the pod of its control connection, from its own address.
+        Assert.Equal("ClientIP", spec.GetProperty("sessionAffinity").GetString());
+        var type = spec.GetProperty("type").GetString();
+        if (type != "ClusterIP")
+        {
+            Assert.Equal("Local", spec.GetProperty("externalTrafficPolicy").GetString());
+        }
+
+        if (type == "NodePort")
+        {
+            Assert.All(servicePassive, p => Assert.Equal(p.GetProperty("port").GetInt32(), p.GetProperty("nodePort").GetInt32()));
+        }
+
+        // Management: its own port, in the gateway's configuration, never inside the FTP ports.
+        var management = chart.ContainerPort("management");
+        Assert.Equal(int.Parse(chart.Env("Management__Port")!), management);
+        Assert.NotEqual(chart.ContainerPort("ftp"), management);
+        Assert.DoesNotContain(management, passive);
+    }
+
+    [Fact]
+    public async Task ProbesAndTheServiceMonitor_UseTheManagementService_NeverTheFtpOne()
+    {
+        var chart = await HelmChart.RenderAsync("s3");
+        Assert.Equal("/healthz", chart.Container.GetProperty("livenessProbe").GetProperty("httpGet").GetProperty("path").GetString());
+        Assert.Equal("/readyz", chart.Container.GetProperty("readinessProbe").GetProperty("httpGet").GetProperty("path").GetString());
+        Assert.Equal("management", chart.Container.GetProperty("livenessProbe").GetProperty("httpGet").GetProperty("port").GetString());
+        Assert.Equal("management", chart.Container.GetProperty("readinessProbe").GetProperty("httpGet").GetProperty("port").GetString());
+
+        var monitor = chart.Get("ServiceMonitor").GetProperty("spec");
+        var selector = monitor.GetProperty("selector").GetProperty("matchLabels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
+        bool Selects(JsonElement service) => selector.All(l =>
+            service.GetProperty("metadata").GetProperty("labels").TryGetProperty(l.Key, out var v) && v.GetString() == l.Value);
+        Assert.True(Selects(chart.ManagementService));
+        Assert.False(Selects(chart.FtpService));
+        Assert.Equal("ClusterIP", chart.ManagementService.GetProperty("spec").GetProperty("type").GetString());
+        var endpoint = monitor.GetProperty("endpoints")[0];
+        Assert.Equal("/metrics", endpoint.GetProperty("path").GetString());
+        Assert.Contains(endpoint.GetProperty("port").GetString(), chart.ManagementService.GetProperty("spec").GetProperty("ports").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal(HelmChart.Namespace, monitor.GetProperty("namespaceSelector").GetProperty("matchNames")[0].GetString());
+        Assert.Equal("kube-prometheus-stack", chart.Get("ServiceMonitor").GetProperty("metadata").GetProperty("labels").GetProperty("release").GetString());
+    }
+
+    [Fact]
+    public async Task TheDashboardConfigMap_CarriesTheDashboardFile_Unchanged()
+    {
+        var chart = await HelmChart.RenderAsync("s3");
+        var configMap = chart.Get("ConfigMap", HelmChart.FullName + "-dashboard");
+        Assert.Equal("1", configMap.GetProperty("metadata").GetProperty("labels").GetProperty("grafana_dashboard").GetString());
+        Assert.Equal("FTP", configMap.GetProperty("metadata").GetProperty("annotations").GetProperty("grafana_folder").GetString());
+        var shipped = JsonNode.Parse(configMap.GetProperty("data").GetProperty("ftp-gateway.json").GetString()!);
+        var file = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(HelmChart.Directory, "dashboards", "ftp-gateway.json")));
+        Assert.True(JsonNode.DeepEquals(file, shipped));
+    }
+
+    [Fact]
+    public async Task Values_BecomeTheGatewaysConfiguration()
+    {
+        var s3 = await HelmChart.RenderAsync("s3");
+        Assert.Equal("203.0.113.10", s3.Env("Ftp__PublicAddress"));
+        Assert.Equal("00:02:00", s3.Env("Ftp__DrainTimeout"));
+        Assert.Equal("S3", s3.Env("Storage__Provider"));
+        Assert.Equal("ftp-inbox", s3.Env("Storage__S3__Bucket"));
+        Assert.Equal("devices", s3.Env("Storage__S3__Prefix"));
+        Assert.Equal("http://minio.storage.svc:9000", s3.Env("Storage__S3__ServiceUrl"));
+        Assert.Equal("true", s3.Env("Storage__S3__ForcePathStyle"));
+        Assert.Equal("WhenRequired", s3.Env("Storage__S3__ChecksumMode"));
+        Assert.Null(s3.Env("Storage__S3__Region")); // empty values are left to the gateway's defaults
+        Assert.Equal("http://otel-collector.observability.svc:4317", s3.Env("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        Assert.Equal("ftp-gateway-ci", s3.Env("OTEL_SERVICE_NAME"));
+        Assert.Equal("k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE)", s3.Env("OTEL_RESOURCE_ATTRIBUTES"));
+        Assert.Equal(3, s3.Deployment.GetProperty("spec").GetProperty("replicas").GetInt32());
+        Assert.Equal(0, s3.Deployment.GetProperty("spec").GetProperty("strategy").GetProperty("rollingUpdate").GetProperty("maxUnavailable").GetInt32());
+        // The kubelet waits for the preStop pause and the drain before it kills the container.
+        Assert.Equal(120 + 5 + 15, s3.PodSpec.GetProperty("terminationGracePeriodSeconds").GetInt32());
+        Assert.False(s3.Has("PersistentVolumeClaim"));
+
+        var fs = await HelmChart.RenderAsync("filesystem");
+        Assert.Equal("Recreate", fs.Deployment.GetProperty("spec").GetProperty("strategy").GetProperty("type").GetString());
+        Assert.Equal("/data", fs.Env("Storage__FileSystem__Root"));
+        Assert.Equal("500", fs.Env("Ftp__MaxSessions"));
+        Assert.Equal("00:05:00", fs.Env("Ftp__IdleTimeout"));
+        Assert.Equal("/etc/ftpgateway/tls/tls.crt", fs.Env("Ftp__Tls__CertificatePath"));
+        Assert.Equal("00:00:30", fs.Env("Ftp__DrainTimeout"));
+        Assert.Equal("50Gi", fs.Get("PersistentVolumeClaim").GetProperty("spec").GetProperty("resources").GetProperty("requests").GetProperty("storage").GetString());
+        Assert.Equal("keep", fs.Get("PersistentVolumeClaim").GetProperty("metadata").GetProperty("annotations").GetProperty("helm.sh/resource-policy").GetString());
+
+        var azure = await HelmChart.RenderAsync("azure");
+        Assert.Equal("AzureBlob", azure.Env("Storage__Provider"));
+        Assert.Equal("Cool", azure.Env("Storage__AzureBlob__AccessTier"));
+        Assert.Equal("true", azure.Env("Ftp__Tls__Required"));
+        Assert.Equal("False", azure.Env("Ftp__AllowActiveMode"), ignoreCase: true);
+        Assert.Equal("plain", azure.Env("Logging__Format"));
+    }
+
+    [Fact]
+    public async Task Secrets_AreInTheSecret_NeverInThePodSpec_AndAChangeRestartsThePods()
+    {
+        var fs = await HelmChart.RenderAsync("filesystem");
+        var users = fs.SecretData();
+        Assert.Equal("cam01", users["Users__0__Name"]);
+        Assert.StartsWith("pbkdf2-sha256$100000$", users["Users__0__PasswordHash"], StringComparison.Ordinal);
+        Assert.Equal("/cameras/cam01", users["Users__0__Root"]);
+        Assert.Equal("WriteOnly", users["Users__0__Permissions"]);
+        Assert.Equal("reader", users["Users__1__Name"]);
+        Assert.DoesNotContain(users["Users__0__PasswordHash"], fs.Deployment.GetRawText(), StringComparison.Ordinal);
+
+        var s3 = await HelmChart.RenderAsync("s3");
+        Assert.Equal("ci-secret-key", s3.SecretData()["Storage__S3__SecretKey"]);
+        Assert.DoesNotContain("ci-secret-key", s3.Deployment.GetRawText(), StringComparison.Ordinal);
+
+        var changed = await HelmChart.RenderAsync("filesystem", "users[0].passwordHash=pbkdf2-sha256$100000$c2FsdA==$aGFzaA==");
+        static string Checksum(RenderedChart c) => c.Deployment.GetProperty("spec").GetProperty("template").GetProperty("metadata").GetProperty("annotations").GetProperty("checksum/secret").GetString()!;
+        Assert.NotEqual(Checksum(fs), Checksum(changed));
+    }
+
+    [Theory]
+    [InlineData("storage.provider=Gcs", "storage/provider")]
+    [InlineData("replicas=2", "replicas")]
+    [InlineData("ftp.passive.start=80", "ftp/passive/start")]
+    [InlineData("ftp.passive.start=50030", "must not be greater than ftp.passive.end")]
+    [InlineData("ftp.passive.end=51500", "too many")]
+    [InlineData("management.port=50005", "inside the passive range")]
+    [InlineData("management.port=2121", "management.port must differ from ftp.port")]
+    [InlineData("ftp.passive.publicAddress=ftp.example.com", "ftp/passive/publicAddress")]
+    [InlineData("replicaCount=2", "one shared volume")]
+    [InlineData("replicaCount=2|persistence.accessModes={ReadWriteMany}", "needs users")]
+    [InlineData("replicaCount=2|persistence.accessModes={ReadWriteMany}|anonymous.enabled=true|service.sessionAffinity=None", "sessionAffinity: ClientIP")]
+    [InlineData("storage.provider=S3", "storage/s3")]
+    [InlineData("storage.provider=S3|storage.s3.bucket=b|storage.s3.accessKey=a", "go together")]
+    [InlineData("storage.provider=AzureBlob|storage.azureBlob.container=c", "needs storage.azureBlob.connectionString")]
+    [InlineData("users[0].name=a|users[0].passwordHash=plain-text", "users/0/passwordHash")]
+    [InlineData("config.Ftp:Port=21", "config.Ftp:Port is set by the chart")]
+    [InlineData("config.Storage:S3:Bucket=other", "config.Storage:S3:Bucket is set by the chart")]
+    [InlineData("config.not-a-key=1", "invalid propertyName 'not-a-key'")]
+    public async Task InvalidValues_AreRefusedAtInstall_NamingTheValue(string sets, string message)
+    {
+        var result = await HelmChart.HelmAsync(HelmChart.TemplateArguments(null, sets.Split('|')));
+        Assert.True(result.ExitCode != 0, $"helm rendered {sets}:\n{result.StandardOutput}");
+        Assert.Contains(message, result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheValidation_RefusesWhatTheApiServerWould()
+    {
+        // The checker the tests rely on must itself fail on a misspelt field, a wrong type and a bad port name.
+        var manifests = (await HelmChart.TemplateAsync(null))
+            .Replace("sessionAffinity: ClientIP", "sessionAfinity: ClientIP", StringComparison.Ordinal)
+            .Replace("containerPort: 2121", "containerPort: \"2121\"", StringComparison.Ordinal)
+            .Replace("name: pasv-50003", "name: pasv_50003", StringComparison.Ordinal);
+        var result = await HelmChart.ValidateAsync(manifests);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("unknown field spec.sessionAfinity", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("containerPort must be integer", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("invalid port name 'pasv_50003'", result.StandardError, StringComparison.Ordinal);
+
+        // And on a NodePort Service whose passive ports (= node ports) lie outside the cluster's node-port range.
+        var nodePorts = await HelmChart.ValidateAsync(await HelmChart.TemplateAsync(null, "service.type=NodePort"));
+        Assert.Equal(1, nodePorts.ExitCode);
+        Assert.Contains("nodePort 50000 outside the default range 30000-32767", nodePorts.StandardError, StringComparison.Ordinal);
+    }
+}
