@@ -73,6 +73,7 @@ public sealed class S3StorageProvider : IStorageProvider, IDisposable
             ForcePathStyle = options.ForcePathStyle,
             RequestChecksumCalculation = whenRequired ? RequestChecksumCalculation.WHEN_REQUIRED : RequestChecksumCalculation.WHEN_SUPPORTED,
             ResponseChecksumValidation = whenRequired ? ResponseChecksumValidation.WHEN_REQUIRED : ResponseChecksumValidation.WHEN_SUPPORTED,
+            TelemetryProvider = ActivityTracerProvider.Telemetry, // each S3 call a span (source AWSSDK.S3)
         };
         var region = string.IsNullOrWhiteSpace(options.Region) ? "us-east-1" : options.Region;
         if (!string.IsNullOrWhiteSpace(options.ServiceUrl))

@@ -137,7 +137,7 @@ public static class GatewayHost
         AppContext.SetSwitch("Azure.Experimental.EnableActivitySource", true);
         otel.WithTracing(tracing =>
         {
-            tracing.AddSource(FtpTelemetry.Name, "Azure.*");
+            tracing.AddSource(FtpTelemetry.Name, "Azure.*", "AWSSDK.*");
             if (otlp)
             {
                 tracing.AddOtlpExporter();

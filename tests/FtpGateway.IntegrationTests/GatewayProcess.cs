@@ -34,10 +34,13 @@ public sealed class Gateway : IAsyncDisposable
     /// <summary>The management endpoint's base address (health, readiness, metrics).</summary>
     public Uri ManagementUrl => new(_host.Urls.First());
 
+    public IServiceProvider Services => _host.Services;
+
     /// <summary>Stops the host as SIGTERM does (graceful drain), without disposing anything.</summary>
     public Task StopAsync() => _host.StopAsync();
 
-    public static async Task<Gateway> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="configure">last changes to the builder, e.g. an in-memory trace exporter.</param>
+    public static async Task<Gateway> StartAsync(IDictionary<string, string?>? settings = null, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {
         var root = new TempDirectory();
         var config = new Dictionary<string, string?>
@@ -59,7 +62,9 @@ public sealed class Gateway : IAsyncDisposable
             config[key] = value;
         }
 
-        var host = GatewayHost.Build(GatewayHost.CreateBuilder([], config));
+        var builder = GatewayHost.CreateBuilder([], config);
+        configure?.Invoke(builder);
+        var host = GatewayHost.Build(builder);
         await host.StartAsync();
         return new Gateway(host, root);
     }

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using FtpGateway.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>
+/// The storage SDKs' own calls appear in the trace under the gateway's storage span, so one upload can be
+/// followed from the FTP command down to each request to the store: S3 through the AWS SDK's tracing hooks
+/// (source AWSSDK.S3), Azure through the Azure SDK's activities (sources Azure.*).
+/// </summary>
+internal static class SdkSpans
+{
+    /// <summary>A gateway on <paramref name="settings"/> with tracing on (OTLP to a closed port) and spans collected.</summary>
+    public static Task<Gateway> StartAsync(Dictionary<string, string?> settings, List<Activity> exported)
+    {
+        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{FreePorts.One()}";
+        return Gateway.StartAsync(settings, b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
+    }
+
+    /// <summary>Uploads, stops the host (flushing the spans) and returns the STOR's storage span.</summary>
+    public static async Task<Activity> UploadAsync(Gateway gateway, List<Activity> exported, int bytes, Func<RawFtpClient, Task>? then = null)
+    {
+        await using (var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password))
+        {
+            Assert.Equal(226, (await c.UploadAsync("STOR traced.bin", RandomNumberGenerator.GetBytes(bytes))).Code);
+            if (then is not null)
+            {
+                await then(c);
+            }
+
+            await c.ExpectAsync("QUIT", 221);
+        }
+
+        await Task.Delay(300);
+        await gateway.StopAsync();
+        gateway.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        var transfer = exported.Single(a => a.OperationName == "ftp.transfer STOR");
+        return exported.Single(a => a.OperationName.StartsWith("storage ", StringComparison.Ordinal) && IsUnder(a, transfer, exported));
+    }
+
+    public static bool IsUnder(Activity span, Activity ancestor, List<Activity> all)
+    {
+        var byId = all.ToDictionary(a => a.SpanId);
+        for (var parent = span.ParentSpanId; parent != default; parent = byId.TryGetValue(parent, out var p) ? p.ParentSpanId : default)
+        {
+            if (parent == ancestor.SpanId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+[Collection("S3")]
+public sealed class S3SdkSpanTests(S3Fixture s3)
+{
+    [Fact]
+    public async Task EveryS3Call_OfAMultipartUpload_IsASpanUnderTheStorageSpan()
+    {
+        var exported = new List<Activity>();
+        await using var gateway = await SdkSpans.StartAsync(new()
+        {
+            ["Storage:Provider"] = "S3",
+            ["Storage:S3:Bucket"] = S3Fixture.Bucket,
+            ["Storage:S3:Prefix"] = "spans-" + Guid.NewGuid().ToString("N")[..8],
+            ["Storage:S3:ServiceUrl"] = s3.Server.ServiceUrl,
+            ["Storage:S3:ForcePathStyle"] = "true",
+            ["Storage:S3:AccessKey"] = RadosGateway.AccessKey,
+            ["Storage:S3:SecretKey"] = RadosGateway.SecretKey,
+            ["Storage:S3:ChecksumMode"] = "WhenRequired",
+            ["Storage:S3:PartSizeMiB"] = "5",
+        }, exported);
+
+        var storage = await SdkSpans.UploadAsync(gateway, exported, (7 * 1024 * 1024) + 123, c => c.ExpectAsync("SIZE missing.bin", 550)); // two parts
+        var sdk = exported.Where(a => a.Source.Name == "AWSSDK.S3" && SdkSpans.IsUnder(a, storage, exported)).ToList();
+        var operations = sdk.Where(a => a.Kind == ActivityKind.Client).ToList();
+        Assert.True(operations.Count > 0, "no S3 spans under the storage span; spans: " + string.Join(", ", exported.Select(a => $"{a.Source.Name}:{a.OperationName}")));
+        Assert.Equal(1, operations.Count(a => a.OperationName == "S3.InitiateMultipartUpload"));
+        Assert.Equal(2, operations.Count(a => a.OperationName == "S3.UploadPart"));
+        Assert.Equal(1, operations.Count(a => a.OperationName == "S3.CompleteMultipartUpload"));
+        Assert.All(operations, a =>
+        {
+            Assert.Equal("S3", a.GetTagItem("rpc.service"));
+            Assert.NotNull(a.GetTagItem("aws.request_id"));
+            Assert.NotEqual(ActivityStatusCode.Error, a.Status);
+            // Each operation's HTTP attempt underneath it, with the status the store answered.
+            Assert.Contains(sdk, h => h.OperationName == "HttpRequest" && h.ParentSpanId == a.SpanId && (int?)h.GetTagItem("http.status_code") == 200);
+        });
+
+        // A call the store refuses (HEAD of a missing object, for SIZE) is an error span naming the exception type.
+        var size = exported.Single(a => a.OperationName == "ftp SIZE");
+        var refused = exported.Single(a => a.Source.Name == "AWSSDK.S3" && a.Kind == ActivityKind.Client && SdkSpans.IsUnder(a, size, exported) && a.Status == ActivityStatusCode.Error);
+        Assert.Equal("S3.GetObjectMetadata", refused.OperationName); // the SDK's name for HeadObject
+        Assert.NotNull(refused.GetTagItem("error.type"));
+    }
+}
+
+[Collection("Azure")]
+public sealed class AzureSdkSpanTests(AzureFixture azure)
+{
+    [Fact]
+    public async Task EveryAzureCall_OfABlockUpload_IsASpanUnderTheStorageSpan()
+    {
+        var exported = new List<Activity>();
+        await using var gateway = await SdkSpans.StartAsync(new()
+        {
+            ["Storage:Provider"] = "AzureBlob",
+            ["Storage:AzureBlob:ConnectionString"] = azure.Server.ConnectionString,
+            ["Storage:AzureBlob:Container"] = AzureFixture.ContainerName,
+            ["Storage:AzureBlob:Prefix"] = "spans-" + Guid.NewGuid().ToString("N")[..8],
+            ["Storage:AzureBlob:BlockSizeMiB"] = "1",
+        }, exported);
+
+        var storage = await SdkSpans.UploadAsync(gateway, exported, (2 * 1024 * 1024) + 123); // three blocks
+        var sdk = exported.Where(a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && SdkSpans.IsUnder(a, storage, exported)).ToList();
+        Assert.True(sdk.Count > 0, "no Azure spans under the storage span; spans: " + string.Join(", ", exported.Select(a => $"{a.Source.Name}:{a.OperationName}")));
+        Assert.Equal(3, sdk.Count(a => a.OperationName == "BlockBlobClient.StageBlock"));
+        Assert.Equal(1, sdk.Count(a => a.OperationName == "BlockBlobClient.CommitBlockList"));
+    }
+}
