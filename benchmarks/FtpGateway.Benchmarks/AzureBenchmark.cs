@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -37,30 +36,28 @@ internal static class AzureBenchmark
             InitialTransferSize = defaults.BlockSizeMiB * 1024 * 1024,
             MaximumConcurrency = defaults.MaxConcurrentBlocks,
         };
-        var samples = new List<(double GwUp, double GwDown, double SdkUp, double SdkDown)>();
-        for (var run = 0; run < runs; run++)
-        {
-            var gwUp = bytes / 1e6 / await Curl.TimeAsync(["-sS", "-T", bigFile, $"{gateway.Url}/big.bin"]);
-            var gwDown = bytes / 1e6 / await Curl.TimeAsync(["-sS", "-o", "/dev/null", $"{gateway.Url}/big.bin"]);
-
-            var blob = container.GetBlobClient("sdk/big.bin");
-            var clock = Stopwatch.StartNew();
-            await blob.UploadAsync(bigFile, new BlobUploadOptions
+        var samples = await ObjectStoreReport.MeasureAsync("Azure", runs,
+            async () => (
+                bytes / 1e6 / await Curl.TimeAsync(["-sS", "-T", bigFile, $"{gateway.Url}/big.bin"]),
+                bytes / 1e6 / await Curl.TimeAsync(["-sS", "-o", "/dev/null", $"{gateway.Url}/big.bin"])),
+            async () =>
             {
-                TransferOptions = transfer,
-                TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+                var blob = container.GetBlobClient("sdk/big.bin");
+                var clock = Stopwatch.StartNew();
+                await blob.UploadAsync(bigFile, new BlobUploadOptions
+                {
+                    TransferOptions = transfer,
+                    TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+                });
+                var up = bytes / 1e6 / clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                using (var download = (await blob.DownloadStreamingAsync()).Value)
+                {
+                    await download.Content.CopyToAsync(Stream.Null);
+                }
+
+                return (up, bytes / 1e6 / clock.Elapsed.TotalSeconds);
             });
-            var sdkUp = bytes / 1e6 / clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            using (var download = (await blob.DownloadStreamingAsync()).Value)
-            {
-                await download.Content.CopyToAsync(Stream.Null);
-            }
-
-            var sdkDown = bytes / 1e6 / clock.Elapsed.TotalSeconds;
-            samples.Add((gwUp, gwDown, sdkUp, sdkDown));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  Azure run {run + 1}: gateway STOR {gwUp:F0} MB/s, RETR {gwDown:F0} MB/s; SDK upload {sdkUp:F0} MB/s, download {sdkDown:F0} MB/s"));
-        }
 
         var stored = (await container.GetBlobClient("gateway/big.bin").GetPropertiesAsync()).Value.ContentLength;
         if (stored != bytes)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
@@ -51,25 +50,23 @@ internal static class S3Benchmark
 
         var bytes = new FileInfo(bigFile).Length;
         using var transfer = new TransferUtility(client, new TransferUtilityConfig { ConcurrentServiceRequests = options.MaxConcurrentParts });
-        var samples = new List<(double GwUp, double GwDown, double SdkUp, double SdkDown)>();
-        for (var run = 0; run < runs; run++)
-        {
-            var gwUp = bytes / 1e6 / await Curl.TimeAsync(["-sS", "-T", bigFile, $"{gateway.Url}/big.bin"]);
-            var gwDown = bytes / 1e6 / await Curl.TimeAsync(["-sS", "-o", "/dev/null", $"{gateway.Url}/big.bin"]);
-
-            var clock = Stopwatch.StartNew();
-            await transfer.UploadAsync(new TransferUtilityUploadRequest { BucketName = Bucket, Key = "sdk/big.bin", FilePath = bigFile, PartSize = options.PartSizeMiB * 1024L * 1024 });
-            var sdkUp = bytes / 1e6 / clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            using (var response = await client.GetObjectAsync(Bucket, "sdk/big.bin"))
+        var samples = await ObjectStoreReport.MeasureAsync("S3", runs,
+            async () => (
+                bytes / 1e6 / await Curl.TimeAsync(["-sS", "-T", bigFile, $"{gateway.Url}/big.bin"]),
+                bytes / 1e6 / await Curl.TimeAsync(["-sS", "-o", "/dev/null", $"{gateway.Url}/big.bin"])),
+            async () =>
             {
-                await response.ResponseStream.CopyToAsync(Stream.Null);
-            }
+                var clock = Stopwatch.StartNew();
+                await transfer.UploadAsync(new TransferUtilityUploadRequest { BucketName = Bucket, Key = "sdk/big.bin", FilePath = bigFile, PartSize = options.PartSizeMiB * 1024L * 1024 });
+                var up = bytes / 1e6 / clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                using (var response = await client.GetObjectAsync(Bucket, "sdk/big.bin"))
+                {
+                    await response.ResponseStream.CopyToAsync(Stream.Null);
+                }
 
-            var sdkDown = bytes / 1e6 / clock.Elapsed.TotalSeconds;
-            samples.Add((gwUp, gwDown, sdkUp, sdkDown));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  S3 run {run + 1}: gateway STOR {gwUp:F0} MB/s, RETR {gwDown:F0} MB/s; SDK PUT {sdkUp:F0} MB/s, GET {sdkDown:F0} MB/s"));
-        }
+                return (up, bytes / 1e6 / clock.Elapsed.TotalSeconds);
+            });
 
         // Same object through both paths: what the gateway stored is what was sent.
         var stored = await client.GetObjectMetadataAsync(Bucket, "gateway/big.bin");
