@@ -35,9 +35,9 @@ public sealed class HostTelemetryTests
     public async Task WithAnExporterConfigured_TheSessionSpansAreExported()
     {
         using var root = new TempDirectory();
-        var exported = new List<Activity>();
+        var spans = new ExportedSpans();
         var builder = Builder(root, new() { ["Telemetry:Console"] = "true" });
-        builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported));
+        builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans));
         await using var host = GatewayHost.Build(builder);
         await host.StartAsync();
         var port = host.Services.GetRequiredService<FtpGateway.Ftp.FtpServer>().LocalEndPoint!.Port;
@@ -50,6 +50,7 @@ public sealed class HostTelemetryTests
         await Task.Delay(300);
         await host.StopAsync();
         host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        var exported = spans.Snapshot();
         Assert.Contains(exported, a => a.OperationName == "ftp MKD" && (string?)a.GetTagItem("ftp.argument") == "exported");
         Assert.Contains(exported, a => a.OperationName == "ftp.session" && (string?)a.GetTagItem("enduser.id") == "otel");
         Assert.Contains(exported, a => a.OperationName == "storage create_directory");

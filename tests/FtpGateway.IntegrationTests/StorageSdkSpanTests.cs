@@ -14,14 +14,18 @@ namespace FtpGateway.IntegrationTests;
 internal static class SdkSpans
 {
     /// <summary>A gateway on <paramref name="settings"/> with tracing on (OTLP to a closed port) and spans collected.</summary>
-    public static Task<Gateway> StartAsync(Dictionary<string, string?> settings, List<Activity> exported)
+    public static Task<Gateway> StartAsync(Dictionary<string, string?> settings, ExportedSpans spans)
     {
         settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{FreePorts.One()}";
-        return Gateway.StartAsync(settings, b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
+        return Gateway.StartAsync(settings, b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
     }
 
-    /// <summary>Uploads, stops the host (flushing the spans) and returns the STOR's storage span.</summary>
-    public static async Task<Activity> UploadAsync(Gateway gateway, List<Activity> exported, int bytes, Func<RawFtpClient, Task>? then = null)
+    /// <summary>
+    /// Uploads, stops the host (flushing the spans) and returns this gateway's session span and the STOR's storage
+    /// span. The exporter sees every gateway of the test process (an ActivitySource is process-wide), so spans are
+    /// picked by this gateway's port and by parentage.
+    /// </summary>
+    public static async Task<(Activity Session, Activity Storage, List<Activity> Spans)> UploadAsync(Gateway gateway, ExportedSpans spans, int bytes, Func<RawFtpClient, Task>? then = null)
     {
         await using (var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password))
         {
@@ -37,8 +41,10 @@ internal static class SdkSpans
         await Task.Delay(300);
         await gateway.StopAsync();
         gateway.Services.GetRequiredService<TracerProvider>().ForceFlush();
-        var transfer = exported.Single(a => a.OperationName == "ftp.transfer STOR");
-        return exported.Single(a => a.OperationName.StartsWith("storage ", StringComparison.Ordinal) && IsUnder(a, transfer, exported));
+        var exported = spans.Snapshot();
+        var session = exported.Single(a => a.OperationName == "ftp.session" && a.GetTagItem("server.port") is int port && port == gateway.Port);
+        var transfer = exported.Single(a => a.OperationName == "ftp.transfer STOR" && IsUnder(a, session, exported));
+        return (session, exported.Single(a => a.OperationName == "storage upload" && IsUnder(a, transfer, exported)), exported);
     }
 
     public static bool IsUnder(Activity span, Activity ancestor, List<Activity> all)
@@ -62,7 +68,7 @@ public sealed class S3SdkSpanTests(S3Fixture s3)
     [Fact]
     public async Task EveryS3Call_OfAMultipartUpload_IsASpanUnderTheStorageSpan()
     {
-        var exported = new List<Activity>();
+        var spans = new ExportedSpans();
         await using var gateway = await SdkSpans.StartAsync(new()
         {
             ["Storage:Provider"] = "S3",
@@ -74,9 +80,9 @@ public sealed class S3SdkSpanTests(S3Fixture s3)
             ["Storage:S3:SecretKey"] = RadosGateway.SecretKey,
             ["Storage:S3:ChecksumMode"] = "WhenRequired",
             ["Storage:S3:PartSizeMiB"] = "5",
-        }, exported);
+        }, spans);
 
-        var storage = await SdkSpans.UploadAsync(gateway, exported, (7 * 1024 * 1024) + 123, c => c.ExpectAsync("SIZE missing.bin", 550)); // two parts
+        var (session, storage, exported) = await SdkSpans.UploadAsync(gateway, spans, (7 * 1024 * 1024) + 123, c => c.ExpectAsync("SIZE missing.bin", 550)); // two parts
         var sdk = exported.Where(a => a.Source.Name == "AWSSDK.S3" && SdkSpans.IsUnder(a, storage, exported)).ToList();
         var operations = sdk.Where(a => a.Kind == ActivityKind.Client).ToList();
         Assert.True(operations.Count > 0, "no S3 spans under the storage span; spans: " + string.Join(", ", exported.Select(a => $"{a.Source.Name}:{a.OperationName}")));
@@ -93,7 +99,7 @@ public sealed class S3SdkSpanTests(S3Fixture s3)
         });
 
         // A call the store refuses (HEAD of a missing object, for SIZE) is an error span naming the exception type.
-        var size = exported.Single(a => a.OperationName == "ftp SIZE");
+        var size = exported.Single(a => a.OperationName == "ftp SIZE" && SdkSpans.IsUnder(a, session, exported));
         var refused = exported.Single(a => a.Source.Name == "AWSSDK.S3" && a.Kind == ActivityKind.Client && SdkSpans.IsUnder(a, size, exported) && a.Status == ActivityStatusCode.Error);
         Assert.Equal("S3.GetObjectMetadata", refused.OperationName); // the SDK's name for HeadObject
         Assert.NotNull(refused.GetTagItem("error.type"));
@@ -106,7 +112,7 @@ public sealed class AzureSdkSpanTests(AzureFixture azure)
     [Fact]
     public async Task EveryAzureCall_OfABlockUpload_IsASpanUnderTheStorageSpan()
     {
-        var exported = new List<Activity>();
+        var spans = new ExportedSpans();
         await using var gateway = await SdkSpans.StartAsync(new()
         {
             ["Storage:Provider"] = "AzureBlob",
@@ -114,9 +120,9 @@ public sealed class AzureSdkSpanTests(AzureFixture azure)
             ["Storage:AzureBlob:Container"] = AzureFixture.ContainerName,
             ["Storage:AzureBlob:Prefix"] = "spans-" + Guid.NewGuid().ToString("N")[..8],
             ["Storage:AzureBlob:BlockSizeMiB"] = "1",
-        }, exported);
+        }, spans);
 
-        var storage = await SdkSpans.UploadAsync(gateway, exported, (2 * 1024 * 1024) + 123); // three blocks
+        var (_, storage, exported) = await SdkSpans.UploadAsync(gateway, spans, (2 * 1024 * 1024) + 123); // three blocks
         var sdk = exported.Where(a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && SdkSpans.IsUnder(a, storage, exported)).ToList();
         Assert.True(sdk.Count > 0, "no Azure spans under the storage span; spans: " + string.Join(", ", exported.Select(a => $"{a.Source.Name}:{a.OperationName}")));
         Assert.Equal(3, sdk.Count(a => a.OperationName == "BlockBlobClient.StageBlock"));
