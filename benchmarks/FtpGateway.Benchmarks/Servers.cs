@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using FtpGateway.TestSupport;
 
 namespace FtpGateway.Benchmarks;
@@ -56,7 +54,7 @@ internal static class Servers
         var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
-        await WaitForPortAsync(port);
+        await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(30), () => process.HasExited ? $"{start.FileName} exited with {process.ExitCode}" : null);
 
         // The kernel's high-water mark of the process's resident set: exact, no sampling.
         return new FtpTarget(port, User, Password, process, () => StatusKiB(process.Id, "VmHWM") / 1024.0);
@@ -88,7 +86,7 @@ internal static class Servers
         var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
-        await WaitForPortAsync(port);
+        await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(30), () => process.HasExited ? $"{start.FileName} exited with {process.ExitCode}" : null);
 
         // pure-ftpd forks a process per session: sample the whole tree's RSS and keep the maximum.
         var peak = 0.0;
@@ -140,25 +138,6 @@ internal static class Servers
         }
 
         return total;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                await c.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new TimeoutException($"Nothing listens on port {port}");
     }
 
     private static async Task<string> Run(string file, params string[] args)

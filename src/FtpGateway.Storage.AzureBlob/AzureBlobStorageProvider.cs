@@ -25,12 +25,8 @@ public sealed class AzureBlobStorageProvider : IStorageProvider
     private readonly BlobContainerClient _container;
     private readonly string _prefix;
 
+    /// <summary>Validates <paramref name="options"/> (the exception names every invalid key), then creates the client.</summary>
     public AzureBlobStorageProvider(AzureBlobStorageOptions options)
-        : this(options, CreateContainerClient(options))
-    {
-    }
-
-    internal AzureBlobStorageProvider(AzureBlobStorageOptions options, BlobContainerClient container)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -40,7 +36,7 @@ public sealed class AzureBlobStorageProvider : IStorageProvider
         }
 
         _options = options;
-        _container = container;
+        _container = CreateContainerClient(options);
         _prefix = options.NamePrefix;
         Buffers = ArrayPool<byte>.Create(options.BlockSize, maxArraysPerBucket: options.MaxConcurrentBlocks * 4);
     }

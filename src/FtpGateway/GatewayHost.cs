@@ -168,16 +168,13 @@ public static class GatewayHost
 
         if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))
         {
-            var options = configuration.GetSection(S3StorageOptions.SectionName).Get<S3StorageOptions>() ?? new S3StorageOptions();
-            var errors = options.Validate();
-            return errors.Count == 0 ? new S3StorageProvider(options) : throw new InvalidOperationException(string.Join("; ", errors));
+            // The provider validates its options and throws, naming the keys.
+            return new S3StorageProvider(configuration.GetSection(S3StorageOptions.SectionName).Get<S3StorageOptions>() ?? new S3StorageOptions());
         }
 
         if (name.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
         {
-            var options = configuration.GetSection(AzureBlobStorageOptions.SectionName).Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions();
-            var errors = options.Validate();
-            return errors.Count == 0 ? new AzureBlobStorageProvider(options) : throw new InvalidOperationException(string.Join("; ", errors));
+            return new AzureBlobStorageProvider(configuration.GetSection(AzureBlobStorageOptions.SectionName).Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions());
         }
 
         throw new InvalidOperationException($"Storage:Provider '{name}' is unknown; use FileSystem, S3 or AzureBlob.");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
@@ -78,8 +77,7 @@ public sealed class AzureGatewayTests(AzureFixture azure) : IAsyncLifetime
     [InlineData("active")]
     public async Task PythonFtplib_FullSession(string mode)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py");
-        Succeeded(await ExternalProcess.RunAsync(ExternalProcess.Require("python3"), [script, _gateway.Port.ToString(CultureInfo.InvariantCulture), Gateway.User, Gateway.Password, mode, "plain"]));
+        Succeeded(await _gateway.RunFtplibScenarioAsync(mode, "plain"));
     }
 
     [Fact]

@@ -36,17 +36,9 @@ internal static class ChartScenario
     }
 
     /// <summary>PASV as a device behind the load balancer would send it: the announced address and port.</summary>
-    public static async Task<(string Address, int Port)> PasvAsync(int ftpPort, string user, string password, bool tls = false)
+    public static async Task<(string Address, int Port)> PasvAsync(int ftpPort, string user, string password)
     {
-        await using var client = await RawFtpClient.ConnectAsync(ftpPort);
-        if (tls)
-        {
-            await client.ExpectAsync("USER " + user, 530); // FTPS required: no login in the clear
-            return (string.Empty, 0);
-        }
-
-        await client.ExpectAsync("USER " + user, 331);
-        await client.ExpectAsync("PASS " + password, 230);
+        await using var client = await RawFtpClient.LoginAsync(ftpPort, user, password);
         var reply = await client.ExpectAsync("PASV", 227);
         var numbers = reply.Message[(reply.Message.IndexOf('(', StringComparison.Ordinal) + 1)..reply.Message.IndexOf(')', StringComparison.Ordinal)].Split(',').Select(int.Parse).ToArray();
         return (string.Join('.', numbers[..4]), (numbers[4] * 256) + numbers[5]);
@@ -149,7 +141,11 @@ public sealed class ChartAzureDeploymentTests(AzureFixture azure)
         await using var pod = await ChartPod.StartAsync(chart, secrets);
         Assert.Equal(HttpStatusCode.OK, await pod.ProbeAsync("readinessProbe"));
 
-        await ChartScenario.PasvAsync(port, "plc7", "plc7-pw", tls: true); // refused before AUTH TLS
+        await using (var clear = await RawFtpClient.ConnectAsync(port))
+        {
+            await clear.ExpectAsync("USER plc7", 530); // FTPS required: no login in the clear
+        }
+
         var file = Path.Combine(work.Path, "batch.csv");
         var content = RandomNumberGenerator.GetBytes(1_500_000);
         await File.WriteAllBytesAsync(file, content);

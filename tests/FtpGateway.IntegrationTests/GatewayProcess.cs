@@ -69,6 +69,11 @@ public sealed class Gateway : IAsyncDisposable
         return new Gateway(host, root);
     }
 
+    /// <summary>clients/ftplib_scenario.py (Python's ftplib) through this gateway: <paramref name="mode"/> passive|active, <paramref name="security"/> plain|tls.</summary>
+    public Task<ExternalProcess.Result> RunFtplibScenarioAsync(string mode, string security) =>
+        ExternalProcess.RunAsync(ExternalProcess.Require("python3"),
+            [Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py"), Port.ToString(System.Globalization.CultureInfo.InvariantCulture), User, Password, mode, security]);
+
     /// <summary>A self-signed certificate and key for 127.0.0.1, written as PEM files into <paramref name="dir"/>.</summary>
     public static (string Certificate, string Key) CreateTlsFiles(string dir)
     {

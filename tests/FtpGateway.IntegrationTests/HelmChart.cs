@@ -54,10 +54,14 @@ internal sealed partial class RenderedChart(JsonDocument json)
 
     public IEnumerable<string> Kinds => Objects.Select(o => o.GetProperty("kind").GetString()!);
 
-    public JsonElement Get(string kind, string name = HelmChart.FullName) =>
-        Objects.Single(o => o.GetProperty("kind").GetString() == kind && o.GetProperty("metadata").GetProperty("name").GetString() == name);
+    public JsonElement Get(string kind, string name = HelmChart.FullName) => Objects.Single(o => Is(o, kind, name));
 
     public bool Has(string kind) => Kinds.Contains(kind);
+
+    public bool Has(string kind, string name) => Objects.Any(o => Is(o, kind, name));
+
+    private static bool Is(JsonElement o, string kind, string name) =>
+        o.GetProperty("kind").GetString() == kind && o.GetProperty("metadata").GetProperty("name").GetString() == name;
 
     public JsonElement Deployment => Get("Deployment");
 
@@ -93,7 +97,7 @@ internal sealed partial class RenderedChart(JsonDocument json)
     {
         Dictionary<string, string> Secret(string name) =>
             existingSecrets.TryGetValue(name, out var existing) ? existing
-            : Has("Secret") && Objects.Any(o => o.GetProperty("kind").GetString() == "Secret" && o.GetProperty("metadata").GetProperty("name").GetString() == name) ? SecretData(name)
+            : Has("Secret", name) ? SecretData(name)
             : throw new InvalidOperationException($"the pod needs Secret {name}, which neither the chart nor the test provides");
 
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -43,8 +43,7 @@ public sealed class RealClientTests : IAsyncLifetime
     [InlineData("active")]
     public async Task PythonFtplib_FullSession(string mode)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py");
-        var result = await ExternalProcess.RunAsync(ExternalProcess.Require("python3"), [script, _gateway.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Gateway.User, Gateway.Password, mode, "plain"]);
+        var result = await _gateway.RunFtplibScenarioAsync(mode, "plain");
         Succeeded(result);
         Assert.Equal("OK", result.StandardOutput.Trim());
     }
@@ -205,8 +204,7 @@ public sealed class TlsTests : IAsyncLifetime
     [InlineData("active")]
     public async Task PythonFtpTls_FullSession(string mode)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py");
-        var result = await ExternalProcess.RunAsync(ExternalProcess.Require("python3"), [script, _gateway.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Gateway.User, Gateway.Password, mode, "tls"]);
+        var result = await _gateway.RunFtplibScenarioAsync(mode, "tls");
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 

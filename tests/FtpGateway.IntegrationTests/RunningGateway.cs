@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using FtpGateway.TestSupport;
 
 namespace FtpGateway.IntegrationTests;
 
@@ -85,26 +84,18 @@ internal sealed class RunningGateway : IAsyncDisposable
 
     public async Task WaitForPortAsync(int port)
     {
-        for (var i = 0; i < 600; i++)
+        try
         {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"The gateway exited with {_process.ExitCode} before listening on {port}. Output:\n{Output}");
-            }
-
-            try
-            {
-                using var c = new TcpClient();
-                await c.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
+            await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(30), () => _process.HasExited ? $"The gateway exited with {_process.ExitCode}" : null);
         }
-
-        throw new TimeoutException($"Nothing listens on {port}. Output:\n{Output}");
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidOperationException($"{ex.Message}. Output:\n{Output}", ex);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}. Output:\n{Output}", ex);
+        }
     }
 
     private void Append(string? line)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.S3;
@@ -102,8 +101,7 @@ public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
     [InlineData("active")]
     public async Task PythonFtplib_FullSession(string mode)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py");
-        var result = await ExternalProcess.RunAsync(ExternalProcess.Require("python3"), [script, _gateway.Port.ToString(CultureInfo.InvariantCulture), Gateway.User, Gateway.Password, mode, "plain"]);
+        var result = await _gateway.RunFtplibScenarioAsync(mode, "plain");
         Succeeded(result);
         Assert.Equal(0, await OpenMultipartUploadsAsync());
     }

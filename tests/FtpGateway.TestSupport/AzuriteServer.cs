@@ -43,18 +43,8 @@ public sealed class AzuriteServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new AzuriteServer(process, port);
-        for (var i = 0; i < 200 && !FreePorts.IsListening(port); i++)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"Azurite exited with {process.ExitCode}");
-            }
-
-            await Task.Delay(100);
-        }
-
-        return FreePorts.IsListening(port) ? server : throw new TimeoutException("Azurite did not listen");
+        await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(20), () => process.HasExited ? $"Azurite exited with {process.ExitCode}" : null);
+        return new AzuriteServer(process, port);
     }
 
     /// <summary>Stops the emulator (the store "goes away"), for fault-injection tests.</summary>

@@ -273,6 +273,29 @@ public static class FreePorts
         }
     }
 
+    /// <summary>
+    /// Waits until something accepts connections on <paramref name="port"/>. <paramref name="gone"/> names why
+    /// waiting is pointless (the server process exited), or returns null to go on waiting.
+    /// </summary>
+    public static async Task WaitForListenerAsync(int port, TimeSpan timeout, Func<string?>? gone = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!IsListening(port))
+        {
+            if (gone?.Invoke() is { } reason)
+            {
+                throw new InvalidOperationException($"{reason} before listening on {port}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Nothing listens on {port} after {timeout.TotalSeconds:F0} s");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public static bool IsListening(int port)
     {
         try
