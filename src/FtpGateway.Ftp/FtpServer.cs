@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using FtpGateway.Ftp.Data;
-using FtpGateway.Ftp.Session;
+using FtpGateway.Ftp.Sessions;
+using FtpGateway.Ftp.Transfers;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
@@ -165,7 +165,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var address = PassiveDataChannel.Normalize(((IPEndPoint)socket.RemoteEndPoint!).Address);
+            var address = Addresses.Normalize(((IPEndPoint)socket.RemoteEndPoint!).Address);
             var refusal = Admit(address);
             if (refusal is not null)
             {

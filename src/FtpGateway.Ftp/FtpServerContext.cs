@@ -1,5 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
-using FtpGateway.Ftp.Data;
+using System.Net.Security;
+using System.Security.Authentication;
+using FtpGateway.Ftp.Transfers;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
@@ -36,4 +38,17 @@ internal sealed class FtpServerContext(
 
     public System.Net.IPAddress? PublicAddress { get; } =
         string.IsNullOrWhiteSpace(options.PublicAddress) ? null : System.Net.IPAddress.Parse(options.PublicAddress);
+
+    /// <summary>
+    /// TLS 1.2 and 1.3 on the control connection. Data connections get TLS 1.2 only: a TLS 1.3 server sends
+    /// session tickets after the handshake, a client that only writes (an upload) never reads them, and when it
+    /// closes with unread data its kernel sends RST instead of FIN, which discards the end of the file still in
+    /// our receive buffer (seen with curl; see curl issue 6149 and proftpd issue 2015).
+    /// </summary>
+    public SslServerAuthenticationOptions TlsOptions(bool forData) => new()
+    {
+        ServerCertificate = certificate,
+        EnabledSslProtocols = forData ? SslProtocols.Tls12 : SslProtocols.Tls12 | SslProtocols.Tls13,
+        ClientCertificateRequired = false,
+    };
 }

@@ -3,6 +3,21 @@ using Microsoft.Extensions.Logging;
 
 namespace FtpGateway.Ftp;
 
+/// <summary>Untrusted text (verbs, paths, user names) made safe for one log line.</summary>
+internal static class LogText
+{
+    public static string Sanitize(string text)
+    {
+        var clean = new System.Text.StringBuilder(Math.Min(text.Length, 256));
+        foreach (var c in text.AsSpan(0, Math.Min(text.Length, 256)))
+        {
+            clean.Append(char.IsControl(c) ? '?' : c);
+        }
+
+        return clean.ToString();
+    }
+}
+
 /// <summary>Source-generated log methods of the FTP layer. Event ids: 1xx server, 2xx session, 3xx transfers.</summary>
 internal static partial class Log
 {

@@ -17,6 +17,9 @@ public enum StorageCapabilities
 
     /// <summary>The modification time can be set (MFMT) and is reported back.</summary>
     SetModificationTime = 8,
+
+    /// <summary>Entries carry a <see cref="StorageEntry.UniqueId"/> that names the file itself (MLSx "unique" fact, RFC 3659 §7.5.2).</summary>
+    UniqueIds = 16,
 }
 
 /// <summary>How an upload combines with what exists at the path.</summary>

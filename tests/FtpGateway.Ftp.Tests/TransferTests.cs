@@ -426,6 +426,22 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stat_DuringAJailedUsersTransfer_ShowsTheUsersPath_NotTheStoragePath()
+    {
+        // Regression: the status line printed the storage path (/home/jailed/slow.bin), revealing the jail.
+        await using var c = await RawFtpClient.LoginAsync(_server.Port, "jailed", "jail-pw");
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR slow.bin", 150);
+        await data.SendAsync(new byte[5000]);
+        var stat = await c.ExpectAsync("STAT", 211);
+        Assert.Contains(stat.Lines, l => l.Contains("Transfer in progress: STOR /slow.bin,", StringComparison.Ordinal));
+        Assert.DoesNotContain("home", stat.Text, StringComparison.Ordinal);
+        data.Close();
+        Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+        Assert.Equal(5000, new FileInfo(Disk("home/jailed/slow.bin")).Length);
+    }
+
+    [Fact]
     public async Task Abor_DuringAnUpload_CommitsNothing_AndKeepsTheOldFile()
     {
         File.WriteAllText(Disk("keep.txt"), "old version");

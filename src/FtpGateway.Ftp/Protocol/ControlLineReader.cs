@@ -36,9 +36,6 @@ internal sealed class ControlLineReader
         _line = new byte[maxLength];
     }
 
-    /// <summary>True while bytes of a next command are already buffered.</summary>
-    public bool HasBufferedData => _start < _end;
-
     /// <summary>The next line, or null when the peer closed the connection.</summary>
     public async ValueTask<ControlLine?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
     {

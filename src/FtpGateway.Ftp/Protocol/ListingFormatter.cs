@@ -58,13 +58,13 @@ internal static class ListingFormatter
             out time);
 
     /// <summary>An MLSx fact line (RFC 3659 §7.2): <c>type=file;size=3;modify=...;perm=r; name</c>.</summary>
-    public static string FormatFacts(StorageEntry entry, MlstFacts facts, string permissions, string name, string? type = null)
+    public static string FormatFacts(StorageEntry entry, MlstFacts facts, string permissions, string name)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var sb = new StringBuilder(96);
         if ((facts & MlstFacts.Type) != 0)
         {
-            sb.Append("type=").Append(type ?? (entry.IsDirectory ? "dir" : "file")).Append(';');
+            sb.Append("type=").Append(entry.IsDirectory ? "dir" : "file").Append(';');
         }
 
         if ((facts & MlstFacts.Size) != 0 && !entry.IsDirectory)
@@ -91,10 +91,10 @@ internal static class ListingFormatter
     }
 
     /// <summary>The FEAT line for MLST: supported facts, those enabled marked with '*' (RFC 3659 §7.8).</summary>
-    public static string FeatureLine(MlstFacts enabled)
+    public static string FeatureLine(MlstFacts enabled, MlstFacts supported)
     {
         var sb = new StringBuilder("MLST ");
-        foreach (var (fact, name) in FactNames)
+        foreach (var (fact, name) in FactNames.Where(f => (supported & f.Fact) != 0))
         {
             sb.Append(name).Append((enabled & fact) != 0 ? "*;" : ";");
         }

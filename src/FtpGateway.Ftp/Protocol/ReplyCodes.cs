@@ -39,6 +39,7 @@ internal static class ReplyCodes
     public const int NetworkProtocolNotSupported = 522; // RFC 2428 §2
     public const int NotLoggedIn = 530;              // RFC 959 §4.2.2
     public const int ProtectionLevelDenied = 534;    // RFC 2228 §4, RFC 4217 §9
+    public const int ProtectionLevelNotSupported = 536; // RFC 2228 §4
     public const int FileUnavailable = 550;          // RFC 959 §4.2.2: not found, no access
     public const int ExceededStorage = 552;          // RFC 959 §4.2.2
     public const int FileNameNotAllowed = 553;       // RFC 959 §4.2.2

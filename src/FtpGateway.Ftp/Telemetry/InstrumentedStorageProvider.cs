@@ -17,8 +17,6 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
 
     public IReadOnlyList<string> HashAlgorithms => inner.HashAlgorithms;
 
-    public IStorageProvider Inner => inner;
-
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) =>
         Run("stat", path, () => inner.GetEntryAsync(path, cancellationToken));
 

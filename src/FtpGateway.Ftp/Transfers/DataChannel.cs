@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FtpGateway.Ftp.Data;
+namespace FtpGateway.Ftp.Transfers;
 
 /// <summary>A data connection that has been negotiated (PASV/EPSV or PORT/EPRT) but not yet opened.</summary>
 internal abstract class DataChannel : IDisposable
@@ -16,7 +16,7 @@ internal abstract class DataChannel : IDisposable
 /// Passive mode: we listen, the client connects. Connections from any address but the control connection's
 /// are refused (they would let a third party steal or inject the file).
 /// </summary>
-internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, IPAddress? requiredPeer) : DataChannel
+internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, IPAddress? requiredPeer, TimeProvider time) : DataChannel
 {
     private int _disposed;
 
@@ -26,15 +26,15 @@ internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, 
 
     public override async Task<Socket> OpenAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             while (true)
             {
                 var socket = await listener.AcceptAsync(cts.Token);
                 var peer = ((IPEndPoint)socket.RemoteEndPoint!).Address;
-                if (requiredPeer is null || Normalize(peer).Equals(Normalize(requiredPeer)))
+                if (requiredPeer is null || Addresses.Normalize(peer).Equals(requiredPeer))
                 {
                     socket.NoDelay = true;
                     return socket;
@@ -63,19 +63,15 @@ internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, 
             pool.Release(port);
         }
     }
-
-    internal static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
 
 /// <summary>Active mode: we connect to the address the client named (already checked against bounce attacks).</summary>
-internal sealed class ActiveDataChannel(IPEndPoint target) : DataChannel
+internal sealed class ActiveDataChannel(IPEndPoint target, TimeProvider time) : DataChannel
 {
-    public IPEndPoint Target => target;
-
     public override async Task<Socket> OpenAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace FtpGateway.Ftp.Data;
+namespace FtpGateway.Ftp.Transfers;
 
 /// <summary>
 /// Thrown when the data connection fails (reset, broken, timed out). Deliberately not an IOException, so a
@@ -30,7 +30,7 @@ public sealed class DataConnectionException : Exception
 /// <see cref="DataConnectionException"/>. A clean end of stream (FIN) reads as 0 bytes; a reset throws — the
 /// only way to tell an aborted STOR from a finished one (STOR has no length).
 /// </summary>
-internal sealed class DataConnectionStream(Stream inner) : Stream
+internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : Stream
 {
     private long _bytes;
     private long _waitingSince; // 0 while no read or write is pending
@@ -38,15 +38,15 @@ internal sealed class DataConnectionStream(Stream inner) : Stream
     public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>
-    /// Milliseconds the pending read or write has waited for the client; 0 when none is pending. Time the
+    /// How long the pending read or write has waited for the client; zero when none is pending. Time the
     /// storage spends between reads (backpressure while S3 is slow) is not the client's idleness.
     /// </summary>
-    public long WaitingMilliseconds
+    public TimeSpan Waiting
     {
         get
         {
             var since = Interlocked.Read(ref _waitingSince);
-            return since == 0 ? 0 : Environment.TickCount64 - since;
+            return since == 0 ? TimeSpan.Zero : time.GetElapsedTime(since);
         }
     }
 
@@ -62,7 +62,7 @@ internal sealed class DataConnectionStream(Stream inner) : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        Interlocked.Exchange(ref _waitingSince, Environment.TickCount64);
+        Interlocked.Exchange(ref _waitingSince, Math.Max(1, time.GetTimestamp()));
         try
         {
             var read = await inner.ReadAsync(buffer, cancellationToken);
@@ -81,7 +81,7 @@ internal sealed class DataConnectionStream(Stream inner) : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        Interlocked.Exchange(ref _waitingSince, Environment.TickCount64);
+        Interlocked.Exchange(ref _waitingSince, Math.Max(1, time.GetTimestamp()));
         try
         {
             await inner.WriteAsync(buffer, cancellationToken);

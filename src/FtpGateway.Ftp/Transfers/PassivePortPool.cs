@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FtpGateway.Ftp.Data;
+namespace FtpGateway.Ftp.Transfers;
 
 /// <summary>
 /// Hands out listening sockets for passive mode from the configured range (or any free port when no range

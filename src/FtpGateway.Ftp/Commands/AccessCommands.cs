@@ -1,0 +1,95 @@
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Sessions;
+using FtpGateway.Ftp.Users;
+using FtpGateway.Storage;
+
+namespace FtpGateway.Ftp.Commands;
+
+/// <summary>Access control (RFC 959 §4.1.1): USER, PASS, ACCT, REIN, QUIT.</summary>
+internal static class AccessCommands
+{
+    public static FtpReply User(SessionContext s, string argument)
+    {
+        if (s.Options.Tls.Required && !s.Tls.Active)
+        {
+            return FtpReply.Of(ReplyCodes.NotLoggedIn, "This server requires TLS: send AUTH TLS first.");
+        }
+
+        ResetLogin(s);
+        s.Login.PendingUser = argument;
+        return FtpReply.Of(
+            ReplyCodes.NeedPassword,
+            UserDirectory.IsAnonymousName(argument) && s.Server.Users.AnonymousEnabled
+                ? "Anonymous login ok, send your e-mail address as password."
+                : "Password required.");
+    }
+
+    public static async ValueTask<FtpReply> Pass(SessionContext s, string argument, CancellationToken ct)
+    {
+        if (s.Login.PendingUser is not { } name)
+        {
+            return FtpReply.Of(ReplyCodes.BadSequence, s.Login.User is null ? "Log in with USER first." : "Already logged in.");
+        }
+
+        s.Login.PendingUser = null;
+        var user = s.Server.Users.Authenticate(name, argument);
+        if (user is null)
+        {
+            s.Login.Failures++;
+            s.Server.Telemetry.LoginFailures.Add(1);
+            Log.LoginFailed(s.Logger, LogText.Sanitize(name));
+            await Task.Delay(s.Options.LoginFailureDelay, s.Server.Time, ct);
+            return s.Login.Failures >= s.Options.MaxLoginFailures
+                ? FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Too many failed logins; closing connection.", SessionEndReason.TooManyLoginFailures)
+                : FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");
+        }
+
+        await EnsureRootExistsAsync(s.Storage, user.Root, ct);
+        s.Login.User = user;
+        s.Navigation.Reset();
+        s.SessionActivity?.SetTag("enduser.id", user.Name);
+        Log.LoggedIn(s.Logger, user.Name);
+        return FtpReply.Of(ReplyCodes.LoggedIn, "User logged in, proceed.");
+    }
+
+    public static FtpReply Acct(SessionContext s, string argument) => FtpReply.Of(ReplyCodes.Superfluous, "ACCT not needed.");
+
+    public static FtpReply Rein(SessionContext s, string argument)
+    {
+        ResetLogin(s);
+        s.Parameters.Reset();
+        return FtpReply.Of(ReplyCodes.ServiceReady, "Service ready for new user.");
+    }
+
+    public static FtpReply Quit(SessionContext s, string argument) =>
+        FtpReply.Closing(ReplyCodes.ClosingControl, "Goodbye.", SessionEndReason.ClientQuit);
+
+    /// <summary>USER, REIN and a new TLS context (RFC 4217 §4) start a new login.</summary>
+    public static void ResetLogin(SessionContext s)
+    {
+        s.Login.Reset();
+        s.Navigation.Reset();
+        s.Parameters.RenameFrom = null;
+    }
+
+    /// <summary>A user's root is created at first login, one level at a time (as MKD would).</summary>
+    private static async Task EnsureRootExistsAsync(IStorageProvider storage, StoragePath root, CancellationToken ct)
+    {
+        var path = StoragePath.Root;
+        foreach (var segment in root.Segments)
+        {
+            path = path.Child(segment);
+            if (await storage.GetEntryAsync(path, ct) is null)
+            {
+                try
+                {
+                    await storage.CreateDirectoryAsync(path, ct);
+                }
+                catch (StorageException ex) when (ex.Kind == StorageErrorKind.AlreadyExists)
+                {
+                    // Another session created it first.
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net.Sockets;
+using System.Security.Authentication;
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Sessions;
+using FtpGateway.Storage;
+
+namespace FtpGateway.Ftp.Commands;
+
+/// <summary>
+/// Runs one command against a session: the checks every command shares (the table's flags), the command, and
+/// the one mapping of storage failures to replies. The session's loop and the socket-free command tests both
+/// come through here.
+/// </summary>
+internal static class CommandExecutor
+{
+    /// <summary>Splits a command line into its verb and argument (RFC 959 §4.1: verb, one space, argument).</summary>
+    public static (string Verb, string Argument) Parse(string line)
+    {
+        var text = line.TrimStart(' ');
+        var space = text.IndexOf(' ', StringComparison.Ordinal);
+        return space < 0 ? (text, string.Empty) : (text[..space], text[(space + 1)..]);
+    }
+
+    public static async Task<FtpReply> ExecuteAsync(SessionContext s, CommandSpec spec, string argument, CancellationToken ct)
+    {
+        Log.Command(s.Logger, spec.Verb, spec.Verb == "PASS" ? "****" : LogText.Sanitize(argument));
+        if (!spec.Has(CommandFlags.DuringTransfer))
+        {
+            await s.Transfers.WaitAsync();
+        }
+
+        if (s.Draining && spec.Verb != "QUIT")
+        {
+            // Shutting down: no new work (RFC 959 §4.2: 421 closes the control connection).
+            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Service shutting down; closing control connection.", SessionEndReason.ServerShutdown);
+        }
+
+        if (spec.Has(CommandFlags.NeedsLogin) && s.Login.User is null)
+        {
+            return FtpReply.Of(ReplyCodes.NotLoggedIn, "Please log in with USER and PASS.");
+        }
+
+        if (spec.Has(CommandFlags.NeedsArgument) && string.IsNullOrWhiteSpace(argument))
+        {
+            return FtpReply.Of(ReplyCodes.SyntaxErrorInParameters, $"Syntax: {spec.Syntax}");
+        }
+
+        // RFC 959 §4.1.3: RNTO must follow RNFR immediately; anything else forgets the pending rename.
+        if (spec.Verb != "RNTO")
+        {
+            s.Parameters.RenameFrom = null;
+        }
+
+        try
+        {
+            return await spec.Handler(s, argument, ct);
+        }
+        catch (StorageException ex)
+        {
+            Log.StorageError(s.Logger, ex, spec.Verb, ex.Kind);
+            var (code, text) = ReplyMapper.Map(ex.Kind);
+            return FtpReply.Of(code, text);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or IOException or SocketException or ObjectDisposedException or AuthenticationException))
+        {
+            Log.UnexpectedError(s.Logger, ex, spec.Verb);
+            return FtpReply.Of(ReplyCodes.LocalError, "Local error in processing.");
+        }
+    }
+}

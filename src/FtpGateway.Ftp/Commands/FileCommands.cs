@@ -1,0 +1,149 @@
+using System.Globalization;
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Sessions;
+using FtpGateway.Storage;
+
+namespace FtpGateway.Ftp.Commands;
+
+/// <summary>File and directory actions (RFC 959 §4.1.3, RFC 3659): MKD, RMD, DELE, RNFR, RNTO, SIZE, MDTM, MFMT.</summary>
+internal static class FileCommands
+{
+    public static async ValueTask<FtpReply> Mkd(SessionContext s, string argument, CancellationToken ct)
+    {
+        if (!s.User.CanWrite)
+        {
+            return CommandChecks.PermissionDenied;
+        }
+
+        var path = s.Resolve(argument);
+        if (path.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (path.Value.IsRoot)
+        {
+            return FtpReply.Of(ReplyCodes.FileUnavailable, "File or directory already exists.");
+        }
+
+        await s.Storage.CreateDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        return FtpReply.Of(ReplyCodes.PathCreated, $"{path.Value.Quoted()} created.");
+    }
+
+    public static async ValueTask<FtpReply> Rmd(SessionContext s, string argument, CancellationToken ct)
+    {
+        var path = ModifiablePath(s, argument);
+        if (path.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (path.Value.IsRoot)
+        {
+            return CommandChecks.PermissionDenied;
+        }
+
+        await s.Storage.DeleteDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        return FtpReply.Of(ReplyCodes.FileActionOkay, "Directory removed.");
+    }
+
+    public static async ValueTask<FtpReply> Dele(SessionContext s, string argument, CancellationToken ct)
+    {
+        var path = ModifiablePath(s, argument);
+        if (path.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        await s.Storage.DeleteFileAsync(path.Value.ToStorage(s.User), ct);
+        return FtpReply.Of(ReplyCodes.FileActionOkay, "File deleted.");
+    }
+
+    public static async ValueTask<FtpReply> Rnfr(SessionContext s, string argument, CancellationToken ct)
+    {
+        var path = ModifiablePath(s, argument);
+        if (path.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (path.Value.IsRoot)
+        {
+            return CommandChecks.PermissionDenied;
+        }
+
+        if (await s.StatAsync(path.Value, ct) is null)
+        {
+            return CommandChecks.NoSuchEntry;
+        }
+
+        s.Parameters.RenameFrom = path.Value;
+        return FtpReply.Of(ReplyCodes.PendingFurtherInformation, "Ready for destination name.");
+    }
+
+    public static async ValueTask<FtpReply> Rnto(SessionContext s, string argument, CancellationToken ct)
+    {
+        var from = s.Parameters.RenameFrom;
+        s.Parameters.RenameFrom = null;
+        if (from is not { } source)
+        {
+            return FtpReply.Of(ReplyCodes.BadSequence, "Send RNFR first.");
+        }
+
+        var to = s.Resolve(argument);
+        if (to.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        await s.Storage.RenameAsync(source.ToStorage(s.User), to.Value.ToStorage(s.User), ct);
+        return FtpReply.Of(ReplyCodes.FileActionOkay, "Rename successful.");
+    }
+
+    public static async ValueTask<FtpReply> Size(SessionContext s, string argument, CancellationToken ct)
+    {
+        var file = await s.FindFileAsync(argument, ct);
+
+        // The stored size, in every TYPE (a TYPE A transfer of a file with LF endings is longer).
+        return file.Refusal ?? FtpReply.Of(ReplyCodes.FileStatus, file.Value.Entry.Size.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public static async ValueTask<FtpReply> Mdtm(SessionContext s, string argument, CancellationToken ct)
+    {
+        var file = await s.FindFileAsync(argument, ct);
+        return file.Refusal ?? FtpReply.Of(ReplyCodes.FileStatus, ListingFormatter.FormatTime(file.Value.Entry.LastModified ?? DateTimeOffset.UnixEpoch));
+    }
+
+    /// <summary>draft-somers-ftp-mfxx: <c>MFMT YYYYMMDDHHMMSS path</c>.</summary>
+    public static async ValueTask<FtpReply> Mfmt(SessionContext s, string argument, CancellationToken ct)
+    {
+        if (!s.User.CanWrite)
+        {
+            return CommandChecks.PermissionDenied;
+        }
+
+        if ((s.Storage.Capabilities & StorageCapabilities.SetModificationTime) == 0)
+        {
+            return FtpReply.Of(ReplyCodes.NotImplemented, "This storage cannot set modification times.");
+        }
+
+        var space = argument.IndexOf(' ', StringComparison.Ordinal);
+        if (space < 0 || !ListingFormatter.TryParseTime(argument[..space], out var time))
+        {
+            return FtpReply.Of(ReplyCodes.SyntaxErrorInParameters, "Syntax: MFMT YYYYMMDDHHMMSS <path>");
+        }
+
+        var path = s.Resolve(argument[(space + 1)..]);
+        if (path.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        await s.Storage.SetModificationTimeAsync(path.Value.ToStorage(s.User), time, ct);
+        return FtpReply.Of(ReplyCodes.FileStatus, $"Modify={ListingFormatter.FormatTime(time)}; {path.Value}");
+    }
+
+    /// <summary>Delete and rename need the Full permission (a drop box may only add).</summary>
+    private static Checked<UserPath> ModifiablePath(SessionContext s, string argument) =>
+        s.User.CanModify ? s.Resolve(argument) : CommandChecks.PermissionDenied;
+}

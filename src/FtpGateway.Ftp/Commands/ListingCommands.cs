@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Sessions;
+using FtpGateway.Ftp.Transfers;
+using FtpGateway.Ftp.Users;
+using FtpGateway.Storage;
+
+namespace FtpGateway.Ftp.Commands;
+
+/// <summary>What a directory holds: LIST, NLST, MLSD (data connection), MLST and STAT (control connection).</summary>
+internal static class ListingCommands
+{
+    private static readonly Encoding Utf8 = new UTF8Encoding(false);
+
+    public static ValueTask<FtpReply> List(SessionContext s, string argument, CancellationToken ct) =>
+        ListingAsync(s, "LIST", CommandChecks.StripListOptions(argument), directoryOnly: false, (entry, now) => ListingFormatter.FormatList(entry, now, s.User.CanModify), ct);
+
+    public static ValueTask<FtpReply> Nlst(SessionContext s, string argument, CancellationToken ct) =>
+        ListingAsync(s, "NLST", CommandChecks.StripListOptions(argument), directoryOnly: false, (entry, _) => entry.Name, ct);
+
+    public static ValueTask<FtpReply> Mlsd(SessionContext s, string argument, CancellationToken ct)
+    {
+        var facts = s.Parameters.Facts;
+        var user = s.User;
+        return ListingAsync(s, "MLSD", argument, directoryOnly: true, (entry, _) => Facts(entry, facts, user, entry.Name), ct);
+    }
+
+    public static async ValueTask<FtpReply> Mlst(SessionContext s, string argument, CancellationToken ct)
+    {
+        var found = await s.FindReadableAsync(argument, ct);
+        if (found.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        var (path, entry) = found.Value;
+        return FtpReply.Multiline(ReplyCodes.FileActionOkay, [$"Listing {path}", Facts(entry, s.Parameters.Facts, s.User, path.Value), "End"]);
+    }
+
+    /// <summary>
+    /// STAT without an argument, or during a transfer: the session's status. STAT with a path: like LIST, but
+    /// over the control connection (RFC 959 §4.1.3), streamed rather than collected.
+    /// </summary>
+    public static async ValueTask<FtpReply> Stat(SessionContext s, string argument, CancellationToken ct)
+    {
+        var transfer = s.Transfers.Current;
+        if (argument.Length == 0 || transfer is not null)
+        {
+            return Status(s, transfer);
+        }
+
+        if (s.Login.User is null)
+        {
+            return FtpReply.Of(ReplyCodes.NotLoggedIn, "Please log in with USER and PASS.");
+        }
+
+        var found = await s.FindReadableAsync(CommandChecks.StripListOptions(argument), ct);
+        if (found.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        var (path, entry) = found.Value;
+        var code = entry.IsDirectory ? ReplyCodes.DirectoryStatus : ReplyCodes.FileStatus;
+        var now = s.Server.Time.GetUtcNow();
+        var writable = s.User.CanModify;
+        var lines = Entries(s.Storage, entry, ct).Select(item => ListingFormatter.FormatList(item, now, writable));
+        return FtpReply.Streamed(code, $"Status of {path}:", lines, "End of status.");
+    }
+
+    private static FtpReply Status(SessionContext s, Transfer? transfer)
+    {
+        var lines = new List<string>
+        {
+            "FtpGateway status:",
+            $"Connected from {s.ClientAddress}",
+            s.Login.User is { } user ? $"Logged in as {user.Name}" : "Not logged in",
+            $"TYPE: {s.Parameters.ModeName}, STRUcture: File, MODE: Stream",
+            s.Tls.Active ? $"Control connection: TLS, data protection: {(s.Tls.ProtectData ? "private" : "clear")}" : "Control connection: clear",
+        };
+        if (transfer is not null)
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"Transfer in progress: {transfer.Job.Verb} {transfer.Job.Path}, {transfer.Bytes} bytes"));
+        }
+
+        lines.Add("End of status");
+        return FtpReply.Multiline(ReplyCodes.SystemStatus, lines);
+    }
+
+    private static async ValueTask<FtpReply> ListingAsync(
+        SessionContext s, string verb, string argument, bool directoryOnly, Func<StorageEntry, DateTimeOffset, string> format, CancellationToken ct)
+    {
+        var found = await s.FindReadableAsync(argument, ct);
+        if (found.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        var (path, entry) = found.Value;
+        if (directoryOnly && !entry.IsDirectory)
+        {
+            return FtpReply.Of(ReplyCodes.SyntaxErrorInParameters, "Not a directory."); // RFC 3659 §7.1
+        }
+
+        if (TransferCommands.DataChannelRefusal(s) is { } noChannel)
+        {
+            return noChannel;
+        }
+
+        var storage = s.Storage;
+        var now = s.Server.Time.GetUtcNow();
+        return TransferCommands.Start(s, verb, TransferDirection.Listing, path, "Opening data connection for directory listing.", async (data, token) =>
+        {
+            // Streamed entry by entry through a small buffer: a directory of a million entries is never held.
+            var writer = new StreamWriter(data, Utf8, 64 * 1024, leaveOpen: true) { NewLine = "\r\n", AutoFlush = false };
+            await using (writer)
+            {
+                await foreach (var item in Entries(storage, entry, token))
+                {
+                    await writer.WriteLineAsync(format(item, now).AsMemory(), token);
+                }
+
+                await writer.FlushAsync(token);
+            }
+
+            return "Transfer complete.";
+        });
+    }
+
+    /// <summary>A directory's children, or the entry itself when it is a file (LIST of a file lists that file).</summary>
+    private static async IAsyncEnumerable<StorageEntry> Entries(IStorageProvider storage, StorageEntry entry, [EnumeratorCancellation] CancellationToken ct)
+    {
+        if (!entry.IsDirectory)
+        {
+            yield return entry;
+            yield break;
+        }
+
+        await foreach (var item in storage.ListAsync(entry.Path, ct))
+        {
+            yield return item;
+        }
+    }
+
+    private static string Facts(StorageEntry entry, MlstFacts facts, FtpUser user, string name) =>
+        ListingFormatter.FormatFacts(entry, facts, entry.IsDirectory ? DirectoryPermissions(user) : FilePermissions(user), name);
+
+    /// <summary>RFC 3659 §7.5.5 perm fact letters, from what this user may do.</summary>
+    private static string FilePermissions(FtpUser user) => user.Permissions switch
+    {
+        UserPermissions.Full => "adfrw",
+        UserPermissions.ReadOnly => "r",
+        _ => "aw",
+    };
+
+    private static string DirectoryPermissions(FtpUser user) => user.Permissions switch
+    {
+        UserPermissions.Full => "cdeflmp",
+        UserPermissions.ReadOnly => "el",
+        _ => "cem",
+    };
+}

@@ -1,0 +1,197 @@
+using System.Buffers;
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Sessions;
+using FtpGateway.Ftp.Transfers;
+using FtpGateway.Storage;
+
+namespace FtpGateway.Ftp.Commands;
+
+/// <summary>Data transfers (RFC 959 §4.1.3): RETR, STOR, STOU, APPE, ABOR. Listings are in <see cref="ListingCommands"/>.</summary>
+internal static class TransferCommands
+{
+    private const int CopyBufferSize = 128 * 1024;
+
+    public static async ValueTask<FtpReply> Retr(SessionContext s, string argument, CancellationToken ct)
+    {
+        var offset = s.Parameters.TakeRestOffset();
+        var file = await s.FindFileAsync(argument, ct);
+        if ((file.Refusal ?? DataChannelRefusal(s)) is { } refusal)
+        {
+            return refusal;
+        }
+
+        // Opened before the 150 so that a missing file or a bad offset gets its own reply, not a failed transfer.
+        var (path, entry) = file.Value;
+        var source = await s.Storage.OpenReadAsync(entry.Path, offset, ct);
+        var ascii = s.Parameters.Ascii;
+        return Start(s, "RETR", TransferDirection.Download, path, $"Opening {s.Parameters.ModeName} mode data connection for {entry.Name} ({entry.Size - offset} bytes).", async (data, token) =>
+        {
+            await using (source)
+            {
+                await SendAsync(source, data, ascii, token);
+            }
+
+            return "Transfer complete.";
+        });
+    }
+
+    public static ValueTask<FtpReply> Stor(SessionContext s, string argument, CancellationToken ct)
+    {
+        var offset = s.Parameters.TakeRestOffset();
+        return StoreAsync(s, "STOR", argument, offset > 0 ? UploadMode.Resume : UploadMode.Replace, offset, uniqueName: null, ct);
+    }
+
+    /// <summary>APPE always appends at the end (RFC 959 §4.1.3): a REST offset is dropped.</summary>
+    public static ValueTask<FtpReply> Appe(SessionContext s, string argument, CancellationToken ct)
+    {
+        s.Parameters.TakeRestOffset();
+        return StoreAsync(s, "APPE", argument, UploadMode.Append, 0, uniqueName: null, ct);
+    }
+
+    /// <summary>RFC 1123 §4.1.2.9: the reply carries "FILE: name". A name that exists is never overwritten.</summary>
+    public static async ValueTask<FtpReply> Stou(SessionContext s, string argument, CancellationToken ct)
+    {
+        s.Parameters.TakeRestOffset();
+        if (!s.User.CanWrite)
+        {
+            return CommandChecks.PermissionDenied;
+        }
+
+        var basePath = s.Resolve(argument.Length == 0 ? "ftp" : argument);
+        if (basePath.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        var name = $"{(basePath.Value.IsRoot ? "ftp" : basePath.Value.Name)}.{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6))}";
+        var target = (basePath.Value.IsRoot ? UserPath.Root : basePath.Value.Parent).Child(name);
+        return await StoreAsync(s, "STOU", target.Value, UploadMode.CreateNew, 0, name, ct);
+    }
+
+    private static async ValueTask<FtpReply> StoreAsync(SessionContext s, string verb, string argument, UploadMode mode, long offset, string? uniqueName, CancellationToken ct)
+    {
+        if (!s.User.CanWrite)
+        {
+            return CommandChecks.PermissionDenied;
+        }
+
+        var path = s.Resolve(argument);
+        if (path.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        var needed = mode switch
+        {
+            UploadMode.Append => StorageCapabilities.Append,
+            UploadMode.Resume => StorageCapabilities.ResumeUpload,
+            _ => StorageCapabilities.None,
+        };
+        if ((s.Storage.Capabilities & needed) != needed)
+        {
+            return FtpReply.Of(ReplyCodes.NotImplemented, mode == UploadMode.Append ? "APPE is not supported by this storage." : "Resuming uploads is not supported by this storage.");
+        }
+
+        // The provider checks the target itself (a directory, a missing parent); only a restart offset is
+        // checked here, so that it is refused before 150. On object stores every check is a round trip.
+        var target = path.Value.ToStorage(s.User);
+        if (mode == UploadMode.Resume)
+        {
+            var existing = await s.Storage.GetEntryAsync(target, ct);
+            if (existing is null || existing.IsDirectory || offset > existing.Size)
+            {
+                return FtpReply.Of(ReplyCodes.InvalidRestartOffset, "Restart offset is beyond the end of the file.");
+            }
+        }
+
+        if (DataChannelRefusal(s) is { } noChannel)
+        {
+            return noChannel;
+        }
+
+        var ascii = s.Parameters.Ascii;
+        var clientGone = s.ControlConnectionLost;
+        var opening = uniqueName is null ? $"Opening {s.Parameters.ModeName} mode data connection for {path.Value.Name}." : $"FILE: {uniqueName}";
+        return Start(s, verb, TransferDirection.Upload, path.Value, opening, async (data, token) =>
+        {
+            Stream source = ascii ? new AsciiUploadStream(data) : data;
+            var request = new UploadRequest(target, source)
+            {
+                Mode = mode,
+                Offset = offset,
+                BeforeCommit = commitToken => ConfirmClientPresent(clientGone, commitToken),
+            };
+            await s.Storage.UploadAsync(request, token);
+            return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
+        });
+    }
+
+    /// <summary>
+    /// Called by the provider after the data connection ended cleanly and before the commit: a client that
+    /// was killed closes its data connection just like one that finished, but its control connection is gone too.
+    /// </summary>
+    private static ValueTask ConfirmClientPresent(Func<bool> clientGone, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return clientGone()
+            ? throw new DataConnectionException("The control connection closed before the upload could be confirmed")
+            : ValueTask.CompletedTask;
+    }
+
+    /// <summary>RFC 959 §4.1.3: the transfer's own reply (426) comes first, then 226 for the ABOR.</summary>
+    public static async ValueTask<FtpReply> Abor(SessionContext s, string argument, CancellationToken ct)
+    {
+        if (s.Transfers.Current is null)
+        {
+            var hadChannel = s.Parameters.PendingData is not null;
+            s.Parameters.SetPendingData(null);
+            return FtpReply.Of(hadChannel ? ReplyCodes.ClosingData : ReplyCodes.DataOpenNoTransfer, "No transfer to abort.");
+        }
+
+        await s.Transfers.CancelAsync(TransferFailure.Aborted);
+        return FtpReply.Of(ReplyCodes.ClosingData, "ABOR command successful.");
+    }
+
+    /// <summary>Why a transfer cannot start: no data connection negotiated (425), or one in clear text where TLS is required (534).</summary>
+    internal static FtpReply? DataChannelRefusal(SessionContext s) =>
+        s.Parameters.PendingData is null ? FtpReply.Of(ReplyCodes.CantOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first.")
+        : s.Options.Tls.Required && !s.Tls.ProtectData ? FtpReply.Of(ReplyCodes.ProtectionLevelDenied, "This server requires PROT P for data connections.")
+        : null;
+
+    /// <summary>The 150 that starts a transfer on the negotiated data connection.</summary>
+    internal static FtpReply Start(SessionContext s, string verb, TransferDirection direction, UserPath path, string openingText, TransferWork work) =>
+        FtpReply.StartTransfer(
+            openingText,
+            new TransferJob(verb, direction, path, path.ToStorage(s.User), s.Parameters.TakePendingData(), s.Tls.ProtectData, work));
+
+    private static async Task SendAsync(Stream source, Stream data, bool ascii, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        var converted = ascii ? ArrayPool<byte>.Shared.Rent(CopyBufferSize * 2) : null;
+        try
+        {
+            var lastWasCr = false;
+            int read;
+            while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), ct)) > 0)
+            {
+                if (converted is null)
+                {
+                    await data.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+                else
+                {
+                    var n = AsciiConversion.ToNetwork(buffer.AsSpan(0, read), converted, ref lastWasCr);
+                    await data.WriteAsync(converted.AsMemory(0, n), ct);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (converted is not null)
+            {
+                ArrayPool<byte>.Shared.Return(converted);
+            }
+        }
+    }
+}

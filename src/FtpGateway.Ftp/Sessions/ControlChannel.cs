@@ -1,0 +1,134 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using FtpGateway.Ftp.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp.Sessions;
+
+/// <summary>
+/// The control connection: command lines in, replies out through one writer (so replies of the command loop
+/// and of a background transfer never interleave), the TLS upgrade, and whether the client is still there.
+/// </summary>
+internal sealed class ControlChannel : IAsyncDisposable
+{
+    private const int WriteChunk = 16 * 1024;
+    private static readonly Encoding Utf8 = new UTF8Encoding(false);
+
+    private readonly Socket _socket;
+    private readonly ControlLineReader _reader;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private Stream _stream;
+
+    public ControlChannel(Socket socket, int maxLineLength, ILogger logger)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        _reader = new ControlLineReader(maxLineLength);
+        _logger = logger;
+    }
+
+    /// <summary>The next command line; null when the client closed the connection.</summary>
+    public ValueTask<ControlLine?> ReadLineAsync(CancellationToken ct) => _reader.ReadLineAsync(_stream, ct);
+
+    /// <summary>Writes a reply (RFC 959 §4.2): one line, or a multi-line reply whose streamed body is written as it comes.</summary>
+    public async Task WriteAsync(FtpReply reply, CancellationToken ct = default)
+    {
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            var text = new StringBuilder();
+            var lines = reply.Lines;
+            if (lines.Count > 1)
+            {
+                // The first line carries "code-", the last "code "; the lines between start with a space, so
+                // that none of them can be mistaken for the last one.
+                text.Append(reply.Code).Append('-').Append(lines[0]).Append("\r\n");
+                await foreach (var line in (reply.Body ?? AsyncEnumerable.Empty<string>()).WithCancellation(ct))
+                {
+                    text.Append(' ').Append(line).Append("\r\n");
+                    if (text.Length >= WriteChunk)
+                    {
+                        await SendAsync(text, ct);
+                    }
+                }
+
+                foreach (var line in lines.Skip(1).SkipLast(1))
+                {
+                    text.Append(' ').Append(line.TrimStart(' ')).Append("\r\n");
+                }
+            }
+
+            text.Append(reply.Code).Append(' ').Append(lines[^1]).Append("\r\n");
+            Log.Reply(_logger, reply.Code, lines[^1]);
+            await SendAsync(text, ct);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task SendAsync(StringBuilder text, CancellationToken ct)
+    {
+        await _stream.WriteAsync(Utf8.GetBytes(text.ToString()), ct);
+        await _stream.FlushAsync(ct);
+        text.Clear();
+    }
+
+    /// <summary>Runs the TLS handshake as server (after 234 was sent); false when it failed and the session must end.</summary>
+    public async Task<bool> UpgradeToTlsAsync(SslServerAuthenticationOptions options, TimeSpan timeout, TimeProvider time)
+    {
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
+        try
+        {
+            using var deadline = new CancellationTokenSource(timeout, time);
+            await ssl.AuthenticateAsServerAsync(options, deadline.Token);
+            _stream = ssl;
+            return true;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+        {
+            Log.TlsFailed(_logger, ex);
+            await ssl.DisposeAsync();
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// True when the client has closed or reset the connection, checked without consuming input: readable with
+    /// nothing to read means the peer's FIN (or RST) has arrived.
+    /// </summary>
+    public bool IsLost()
+    {
+        try
+        {
+            return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Closes both directions: the command loop's pending read ends.</summary>
+    public void Shutdown()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync();
+        _socket.Dispose();
+        _writeLock.Dispose();
+    }
+}

@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using FtpGateway.Ftp.Commands;
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Telemetry;
+using FtpGateway.Ftp.Transfers;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp.Sessions;
+
+/// <summary>
+/// One FTP control connection: reads command lines, runs them one at a time through the
+/// <see cref="CommandTable"/>, writes their replies and carries out what a reply asks for (start a transfer,
+/// upgrade to TLS, end the session). Commands other than ABOR, STAT, NOOP, FEAT and HELP wait for a running
+/// transfer first, which keeps replies in order for pipelining clients.
+/// </summary>
+internal sealed class FtpSession : IAsyncDisposable
+{
+    private const int NotEnded = -1;
+
+    private readonly SessionContext _s;
+    private readonly ControlChannel _control;
+    private readonly SessionTimeouts _timeouts;
+    private readonly CancellationTokenSource _cts;
+    private int _endReason = NotEnded;
+
+    public FtpSession(FtpServerContext server, Socket socket, string id, CancellationToken serverStopping)
+    {
+        var logger = server.LoggerFactory.CreateLogger("FtpGateway.Ftp.Session");
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
+        _control = new ControlChannel(socket, server.Options.MaxCommandLineLength, logger);
+        _s = new SessionContext(server, id, (IPEndPoint)socket.RemoteEndPoint!, (IPEndPoint)socket.LocalEndPoint!, logger)
+        {
+            ControlConnectionLost = () => _cts.IsCancellationRequested || EndReason == SessionEndReason.ClientClosed || _control.IsLost(),
+        };
+        _s.Transfers = new TransferRunner(server, logger, reply => _control.WriteAsync(reply), () => _timeouts!.Touch());
+        _timeouts = new SessionTimeouts(server.Time, server.Options, () => _s.Transfers.Current, OnIdle);
+    }
+
+    public string Id => _s.Id;
+
+    public IPAddress ClientAddress => _s.ClientAddress;
+
+    private SessionEndReason? EndReason => _endReason == NotEnded ? null : (SessionEndReason)_endReason;
+
+    /// <summary>Runs the session until the client quits, disconnects, times out or the server stops.</summary>
+    public async Task RunAsync()
+    {
+        var ct = _cts.Token;
+        var telemetry = _s.Server.Telemetry;
+        using var scope = _s.Logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = Id, ["ClientAddress"] = ClientAddress.ToString() });
+        using var activity = _s.SessionActivity = FtpTelemetry.Source.StartActivity("ftp.session", ActivityKind.Server);
+        activity?.SetTag("client.address", ClientAddress.ToString());
+        activity?.SetTag("client.port", _s.RemoteEndPoint.Port);
+        activity?.SetTag("server.port", _s.LocalEndPoint.Port);
+        activity?.SetTag("network.transport", "tcp");
+        activity?.SetTag("ftp.session.id", Id);
+        telemetry.ActiveSessions.Add(1);
+        Log.SessionStarted(_s.Logger, ClientAddress, _s.RemoteEndPoint.Port);
+        try
+        {
+            await _control.WriteAsync(FtpReply.Of(ReplyCodes.ServiceReady, _s.Options.Banner), ct);
+            while (!ct.IsCancellationRequested && EndReason is null)
+            {
+                if (await _control.ReadLineAsync(ct) is not { } line)
+                {
+                    End(SessionEndReason.ClientClosed);
+                    break;
+                }
+
+                _timeouts.Touch();
+                await DispatchAsync(line, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            End(SessionEndReason.ServerShutdown);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or AuthenticationException)
+        {
+            End(SessionEndReason.ClientClosed);
+        }
+        finally
+        {
+            // The client is gone (or we are closing): a transfer still running must not commit.
+            await _s.Transfers.CancelAsync(TransferFailure.ControlConnectionLost);
+            var reason = (EndReason ?? SessionEndReason.ClientClosed).ToString();
+            Log.SessionEnded(_s.Logger, reason);
+            telemetry.ActiveSessions.Add(-1);
+            telemetry.Sessions.Add(1, new KeyValuePair<string, object?>("ftp.session.end_reason", reason));
+            activity?.SetTag("ftp.session.end_reason", reason);
+            activity?.SetTag("ftp.tls", _s.Tls.Active);
+        }
+    }
+
+    private async Task DispatchAsync(ControlLine line, CancellationToken ct)
+    {
+        if (line.TooLong)
+        {
+            await _control.WriteAsync(FtpReply.Of(ReplyCodes.SyntaxError, "Command line too long."), ct);
+            return;
+        }
+
+        var (verb, argument) = CommandExecutor.Parse(line.Text);
+        if (verb.Length == 0)
+        {
+            return; // a stray line end (the LF of a CRLF split by urgent data, or a keep-alive): nothing to answer
+        }
+
+        if (!CommandTable.Commands.TryGetValue(verb, out var spec))
+        {
+            Log.Command(_s.Logger, LogText.Sanitize(verb), string.Empty);
+            await _control.WriteAsync(FtpReply.Of(ReplyCodes.SyntaxError, "Unknown command."), ct);
+            CountCommand("unknown", ReplyCodes.SyntaxError);
+            return;
+        }
+
+        // A span per command. Only path arguments are recorded, so PASS (or anything else) never is.
+        using var activity = FtpTelemetry.Source.StartActivity("ftp " + spec.Verb);
+        activity?.SetTag("ftp.command", spec.Verb);
+        if (spec.Has(CommandFlags.PathArgument) && argument.Length > 0)
+        {
+            activity?.SetTag("ftp.argument", LogText.Sanitize(argument));
+        }
+
+        var code = 0;
+        try
+        {
+            var reply = await CommandExecutor.ExecuteAsync(_s, spec, argument, ct);
+            code = reply.Code;
+            await ApplyAsync(reply, ct);
+        }
+        finally
+        {
+            activity?.SetTag("ftp.reply_code", code);
+            if (code >= 400)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error);
+                activity?.SetTag("error.type", code.ToString(CultureInfo.InvariantCulture));
+            }
+
+            CountCommand(spec.Verb, code);
+        }
+    }
+
+    /// <summary>Sends the reply, then does what it asks for.</summary>
+    private async Task ApplyAsync(FtpReply reply, CancellationToken ct)
+    {
+        await _control.WriteAsync(reply, ct);
+        if (reply.Transfer is { } job)
+        {
+            _s.Transfers.Start(job);
+        }
+        else if (reply.StartsTls)
+        {
+            if (await _control.UpgradeToTlsAsync(_s.Server.TlsOptions(forData: false), _s.Options.DataConnectionTimeout, _s.Server.Time))
+            {
+                _s.Tls.Active = true;
+                AccessCommands.ResetLogin(_s); // RFC 4217 §4: a new security context starts a new login.
+            }
+            else
+            {
+                End(SessionEndReason.ProtocolError);
+            }
+        }
+        else if (reply.EndsSession is { } reason)
+        {
+            End(reason);
+        }
+    }
+
+    private void CountCommand(string verb, int code) =>
+        _s.Server.Telemetry.Commands.Add(
+            1,
+            new KeyValuePair<string, object?>("ftp.command", verb),
+            new KeyValuePair<string, object?>("ftp.reply_class", code == 0 ? "none" : $"{code / 100}xx"));
+
+    /// <summary>Records why the session ends; the first reason wins.</summary>
+    private bool End(SessionEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, NotEnded) == NotEnded;
+
+    private void OnIdle()
+    {
+        if (End(SessionEndReason.IdleTimeout))
+        {
+            _ = CloseAsync("Idle timeout; closing control connection.");
+        }
+    }
+
+    /// <summary>
+    /// Graceful shutdown: a running transfer may finish (and is answered as usual), then the session gets 421
+    /// and is closed. Commands that arrive meanwhile are answered 421 as well.
+    /// </summary>
+    internal async Task DrainAsync()
+    {
+        _s.Draining = true;
+        await _s.Transfers.WaitAsync();
+        End(SessionEndReason.ServerShutdown);
+        await CloseAsync("Service shutting down; closing control connection.");
+    }
+
+    /// <summary>From outside the command loop: a last 421, then the connection closes, which ends <see cref="RunAsync"/>.</summary>
+    private async Task CloseAsync(string text)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _s.Server.Time);
+            await _control.WriteAsync(FtpReply.Of(ReplyCodes.ServiceNotAvailable, text), timeout.Token);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _control.Shutdown();
+            try
+            {
+                await _cts.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The session ended on its own meanwhile.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _timeouts.Dispose();
+        _s.Dispose();
+        await _control.DisposeAsync();
+        _cts.Dispose();
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Net;
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Transfers;
+using FtpGateway.Ftp.Users;
+using FtpGateway.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp.Sessions;
+
+/// <summary>
+/// Everything a command sees of its session: who and where the client is, the session's state grouped by
+/// concept, the running transfer, and the server's shared services. No socket: commands read and change this
+/// state and return a reply, so a test can run any command against a context built in memory.
+/// </summary>
+internal sealed class SessionContext : IDisposable
+{
+    public SessionContext(FtpServerContext server, string id, IPEndPoint remote, IPEndPoint local, ILogger logger)
+    {
+        Server = server;
+        Id = id;
+        RemoteEndPoint = remote;
+        LocalEndPoint = local;
+        ClientAddress = Addresses.Normalize(remote.Address);
+        Logger = logger;
+    }
+
+    public FtpServerContext Server { get; }
+
+    public string Id { get; }
+
+    public IPEndPoint RemoteEndPoint { get; }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The client's address (IPv4-mapped IPv6 addresses as IPv4).</summary>
+    public IPAddress ClientAddress { get; }
+
+    public ILogger Logger { get; }
+
+    public LoginState Login { get; } = new();
+
+    public NavigationState Navigation { get; } = new();
+
+    public TransferParameters Parameters { get; } = new();
+
+    public TlsState Tls { get; } = new();
+
+    /// <summary>The running transfer, if any; set by the session once it can run one.</summary>
+    public TransferRunner Transfers { get; set; } = null!;
+
+    /// <summary>
+    /// True when the client has closed or reset the control connection. Asked right before an upload commits:
+    /// a killed client closes its data connection just as one that finished does, but its control connection
+    /// is gone too.
+    /// </summary>
+    public Func<bool> ControlConnectionLost { get; set; } = static () => false;
+
+    /// <summary>The session's span (attributes learnt later, such as the user, go onto it).</summary>
+    public Activity? SessionActivity { get; set; }
+
+    /// <summary>True once the server drains for shutdown: no new work starts.</summary>
+    public bool Draining { get; set; }
+
+    public FtpServerOptions Options => Server.Options;
+
+    public IStorageProvider Storage => Server.Storage;
+
+    /// <summary>The logged-in user (commands flagged NeedsLogin run only after login).</summary>
+    public FtpUser User => Login.User ?? throw new InvalidOperationException("Not logged in");
+
+    public void Dispose() => Parameters.Dispose();
+}
