@@ -33,7 +33,7 @@ internal static class S3Benchmark
             ForcePathStyle = true,
             AccessKey = RadosGateway.AccessKey,
             SecretKey = RadosGateway.SecretKey,
-            ChecksumMode = "WhenRequired",
+            ChecksumMode = S3ChecksumMode.WhenRequired,
         };
         using var client = S3StorageProvider.CreateClient(options);
         await client.PutBucketAsync(Bucket);

@@ -1,5 +1,28 @@
 namespace FtpGateway.Storage.S3;
 
+/// <summary>How requests are checksummed (<c>Storage:S3:ChecksumMode</c>).</summary>
+public enum S3ChecksumMode
+{
+    /// <summary>The SDK's flexible checksums (CRC32 on every PutObject and UploadPart): AWS S3, current MinIO.</summary>
+    WhenSupported,
+
+    /// <summary>
+    /// Checksums only where the API requires them, for stores that answer the flexible ones with
+    /// 400 XAmzContentSHA256Mismatch (Ceph radosgw, older MinIO); every part then carries Content-MD5 instead.
+    /// </summary>
+    WhenRequired,
+}
+
+/// <summary>Where listings take file times from (<c>Storage:S3:ListingModificationTime</c>).</summary>
+public enum S3ListingTime
+{
+    /// <summary>The time MFMT stored in the object's metadata (one HEAD per listed file, 16 at a time).</summary>
+    Metadata,
+
+    /// <summary>S3's own upload time (one request per 1,000 entries).</summary>
+    LastModified,
+}
+
 /// <summary>Configuration section <c>Storage:S3</c>.</summary>
 public sealed class S3StorageOptions
 {
@@ -41,17 +64,11 @@ public sealed class S3StorageOptions
     /// <summary>KMS key id for SSE-KMS (empty: the account's default key).</summary>
     public string? KmsKeyId { get; set; }
 
-    /// <summary>
-    /// "WhenSupported" (the SDK's flexible checksums, for AWS S3) or "WhenRequired" (for S3-compatible stores
-    /// that reject them, such as Ceph radosgw and older MinIO). Content-MD5 is sent on every part either way.
-    /// </summary>
-    public string ChecksumMode { get; set; } = "WhenSupported";
+    /// <summary>How every part's integrity is checked by the store: the SDK's CRC32, or Content-MD5.</summary>
+    public S3ChecksumMode ChecksumMode { get; set; } = S3ChecksumMode.WhenSupported;
 
-    /// <summary>
-    /// Where listings take modification times from: "Metadata" (a HEAD per listed file, so times set by MFMT
-    /// show) or "LastModified" (S3's upload time, one request per 1,000 entries).
-    /// </summary>
-    public string ListingModificationTime { get; set; } = "Metadata";
+    /// <summary>Where listings take modification times from.</summary>
+    public S3ListingTime ListingModificationTime { get; set; } = S3ListingTime.Metadata;
 
     /// <summary>Most objects a directory rename may copy; larger renames are refused with 550.</summary>
     public int MaxRenameObjects { get; set; } = 10_000;
@@ -78,12 +95,12 @@ public sealed class S3StorageOptions
             errors.Add("Storage:S3:MaxConcurrentParts must be between 1 and 64");
         }
 
-        if (ChecksumMode is not ("WhenSupported" or "WhenRequired"))
+        if (!Enum.IsDefined(ChecksumMode))
         {
             errors.Add("Storage:S3:ChecksumMode must be WhenSupported or WhenRequired");
         }
 
-        if (ListingModificationTime is not ("Metadata" or "LastModified"))
+        if (!Enum.IsDefined(ListingModificationTime))
         {
             errors.Add("Storage:S3:ListingModificationTime must be Metadata or LastModified");
         }

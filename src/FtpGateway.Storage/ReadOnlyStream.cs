@@ -34,6 +34,12 @@ public abstract class ReadOnlyStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    /// <summary>A read-only stream over a part buffer (the SDKs take streams), without copying it.</summary>
+    public static Stream Over(ReadOnlyMemory<byte> content) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(content, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(content.ToArray(), writable: false);
+
     /// <summary>
     /// Reads <paramref name="source"/> until <paramref name="count"/> bytes are in the buffer or the source ends:
     /// how the object-store uploads fill a part or block.

@@ -49,21 +49,6 @@ public sealed class StorageException : Exception
     public StorageException(StorageErrorKind kind, string message, Exception? innerException = null)
         : base(message, innerException) => Kind = kind;
 
-    public StorageException()
-        : this(StorageErrorKind.Unavailable, "Storage failure")
-    {
-    }
-
-    public StorageException(string message)
-        : this(StorageErrorKind.Unavailable, message)
-    {
-    }
-
-    public StorageException(string message, Exception innerException)
-        : this(StorageErrorKind.Unavailable, message, innerException)
-    {
-    }
-
     public StorageErrorKind Kind { get; }
 
     public static StorageException NotFound(StoragePath path) => new(StorageErrorKind.NotFound, $"'{path}' does not exist");

@@ -7,7 +7,7 @@ namespace FtpGateway.Storage;
 /// Every path a client sends goes through <see cref="Resolve"/>; the result can never name anything
 /// above the root, so joining it under a user's root can never escape that root.
 /// </summary>
-public readonly record struct StoragePath : IComparable<StoragePath>
+public readonly record struct StoragePath
 {
     private readonly string? _value;
 
@@ -136,26 +136,5 @@ public readonly record struct StoragePath : IComparable<StoragePath>
     public bool Contains(StoragePath other) =>
         IsRoot || other.Value == Value || other.Value.StartsWith(Value + "/", StringComparison.Ordinal);
 
-    /// <summary>The inverse of <see cref="Append"/>: <paramref name="inner"/> seen from this path.</summary>
-    public StoragePath RelativeOf(StoragePath inner)
-    {
-        if (!Contains(inner))
-        {
-            throw new ArgumentException($"'{inner}' is not under '{this}'", nameof(inner));
-        }
-
-        return IsRoot ? inner : inner.Value.Length == Value.Length ? Root : new StoragePath(inner.Value[Value.Length..]);
-    }
-
-    public int CompareTo(StoragePath other) => string.CompareOrdinal(Value, other.Value);
-
     public override string ToString() => Value;
-
-    public static bool operator <(StoragePath left, StoragePath right) => left.CompareTo(right) < 0;
-
-    public static bool operator <=(StoragePath left, StoragePath right) => left.CompareTo(right) <= 0;
-
-    public static bool operator >(StoragePath left, StoragePath right) => left.CompareTo(right) > 0;
-
-    public static bool operator >=(StoragePath left, StoragePath right) => left.CompareTo(right) >= 0;
 }

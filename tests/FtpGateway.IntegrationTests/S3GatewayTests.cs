@@ -27,7 +27,7 @@ public sealed class S3Fixture : IAsyncLifetime
             ForcePathStyle = true,
             AccessKey = RadosGateway.AccessKey,
             SecretKey = RadosGateway.SecretKey,
-            ChecksumMode = "WhenRequired",
+            ChecksumMode = S3ChecksumMode.WhenRequired,
         });
         await Client.PutBucketAsync(Bucket);
     }

@@ -141,6 +141,21 @@ public sealed class AzureBlobStorageProviderTests(AzuriteFixture azure) : Storag
     }
 
     [Fact]
+    public async Task ARename_WritesTheCopyInTheConfiguredAccessTier()
+    {
+        // Regression: the copy for a rename dropped AccessTier, so the renamed blob took the account's default.
+        await Blob("hot.bin").UploadAsync(new BinaryData("h"u8.ToArray()), new BlobUploadOptions { AccessTier = AccessTier.Hot });
+        var provider = new AzureBlobStorageProvider(azure.Options(_prefix, o => o.AccessTier = "Cool"));
+        await provider.RenameAsync(StoragePath.Parse("/hot.bin"), StoragePath.Parse("/renamed.bin"), Ct);
+        Assert.Equal(AccessTier.Cool, (await Blob("renamed.bin").GetPropertiesAsync()).Value.AccessTier);
+
+        await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/small.bin"), new MemoryStream([1])), Ct);
+        await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/large.bin"), new MemoryStream(new byte[3 * 1024 * 1024])), Ct);
+        Assert.Equal(AccessTier.Cool, (await Blob("small.bin").GetPropertiesAsync()).Value.AccessTier);
+        Assert.Equal(AccessTier.Cool, (await Blob("large.bin").GetPropertiesAsync()).Value.AccessTier);
+    }
+
+    [Fact]
     public async Task AMissingContainer_IsUnavailable()
     {
         var provider = new AzureBlobStorageProvider(azure.Options(_prefix, o => o.Container = "no-such-container"));

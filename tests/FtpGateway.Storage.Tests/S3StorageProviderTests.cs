@@ -25,7 +25,7 @@ public sealed class RadosGatewayFixture : IAsyncLifetime
             ForcePathStyle = true,
             AccessKey = RadosGateway.AccessKey,
             SecretKey = RadosGateway.SecretKey,
-            ChecksumMode = "WhenRequired", // Ceph 16 rejects the SDK's flexible checksums
+            ChecksumMode = S3ChecksumMode.WhenRequired, // Ceph 16 rejects the SDK's flexible checksums
             PartSizeMiB = 5,
         };
         configure?.Invoke(options);
@@ -189,9 +189,61 @@ public sealed class S3StorageProviderTests(RadosGatewayFixture s3) : StorageProv
     }
 
     [Fact]
+    public async Task CopiesForRenameAndMfmt_AreWrittenInTheConfiguredStorageClass()
+    {
+        // Regression: the copy path set only the encryption method, so a rename or an MFMT rewrote the object in
+        // the bucket's default class. radosgw copies the source's class when none is sent, so the source is
+        // written by another tool in STANDARD and the gateway is configured with another class.
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = RadosGatewayFixture.Bucket, Key = _prefix + "/a.bin", ContentBody = "a" });
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = RadosGatewayFixture.Bucket, Key = _prefix + "/t.bin", ContentBody = "t" });
+        using var provider = With(o => o.StorageClass = RadosGateway.ExtraStorageClass);
+        await provider.RenameAsync(StoragePath.Parse("/a.bin"), StoragePath.Parse("/b.bin"), Ct);
+        await provider.SetModificationTimeAsync(StoragePath.Parse("/t.bin"), DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), Ct);
+        foreach (var key in new[] { "b.bin", "t.bin" })
+        {
+            var head = await s3.Client.GetObjectMetadataAsync(RadosGatewayFixture.Bucket, _prefix + "/" + key);
+            Assert.Equal(RadosGateway.ExtraStorageClass, head.StorageClass?.Value);
+        }
+    }
+
+    [Fact]
+    public async Task EveryWrite_SendsTheConfiguredEncryptionAndKmsKey()
+    {
+        // Regression: the copy for a rename or an MFMT dropped the KMS key. radosgw ignores encryption on copies,
+        // so the requests the SDK sends are checked; uploads and markers are checked alike.
+        var recorded = new RecordingHttpClientFactory();
+        using var provider = new S3StorageProvider(
+            s3.Options(_prefix, o => (o.ServerSideEncryption, o.KmsKeyId) = ("aws:kms", RadosGateway.KmsKeyId)),
+            config => config.HttpClientFactory = recorded);
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = RadosGatewayFixture.Bucket, Key = _prefix + "/plain.bin", ContentBody = "p" });
+        await provider.RenameAsync(StoragePath.Parse("/plain.bin"), StoragePath.Parse("/renamed.bin"), Ct);
+        await provider.SetModificationTimeAsync(StoragePath.Parse("/renamed.bin"), DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), Ct);
+        await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/small.bin"), new MemoryStream([1, 2, 3])), Ct);
+        await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/large.bin"), new MemoryStream(new byte[6 * 1024 * 1024])), Ct);
+        await provider.CreateDirectoryAsync(StoragePath.Parse("/dir"), Ct);
+
+        var writes = recorded.Requests.Where(r => r.CreatesObject).ToList();
+        Assert.Equal(2, writes.Count(r => r.Kind == "CopyObject"));
+        Assert.Equal(2, writes.Count(r => r.Kind == "PutObject"));
+        Assert.Single(writes, r => r.Kind == "CreateMultipartUpload");
+        Assert.All(writes, r =>
+        {
+            Assert.Equal("aws:kms", r.Header("x-amz-server-side-encryption"));
+            Assert.Equal(RadosGateway.KmsKeyId, r.Header("x-amz-server-side-encryption-aws-kms-key-id"));
+        });
+        Assert.Equal("p", await ReadAllTextAsync(provider, "/renamed.bin"));
+    }
+
+    private static async Task<string> ReadAllTextAsync(S3StorageProvider provider, string path)
+    {
+        await using var stream = await provider.OpenReadAsync(StoragePath.Parse(path), 0, Ct);
+        return await new StreamReader(stream).ReadToEndAsync();
+    }
+
+    [Fact]
     public void InvalidOptions_AreRefusedWithTheirKeys()
     {
-        var errors = new S3StorageOptions { Bucket = "", PartSizeMiB = 4, ChecksumMode = "Sometimes", AccessKey = "only-half" }.Validate();
+        var errors = new S3StorageOptions { Bucket = "", PartSizeMiB = 4, ChecksumMode = (S3ChecksumMode)42, AccessKey = "only-half" }.Validate();
         Assert.Contains(errors, e => e.Contains("Storage:S3:Bucket", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Storage:S3:PartSizeMiB", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Storage:S3:ChecksumMode", StringComparison.Ordinal));

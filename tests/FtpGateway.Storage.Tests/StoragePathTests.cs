@@ -69,14 +69,15 @@ public class StoragePathTests
     }
 
     [Fact]
-    public void Append_AndRelativeOf_AreInverse()
+    public void Append_PlacesAPathUnderAnother_AndContainsKnowsSegmentBoundaries()
     {
         var root = StoragePath.Parse("/users/alice");
-        var inner = StoragePath.Parse("/docs/a.txt");
-        var full = root.Append(inner);
+        var full = root.Append(StoragePath.Parse("/docs/a.txt"));
         Assert.Equal("/users/alice/docs/a.txt", full.Value);
-        Assert.Equal(inner, root.RelativeOf(full));
-        Assert.Equal(StoragePath.Root, root.RelativeOf(root));
+        Assert.Equal(root, root.Append(StoragePath.Root));
+        Assert.Equal(full, StoragePath.Root.Append(full));
+        Assert.True(root.Contains(full));
+        Assert.True(root.Contains(root));
         Assert.False(root.Contains(StoragePath.Parse("/users/alice2")));
     }
 }

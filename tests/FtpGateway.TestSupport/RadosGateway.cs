@@ -17,6 +17,12 @@ public sealed class RadosGateway : IAsyncDisposable
     public const string AccessKey = "FTPGWTESTACCESSKEY";
     public const string SecretKey = "ftpgw-test-secret-key-0123456789abcdef";
 
+    /// <summary>A storage class besides STANDARD that this radosgw accepts (and reports back in HEAD).</summary>
+    public const string ExtraStorageClass = "COLD";
+
+    /// <summary>An SSE-KMS key id radosgw's testing KMS backend knows.</summary>
+    public const string KmsKeyId = "testkey-1";
+
     private readonly List<Process> _processes = [];
     private readonly string _dir;
     private readonly string _conf;
@@ -100,6 +106,9 @@ public sealed class RadosGateway : IAsyncDisposable
             rgw_gc_obj_min_wait = 0
             rgw_gc_processor_period = 5
             rgw_gc_processor_max_time = 5
+            rgw_crypt_s3_kms_backend = testing
+            rgw_crypt_s3_kms_encryption_keys = {KmsKeyId}=YmluCmJvb3N0CmJvb3N0LWJ1aWxkCmNlcGguY29uZgo=
+            rgw_crypt_require_ssl = false
 
             """); // ceph's parser needs the file to end with a newline
 
@@ -121,9 +130,12 @@ public sealed class RadosGateway : IAsyncDisposable
         Spawn("ceph-osd", "-c", _conf, "-f", "-i", id);
         await WaitUntilAsync(async () => (await Run("ceph", "-c", _conf, "osd", "stat")).Contains("1 up", StringComparison.Ordinal), "the OSD to come up");
 
+        // The user first: it creates the default zone, which then gets a second storage class before radosgw reads it.
+        await Run("radosgw-admin", "-c", _conf, "user", "create", "--uid=ftpgw", "--display-name=ftpgw", $"--access-key={AccessKey}", $"--secret-key={SecretKey}");
+        await Run("radosgw-admin", "-c", _conf, "zonegroup", "placement", "add", "--rgw-zonegroup", "default", "--placement-id", "default-placement", "--storage-class", ExtraStorageClass);
+        await Run("radosgw-admin", "-c", _conf, "zone", "placement", "add", "--rgw-zone", "default", "--placement-id", "default-placement", "--storage-class", ExtraStorageClass, "--data-pool", "default.rgw.cold.data");
         Spawn("radosgw", "-c", _conf, "-f", "-n", "client.rgw", "--keyring", keyring, $"--rgw-frontends=beast endpoint=127.0.0.1:{Port} tcp_nodelay=1");
         await WaitUntilAsync(() => Task.FromResult(FreePorts.IsListening(Port)), "radosgw to listen");
-        await Run("radosgw-admin", "-c", _conf, "user", "create", "--uid=ftpgw", "--display-name=ftpgw", $"--access-key={AccessKey}", $"--secret-key={SecretKey}");
     }
 
     private string LogTail()

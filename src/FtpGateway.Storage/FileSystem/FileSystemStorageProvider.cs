@@ -139,22 +139,7 @@ public sealed class FileSystemStorageProvider : IStorageProvider
             throw new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory");
         }
 
-        var exists = File.Exists(full);
-        if (request.Mode == UploadMode.CreateNew && exists)
-        {
-            throw new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' exists");
-        }
-
-        long keep = request.Mode switch
-        {
-            UploadMode.Append => exists ? new FileInfo(full).Length : 0,
-            UploadMode.Resume => request.Offset,
-            _ => 0,
-        };
-        if (request.Mode == UploadMode.Resume && keep > 0 && (!exists || keep > new FileInfo(full).Length))
-        {
-            throw new StorageException(StorageErrorKind.InvalidRange, $"Offset {keep} is beyond the end of '{path}'");
-        }
+        var keep = UploadRules.KeptBytes(request, File.Exists(full) ? new FileInfo(full).Length : null);
 
         var temp = Path.Join(parent, TempPrefix + Guid.NewGuid().ToString("N") + TempSuffix);
         var committed = false;

@@ -1,0 +1,67 @@
+using Amazon.S3.Model;
+using FtpGateway.Storage.ObjectStore;
+
+namespace FtpGateway.Storage.S3;
+
+/// <summary>One S3 multipart upload: parts from data (UploadPart) or copied server-side (UploadPartCopy).</summary>
+internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, string uploadId, string? sourceKey = null) : MultipartWrite
+{
+    public override async Task<string> UploadPartAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var part = new UploadPartRequest
+        {
+            BucketName = provider.Bucket,
+            Key = key,
+            UploadId = uploadId,
+            PartNumber = number,
+            PartSize = data.Length,
+            InputStream = ReadOnlyStream.Over(data),
+            MD5Digest = provider.ContentMd5(data.Span),
+        };
+        return (await provider.Client.UploadPartAsync(part, cancellationToken)).ETag;
+    }
+
+    /// <summary>UploadPartCopy of a range of the source (the same key for APPE and REST + STOR), pinned to its version.</summary>
+    public override async Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
+    {
+        var response = await provider.Client.CopyPartAsync(
+            new CopyPartRequest
+            {
+                SourceBucket = provider.Bucket,
+                SourceKey = sourceKey ?? key,
+                DestinationBucket = provider.Bucket,
+                DestinationKey = key,
+                UploadId = uploadId,
+                PartNumber = number,
+                FirstByte = part.Offset,
+                LastByte = part.Offset + part.Length - 1,
+                ETagToMatch = part.SourceETag is null ? null : [part.SourceETag],
+            },
+            cancellationToken);
+        return response.ETag;
+    }
+
+    public override async Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
+        await provider.Client.CompleteMultipartUploadAsync(
+            new CompleteMultipartUploadRequest
+            {
+                BucketName = provider.Bucket,
+                Key = key,
+                UploadId = uploadId,
+                PartETags = parts.Select(p => new PartETag(p.Number, p.Token)).ToList(),
+            },
+            cancellationToken);
+
+    public override async Task AbortAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await provider.Client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = provider.Bucket, Key = key, UploadId = uploadId }, timeout.Token);
+        }
+        catch (Exception ex) when (ex is Amazon.Runtime.AmazonServiceException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            // The bucket's lifecycle rule for incomplete multipart uploads is the backstop (README).
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Amazon.Runtime;
+
+namespace FtpGateway.Storage.Tests;
+
+/// <summary>
+/// Gives the AWS SDK HTTP clients that record every request (method, path, query, headers) before sending it on
+/// to the real store unchanged: what the gateway asked the store to do, where the store cannot show it.
+/// </summary>
+internal sealed class RecordingHttpClientFactory : HttpClientFactory
+{
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Recorder(_requests, new HttpClientHandler()));
+
+    public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+
+    public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
+
+    private sealed class Recorder(ConcurrentQueue<RecordedRequest> requests, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
+                .ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
+            requests.Enqueue(new RecordedRequest(request.Method.Method, request.RequestUri!.AbsolutePath, request.RequestUri.Query, headers));
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
+
+/// <summary>One request the SDK sent, and which S3 operation it is.</summary>
+internal sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers)
+{
+    public string? Header(string name) => Headers.GetValueOrDefault(name);
+
+    public string Kind => (Method, Query.Contains("uploads", StringComparison.Ordinal), Query.Contains("partNumber", StringComparison.Ordinal), Header("x-amz-copy-source") is not null) switch
+    {
+        ("POST", true, _, _) => "CreateMultipartUpload",
+        ("PUT", _, true, true) => "UploadPartCopy",
+        ("PUT", _, true, false) => "UploadPart",
+        ("PUT", _, false, true) => "CopyObject",
+        ("PUT", _, false, false) => "PutObject",
+        _ => Method,
+    };
+
+    /// <summary>Requests that create an object (and so must carry the storage class and encryption).</summary>
+    public bool CreatesObject => Kind is "PutObject" or "CopyObject" or "CreateMultipartUpload";
+}
