@@ -111,7 +111,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             await _acceptLoop;
         }
 
-        await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(TimeSpan.FromSeconds(10), _context.Time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Log.Stopped(_logger);
     }
 
@@ -137,7 +137,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         Log.Draining(_logger, sessions.Count, _context.Options.DrainTimeout.TotalSeconds);
         try
         {
-            await Task.WhenAll(sessions.Select(s => s.Session.DrainAsync())).WaitAsync(_context.Options.DrainTimeout, cancellationToken);
+            await Task.WhenAll(sessions.Select(s => s.Session.DrainAsync())).WaitAsync(_context.Options.DrainTimeout, _context.Time, cancellationToken);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {

@@ -97,72 +97,87 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
     public ValidateOptionsResult Validate(string? name, FtpServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = new List<string>();
-        if (options.Port is < 0 or > 65535)
+        var errors = Network(options).Concat(Limits(options)).Concat(Tls(options.Tls)).ToList();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static IEnumerable<string> Network(FtpServerOptions o)
+    {
+        if (o.Port is < 0 or > 65535)
         {
-            errors.Add($"Ftp:Port {options.Port} is not a TCP port");
+            yield return $"Ftp:Port {o.Port} is not a TCP port";
         }
 
-        if (!string.IsNullOrWhiteSpace(options.ListenAddress) && !IPAddress.TryParse(options.ListenAddress, out _))
+        if (!string.IsNullOrWhiteSpace(o.ListenAddress) && !IPAddress.TryParse(o.ListenAddress, out _))
         {
-            errors.Add($"Ftp:ListenAddress '{options.ListenAddress}' is not an IP address");
+            yield return $"Ftp:ListenAddress '{o.ListenAddress}' is not an IP address";
         }
 
-        if (!string.IsNullOrWhiteSpace(options.PublicAddress)
-            && (!IPAddress.TryParse(options.PublicAddress, out var pub) || pub.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
+        if (!string.IsNullOrWhiteSpace(o.PublicAddress)
+            && (!IPAddress.TryParse(o.PublicAddress, out var pub) || pub.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
         {
-            errors.Add($"Ftp:PublicAddress '{options.PublicAddress}' must be an IPv4 address (PASV can only carry IPv4)");
+            yield return $"Ftp:PublicAddress '{o.PublicAddress}' must be an IPv4 address (PASV can only carry IPv4)";
         }
 
+        string? range = null;
         try
         {
-            options.ParsePassiveRange();
+            o.ParsePassiveRange();
         }
         catch (FormatException ex)
         {
-            errors.Add(ex.Message);
+            range = ex.Message;
         }
 
-        if (options.MaxCommandLineLength < 512)
+        if (range is not null)
         {
-            errors.Add("Ftp:MaxCommandLineLength must be at least 512");
+            yield return range;
         }
+    }
 
-        if (options.IdleTimeout <= TimeSpan.Zero || options.DataConnectionTimeout <= TimeSpan.Zero)
+    private static IEnumerable<string> Limits(FtpServerOptions o)
+    {
+        if (o.MaxCommandLineLength < 512)
         {
-            errors.Add("Ftp:IdleTimeout and Ftp:DataConnectionTimeout must be positive");
+            yield return "Ftp:MaxCommandLineLength must be at least 512";
         }
 
-        if (options.DrainTimeout < TimeSpan.Zero)
+        if (o.IdleTimeout <= TimeSpan.Zero || o.DataConnectionTimeout <= TimeSpan.Zero)
         {
-            errors.Add("Ftp:DrainTimeout must not be negative");
+            yield return "Ftp:IdleTimeout and Ftp:DataConnectionTimeout must be positive";
         }
 
-        if (options.MaxSessions < 1 || options.MaxSessionsPerAddress < 1)
+        if (o.DrainTimeout < TimeSpan.Zero)
         {
-            errors.Add("Ftp:MaxSessions and Ftp:MaxSessionsPerAddress must be at least 1");
+            yield return "Ftp:DrainTimeout must not be negative";
         }
 
-        if (options.MaxLoginFailures < 1 || options.LoginFailureDelay < TimeSpan.Zero)
+        if (o.MaxSessions < 1 || o.MaxSessionsPerAddress < 1)
         {
-            errors.Add("Ftp:MaxLoginFailures must be at least 1 and Ftp:LoginFailureDelay not negative");
+            yield return "Ftp:MaxSessions and Ftp:MaxSessionsPerAddress must be at least 1";
         }
 
-        if (options.Tls.Enabled && !File.Exists(options.Tls.CertificatePath))
+        if (o.MaxLoginFailures < 1 || o.LoginFailureDelay < TimeSpan.Zero)
         {
-            errors.Add($"Ftp:Tls:CertificatePath '{options.Tls.CertificatePath}' does not exist");
+            yield return "Ftp:MaxLoginFailures must be at least 1 and Ftp:LoginFailureDelay not negative";
         }
+    }
 
-        if (options.Tls.Enabled && options.Tls.KeyPath is { Length: > 0 } key && !File.Exists(key))
+    private static IEnumerable<string> Tls(FtpTlsOptions tls)
+    {
+        if (tls.Enabled && !File.Exists(tls.CertificatePath))
         {
-            errors.Add($"Ftp:Tls:KeyPath '{key}' does not exist");
+            yield return $"Ftp:Tls:CertificatePath '{tls.CertificatePath}' does not exist";
         }
 
-        if (options.Tls.Required && !options.Tls.Enabled)
+        if (tls.Enabled && tls.KeyPath is { Length: > 0 } key && !File.Exists(key))
         {
-            errors.Add("Ftp:Tls:Required needs Ftp:Tls:CertificatePath");
+            yield return $"Ftp:Tls:KeyPath '{key}' does not exist";
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        if (tls.Required && !tls.Enabled)
+        {
+            yield return "Ftp:Tls:Required needs Ftp:Tls:CertificatePath";
+        }
     }
 }

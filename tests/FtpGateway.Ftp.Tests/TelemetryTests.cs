@@ -30,17 +30,10 @@ public sealed class TelemetryTests : IDisposable
     private async Task<List<Activity>> SessionSpansAsync(int port)
     {
         Activity? root = null;
-        for (var i = 0; i < 100 && root is null; i++)
-        {
-            root = _spans.FirstOrDefault(a => a.OperationName == "ftp.session" && Equals(a.GetTagItem("server.port"), port));
-            if (root is null)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        Assert.NotNull(root);
-        return _spans.Where(a => a.TraceId == root.TraceId).ToList();
+        await Poll.UntilAsync(
+            () => (root = _spans.FirstOrDefault(a => a.OperationName == "ftp.session" && Equals(a.GetTagItem("server.port"), port))) is not null,
+            "the session span");
+        return _spans.Where(a => a.TraceId == root!.TraceId).ToList();
     }
 
     [Fact]
@@ -148,10 +141,7 @@ public sealed class TelemetryTests : IDisposable
             Assert.Equal(7000, (await c.DownloadAsync("RETR m.bin")).Data.Length);
             await c.ExpectAsync("BOGUS", 500);
             await c.ExpectAsync("QUIT", 221);
-            for (var i = 0; i < 100 && longs.GetValueOrDefault("ftpgateway.sessions|ftp.session.end_reason=ClientQuit") == 0; i++)
-            {
-                await Task.Delay(50);
-            }
+            await Poll.UntilAsync(() => longs.GetValueOrDefault("ftpgateway.sessions|ftp.session.end_reason=ClientQuit") > 0, "the session to end");
         }
 
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.logins.failed"));

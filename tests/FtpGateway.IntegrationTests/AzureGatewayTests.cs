@@ -5,32 +5,12 @@ using FtpGateway.TestSupport;
 
 namespace FtpGateway.IntegrationTests;
 
-/// <summary>One Azurite and container for the Azure end-to-end tests of this assembly.</summary>
-public sealed class AzureFixture : IAsyncLifetime
-{
-    public const string ContainerName = "ftpgw-e2e";
-
-    public AzuriteServer Server { get; private set; } = null!;
-
-    /// <summary>An SDK client straight to Azurite: the independent check of what landed.</summary>
-    public BlobContainerClient Container { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Server = await AzuriteServer.StartAsync();
-        Container = new BlobServiceClient(Server.ConnectionString).GetBlobContainerClient(ContainerName);
-        await Container.CreateAsync();
-    }
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
 [CollectionDefinition("Azure")]
-public sealed class AzureTests : ICollectionFixture<AzureFixture>;
+public sealed class AzureTests : ICollectionFixture<AzureStoreFixture>;
 
 /// <summary>Real FTP clients through the gateway into Azurite, checked with the SDK.</summary>
 [Collection("Azure")]
-public sealed class AzureGatewayTests(AzureFixture azure) : IAsyncLifetime
+public sealed class AzureGatewayTests(AzureStoreFixture azure) : IAsyncLifetime
 {
     private readonly string _prefix = "e2e-" + Guid.NewGuid().ToString("N")[..10];
     private TcpProxy _proxy = null!;
@@ -41,15 +21,7 @@ public sealed class AzureGatewayTests(AzureFixture azure) : IAsyncLifetime
     {
         _work = new TempDirectory();
         _proxy = new TcpProxy(azure.Server.Port);
-        var connection = azure.Server.ConnectionString.Replace($":{azure.Server.Port}/", $":{_proxy.Port}/", StringComparison.Ordinal);
-        _gateway = await Gateway.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "AzureBlob",
-            ["Storage:AzureBlob:ConnectionString"] = connection,
-            ["Storage:AzureBlob:Container"] = AzureFixture.ContainerName,
-            ["Storage:AzureBlob:Prefix"] = _prefix,
-            ["Storage:AzureBlob:BlockSizeMiB"] = "4",
-        });
+        _gateway = await Gateway.StartAsync(azure.GatewaySettings(_prefix, _proxy.Port, blockSizeMiB: 4));
     }
 
     public async Task DisposeAsync()
@@ -77,7 +49,18 @@ public sealed class AzureGatewayTests(AzureFixture azure) : IAsyncLifetime
     [InlineData("active")]
     public async Task PythonFtplib_FullSession(string mode)
     {
-        Succeeded(await _gateway.RunFtplibScenarioAsync(mode, "plain"));
+        var result = await _gateway.RunFtplibScenarioAsync(mode, "plain");
+        Succeeded(result);
+        Assert.Equal("OK", result.StandardOutput.Trim());
+
+        // The scenario ends by deleting all it made: the deletes reached the container.
+        var left = new List<string>();
+        await foreach (var blob in azure.Container.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = _prefix + "/" }))
+        {
+            left.Add(blob.Name);
+        }
+
+        Assert.Empty(left);
     }
 
     [Fact]

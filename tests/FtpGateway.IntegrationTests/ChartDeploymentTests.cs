@@ -85,7 +85,7 @@ public sealed class ChartDeploymentTests
 }
 
 [Collection("S3")]
-public sealed class ChartS3DeploymentTests(S3Fixture s3)
+public sealed class ChartS3DeploymentTests(S3StoreFixture s3)
 {
     [Fact]
     public async Task S3Scenario_StoresUploadsUnderThePrefix_AnnouncesThePublicAddress_AndDrains()
@@ -95,7 +95,7 @@ public sealed class ChartS3DeploymentTests(S3Fixture s3)
         var chart = await HelmChart.RenderAsync("s3",
         [
             .. ChartScenario.Ports(out var port, out var passive),
-            $"storage.s3.serviceUrl={s3.Server.ServiceUrl}", $"storage.s3.bucket={S3Fixture.Bucket}",
+            $"storage.s3.serviceUrl={s3.Server.ServiceUrl}", $"storage.s3.bucket={S3StoreFixture.Bucket}",
             $"storage.s3.accessKey={RadosGateway.AccessKey}", $"storage.s3.secretKey={RadosGateway.SecretKey}",
             "ftp.passive.publicAddress=127.0.0.1",
             $"telemetry.otlpEndpoint=http://127.0.0.1:{unreachableCollector}", // traces on, collector down: transfers must not care
@@ -109,7 +109,7 @@ public sealed class ChartS3DeploymentTests(S3Fixture s3)
         var folder = "chart-" + Guid.NewGuid().ToString("N")[..8];
         await ChartScenario.CurlAsync("--ftp-create-dirs", "-T", file, $"ftp://cam01:chart-ci-camera@127.0.0.1:{port}/{folder}/scan.pdf");
 
-        using var stored = await s3.Client.GetObjectAsync(S3Fixture.Bucket, $"devices/{folder}/scan.pdf");
+        using var stored = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, $"devices/{folder}/scan.pdf");
         using var read = new MemoryStream();
         await stored.ResponseStream.CopyToAsync(read);
         Assert.Equal(content, read.ToArray());
@@ -123,13 +123,13 @@ public sealed class ChartS3DeploymentTests(S3Fixture s3)
 }
 
 [Collection("Azure")]
-public sealed class ChartAzureDeploymentTests(AzureFixture azure)
+public sealed class ChartAzureDeploymentTests(AzureStoreFixture azure)
 {
     [Fact]
     public async Task AzureScenario_WithExistingSecrets_RequiresFtps_AndStoresBlobs()
     {
         using var work = new TempDirectory();
-        var chart = await HelmChart.RenderAsync("azure", [.. ChartScenario.Ports(out var port, out _, nodePorts: true), $"storage.azureBlob.container={AzureFixture.ContainerName}"]);
+        var chart = await HelmChart.RenderAsync("azure", [.. ChartScenario.Ports(out var port, out _, nodePorts: true), $"storage.azureBlob.container={AzureStoreFixture.ContainerName}"]);
 
         // The Secrets an operator creates before installing (the scenario names them; the chart does not make them).
         var secrets = new Dictionary<string, Dictionary<string, string>>

@@ -19,13 +19,15 @@ public sealed partial class DashboardTests
             .ToList();
         Assert.NotEmpty(expressions);
 
-        // A session that moves every metric: transfers both ways, a failed login, a data connection that never comes.
-        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?> { ["Ftp:DataConnectionTimeout"] = "00:00:00.5" });
+        // A session that moves every metric: transfers both ways, a failed login, a data connection that cannot open
+        // (active mode to a port where nothing listens).
+        await using var gateway = await Gateway.StartAsync();
         await using (var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password))
         {
             Assert.Equal(226, (await c.UploadAsync("STOR d.bin", new byte[100])).Code);
             Assert.Equal(100, (await c.DownloadAsync("RETR d.bin")).Data.Length);
-            await c.ExpectAsync("EPSV", 229);
+            var closed = FreePorts.One();
+            await c.ExpectAsync($"PORT 127,0,0,1,{closed >> 8},{closed & 0xFF}", 200);
             await c.ExpectAsync("RETR d.bin", 150);
             Assert.Equal(425, (await c.ReadReplyAsync()).Code);
             await c.ExpectAsync("QUIT", 221);
@@ -37,9 +39,11 @@ public sealed partial class DashboardTests
             await bad.ExpectAsync("PASS wrong", 530);
         }
 
-        await Task.Delay(500);
         using var http = new HttpClient();
-        var scrape = await http.GetStringAsync(new Uri(gateway.ManagementUrl, "/metrics"));
+        var scrape = string.Empty;
+        await Poll.UntilAsync(
+            async () => (scrape = await http.GetStringAsync(new Uri(gateway.ManagementUrl, "/metrics"))).Contains("ftpgateway_logins_failed", StringComparison.Ordinal),
+            "the scrape to show the failed login"); // the exporter caches a scrape briefly
         var exposed = scrape.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => MetricName().Match(l).Value).ToHashSet();
 
         foreach (var metric in expressions.SelectMany(e => Metric().Matches(e).Select(m => m.Value)).Distinct())

@@ -22,10 +22,11 @@ public sealed class DrainTests
         await data.SendAsync(content.AsMemory(0, 1024 * 1024));
 
         var stopping = gateway.StopAsync();
-        await Task.Delay(300);
 
         // Draining: not ready, no new connections, idle sessions told 421.
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync(new Uri(gateway.ManagementUrl, "/readyz"))).StatusCode);
+        await Poll.UntilAsync(
+            async () => (await http.GetAsync(new Uri(gateway.ManagementUrl, "/readyz"))).StatusCode == HttpStatusCode.ServiceUnavailable,
+            "readiness to drop");
         await Assert.ThrowsAnyAsync<SocketException>(async () =>
         {
             using var late = new TcpClient();

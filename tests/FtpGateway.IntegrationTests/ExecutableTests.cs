@@ -57,10 +57,11 @@ public sealed partial class ExecutableTests
     [InlineData("--Storage:S3:Bukket=inbox", "Storage:S3:Bukket")]
     [InlineData("--Users:0:Pasword=x", "Users:0:Pasword")]
     [InlineData("--Management:Prot=9090", "Management:Prot")]
-    public async Task InvalidConfiguration_StopsAtStartUp_NamingTheKey(string setting, string key)
+    [InlineData("--Storage:Provider=S3 --Storage:S3:Bucket=b --Storage:S3:ChecksumMode=Sometimes", "Storage:S3:ChecksumMode")]
+    public async Task InvalidConfiguration_StopsAtStartUp_NamingTheKey(string settings, string key)
     {
         using var root = new TempDirectory();
-        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "--Ftp:Port=0", "--Management:Port=0", $"--Storage:FileSystem:Root={root.Path}", setting], timeout: TimeSpan.FromSeconds(60));
+        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "--Ftp:Port=0", "--Management:Port=0", $"--Storage:FileSystem:Root={root.Path}", .. settings.Split(' ')], timeout: TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("FtpGateway: cannot start: ", result.StandardError, StringComparison.Ordinal);
         Assert.Contains(key, result.StandardError, StringComparison.Ordinal);
@@ -77,6 +78,12 @@ public sealed partial class ExecutableTests
             "--users:0:name=cased", "--Users:0:password=cased-pw", "--Storage:S3:Bucket=unused", "--Logging:Format=plain", "--Telemetry:Console=false");
         await gateway.WaitForPortAsync(port);
         await using var c = await RawFtpClient.LoginAsync(port, "cased", "cased-pw");
+
+        // Each setting took effect: the storage root, the listen address (not every interface), the user.
+        Assert.Equal(226, (await c.UploadAsync("STOR landed.txt", "x"u8.ToArray())).Code);
+        Assert.Equal("x", File.ReadAllText(root.File("landed.txt")));
+        await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => RawFtpClient.ConnectAsync(port, System.Net.IPAddress.Parse("127.0.0.2")));
+        Assert.Equal("257 \"/\" is the current directory.", (await c.SendAsync("PWD")).Text);
     }
 
     [Fact]
@@ -101,7 +108,7 @@ public sealed partial class ExecutableTests
             }
 
             await gateway.WaitForOutputAsync("visible-in-log");
-            await Task.Delay(300);
+            await gateway.WaitForOutputAsync("Session ended");
             var output = gateway.Output;
             Assert.Contains("PASS ****", output, StringComparison.Ordinal);
             Assert.DoesNotContain(password, output, StringComparison.Ordinal);

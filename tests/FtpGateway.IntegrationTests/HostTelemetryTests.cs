@@ -47,7 +47,7 @@ public sealed class HostTelemetryTests
             await c.ExpectAsync("QUIT", 221);
         }
 
-        await Task.Delay(300);
+        await Poll.UntilAsync(() => host.Services.GetRequiredService<FtpGateway.Ftp.FtpServer>().ActiveSessions == 0, "the session to end");
         await host.StopAsync();
         host.Services.GetRequiredService<TracerProvider>().ForceFlush();
         var exported = spans.Snapshot();

@@ -65,8 +65,10 @@ public sealed partial class ManagementTests : IAsyncLifetime
             await bad.ExpectAsync("PASS wrong", 530);
         }
 
-        await Task.Delay(500); // the exporter caches a scrape briefly
-        var text = await (await GetAsync("/metrics")).Content.ReadAsStringAsync();
+        var text = string.Empty;
+        await Poll.UntilAsync(
+            async () => (text = await (await GetAsync("/metrics")).Content.ReadAsStringAsync()).Contains("ftpgateway_logins_failed", StringComparison.Ordinal),
+            "the scrape to show the failed login"); // the exporter caches a scrape briefly
         Assert.Equal(12345, Value(text, "ftpgateway_transfer_bytes", "ftp_transfer_direction=\"upload\""));
         Assert.Equal(12345, Value(text, "ftpgateway_transfer_bytes", "ftp_transfer_direction=\"download\""));
         Assert.Equal(1, Value(text, "ftpgateway_logins_failed", string.Empty));

@@ -7,44 +7,12 @@ using FtpGateway.TestSupport;
 
 namespace FtpGateway.IntegrationTests;
 
-/// <summary>One radosgw and bucket for the S3 end-to-end tests of this assembly.</summary>
-public sealed class S3Fixture : IAsyncLifetime
-{
-    public const string Bucket = "ftpgw-e2e";
-
-    public RadosGateway Server { get; private set; } = null!;
-
-    /// <summary>An SDK client straight to radosgw: the independent check of what landed in the bucket.</summary>
-    public IAmazonS3 Client { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Server = await RadosGateway.StartAsync();
-        Client = S3StorageProvider.CreateClient(new S3StorageOptions
-        {
-            Bucket = Bucket,
-            ServiceUrl = Server.ServiceUrl,
-            ForcePathStyle = true,
-            AccessKey = RadosGateway.AccessKey,
-            SecretKey = RadosGateway.SecretKey,
-            ChecksumMode = S3ChecksumMode.WhenRequired,
-        });
-        await Client.PutBucketAsync(Bucket);
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Server.DisposeAsync();
-    }
-}
-
 [CollectionDefinition("S3")]
-public sealed class S3Tests : ICollectionFixture<S3Fixture>;
+public sealed class S3Tests : ICollectionFixture<S3StoreFixture>;
 
 /// <summary>Real FTP clients through the gateway into a real S3 server, checked in the bucket with the SDK.</summary>
 [Collection("S3")]
-public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
+public sealed class S3GatewayTests(S3StoreFixture s3) : IAsyncLifetime
 {
     private readonly string _prefix = "e2e-" + Guid.NewGuid().ToString("N")[..10];
     private TcpProxy _proxy = null!;
@@ -55,18 +23,7 @@ public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
     {
         _work = new TempDirectory();
         _proxy = new TcpProxy(s3.Server.Port);
-        _gateway = await Gateway.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "S3",
-            ["Storage:S3:Bucket"] = S3Fixture.Bucket,
-            ["Storage:S3:Prefix"] = _prefix,
-            ["Storage:S3:ServiceUrl"] = $"http://127.0.0.1:{_proxy.Port}",
-            ["Storage:S3:ForcePathStyle"] = "true",
-            ["Storage:S3:AccessKey"] = RadosGateway.AccessKey,
-            ["Storage:S3:SecretKey"] = RadosGateway.SecretKey,
-            ["Storage:S3:ChecksumMode"] = "WhenRequired",
-            ["Storage:S3:PartSizeMiB"] = "5",
-        });
+        _gateway = await Gateway.StartAsync(s3.GatewaySettings(_prefix, _proxy.Port));
     }
 
     public async Task DisposeAsync()
@@ -80,7 +37,7 @@ public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
     {
         try
         {
-            using var response = await s3.Client.GetObjectAsync(S3Fixture.Bucket, $"{_prefix}/{key}");
+            using var response = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, $"{_prefix}/{key}");
             using var ms = new MemoryStream();
             await response.ResponseStream.CopyToAsync(ms);
             return ms.ToArray();
@@ -92,7 +49,7 @@ public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
     }
 
     private async Task<int> OpenMultipartUploadsAsync() =>
-        ((await s3.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = S3Fixture.Bucket, Prefix = _prefix + "/" })).MultipartUploads ?? []).Count;
+        ((await s3.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = S3StoreFixture.Bucket, Prefix = _prefix + "/" })).MultipartUploads ?? []).Count;
 
     private static void Succeeded(ExternalProcess.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
 
@@ -168,7 +125,7 @@ public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
     [Fact]
     public async Task AResetDataConnection_LeavesThePreviousObjectAndNoOpenUpload()
     {
-        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3Fixture.Bucket, Key = $"{_prefix}/report.csv", ContentBody = "previous" });
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = $"{_prefix}/report.csv", ContentBody = "previous" });
         await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
         var data = await c.OpenPassiveAsync();
         await c.ExpectAsync("STOR report.csv", 150);
@@ -227,16 +184,9 @@ public sealed class S3GatewayTests(S3Fixture s3) : IAsyncLifetime
     [Fact]
     public async Task AMissingBucket_StopsTheGatewayAtStartUp()
     {
-        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await Gateway.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "S3",
-            ["Storage:S3:Bucket"] = "no-such-bucket",
-            ["Storage:S3:ServiceUrl"] = s3.Server.ServiceUrl,
-            ["Storage:S3:ForcePathStyle"] = "true",
-            ["Storage:S3:AccessKey"] = RadosGateway.AccessKey,
-            ["Storage:S3:SecretKey"] = RadosGateway.SecretKey,
-            ["Storage:S3:ChecksumMode"] = "WhenRequired",
-        }));
+        var settings = s3.GatewaySettings(_prefix);
+        settings["Storage:S3:Bucket"] = "no-such-bucket";
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await Gateway.StartAsync(settings));
         Assert.Contains("Storage 'S3' is not reachable", failure.Message, StringComparison.Ordinal);
     }
 }

@@ -38,7 +38,7 @@ internal static class SdkSpans
             await c.ExpectAsync("QUIT", 221);
         }
 
-        await Task.Delay(300);
+        await Poll.UntilAsync(() => gateway.Services.GetRequiredService<FtpGateway.Ftp.FtpServer>().ActiveSessions == 0, "the session to end");
         await gateway.StopAsync();
         gateway.Services.GetRequiredService<TracerProvider>().ForceFlush();
         var exported = spans.Snapshot();
@@ -63,24 +63,13 @@ internal static class SdkSpans
 }
 
 [Collection("S3")]
-public sealed class S3SdkSpanTests(S3Fixture s3)
+public sealed class S3SdkSpanTests(S3StoreFixture s3)
 {
     [Fact]
     public async Task EveryS3Call_OfAMultipartUpload_IsASpanUnderTheStorageSpan()
     {
         var spans = new ExportedSpans();
-        await using var gateway = await SdkSpans.StartAsync(new()
-        {
-            ["Storage:Provider"] = "S3",
-            ["Storage:S3:Bucket"] = S3Fixture.Bucket,
-            ["Storage:S3:Prefix"] = "spans-" + Guid.NewGuid().ToString("N")[..8],
-            ["Storage:S3:ServiceUrl"] = s3.Server.ServiceUrl,
-            ["Storage:S3:ForcePathStyle"] = "true",
-            ["Storage:S3:AccessKey"] = RadosGateway.AccessKey,
-            ["Storage:S3:SecretKey"] = RadosGateway.SecretKey,
-            ["Storage:S3:ChecksumMode"] = "WhenRequired",
-            ["Storage:S3:PartSizeMiB"] = "5",
-        }, spans);
+        await using var gateway = await SdkSpans.StartAsync(s3.GatewaySettings("spans-" + Guid.NewGuid().ToString("N")[..8]), spans);
 
         var (session, storage, exported) = await SdkSpans.UploadAsync(gateway, spans, (7 * 1024 * 1024) + 123, c => c.ExpectAsync("SIZE missing.bin", 550)); // two parts
         var sdk = exported.Where(a => a.Source.Name == "AWSSDK.S3" && SdkSpans.IsUnder(a, storage, exported)).ToList();
@@ -107,20 +96,13 @@ public sealed class S3SdkSpanTests(S3Fixture s3)
 }
 
 [Collection("Azure")]
-public sealed class AzureSdkSpanTests(AzureFixture azure)
+public sealed class AzureSdkSpanTests(AzureStoreFixture azure)
 {
     [Fact]
     public async Task EveryAzureCall_OfABlockUpload_IsASpanUnderTheStorageSpan()
     {
         var spans = new ExportedSpans();
-        await using var gateway = await SdkSpans.StartAsync(new()
-        {
-            ["Storage:Provider"] = "AzureBlob",
-            ["Storage:AzureBlob:ConnectionString"] = azure.Server.ConnectionString,
-            ["Storage:AzureBlob:Container"] = AzureFixture.ContainerName,
-            ["Storage:AzureBlob:Prefix"] = "spans-" + Guid.NewGuid().ToString("N")[..8],
-            ["Storage:AzureBlob:BlockSizeMiB"] = "1",
-        }, spans);
+        await using var gateway = await SdkSpans.StartAsync(azure.GatewaySettings("spans-" + Guid.NewGuid().ToString("N")[..8]), spans);
 
         var (_, storage, exported) = await SdkSpans.UploadAsync(gateway, spans, (2 * 1024 * 1024) + 123); // three blocks
         var sdk = exported.Where(a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && SdkSpans.IsUnder(a, storage, exported)).ToList();

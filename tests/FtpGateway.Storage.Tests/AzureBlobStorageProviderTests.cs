@@ -7,38 +7,12 @@ using FtpGateway.TestSupport;
 
 namespace FtpGateway.Storage.Tests;
 
-/// <summary>One Azurite and container for every Azure test of this assembly.</summary>
-public sealed class AzuriteFixture : IAsyncLifetime
-{
-    public const string ContainerName = "ftpgw-tests";
-
-    public AzuriteServer Server { get; private set; } = null!;
-
-    public BlobContainerClient Container { get; private set; } = null!;
-
-    public AzureBlobStorageOptions Options(string prefix, Action<AzureBlobStorageOptions>? configure = null)
-    {
-        var options = new AzureBlobStorageOptions { ConnectionString = Server.ConnectionString, Container = ContainerName, Prefix = prefix, BlockSizeMiB = 1 };
-        configure?.Invoke(options);
-        return options;
-    }
-
-    public async Task InitializeAsync()
-    {
-        Server = await AzuriteServer.StartAsync();
-        Container = new BlobServiceClient(Server.ConnectionString).GetBlobContainerClient(ContainerName);
-        await Container.CreateAsync();
-    }
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
 [CollectionDefinition("Azure")]
-public sealed class AzureTests : ICollectionFixture<AzuriteFixture>;
+public sealed class AzureTests : ICollectionFixture<AzureStoreFixture>;
 
 /// <summary>The conformance suite against Azurite, each test under a fresh name prefix.</summary>
 [Collection("Azure")]
-public sealed class AzureBlobStorageProviderTests(AzuriteFixture azure) : StorageProviderConformanceTests
+public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : StorageProviderConformanceTests
 {
     private readonly string _prefix = "t-" + Guid.NewGuid().ToString("N")[..12];
     private AzureBlobStorageProvider? _provider;

@@ -6,52 +6,12 @@ using FtpGateway.TestSupport;
 
 namespace FtpGateway.Storage.Tests;
 
-/// <summary>One radosgw (a production S3 implementation) and one bucket for every S3 test of this assembly.</summary>
-public sealed class RadosGatewayFixture : IAsyncLifetime
-{
-    public const string Bucket = "ftpgw-tests";
-
-    public RadosGateway Server { get; private set; } = null!;
-
-    public IAmazonS3 Client { get; private set; } = null!;
-
-    public S3StorageOptions Options(string prefix, Action<S3StorageOptions>? configure = null)
-    {
-        var options = new S3StorageOptions
-        {
-            Bucket = Bucket,
-            Prefix = prefix,
-            ServiceUrl = Server.ServiceUrl,
-            ForcePathStyle = true,
-            AccessKey = RadosGateway.AccessKey,
-            SecretKey = RadosGateway.SecretKey,
-            ChecksumMode = S3ChecksumMode.WhenRequired, // Ceph 16 rejects the SDK's flexible checksums
-            PartSizeMiB = 5,
-        };
-        configure?.Invoke(options);
-        return options;
-    }
-
-    public async Task InitializeAsync()
-    {
-        Server = await RadosGateway.StartAsync();
-        Client = S3StorageProvider.CreateClient(Options(string.Empty));
-        await Client.PutBucketAsync(Bucket);
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Server.DisposeAsync();
-    }
-}
-
 [CollectionDefinition("S3")]
-public sealed class S3Tests : ICollectionFixture<RadosGatewayFixture>;
+public sealed class S3Tests : ICollectionFixture<S3StoreFixture>;
 
 /// <summary>The conformance suite against radosgw, each test under a fresh key prefix.</summary>
 [Collection("S3")]
-public sealed class S3StorageProviderTests(RadosGatewayFixture s3) : StorageProviderConformanceTests, IDisposable
+public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderConformanceTests, IDisposable
 {
     private readonly string _prefix = "t-" + Guid.NewGuid().ToString("N")[..12];
     private S3StorageProvider? _provider;
@@ -61,13 +21,13 @@ public sealed class S3StorageProviderTests(RadosGatewayFixture s3) : StorageProv
     private S3StorageProvider With(Action<S3StorageOptions> configure) => new(s3.Options(_prefix, configure));
 
     private async Task<List<MultipartUpload>> OpenUploadsAsync() =>
-        (await s3.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = RadosGatewayFixture.Bucket, Prefix = _prefix + "/" })).MultipartUploads ?? [];
+        (await s3.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = S3StoreFixture.Bucket, Prefix = _prefix + "/" })).MultipartUploads ?? [];
 
     private async Task<bool> ObjectExistsAsync(string key)
     {
         try
         {
-            await s3.Client.GetObjectMetadataAsync(RadosGatewayFixture.Bucket, _prefix + "/" + key);
+            await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, _prefix + "/" + key);
             return true;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
@@ -84,11 +44,11 @@ public sealed class S3StorageProviderTests(RadosGatewayFixture s3) : StorageProv
         Assert.Equal(content.Length, entry.Size);
 
         // Checked with the SDK directly, not through the provider.
-        using var get = await s3.Client.GetObjectAsync(RadosGatewayFixture.Bucket, _prefix + "/big.bin");
+        using var get = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, _prefix + "/big.bin");
         using var ms = new MemoryStream();
         await get.ResponseStream.CopyToAsync(ms);
         Assert.Equal(SHA256.HashData(content), SHA256.HashData(ms.ToArray()));
-        var head = await s3.Client.GetObjectMetadataAsync(RadosGatewayFixture.Bucket, _prefix + "/big.bin");
+        var head = await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, _prefix + "/big.bin");
         Assert.EndsWith("-4\"", head.ETag, StringComparison.Ordinal); // 5+5+5+2 MiB parts
         Assert.Empty(await OpenUploadsAsync());
         Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(StoragePath.Parse("/big.bin"), Hashing.Sha256, Ct));
@@ -135,11 +95,11 @@ public sealed class S3StorageProviderTests(RadosGatewayFixture s3) : StorageProv
     public async Task Directories_AreMarkerObjects_AndPrefixesWithObjectsAreDirectoriesToo()
     {
         await Provider.CreateDirectoryAsync(StoragePath.Parse("/made"), Ct);
-        var marker = await s3.Client.GetObjectMetadataAsync(RadosGatewayFixture.Bucket, _prefix + "/made/");
+        var marker = await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, _prefix + "/made/");
         Assert.Equal(S3StorageProvider.DirectoryContentType, marker.Headers.ContentType);
 
         // Written by another tool: no markers at all.
-        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = RadosGatewayFixture.Bucket, Key = _prefix + "/implied/deep/file.txt", ContentBody = "x" });
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/implied/deep/file.txt", ContentBody = "x" });
         Assert.True((await Provider.GetEntryAsync(StoragePath.Parse("/implied"), Ct))!.IsDirectory);
         Assert.True((await Provider.GetEntryAsync(StoragePath.Parse("/implied/deep"), Ct))!.IsDirectory);
         var names = new List<string>();
@@ -194,14 +154,14 @@ public sealed class S3StorageProviderTests(RadosGatewayFixture s3) : StorageProv
         // Regression: the copy path set only the encryption method, so a rename or an MFMT rewrote the object in
         // the bucket's default class. radosgw copies the source's class when none is sent, so the source is
         // written by another tool in STANDARD and the gateway is configured with another class.
-        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = RadosGatewayFixture.Bucket, Key = _prefix + "/a.bin", ContentBody = "a" });
-        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = RadosGatewayFixture.Bucket, Key = _prefix + "/t.bin", ContentBody = "t" });
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/a.bin", ContentBody = "a" });
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/t.bin", ContentBody = "t" });
         using var provider = With(o => o.StorageClass = RadosGateway.ExtraStorageClass);
         await provider.RenameAsync(StoragePath.Parse("/a.bin"), StoragePath.Parse("/b.bin"), Ct);
         await provider.SetModificationTimeAsync(StoragePath.Parse("/t.bin"), DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), Ct);
         foreach (var key in new[] { "b.bin", "t.bin" })
         {
-            var head = await s3.Client.GetObjectMetadataAsync(RadosGatewayFixture.Bucket, _prefix + "/" + key);
+            var head = await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, _prefix + "/" + key);
             Assert.Equal(RadosGateway.ExtraStorageClass, head.StorageClass?.Value);
         }
     }
@@ -215,7 +175,7 @@ public sealed class S3StorageProviderTests(RadosGatewayFixture s3) : StorageProv
         using var provider = new S3StorageProvider(
             s3.Options(_prefix, o => (o.ServerSideEncryption, o.KmsKeyId) = ("aws:kms", RadosGateway.KmsKeyId)),
             config => config.HttpClientFactory = recorded);
-        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = RadosGatewayFixture.Bucket, Key = _prefix + "/plain.bin", ContentBody = "p" });
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/plain.bin", ContentBody = "p" });
         await provider.RenameAsync(StoragePath.Parse("/plain.bin"), StoragePath.Parse("/renamed.bin"), Ct);
         await provider.SetModificationTimeAsync(StoragePath.Parse("/renamed.bin"), DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), Ct);
         await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/small.bin"), new MemoryStream([1, 2, 3])), Ct);

@@ -354,7 +354,13 @@ public abstract class StorageProviderConformanceTests
     }
 
     [Fact]
-    public async Task Probe_Succeeds() => await Provider.ProbeAsync(Ct);
+    public async Task Probe_AnswersAndChangesNothing()
+    {
+        await Provider.ProbeAsync(Ct);
+        await Provider.ProbeAsync(Ct);
+        Assert.Empty(await ListAsync("/"));
+        Assert.Null(await Provider.GetEntryAsync(P("/probe"), Ct));
+    }
 
     /// <summary>Hands out its content a few bytes at a time, as a slow socket does.</summary>
     protected sealed class TrickleStream(byte[] content, int chunk) : ReadOnlyStream

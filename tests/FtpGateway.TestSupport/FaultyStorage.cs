@@ -11,13 +11,19 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
     /// <summary>When set, an upload reads this many bytes and then fails with the given kind.</summary>
     public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get; set; }
 
-    /// <summary>When set, an upload pauses this long once, after its first read (a slow store: backpressure).</summary>
-    public TimeSpan? PauseAfterFirstRead { get; set; }
+    /// <summary>When set, an upload stops reading after its first read until this completes (a slow store: backpressure).</summary>
+    public TaskCompletionSource? PauseAfterFirstRead { get; set; }
+
+    /// <summary>Set when an upload has paused (see <see cref="PauseAfterFirstRead"/>).</summary>
+    public TaskCompletionSource Paused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Uploads wait on this before committing, once they have read their data.</summary>
     public TaskCompletionSource? HoldCommit { get; set; }
 
     public TaskCompletionSource DataReceived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Set when an upload waiting in <see cref="HoldCommit"/> was cancelled: it will never commit.</summary>
+    public TaskCompletionSource CommitAbandoned { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name => inner.Name;
 
@@ -47,7 +53,7 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
         }
 
         var hold = HoldCommit;
-        var source = PauseAfterFirstRead is { } pause ? new PausingStream(request.Source, pause) : request.Source;
+        var source = PauseAfterFirstRead is { } gate ? new PausingStream(request.Source, gate, Paused) : request.Source;
         var wrapped = request with
         {
             Source = source,
@@ -56,7 +62,15 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
                 DataReceived.TrySetResult();
                 if (hold is not null)
                 {
-                    await hold.Task.WaitAsync(ct);
+                    try
+                    {
+                        await hold.Task.WaitAsync(ct);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        CommitAbandoned.TrySetResult();
+                        throw;
+                    }
                 }
 
                 if (request.BeforeCommit is not null)
@@ -68,7 +82,7 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
         return await inner.UploadAsync(wrapped, cancellationToken);
     }
 
-    private sealed class PausingStream(Stream inner, TimeSpan pause) : ReadOnlyStream
+    private sealed class PausingStream(Stream inner, TaskCompletionSource gate, TaskCompletionSource paused) : ReadOnlyStream
     {
         private bool _paused;
 
@@ -78,7 +92,8 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
             if (!_paused)
             {
                 _paused = true;
-                await Task.Delay(pause, cancellationToken);
+                paused.TrySetResult();
+                await gate.Task.WaitAsync(cancellationToken);
             }
 
             return n;

@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 
 namespace FtpGateway.TestSupport;
 
-/// <summary>One reply: the code, and every line of it (multi-line replies have several).</summary>
-public sealed record FtpReply(int Code, IReadOnlyList<string> Lines)
+/// <summary>One reply as read off the wire: the code, and every line of it (multi-line replies have several).</summary>
+public sealed record WireReply(int Code, IReadOnlyList<string> Lines)
 {
     public string Text => string.Join("\n", Lines);
 
@@ -36,7 +36,7 @@ public sealed partial class RawFtpClient : IAsyncDisposable
 
     public Socket Socket => _tcp.Client;
 
-    public FtpReply Greeting { get; private set; } = new(0, []);
+    public WireReply Greeting { get; private set; } = new(0, []);
 
     public static async Task<RawFtpClient> ConnectAsync(int port, IPAddress? address = null)
     {
@@ -55,13 +55,13 @@ public sealed partial class RawFtpClient : IAsyncDisposable
         return client;
     }
 
-    public async Task<FtpReply> SendAsync(string command)
+    public async Task<WireReply> SendAsync(string command)
     {
         await SendRawAsync(Encoding.UTF8.GetBytes(command + "\r\n"));
         return await ReadReplyAsync();
     }
 
-    public async Task<FtpReply> ExpectAsync(string command, int code)
+    public async Task<WireReply> ExpectAsync(string command, int code)
     {
         var reply = await SendAsync(command);
         if (reply.Code != code)
@@ -75,7 +75,7 @@ public sealed partial class RawFtpClient : IAsyncDisposable
     public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
 
     /// <summary>Reads one whole reply, multi-line replies included (RFC 959 §4.2).</summary>
-    public async Task<FtpReply> ReadReplyAsync(TimeSpan? timeout = null)
+    public async Task<WireReply> ReadReplyAsync(TimeSpan? timeout = null)
     {
         var first = await ReadLineAsync(timeout);
         if (first.Length < 4 || !int.TryParse(first.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var code))
@@ -96,7 +96,7 @@ public sealed partial class RawFtpClient : IAsyncDisposable
             while (!line.StartsWith(end, StringComparison.Ordinal));
         }
 
-        return new FtpReply(code, lines);
+        return new WireReply(code, lines);
     }
 
     /// <summary>True when the server closed the control connection (reads to EOF, with a timeout).</summary>
@@ -169,7 +169,7 @@ public sealed partial class RawFtpClient : IAsyncDisposable
     }
 
     /// <summary>Runs a download-style command over EPSV and returns the data plus the final reply.</summary>
-    public async Task<(byte[] Data, FtpReply Final)> DownloadAsync(string command)
+    public async Task<(byte[] Data, WireReply Final)> DownloadAsync(string command)
     {
         using var data = await OpenPassiveAsync();
         var first = await SendAsync(command);
@@ -183,7 +183,7 @@ public sealed partial class RawFtpClient : IAsyncDisposable
     }
 
     /// <summary>Runs an upload-style command over EPSV, sends the bytes, closes cleanly, returns the final reply.</summary>
-    public async Task<FtpReply> UploadAsync(string command, byte[] content)
+    public async Task<WireReply> UploadAsync(string command, byte[] content)
     {
         using var data = await OpenPassiveAsync();
         var first = await SendAsync(command);

@@ -7,7 +7,7 @@ public static class StoreOutage
     /// Starts STOR of 40 MiB, cuts <paramref name="proxy"/> (the store) once <paramref name="cutAfterBytes"/>
     /// have reached it, and returns the transfer's final reply.
     /// </summary>
-    public static async Task<FtpReply> StoreWhileTheStoreDiesAsync(RawFtpClient client, string name, TcpProxy proxy, long cutAfterBytes)
+    public static async Task<WireReply> StoreWhileTheStoreDiesAsync(RawFtpClient client, string name, TcpProxy proxy, long cutAfterBytes)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(proxy);

@@ -34,15 +34,16 @@ public sealed class TestServer : IAsyncDisposable
     public int ActiveSessions => _server.ActiveSessions;
 
     /// <summary>
-    /// Starts a server. Users: alice/secret-pw (full), reader/read-pw (read-only), drop/drop-pw (write-only),
-    /// jailed/jail-pw (full, root /home/jailed). <paramref name="wrap"/> may wrap the storage (fault injection).
+    /// Starts a server with the <see cref="Users"/>. <paramref name="wrap"/> may wrap the storage (fault
+    /// injection); <paramref name="time"/> may be a fake clock (then set LoginFailureDelay to zero).
     /// </summary>
     public static async Task<TestServer> StartAsync(
         Action<FtpServerOptions>? configure = null,
         Func<IStorageProvider, IStorageProvider>? wrap = null,
         bool anonymous = false,
         IStorageProvider? storage = null,
-        FtpGateway.Ftp.Telemetry.FtpTelemetry? telemetry = null)
+        FtpGateway.Ftp.Telemetry.FtpTelemetry? telemetry = null,
+        TimeProvider? time = null)
     {
         var root = new TempDirectory();
         var options = new FtpServerOptions
@@ -66,18 +67,23 @@ public sealed class TestServer : IAsyncDisposable
             storage = wrap(storage);
         }
 
-        var users = new UserDirectory(
-            [
-                new UserOptions { Name = UserName, Password = Password },
-                new UserOptions { Name = "reader", Password = "read-pw", Permissions = UserPermissions.ReadOnly },
-                new UserOptions { Name = "drop", Password = "drop-pw", Permissions = UserPermissions.WriteOnly },
-                new UserOptions { Name = "jailed", PasswordHash = PasswordHasher.Hash("jail-pw", 10_000), Root = "/home/jailed" },
-            ],
-            new AnonymousOptions { Enabled = anonymous, Root = "/pub" });
-        var server = new FtpServer(Options.Create(options), storage, users, NullLoggerFactory.Instance, telemetry);
+        var server = new FtpServer(Options.Create(options), storage, Users(anonymous), NullLoggerFactory.Instance, telemetry, time);
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, root, storage);
     }
+
+    /// <summary>
+    /// The test users: alice/secret-pw (full), reader/read-pw (read-only), drop/drop-pw (write-only),
+    /// jailed/jail-pw (full, root /home/jailed, a hashed password); anonymous (root /pub) when enabled.
+    /// </summary>
+    public static UserDirectory Users(bool anonymous = false) => new(
+        [
+            new UserOptions { Name = UserName, Password = Password },
+            new UserOptions { Name = "reader", Password = "read-pw", Permissions = UserPermissions.ReadOnly },
+            new UserOptions { Name = "drop", Password = "drop-pw", Permissions = UserPermissions.WriteOnly },
+            new UserOptions { Name = "jailed", PasswordHash = PasswordHasher.Hash("jail-pw", 10_000), Root = "/home/jailed" },
+        ],
+        new AnonymousOptions { Enabled = anonymous, Root = "/pub" });
 
     public async ValueTask DisposeAsync()
     {

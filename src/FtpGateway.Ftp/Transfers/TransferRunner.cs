@@ -151,8 +151,8 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
     private async Task<Stream> ProtectAsync(Stream stream, CancellationToken ct)
     {
         var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        handshake.CancelAfter(server.Options.DataConnectionTimeout);
+        using var deadline = new CancellationTokenSource(server.Options.DataConnectionTimeout, server.Time);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         try
         {
             await ssl.AuthenticateAsServerAsync(server.TlsOptions(forData: true), handshake.Token);

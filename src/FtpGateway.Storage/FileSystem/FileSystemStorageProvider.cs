@@ -145,28 +145,7 @@ public sealed class FileSystemStorageProvider : IStorageProvider
         var committed = false;
         try
         {
-            await using (var target = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                Options = FileOptions.Asynchronous,
-                BufferSize = 0,
-            }))
-            {
-                if (keep > 0)
-                {
-                    await using var existing = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.Asynchronous);
-                    await CopyAsync(existing, target, keep, cancellationToken);
-                }
-
-                await CopyAsync(request.Source, target, long.MaxValue, cancellationToken);
-                if (request.BeforeCommit is not null)
-                {
-                    await request.BeforeCommit(cancellationToken);
-                }
-            }
-
+            await WriteTemporaryAsync(temp, full, keep, request, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             File.Move(temp, full, overwrite: request.Mode != UploadMode.CreateNew);
             committed = true;
@@ -182,6 +161,30 @@ public sealed class FileSystemStorageProvider : IStorageProvider
             {
                 TryDelete(temp);
             }
+        }
+    }
+
+    /// <summary>The new version in full: the kept bytes of the existing file, the client's data; then the last check.</summary>
+    private static async Task WriteTemporaryAsync(string temp, string full, long keep, UploadRequest request, CancellationToken cancellationToken)
+    {
+        await using var target = new FileStream(temp, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            Options = FileOptions.Asynchronous,
+            BufferSize = 0,
+        });
+        if (keep > 0)
+        {
+            await using var existing = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.Asynchronous);
+            await CopyAsync(existing, target, keep, cancellationToken);
+        }
+
+        await CopyAsync(request.Source, target, long.MaxValue, cancellationToken);
+        if (request.BeforeCommit is not null)
+        {
+            await request.BeforeCommit(cancellationToken);
         }
     }
 

@@ -1,0 +1,88 @@
+using System.Text;
+using FtpGateway.Ftp.Protocol;
+
+namespace FtpGateway.Ftp.Tests.Protocol;
+
+public sealed class ControlLineReaderTests
+{
+    private static async Task<List<ControlLine>> ReadAll(byte[] input, int max = 64)
+    {
+        var reader = new ControlLineReader(max);
+        var stream = new MemoryStream(input);
+        var lines = new List<ControlLine>();
+        while (await reader.ReadLineAsync(stream, CancellationToken.None) is { } line)
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+
+    private static async Task<string[]> Texts(byte[] input) => (await ReadAll(input)).Select(l => l.Text).ToArray();
+
+    [Fact]
+    public async Task CrLf_Lf_AndLoneCr_AllEndALine() =>
+        Assert.Equal(["USER a", "PASS b", "ABOR", "NOOP"], await Texts("USER a\r\nPASS b\nABOR\rNOOP\r\n"u8.ToArray()));
+
+    [Fact]
+    public async Task TelnetInterruptAndSynch_BeforeAbor_AreStripped()
+    {
+        // IAC IP IAC DM ABOR CRLF, as RFC 959 §4.1.3 describes.
+        Assert.Equal(["ABOR"], await Texts([255, 244, 255, 242, .. "ABOR\r\n"u8]));
+    }
+
+    [Fact]
+    public async Task ALoneIac_WhoseCommandByteWentOutOfBand_DoesNotEatTheVerb()
+    {
+        // IAC IP IAC, then DM sent as urgent data (not in the stream), then ABOR.
+        Assert.Equal(["ABOR"], await Texts([255, 244, 255, .. "ABOR\r\n"u8]));
+    }
+
+    [Fact]
+    public async Task TelnetNegotiation_IsDropped_AndIacIac_IsA255Byte()
+    {
+        var lines = await Texts([255, 253, 1, .. "NOOP\r\n"u8, .. "X"u8, 255, 255, .. "Y\r\n"u8]);
+        Assert.Equal("NOOP", lines[0]);
+        Assert.Equal("X\u00ffY", lines[1]); // 0xFF is not valid UTF-8 alone: the line is read as Latin-1
+    }
+
+    [Fact]
+    public async Task Utf8Paths_AreDecoded() =>
+        Assert.Equal(["STOR Grüße.txt"], await Texts(Encoding.UTF8.GetBytes("STOR Grüße.txt\r\n")));
+
+    [Fact]
+    public async Task AnOverlongLine_IsReportedOnce_AndTheNextLineIsIntact()
+    {
+        var lines = await ReadAll(Encoding.ASCII.GetBytes(new string('A', 500) + "\r\nNOOP\r\n"), max: 64);
+        Assert.Equal(2, lines.Count);
+        Assert.True(lines[0].TooLong);
+        Assert.Equal("NOOP", lines[1].Text);
+    }
+
+    [Fact]
+    public async Task TheLfOfACrLfSplitAcrossReads_IsNotAnEmptyLine()
+    {
+        var reader = new ControlLineReader(64);
+        var pipe = new ChunkedStream(["NOOP\r"u8.ToArray(), "\nPWD\r\n"u8.ToArray()]);
+        Assert.Equal("NOOP", (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text);
+        Assert.Equal("PWD", (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text);
+        Assert.Null(await reader.ReadLineAsync(pipe, CancellationToken.None));
+    }
+
+    private sealed class ChunkedStream(byte[][] chunks) : MemoryStream
+    {
+        private int _next;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_next == chunks.Length)
+            {
+                return ValueTask.FromResult(0);
+            }
+
+            var chunk = chunks[_next++];
+            chunk.CopyTo(buffer);
+            return ValueTask.FromResult(chunk.Length);
+        }
+    }
+}

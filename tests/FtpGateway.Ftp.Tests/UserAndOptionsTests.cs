@@ -1,0 +1,57 @@
+using FtpGateway.Ftp.Users;
+
+namespace FtpGateway.Ftp.Tests;
+
+public sealed class UserTests
+{
+    [Fact]
+    public void PasswordHash_VerifiesOnlyTheRightPassword()
+    {
+        var hash = PasswordHasher.Hash("correct horse", 10_000);
+        Assert.StartsWith("pbkdf2-sha256$10000$", hash, StringComparison.Ordinal);
+        Assert.True(PasswordHasher.Verify("correct horse", hash));
+        Assert.False(PasswordHasher.Verify("correct horsE", hash));
+        Assert.False(PasswordHasher.Verify("x", "not-a-hash"));
+        Assert.NotEqual(hash, PasswordHasher.Hash("correct horse", 10_000)); // salted
+    }
+
+    [Fact]
+    public void Directory_AuthenticatesPlainAndHashedUsers_AndAnonymousOnlyWhenEnabled()
+    {
+        var users = new UserDirectory(
+            [
+                new UserOptions { Name = "plain", Password = "p1", Root = "/plain" },
+                new UserOptions { Name = "hashed", PasswordHash = PasswordHasher.Hash("p2", 10_000), Permissions = UserPermissions.WriteOnly },
+            ],
+            new AnonymousOptions());
+        Assert.Equal("/plain", users.Authenticate("plain", "p1")!.Root.Value);
+        Assert.Null(users.Authenticate("plain", "p2"));
+        Assert.Equal(UserPermissions.WriteOnly, users.Authenticate("hashed", "p2")!.Permissions);
+        Assert.Null(users.Authenticate("nobody", "p1"));
+        Assert.Null(users.Authenticate("anonymous", "me@example.com"));
+
+        var withAnonymous = new UserDirectory([], new AnonymousOptions { Enabled = true, Root = "/pub" });
+        var anon = withAnonymous.Authenticate("ftp", "anything");
+        Assert.NotNull(anon);
+        Assert.Equal(UserPermissions.ReadOnly, anon.Permissions);
+        Assert.Equal("/pub", anon.Root.Value);
+    }
+
+    [Theory]
+    [InlineData("", "p", null)]
+    [InlineData("u", null, null)]
+    [InlineData("u", null, "garbage")]
+    public void Directory_RejectsInvalidEntriesAtStartUp(string name, string? password, string? hash) =>
+        Assert.Throws<InvalidOperationException>(() => new UserDirectory([new UserOptions { Name = name, Password = password, PasswordHash = hash }], new AnonymousOptions()));
+
+    [Fact]
+    public void Options_Validation_NamesTheBadKey()
+    {
+        var result = new FtpServerOptionsValidator().Validate(null, new FtpServerOptions { PassivePortRange = "60000-50000", PublicAddress = "not-an-ip", Port = 70000 });
+        Assert.True(result.Failed);
+        Assert.Contains("Ftp:PassivePortRange", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Ftp:PublicAddress", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Ftp:Port", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new FtpServerOptionsValidator().Validate(null, new FtpServerOptions { PassivePortRange = "50000-50099" }).Succeeded);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>FTPS (RFC 4217): AUTH TLS, PBSZ, PROT P with real clients.</summary>
+public sealed class TlsTests : IAsyncLifetime
+{
+    private Gateway _gateway = null!;
+    private TempDirectory _work = null!;
+
+    public async Task InitializeAsync()
+    {
+        _work = new TempDirectory();
+        var (cert, key) = Gateway.CreateTlsFiles(_work.Path);
+        _gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Ftp:Tls:CertificatePath"] = cert,
+            ["Ftp:Tls:KeyPath"] = key,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        _work.Dispose();
+    }
+
+    [Theory]
+    [InlineData("passive")]
+    [InlineData("active")]
+    public async Task PythonFtpTls_FullSession(string mode)
+    {
+        var result = await _gateway.RunFtplibScenarioAsync(mode, "tls");
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Fact]
+    public async Task Curl_WithRequiredTls_UploadsAndDownloads()
+    {
+        var curl = ExternalProcess.Require("curl");
+        var content = RandomNumberGenerator.GetBytes(1_000_000);
+        File.WriteAllBytes(_work.File("secure.bin"), content);
+        var up = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "-k", "-T", _work.File("secure.bin"), $"{_gateway.UserUrl}/secure.bin"]);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Equal(content, File.ReadAllBytes(_gateway.Root.File("secure.bin")));
+        var down = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "-k", "-o", _work.File("back.bin"), $"{_gateway.UserUrl}/secure.bin"]);
+        Assert.True(down.ExitCode == 0, down.ToString());
+        Assert.Equal(content, File.ReadAllBytes(_work.File("back.bin")));
+    }
+
+    [Fact]
+    public async Task Curl_TlsUploads_NeverLoseTheirTail()
+    {
+        // Regression: with TLS 1.3 on data connections, curl's upload ended in RST about one time in three
+        // (unread session tickets) and the server rightly refused to commit: 426.
+        var curl = ExternalProcess.Require("curl");
+        var content = RandomNumberGenerator.GetBytes(1_000_000);
+        File.WriteAllBytes(_work.File("repeat.bin"), content);
+        for (var i = 0; i < 12; i++)
+        {
+            var up = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "-k", "-T", _work.File("repeat.bin"), $"{_gateway.UserUrl}/repeat-{i}.bin"]);
+            Assert.True(up.ExitCode == 0, $"upload {i}: {up}");
+            Assert.Equal(content, File.ReadAllBytes(_gateway.Root.File($"repeat-{i}.bin")));
+        }
+    }
+
+    [Fact]
+    public async Task Feat_AdvertisesAuthTls()
+    {
+        await using var c = await RawFtpClient.ConnectAsync(_gateway.Port);
+        var feat = await c.ExpectAsync("FEAT", 211);
+        Assert.Contains(" AUTH TLS", feat.Lines);
+        Assert.Contains(" PBSZ", feat.Lines);
+        Assert.Contains(" PROT", feat.Lines);
+    }
+}
+
+/// <summary>With Ftp:Tls:Required, clear-text logins and clear data are refused.</summary>
+public sealed class RequiredTlsTests
+{
+    [Fact]
+    public async Task ClearTextLogin_IsRefused_And_CurlWithTlsWorks()
+    {
+        using var work = new TempDirectory();
+        var (cert, key) = Gateway.CreateTlsFiles(work.Path);
+        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Ftp:Tls:CertificatePath"] = cert,
+            ["Ftp:Tls:KeyPath"] = key,
+            ["Ftp:Tls:Required"] = "true",
+        });
+        await using (var c = await RawFtpClient.ConnectAsync(gateway.Port))
+        {
+            await c.ExpectAsync("USER " + Gateway.User, 530);
+        }
+
+        var plain = await ExternalProcess.RunAsync(ExternalProcess.Require("curl"), ["-sS", $"{gateway.UserUrl}/"]);
+        Assert.NotEqual(0, plain.ExitCode);
+        var secure = await ExternalProcess.RunAsync(ExternalProcess.Require("curl"), ["-sS", "--ssl-reqd", "-k", $"{gateway.UserUrl}/"]);
+        Assert.True(secure.ExitCode == 0, secure.ToString());
+    }
+}
