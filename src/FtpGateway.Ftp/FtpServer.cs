@@ -111,7 +111,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             await _acceptLoop;
         }
 
-        await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(TimeSpan.FromSeconds(10), _context.Time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Log.Stopped(_logger);
     }
 

@@ -263,8 +263,9 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
         await _container.GetBlockBlobClient(key).UploadAsync(new MemoryStream([]), Decorate(new BlobUploadOptions { Metadata = metadata }), cancellationToken);
     }
 
+    /// <summary>Deleting what another client deleted a moment ago succeeds, as it does on S3.</summary>
     protected override async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        await _container.GetBlobClient(key).DeleteAsync(cancellationToken: cancellationToken);
+        await _container.GetBlobClient(key).DeleteIfExistsAsync(cancellationToken: cancellationToken);
 
     protected override async Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (key, ct) =>

@@ -175,7 +175,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     }
 
     protected override async Task ProbeStoreAsync(CancellationToken cancellationToken) =>
-        await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = _options.KeyPrefix, MaxKeys = 1 }, cancellationToken);
+        await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = DirectoryPrefix(StoragePath.Root), MaxKeys = 1 }, cancellationToken);
 
     // ---- Writing --------------------------------------------------------------------------------
 
@@ -259,12 +259,12 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     /// <summary>S3 metadata is immutable: MFMT copies the object onto itself with the time added.</summary>
     protected override async Task SetStoredTimeAsync(ObjectInfo file, DateTimeOffset time, CancellationToken cancellationToken)
     {
-        var head = file.Metadata is null ? await HeadAsync(file.Key, cancellationToken) ?? throw StorageException.NotFound(StoragePath.Root) : file;
-        var metadata = new Dictionary<string, string>(head.Metadata!, StringComparer.OrdinalIgnoreCase)
+        // The object comes from a HEAD, which carries its metadata: all of it is kept, the time added.
+        var metadata = new Dictionary<string, string>(file.Metadata ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase)
         {
             [MtimeMetadata] = time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
         };
-        await CopyAsync(head, file.Key, (metadata, head.ContentType), cancellationToken);
+        await CopyAsync(file, file.Key, (metadata, file.ContentType), cancellationToken);
     }
 
     private async Task CopyAsync(ObjectInfo source, string targetKey, (Dictionary<string, string> Metadata, string? ContentType)? replaceMetadata, CancellationToken cancellationToken)

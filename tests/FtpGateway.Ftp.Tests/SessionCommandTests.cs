@@ -325,6 +325,32 @@ public sealed class SessionCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stat_WhoseListingFailsPartWay_EndsItsReplyCleanly_AndTheSessionGoesOn()
+    {
+        await using var server = await TestServer.StartAsync(wrap: s => new FaultyStorage(s) { FailListingAfter = 2 });
+        for (var i = 0; i < 5; i++)
+        {
+            File.WriteAllText(server.Root.File($"f{i}.txt"), "x");
+        }
+
+        await using var c = await RawFtpClient.LoginAsync(server.Port);
+        var reply = await c.ExpectAsync("STAT /", 212);
+        Assert.Equal("212 End of status.", reply.Lines[^1]);
+        Assert.Equal(" (listing incomplete: Storage temporarily unavailable; try again later.)", reply.Lines[^2]);
+        Assert.Equal(5, reply.Lines.Count); // the first line, two entries, the note, the last line
+        Assert.DoesNotContain("secret-bucket", reply.Text, StringComparison.Ordinal);
+        await c.ExpectAsync("NOOP", 200);
+    }
+
+    [Fact]
+    public async Task AMultiLineBanner_IsAMultiLine220()
+    {
+        await using var server = await TestServer.StartAsync(o => o.Banner = "Welcome to the camera inbox\nAuthorised use only");
+        await using var c = await RawFtpClient.ConnectAsync(server.Port);
+        Assert.Equal(["220-Welcome to the camera inbox", "220 Authorised use only"], c.Greeting.Lines);
+    }
+
+    [Fact]
     public async Task Stat_WithAPath_ListsOverTheControlConnection()
     {
         File.WriteAllText(_server.Root.File("s.txt"), "12345");

@@ -7,26 +7,29 @@ namespace FtpGateway.Storage.Tests;
 /// Gives the AWS SDK HTTP clients that record every request (method, path, query, headers) before sending it on
 /// to the real store unchanged: what the gateway asked the store to do, where the store cannot show it.
 /// </summary>
-internal sealed class RecordingHttpClientFactory : HttpClientFactory
+internal sealed class RecordingHttpClientFactory(Func<RecordedRequest, bool>? fail = null) : HttpClientFactory
 {
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
-    public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Recorder(_requests, new HttpClientHandler()));
+    public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Recorder(_requests, fail, new HttpClientHandler()));
 
     public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
 
     public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
 
-    private sealed class Recorder(ConcurrentQueue<RecordedRequest> requests, HttpMessageHandler inner) : DelegatingHandler(inner)
+    private sealed class Recorder(ConcurrentQueue<RecordedRequest> requests, Func<RecordedRequest, bool>? fail, HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var headers = request.Headers.Concat(request.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
                 .ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
-            requests.Enqueue(new RecordedRequest(request.Method.Method, request.RequestUri!.AbsolutePath, request.RequestUri.Query, headers));
-            return base.SendAsync(request, cancellationToken);
+            var recorded = new RecordedRequest(request.Method.Method, request.RequestUri!.AbsolutePath, request.RequestUri.Query, headers);
+            requests.Enqueue(recorded);
+            return fail?.Invoke(recorded) == true
+                ? throw new HttpRequestException("injected: the store went away for this request")
+                : base.SendAsync(request, cancellationToken);
         }
     }
 }

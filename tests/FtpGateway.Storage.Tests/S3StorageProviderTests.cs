@@ -194,6 +194,19 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         Assert.Equal("p", await ReadAllTextAsync(provider, "/renamed.bin"));
     }
 
+    [Fact]
+    public async Task APartThatFails_IsReportedAsTheStoresFailure_NotAsACancellation()
+    {
+        // One part in flight at a time: the reader is waiting for a slot when the part fails.
+        var recorded = new RecordingHttpClientFactory(fail: r => r.Kind == "UploadPart" && r.Query.Contains("partNumber=1&", StringComparison.Ordinal));
+        using var provider = new S3StorageProvider(s3.Options(_prefix, o => o.MaxConcurrentParts = 1), config => (config.HttpClientFactory, config.MaxErrorRetry) = (recorded, 0));
+        var source = new MemoryStream(new byte[16 * 1024 * 1024]);
+        var failure = await Assert.ThrowsAsync<StorageException>(async () => await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/parts.bin"), source), Ct));
+        Assert.Equal(StorageErrorKind.Unavailable, failure.Kind);
+        Assert.False(await ObjectExistsAsync("parts.bin"));
+        Assert.Empty(await OpenUploadsAsync());
+    }
+
     private static async Task<string> ReadAllTextAsync(S3StorageProvider provider, string path)
     {
         await using var stream = await provider.OpenReadAsync(StoragePath.Parse(path), 0, Ct);

@@ -8,6 +8,9 @@ namespace FtpGateway.TestSupport;
 /// </summary>
 public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
 {
+    /// <summary>When set, a listing yields this many entries and then fails as a store that went away.</summary>
+    public int? FailListingAfter { get; set; }
+
     /// <summary>When set, an upload reads this many bytes and then fails with the given kind.</summary>
     public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get; set; }
 
@@ -102,7 +105,19 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
 
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) => inner.GetEntryAsync(path, cancellationToken);
 
-    public IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, CancellationToken cancellationToken) => inner.ListAsync(directory, cancellationToken);
+    public async IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var entry in inner.ListAsync(directory, cancellationToken))
+        {
+            if (count++ == FailListingAfter)
+            {
+                throw new StorageException(StorageErrorKind.Unavailable, "injected listing failure with backend detail s3://secret-bucket/");
+            }
+
+            yield return entry;
+        }
+    }
 
     public ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken) => inner.OpenReadAsync(path, offset, cancellationToken);
 

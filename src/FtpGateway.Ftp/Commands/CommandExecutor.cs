@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Security.Authentication;
 using FtpGateway.Ftp.Protocol;
 using FtpGateway.Ftp.Sessions;
 using FtpGateway.Storage;
@@ -21,6 +19,11 @@ internal static class CommandExecutor
         return space < 0 ? (text, string.Empty) : (text[..space], text[(space + 1)..]);
     }
 
+    /// <summary>The text of the 421 that ends sessions when the server shuts down.</summary>
+    public const string ShuttingDown = "Service shutting down; closing control connection.";
+
+    public static FtpReply NotLoggedIn { get; } = FtpReply.Of(ReplyCodes.NotLoggedIn, "Please log in with USER and PASS.");
+
     public static async Task<FtpReply> ExecuteAsync(SessionContext s, CommandSpec spec, string argument, CancellationToken ct)
     {
         Log.Command(s.Logger, spec.Verb, spec.Verb == "PASS" ? "****" : LogText.Sanitize(argument));
@@ -32,12 +35,12 @@ internal static class CommandExecutor
         if (s.Draining && spec.Verb != "QUIT")
         {
             // Shutting down: no new work (RFC 959 §4.2: 421 closes the control connection).
-            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Service shutting down; closing control connection.", SessionEndReason.ServerShutdown);
+            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, ShuttingDown, SessionEndReason.ServerShutdown);
         }
 
         if (spec.Has(CommandFlags.NeedsLogin) && s.Login.User is null)
         {
-            return FtpReply.Of(ReplyCodes.NotLoggedIn, "Please log in with USER and PASS.");
+            return NotLoggedIn;
         }
 
         if (spec.Has(CommandFlags.NeedsArgument) && string.IsNullOrWhiteSpace(argument))
@@ -61,8 +64,14 @@ internal static class CommandExecutor
             var (code, text) = ReplyMapper.Map(ex.Kind);
             return FtpReply.Of(code, text);
         }
-        catch (Exception ex) when (ex is not (OperationCanceledException or IOException or SocketException or ObjectDisposedException or AuthenticationException))
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            throw; // the session is ending
+        }
+        catch (Exception ex)
+        {
+            // A command never touches the control connection (it returns its reply), so nothing it throws means the
+            // client is gone: whatever escapes a handler is the gateway's own failure, answered 451.
             Log.UnexpectedError(s.Logger, ex, spec.Verb);
             return FtpReply.Of(ReplyCodes.LocalError, "Local error in processing.");
         }

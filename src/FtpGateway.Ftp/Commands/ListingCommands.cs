@@ -53,7 +53,7 @@ internal static class ListingCommands
 
         if (s.Login.User is null)
         {
-            return FtpReply.Of(ReplyCodes.NotLoggedIn, "Please log in with USER and PASS.");
+            return CommandExecutor.NotLoggedIn;
         }
 
         var found = await s.FindReadableAsync(CommandChecks.StripListOptions(argument), ct);
@@ -67,7 +67,7 @@ internal static class ListingCommands
         var now = s.Server.Time.GetUtcNow();
         var writable = s.User.CanModify;
         var lines = Entries(s.Storage, entry, ct).Select(item => ListingFormatter.FormatList(item, now, writable));
-        return FtpReply.Streamed(code, $"Status of {path}:", lines, "End of status.");
+        return FtpReply.Streamed(code, $"Status of {path}:", UntilStorageFails(lines, s), "End of status.");
     }
 
     private static FtpReply Status(SessionContext s, Transfer? transfer)
@@ -127,6 +127,37 @@ internal static class ListingCommands
 
             return "Transfer complete.";
         });
+    }
+
+    /// <summary>
+    /// A multi-line reply over the control connection cannot change its code once its first line is out: when the
+    /// storage fails part-way, a last line says the listing is incomplete, and the reply ends as it began.
+    /// </summary>
+    private static async IAsyncEnumerable<string> UntilStorageFails(IAsyncEnumerable<string> lines, SessionContext s)
+    {
+        await using var items = lines.GetAsyncEnumerator();
+        var failed = false;
+        while (!failed)
+        {
+            string line;
+            try
+            {
+                if (!await items.MoveNextAsync())
+                {
+                    yield break;
+                }
+
+                line = items.Current;
+            }
+            catch (StorageException ex)
+            {
+                Log.StorageError(s.Logger, ex, "STAT", ex.Kind);
+                line = $"(listing incomplete: {ReplyMapper.Map(ex.Kind).Text})";
+                failed = true;
+            }
+
+            yield return line;
+        }
     }
 
     /// <summary>A directory's children, or the entry itself when it is a file (LIST of a file lists that file).</summary>

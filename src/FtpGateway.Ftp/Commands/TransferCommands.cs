@@ -24,15 +24,12 @@ internal static class TransferCommands
         var (path, entry) = file.Value;
         var source = await s.Storage.OpenReadAsync(entry.Path, offset, ct);
         var ascii = s.Parameters.Ascii;
-        return Start(s, "RETR", TransferDirection.Download, path, $"Opening {s.Parameters.ModeName} mode data connection for {entry.Name} ({entry.Size - offset} bytes).", async (data, token) =>
+        var reply = Start(s, "RETR", TransferDirection.Download, path, $"Opening {s.Parameters.ModeName} mode data connection for {entry.Name} ({entry.Size - offset} bytes).", async (data, token) =>
         {
-            await using (source)
-            {
-                await SendAsync(source, data, ascii, token);
-            }
-
+            await SendAsync(source, data, ascii, token);
             return "Transfer complete.";
         });
+        return reply.WithOpened(source);
     }
 
     public static ValueTask<FtpReply> Stor(SessionContext s, string argument, CancellationToken ct)

@@ -37,8 +37,6 @@ internal sealed class FtpReply
     /// <summary>The control connection turns into TLS once this reply is sent (AUTH TLS, RFC 4217 §4).</summary>
     public bool StartsTls { get; private init; }
 
-    public bool IsError => Code >= 400;
-
     /// <summary>A one-line reply.</summary>
     public static FtpReply Of(int code, string text) => new(code, [text]);
 
@@ -53,6 +51,10 @@ internal sealed class FtpReply
     /// <summary>The preliminary reply of a transfer command (150), which then runs <paramref name="job"/>.</summary>
     public static FtpReply StartTransfer(string text, TransferJob job) =>
         new(ReplyCodes.FileStatusOkay, [text]) { Transfer = job };
+
+    /// <summary>This transfer reply, its job also releasing <paramref name="opened"/> when it ends or never starts.</summary>
+    public FtpReply WithOpened(IDisposable opened) =>
+        new(Code, Lines) { Transfer = Transfer! with { Opened = opened } };
 
     /// <summary>A reply after which the session ends (221 for QUIT, 421 otherwise).</summary>
     public static FtpReply Closing(int code, string text, SessionEndReason reason) =>

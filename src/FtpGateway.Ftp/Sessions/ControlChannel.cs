@@ -1,6 +1,5 @@
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Text;
 using FtpGateway.Ftp.Protocol;
 using Microsoft.Extensions.Logging;
@@ -89,8 +88,9 @@ internal sealed class ControlChannel : IAsyncDisposable
             _stream = ssl;
             return true;
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+        catch (Exception ex)
         {
+            // After the 234 nothing can be answered in clear text: whatever went wrong, the session ends.
             Log.TlsFailed(_logger, ex);
             await ssl.DisposeAsync();
             return false;

@@ -62,7 +62,7 @@ internal sealed class FtpSession : IAsyncDisposable
         Log.SessionStarted(_s.Logger, ClientAddress, _s.RemoteEndPoint.Port);
         try
         {
-            await _control.WriteAsync(FtpReply.Of(ReplyCodes.ServiceReady, _s.Options.Banner), ct);
+            await _control.WriteAsync(FtpReply.Multiline(ReplyCodes.ServiceReady, _s.Options.Banner.Split('\n')), ct);
             while (!ct.IsCancellationRequested && EndReason is null)
             {
                 if (await _control.ReadLineAsync(ct) is not { } line)
@@ -149,7 +149,16 @@ internal sealed class FtpSession : IAsyncDisposable
     /// <summary>Sends the reply, then does what it asks for.</summary>
     private async Task ApplyAsync(FtpReply reply, CancellationToken ct)
     {
-        await _control.WriteAsync(reply, ct);
+        try
+        {
+            await _control.WriteAsync(reply, ct);
+        }
+        catch
+        {
+            reply.Transfer?.Dispose(); // never started: its data connection (and any opened file) must not leak
+            throw;
+        }
+
         if (reply.Transfer is { } job)
         {
             _s.Transfers.Start(job);
@@ -198,7 +207,7 @@ internal sealed class FtpSession : IAsyncDisposable
         _s.Draining = true;
         await _s.Transfers.WaitAsync();
         End(SessionEndReason.ServerShutdown);
-        await CloseAsync("Service shutting down; closing control connection.");
+        await CloseAsync(CommandExecutor.ShuttingDown);
     }
 
     /// <summary>From outside the command loop: a last 421, then the connection closes, which ends <see cref="RunAsync"/>.</summary>
@@ -228,7 +237,7 @@ internal sealed class FtpSession : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _timeouts.Dispose();
+        await _timeouts.DisposeAsync();
         _s.Dispose();
         await _control.DisposeAsync();
         _cts.Dispose();

@@ -59,8 +59,12 @@ internal sealed class SessionContext : IDisposable
     /// <summary>The session's span (attributes learnt later, such as the user, go onto it).</summary>
     public Activity? SessionActivity { get; set; }
 
-    /// <summary>True once the server drains for shutdown: no new work starts.</summary>
-    public bool Draining { get; set; }
+    /// <summary>True once the server drains for shutdown (set from the server's thread): no new work starts.</summary>
+    public bool Draining
+    {
+        get => Volatile.Read(ref _draining);
+        set => Volatile.Write(ref _draining, value);
+    }
 
     public FtpServerOptions Options => Server.Options;
 
@@ -70,4 +74,6 @@ internal sealed class SessionContext : IDisposable
     public FtpUser User => Login.User ?? throw new InvalidOperationException("Not logged in");
 
     public void Dispose() => Parameters.Dispose();
+
+    private bool _draining;
 }

@@ -43,7 +43,10 @@ internal sealed class NavigationState
     public void Reset() => WorkingDirectory = UserPath.Root;
 }
 
-/// <summary>What the next transfer will use (RFC 959 §4.1.2), and the commands that prepare one (REST, RNFR).</summary>
+/// <summary>
+/// What the next transfer will use (RFC 959 §4.1.2: type, data connection, REST offset), the listing and hash
+/// options, and the pending RNFR: everything one command leaves for a later one.
+/// </summary>
 internal sealed class TransferParameters : IDisposable
 {
     public const MlstFacts DefaultFacts = MlstFacts.Type | MlstFacts.Size | MlstFacts.Modify | MlstFacts.Perm | MlstFacts.Unique;

@@ -7,7 +7,7 @@ namespace FtpGateway.Ftp.Sessions;
 /// no command and no transfer for <see cref="FtpServerOptions.IdleTimeout"/> is closed, and a transfer whose
 /// client has not moved data for <see cref="FtpServerOptions.DataConnectionTimeout"/> is cut short.
 /// </summary>
-internal sealed class SessionTimeouts : IDisposable
+internal sealed class SessionTimeouts : IAsyncDisposable
 {
     private readonly TimeProvider _time;
     private readonly FtpServerOptions _options;
@@ -15,6 +15,7 @@ internal sealed class SessionTimeouts : IDisposable
     private readonly Action _idle;
     private readonly ITimer _timer;
     private long _lastActivity;
+    private volatile bool _disposed;
 
     public SessionTimeouts(TimeProvider time, FtpServerOptions options, Func<Transfer?> currentTransfer, Action idle)
     {
@@ -33,6 +34,11 @@ internal sealed class SessionTimeouts : IDisposable
 
     private void Check()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         if (_currentTransfer() is { } transfer)
         {
             // Only time spent waiting for the client counts: a slow store (backpressure) is not an idle client.
@@ -50,5 +56,9 @@ internal sealed class SessionTimeouts : IDisposable
         }
     }
 
-    public void Dispose() => _timer.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        await _timer.DisposeAsync();
+    }
 }

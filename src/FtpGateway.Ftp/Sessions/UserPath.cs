@@ -5,8 +5,8 @@ namespace FtpGateway.Ftp.Sessions;
 
 /// <summary>
 /// A path as the logged-in client sees it: "/" is the user's root. The storage never sees one: it becomes a
-/// <see cref="StoragePath"/> only through <see cref="ToStorage"/>, and nothing turns a storage path back into
-/// what a client is shown, so a storage path (another user's area, the jail's location) can never reach a reply.
+/// <see cref="StoragePath"/> only through <see cref="ToStorage"/>, and replies show user paths (and the bare
+/// names of listed entries), never a storage path: the jail's location can never reach a client.
 /// </summary>
 internal readonly record struct UserPath
 {

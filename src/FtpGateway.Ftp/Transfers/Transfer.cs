@@ -41,7 +41,8 @@ internal delegate Task<string> TransferWork(DataConnectionStream data, Cancellat
 
 /// <summary>
 /// A transfer a command has prepared: what it is, where it goes, the negotiated data connection, whether that
-/// connection runs TLS (PROT P), and the work to do on it. The <see cref="TransferRunner"/> does the rest.
+/// connection runs TLS (PROT P), and the work to do on it. The <see cref="TransferRunner"/> does the rest; a job
+/// that never starts is disposed, which releases its data connection and what the command opened for it.
 /// </summary>
 internal sealed record TransferJob(
     string Verb,
@@ -50,7 +51,17 @@ internal sealed record TransferJob(
     StoragePath StoragePath,
     DataChannel Channel,
     bool Protected,
-    TransferWork Work);
+    TransferWork Work) : IDisposable
+{
+    /// <summary>What the command opened for the transfer (a download's source), released with the job.</summary>
+    public IDisposable? Opened { get; init; }
+
+    public void Dispose()
+    {
+        Channel.Dispose();
+        Opened?.Dispose();
+    }
+}
 
 /// <summary>A running transfer: how far it got, and how to cut it short.</summary>
 internal sealed class Transfer(TransferJob job) : IDisposable

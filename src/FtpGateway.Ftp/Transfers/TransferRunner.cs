@@ -106,9 +106,9 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
                 ? "Data connection timed out; transfer aborted."
                 : "Connection closed; transfer aborted.");
         }
-        catch (Exception ex) when (IsDataOrCancellation(ex))
+        catch (Exception ex) when (ex is DataConnectionException or IOException or SocketException or AuthenticationException)
         {
-            // A reset or broken connection, or a TLS handshake on it that timed out.
+            // A reset or broken connection, or a TLS handshake on it that failed or timed out.
             return TransferOutcome.Failed(TransferFailure.DataConnectionBroken, ReplyCodes.TransferAborted, "Data connection failed; transfer aborted.", ex.Message);
         }
         catch (StorageException ex)
@@ -124,7 +124,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         }
         finally
         {
-            job.Channel.Dispose();
+            job.Dispose();
         }
     }
 
@@ -157,6 +157,11 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         {
             await ssl.AuthenticateAsServerAsync(server.TlsOptions(forData: true), handshake.Token);
             return ssl;
+        }
+        catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            await ssl.DisposeAsync();
+            throw new DataConnectionException("The TLS handshake on the data connection timed out", ex);
         }
         catch
         {

@@ -25,7 +25,8 @@ public sealed record ObjectStoreSettings(string KeyPrefix, int PartSize, int Max
 /// Files and directories on an object store, the rules S3 and Azure share written once: a path maps to a key
 /// under the prefix; a directory is a marker object or simply a prefix with objects under it; uploads stream in
 /// parts and commit only when whole (<see cref="ObjectUpload"/>); a rename is a server-side copy and a delete,
-/// a directory rename bounded by MaxRenameObjects. A provider supplies the store's primitives and nothing else.
+/// a directory rename bounded by MaxRenameObjects. A provider supplies the store's primitives, and decides only
+/// what its store does differently: how kept bytes of an APPE are carried over, how a very large copy is made.
 /// </summary>
 public abstract class ObjectStoreProvider : IStorageProvider
 {
@@ -87,7 +88,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
 
     protected abstract Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
 
-    /// <summary>Stores an MFMT time with an existing object.</summary>
+    /// <summary>Stores an MFMT time with an existing object (a file, or a directory marker under the path's own key).</summary>
     protected abstract Task SetStoredTimeAsync(ObjectInfo file, DateTimeOffset time, CancellationToken cancellationToken);
 
     /// <summary>A cheap round trip proving the bucket or container answers.</summary>
@@ -377,19 +378,20 @@ public abstract class ObjectStoreProvider : IStorageProvider
     public async ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken) =>
         await Call(path, async () =>
         {
+            // A file, or a directory marker under the path's own key (Azure): the time goes onto that object.
             var head = await HeadAsync(Key(path), cancellationToken);
-            if (head is { IsDirectoryMarker: false })
+            if (head is not null)
             {
                 await SetStoredTimeAsync(head, time, cancellationToken);
                 return true;
             }
 
-            if (head is null && !await DirectoryExistsAsync(path, cancellationToken))
+            if (!await DirectoryExistsAsync(path, cancellationToken))
             {
                 throw StorageException.NotFound(path);
             }
 
-            // A directory: its marker carries the time (created if the directory was only implied).
+            // A directory whose marker lies under its prefix (S3) or that is only implied: a marker carries the time.
             await PutMarkerAsync(MarkerKey(path), time, cancellationToken);
             return true;
         });

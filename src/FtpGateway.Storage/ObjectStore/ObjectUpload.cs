@@ -48,38 +48,28 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
 
         // The whole object's MD5 is known only when every byte passes through here.
         using var md5 = kept.Parts.Count == 0 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
-        var first = store.Buffers.Rent(_settings.PartSize);
-        var (length, ended) = await FillAsync(source, first);
-        if (kept.Parts.Count == 0 && ended)
-        {
-            try
-            {
-                await ConfirmAsync();
-                await store.PutAsync(key, first.AsMemory(0, length), condition, CancellationToken.None); // the commit point
-                return length;
-            }
-            finally
-            {
-                store.Buffers.Return(first);
-            }
-        }
-
-        return await MultipartAsync(source, kept, first, length, ended, condition, md5);
-    }
-
-    private async Task<long> MultipartAsync(Stream source, KeptPrefix kept, byte[] first, int firstLength, bool ended, WriteCondition condition, IncrementalHash? md5)
-    {
-        MultipartWrite write;
+        var first = new PartBuffer(store.Buffers, _settings.PartSize);
         try
         {
-            write = await store.BeginMultipartAsync(key, cancellationToken);
-        }
-        catch
-        {
-            store.Buffers.Return(first);
-            throw;
-        }
+            var (length, ended) = await FillAsync(source, first.Array);
+            if (kept.Parts.Count == 0 && ended)
+            {
+                await ConfirmAsync();
+                await store.PutAsync(key, first.Array.AsMemory(0, length), condition, CancellationToken.None); // the commit point
+                return length;
+            }
 
+            return await MultipartAsync(source, kept, first, length, ended, condition, md5);
+        }
+        finally
+        {
+            first.Return();
+        }
+    }
+
+    private async Task<long> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, int firstLength, bool ended, WriteCondition condition, IncrementalHash? md5)
+    {
+        var write = await store.BeginMultipartAsync(key, cancellationToken);
         try
         {
             var parts = new List<(int Number, string Token)>();
@@ -89,7 +79,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
             }
 
             var keptBytes = kept.Parts.Sum(p => p.Length);
-            var (uploaded, bytes) = await UploadPartsAsync(write, source, first, firstLength, ended, parts.Count + 1, md5);
+            var (uploaded, bytes) = await UploadPartsAsync(write, source, first.Take(), firstLength, ended, parts.Count + 1, md5);
             parts.AddRange(uploaded);
             await ConfirmAsync();
 
@@ -139,10 +129,18 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
 
             return ([.. await Task.WhenAll(inFlight)], total);
         }
-        catch
+        catch (Exception ex)
         {
             await failed.CancelAsync();
             await Task.WhenAll(inFlight).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+            // A part that failed cancelled the reader: the store's failure, not the cancellation, is what happened.
+            var partFailure = inFlight.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested && partFailure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(partFailure);
+            }
+
             throw;
         }
         finally
@@ -185,6 +183,31 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>A rented part buffer with one owner at a time: returned once, by whoever holds it last.</summary>
+    private sealed class PartBuffer(ArrayPool<byte> pool, int size)
+    {
+        private byte[]? _array = pool.Rent(size);
+
+        public byte[] Array => _array ?? throw new InvalidOperationException("The buffer was handed over");
+
+        /// <summary>Hands the buffer over (to the part loop, which returns it).</summary>
+        public byte[] Take()
+        {
+            var array = Array;
+            _array = null;
+            return array;
+        }
+
+        public void Return()
+        {
+            if (_array is not null)
+            {
+                pool.Return(_array);
+                _array = null;
+            }
+        }
     }
 
     /// <summary>The kept bytes of the existing object that must be sent again, then the client's data.</summary>
