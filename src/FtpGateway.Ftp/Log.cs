@@ -66,6 +66,9 @@ internal static partial class Log
     [LoggerMessage(208, LogLevel.Warning, "TLS handshake failed")]
     public static partial void TlsFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(210, LogLevel.Warning, "Discarded {Bytes} bytes sent in clear text behind AUTH TLS; only commands sent inside TLS are run")]
+    public static partial void ClearTextDiscarded(ILogger logger, int bytes);
+
     [LoggerMessage(209, LogLevel.Warning, "Refused data connection from {Address}: not the control connection's peer")]
     public static partial void DataPeerRefused(ILogger logger, string address);
 

@@ -25,7 +25,7 @@ internal static class ChartScenario
 
     public static Dictionary<string, string> TlsSecret(TempDirectory dir)
     {
-        var (certificate, key) = Gateway.CreateTlsFiles(dir.Path);
+        var (certificate, key) = TestCertificates.CreateTlsFiles(dir.Path);
         return new() { ["tls.crt"] = File.ReadAllText(certificate), ["tls.key"] = File.ReadAllText(key) };
     }
 

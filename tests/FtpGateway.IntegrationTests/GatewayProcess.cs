@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using FtpGateway.Ftp;
 using FtpGateway.TestSupport;
 using Microsoft.Extensions.Configuration;
@@ -73,22 +71,6 @@ public sealed class Gateway : IAsyncDisposable
     public Task<ExternalProcess.Result> RunFtplibScenarioAsync(string mode, string security) =>
         ExternalProcess.RunAsync(ExternalProcess.Require("python3"),
             [Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py"), Port.ToString(System.Globalization.CultureInfo.InvariantCulture), User, Password, mode, security]);
-
-    /// <summary>A self-signed certificate and key for 127.0.0.1, written as PEM files into <paramref name="dir"/>.</summary>
-    public static (string Certificate, string Key) CreateTlsFiles(string dir)
-    {
-        using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        var certPath = Path.Combine(dir, "tls.crt");
-        var keyPath = Path.Combine(dir, "tls.key");
-        File.WriteAllText(certPath, cert.ExportCertificatePem());
-        File.WriteAllText(keyPath, rsa.ExportPkcs8PrivateKeyPem());
-        return (certPath, keyPath);
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -12,7 +12,7 @@ public sealed class TlsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _work = new TempDirectory();
-        var (cert, key) = Gateway.CreateTlsFiles(_work.Path);
+        var (cert, key) = TestCertificates.CreateTlsFiles(_work.Path);
         _gateway = await Gateway.StartAsync(new Dictionary<string, string?>
         {
             ["Ftp:Tls:CertificatePath"] = cert,
@@ -83,7 +83,7 @@ public sealed class RequiredTlsTests
     public async Task ClearTextLogin_IsRefused_And_CurlWithTlsWorks()
     {
         using var work = new TempDirectory();
-        var (cert, key) = Gateway.CreateTlsFiles(work.Path);
+        var (cert, key) = TestCertificates.CreateTlsFiles(work.Path);
         await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?>
         {
             ["Ftp:Tls:CertificatePath"] = cert,

@@ -36,6 +36,20 @@ internal sealed class ControlLineReader
         _line = new byte[maxLength];
     }
 
+    /// <summary>
+    /// Forgets every byte read but not yet returned as a line, and any partial line; returns how many there were.
+    /// Bytes that came in clear text before a TLS handshake must never be run as commands after it (RFC 4217 §4;
+    /// the CVE-2011-0411 class of command injection).
+    /// </summary>
+    public int DiscardBuffered()
+    {
+        var discarded = _end - _start + _lineLength;
+        _start = _end = _lineLength = 0;
+        _overflow = _afterCr = false;
+        _telnet = 0;
+        return discarded;
+    }
+
     /// <summary>The next line, or null when the peer closed the connection.</summary>
     public async ValueTask<ControlLine?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
     {

@@ -77,9 +77,17 @@ internal sealed class ControlChannel : IAsyncDisposable
         text.Clear();
     }
 
-    /// <summary>Runs the TLS handshake as server (after 234 was sent); false when it failed and the session must end.</summary>
+    /// <summary>
+    /// Runs the TLS handshake as server (after 234 was sent); false when it failed and the session must end.
+    /// Anything the client sent in clear text behind AUTH TLS is dropped first: only what arrives inside TLS is run.
+    /// </summary>
     public async Task<bool> UpgradeToTlsAsync(SslServerAuthenticationOptions options, TimeSpan timeout, TimeProvider time)
     {
+        if (_reader.DiscardBuffered() is > 0 and var discarded)
+        {
+            Log.ClearTextDiscarded(_logger, discarded);
+        }
+
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
         try
         {

@@ -60,6 +60,16 @@ public sealed class ControlLineReaderTests
     }
 
     [Fact]
+    public async Task DiscardBuffered_ForgetsWholeAndPartialLinesAlreadyRead()
+    {
+        var reader = new ControlLineReader(64);
+        var stream = new MemoryStream("AUTH TLS\r\nUSER u\r\nPASS p\r\nNO"u8.ToArray());
+        Assert.Equal("AUTH TLS", (await reader.ReadLineAsync(stream, CancellationToken.None))!.Value.Text);
+        Assert.Equal(19, reader.DiscardBuffered()); // the LF of the first CRLF, both other lines, "NO"
+        Assert.Null(await reader.ReadLineAsync(stream, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TheLfOfACrLfSplitAcrossReads_IsNotAnEmptyLine()
     {
         var reader = new ControlLineReader(64);
