@@ -106,4 +106,11 @@ public interface IStorageProvider
 
     /// <summary>A cheap round trip proving the storage answers (readiness probes, start-up validation).</summary>
     ValueTask ProbeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The same storage for one user whose root is <paramref name="root"/>: where the storage could reach past a
+    /// path's text (symbolic links on a disk), the view keeps every operation inside that root. Paths stay full
+    /// storage paths. Object stores, where a key means only itself, return themselves.
+    /// </summary>
+    IStorageProvider ForRoot(StoragePath root);
 }

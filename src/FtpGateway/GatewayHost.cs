@@ -48,7 +48,7 @@ public static class GatewayHost
             builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
         }
 
-        builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<StorageStartupCheck>(); // before the FTP listener: fail fast
         builder.Services.AddFtpServer(builder.Configuration);
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
@@ -151,8 +151,9 @@ public static class GatewayHost
     }
 
     /// <summary>Picks the provider named by <c>Storage:Provider</c>.</summary>
-    public static IStorageProvider CreateStorage(IConfiguration configuration)
+    public static IStorageProvider CreateStorage(IConfiguration configuration, ILoggerFactory loggerFactory)
     {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(configuration);
         var name = configuration["Storage:Provider"];
         if (string.IsNullOrWhiteSpace(name) || name.Equals("FileSystem", StringComparison.OrdinalIgnoreCase))
@@ -163,7 +164,7 @@ public static class GatewayHost
                 throw new InvalidOperationException("Storage:FileSystem:Root must not be empty");
             }
 
-            return new FileSystemStorageProvider(options);
+            return new FileSystemStorageProvider(options, loggerFactory.CreateLogger("FtpGateway.Storage.FileSystem"));
         }
 
         if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))

@@ -309,10 +309,10 @@ public sealed class TransferTests : IAsyncLifetime
         var mlsd = (await c.ListAsync("MLSD")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal("type=dir;", mlsd[0][..9]);
         Assert.EndsWith("; folder", mlsd[0], StringComparison.Ordinal);
-        Assert.Equal("type=file;size=1234;modify=20200517101112;perm=adfrw; a b.txt", mlsd[1]);
+        Assert.Matches(@"^type=file;size=1234;modify=20200517101112;perm=adfrw;unique=[0-9a-f.]+; a b\.txt$", mlsd[1]);
 
         var mlst = await c.ExpectAsync("MLST a b.txt", 250);
-        Assert.Equal(" type=file;size=1234;modify=20200517101112;perm=adfrw; /a b.txt", mlst.Lines[1]);
+        Assert.Matches(@"^ type=file;size=1234;modify=20200517101112;perm=adfrw;unique=[0-9a-f.]+; /a b\.txt$", mlst.Lines[1]);
         await c.ExpectAsync("OPTS MLST size;", 200);
         Assert.Equal(" size=1234; /a b.txt", (await c.ExpectAsync("MLST a b.txt", 250)).Lines[1]);
 

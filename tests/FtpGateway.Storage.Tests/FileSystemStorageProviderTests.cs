@@ -33,10 +33,13 @@ public sealed class FileSystemStorageProviderTests : StorageProviderConformanceT
         }
 
         Assert.Empty(names);
+
+        // A link that leads out is as good as not there.
         var denied = await Assert.ThrowsAsync<StorageException>(async () => await Provider.OpenReadAsync(StoragePath.Parse("/escape/secret.txt"), 0, Ct));
-        Assert.Equal(StorageErrorKind.AccessDenied, denied.Kind);
+        Assert.Equal(StorageErrorKind.NotFound, denied.Kind);
         denied = await Assert.ThrowsAsync<StorageException>(async () => await Provider.OpenReadAsync(StoragePath.Parse("/secret-link"), 0, Ct));
-        Assert.Equal(StorageErrorKind.AccessDenied, denied.Kind);
+        Assert.Equal(StorageErrorKind.NotFound, denied.Kind);
+        Assert.Null(await Provider.GetEntryAsync(StoragePath.Parse("/escape"), Ct));
         await Assert.ThrowsAsync<StorageException>(async () =>
             await Provider.UploadAsync(new UploadRequest(StoragePath.Parse("/escape/planted.txt"), new MemoryStream([1])), Ct));
         Assert.False(File.Exists(Path.Combine(_outside, "planted.txt")));
@@ -78,18 +81,97 @@ public sealed class FileSystemStorageProviderTests : StorageProviderConformanceT
         }
 
         Assert.Equal(["report.csv"], names);
-        var temp = Directory.GetFiles(_root, ".ftpgw-*").Single();
-        var refused = await Assert.ThrowsAsync<StorageException>(async () => await Provider.GetEntryAsync(StoragePath.Root.Child(Path.GetFileName(temp)), Ct));
+        var temporaries = Path.Combine(_root, ".ftpgw-uploads");
+        Assert.Single(Directory.GetFiles(temporaries));
+        var refused = await Assert.ThrowsAsync<StorageException>(async () => await Provider.GetEntryAsync(StoragePath.Parse("/.ftpgw-uploads"), Ct));
         Assert.Equal(StorageErrorKind.InvalidName, refused.Kind);
 
         release.SetResult();
         await upload;
         Assert.Equal("new content", File.ReadAllText(Path.Combine(_root, "report.csv")));
-        Assert.Empty(Directory.GetFiles(_root, ".ftpgw-*"));
+        Assert.Empty(Directory.GetFiles(temporaries));
+    }
+
+    [Fact]
+    public async Task AnEntryThatVanishesDuringAListing_IsSkipped_AndTheListingCompletes()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            File.WriteAllText(Path.Combine(_root, $"f{i:D2}.txt"), "x");
+        }
+
+        var listed = new List<string>();
+        await foreach (var entry in Provider.ListAsync(StoragePath.Root, Ct))
+        {
+            if (listed.Count == 0)
+            {
+                // The directory's names were read in one batch; their files now go before each is looked at.
+                foreach (var file in Directory.GetFiles(_root, "f*.txt").Where(f => Path.GetFileName(f) != entry.Name))
+                {
+                    File.Delete(file);
+                }
+            }
+
+            listed.Add(entry.Name);
+        }
+
+        Assert.Single(listed);
+    }
+
+    [Fact]
+    public async Task ADirectorySwappedForALinkDuringAnUpload_NeverLetsTheUploadOut()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "d"));
+        var gate = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var upload = Provider.UploadAsync(
+            new UploadRequest(StoragePath.Parse("/d/x.txt"), new MemoryStream("payload"u8.ToArray()))
+            {
+                BeforeCommit = async _ =>
+                {
+                    gate.SetResult();
+                    await release.Task;
+                },
+            },
+            Ct).AsTask();
+        await gate.Task;
+        Directory.Move(Path.Combine(_root, "d"), Path.Combine(_root, "d-moved"));
+        Directory.CreateSymbolicLink(Path.Combine(_root, "d"), _outside);
+        release.SetResult();
+        await upload;
+
+        Assert.False(File.Exists(Path.Combine(_outside, "x.txt")));
+        Assert.Equal("payload", File.ReadAllText(Path.Combine(_root, "d-moved", "x.txt")));
+    }
+
+    [Fact]
+    public void StaleUploadTemporaries_AreRemovedAtStartUp_AndRecentOnesKept()
+    {
+        var temporaries = Path.Combine(_root, ".ftpgw-uploads");
+        File.WriteAllText(Path.Combine(temporaries, "stale.part"), "a crashed upload");
+        File.SetLastWriteTimeUtc(Path.Combine(temporaries, "stale.part"), DateTime.UtcNow.AddHours(-2));
+        File.WriteAllText(Path.Combine(temporaries, "running.part"), "another replica's upload");
+        using var restarted = new FileSystemStorageProvider(new FileSystemStorageOptions { Root = _root });
+        Assert.Equal(["running.part"], Directory.GetFiles(temporaries).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task AViewForAUsersRoot_KeepsEveryOperationInside()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "users/a"));
+        Directory.CreateDirectory(Path.Combine(_root, "users/b"));
+        File.WriteAllText(Path.Combine(_root, "users/b/private.txt"), "b's");
+        File.CreateSymbolicLink(Path.Combine(_root, "users/a/to-b"), "../b/private.txt");
+        var a = _provider.ForRoot(StoragePath.Parse("/users/a"));
+        Assert.Null(await a.GetEntryAsync(StoragePath.Parse("/users/a/to-b"), Ct));
+        Assert.NotNull(await _provider.GetEntryAsync(StoragePath.Parse("/users/a/to-b"), Ct)); // inside the storage root
+        var refused = await Assert.ThrowsAsync<StorageException>(async () => await a.OpenReadAsync(StoragePath.Parse("/users/b/private.txt"), 0, Ct));
+        Assert.Equal(StorageErrorKind.NotFound, refused.Kind);
     }
 
     public void Dispose()
     {
+        _provider.Dispose();
         Directory.Delete(_root, true);
         Directory.Delete(_outside, true);
     }

@@ -3,36 +3,40 @@ using FtpGateway.Storage;
 namespace FtpGateway.TestSupport;
 
 /// <summary>
-/// Wraps a real provider and fails uploads on demand after reading part of the data, the way a store that
-/// goes away mid-transfer does. Everything else passes through. Used only to inject faults.
+/// Wraps a real provider and fails uploads or listings on demand, the way a store that goes away mid-transfer
+/// does. Everything else passes through. Used only to inject faults; a view for a user's root shares the faults.
 /// </summary>
 public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
 {
+    private Faults _faults = new();
+
     /// <summary>When set, a listing yields this many entries and then fails as a store that went away.</summary>
-    public int? FailListingAfter { get; set; }
+    public int? FailListingAfter { get => _faults.FailListingAfter; set => _faults.FailListingAfter = value; }
 
     /// <summary>When set, an upload reads this many bytes and then fails with the given kind.</summary>
-    public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get; set; }
+    public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get => _faults.FailUploads; set => _faults.FailUploads = value; }
 
     /// <summary>When set, an upload stops reading after its first read until this completes (a slow store: backpressure).</summary>
-    public TaskCompletionSource? PauseAfterFirstRead { get; set; }
+    public TaskCompletionSource? PauseAfterFirstRead { get => _faults.PauseAfterFirstRead; set => _faults.PauseAfterFirstRead = value; }
 
     /// <summary>Set when an upload has paused (see <see cref="PauseAfterFirstRead"/>).</summary>
-    public TaskCompletionSource Paused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource Paused => _faults.Paused;
 
     /// <summary>Uploads wait on this before committing, once they have read their data.</summary>
-    public TaskCompletionSource? HoldCommit { get; set; }
+    public TaskCompletionSource? HoldCommit { get => _faults.HoldCommit; set => _faults.HoldCommit = value; }
 
-    public TaskCompletionSource DataReceived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource DataReceived => _faults.DataReceived;
 
     /// <summary>Set when an upload waiting in <see cref="HoldCommit"/> was cancelled: it will never commit.</summary>
-    public TaskCompletionSource CommitAbandoned { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource CommitAbandoned => _faults.CommitAbandoned;
 
     public string Name => inner.Name;
 
     public StorageCapabilities Capabilities => inner.Capabilities;
 
     public IReadOnlyList<string> HashAlgorithms => inner.HashAlgorithms;
+
+    public IStorageProvider ForRoot(StoragePath root) => new FaultyStorage(inner.ForRoot(root)) { _faults = _faults };
 
     public async ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
     {
@@ -134,4 +138,21 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
     public ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken) => inner.GetHashAsync(path, algorithm, cancellationToken);
 
     public ValueTask ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
+
+    private sealed class Faults
+    {
+        public int? FailListingAfter { get; set; }
+
+        public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get; set; }
+
+        public TaskCompletionSource? PauseAfterFirstRead { get; set; }
+
+        public TaskCompletionSource Paused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource? HoldCommit { get; set; }
+
+        public TaskCompletionSource DataReceived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource CommitAbandoned { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }

@@ -44,7 +44,8 @@ internal static class AccessCommands
                 : FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");
         }
 
-        await EnsureRootExistsAsync(s.Storage, user.Root, ct);
+        await EnsureRootExistsAsync(s.Server.Storage, user.Root, ct);
+        s.Storage = s.Server.Storage.ForRoot(user.Root);
         s.Login.User = user;
         s.Navigation.Reset();
         s.SessionActivity?.SetTag("enduser.id", user.Name);
@@ -68,6 +69,7 @@ internal static class AccessCommands
     public static void ResetLogin(SessionContext s)
     {
         s.Login.Reset();
+        s.Storage = s.Server.Storage;
         s.Navigation.Reset();
         s.Parameters.RenameFrom = null;
     }

@@ -23,6 +23,7 @@ internal sealed class SessionContext : IDisposable
         LocalEndPoint = local;
         ClientAddress = Addresses.Normalize(remote.Address);
         Logger = logger;
+        Storage = server.Storage;
     }
 
     public FtpServerContext Server { get; }
@@ -68,7 +69,8 @@ internal sealed class SessionContext : IDisposable
 
     public FtpServerOptions Options => Server.Options;
 
-    public IStorageProvider Storage => Server.Storage;
+    /// <summary>The storage as this session's user may reach it (confined to the user's root after login).</summary>
+    public IStorageProvider Storage { get; set; } = null!;
 
     /// <summary>The logged-in user (commands flagged NeedsLogin run only after login).</summary>
     public FtpUser User => Login.User ?? throw new InvalidOperationException("Not logged in");

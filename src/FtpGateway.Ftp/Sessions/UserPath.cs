@@ -30,11 +30,12 @@ internal readonly record struct UserPath
 
     /// <summary>
     /// Resolves what the client typed against its working directory (see <see cref="StoragePath.TryResolve"/>:
-    /// ".." never climbs above the user's root; control characters make the path invalid).
+    /// ".." never climbs above the user's root; control characters make the path invalid). A name the gateway
+    /// keeps for itself (<see cref="StorageNames"/>) makes it invalid too, so it is refused before anything starts.
     /// </summary>
     public static bool TryResolve(UserPath workingDirectory, string input, out UserPath result)
     {
-        var ok = StoragePath.TryResolve(workingDirectory._path, input, out var path);
+        var ok = StoragePath.TryResolve(workingDirectory._path, input, out var path) && !path.Segments.Any(StorageNames.IsReserved);
         result = new UserPath(path);
         return ok;
     }

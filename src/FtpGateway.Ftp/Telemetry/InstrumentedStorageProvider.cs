@@ -17,6 +17,8 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
 
     public IReadOnlyList<string> HashAlgorithms => inner.HashAlgorithms;
 
+    public IStorageProvider ForRoot(StoragePath root) => new InstrumentedStorageProvider(inner.ForRoot(root), telemetry);
+
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) =>
         Run("stat", path, () => inner.GetEntryAsync(path, cancellationToken));
 

@@ -1,120 +1,183 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
 
 namespace FtpGateway.Storage.FileSystem;
 
 /// <summary>
-/// The embedded default provider: files on a local (or mounted) disk. Uploads are written to a hidden
-/// temporary file beside the target and moved into place only when complete, so readers see the old file
-/// until the new one is whole, and a failed upload leaves nothing behind. Symbolic links are followed only
-/// while their target stays inside the root.
+/// The embedded default provider: files on a local (or mounted) disk, on Linux. Every path is opened inside the
+/// user's root and proven to be there before anything is done with it (<see cref="ConfinedTree"/>): a symbolic
+/// link is followed only while it leads to somewhere inside that root, whatever links lie on the way, and one
+/// swapped in after the check cannot redirect the operation. Uploads are written to a hidden temporary beside
+/// the storage root (<see cref="UploadTemporaries"/>) and moved into place only when complete, so readers see
+/// the old file until the new one is whole; APPE writes in place under a per-file lock.
 /// </summary>
-public sealed class FileSystemStorageProvider : IStorageProvider
+public sealed partial class FileSystemStorageProvider : IStorageProvider, IDisposable
 {
-    private const string TempPrefix = ".ftpgw-";
-    private const string TempSuffix = ".part";
     private const int CopyBufferSize = 256 * 1024;
 
-    private readonly string _root;
+    private readonly Shared _shared;
+    private readonly ConfinedTree _tree;
+    private readonly bool _ownsShared;
 
-    public FileSystemStorageProvider(FileSystemStorageOptions options)
+    public FileSystemStorageProvider(FileSystemStorageOptions options, ILogger? logger = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Storage:Provider=FileSystem runs on Linux");
+        }
+
         var full = Path.GetFullPath(options.Root);
         Directory.CreateDirectory(full);
-        var info = new DirectoryInfo(full);
-        _root = Path.TrimEndingDirectorySeparator(info.LinkTarget is null ? full : info.ResolveLinkTarget(true)!.FullName);
+        var root = ConfinedTree.RealPath(full) ?? throw new IOException($"The storage root '{full}' cannot be opened");
+        _shared = new Shared(root, new UploadTemporaries(root), new AppendLocks(), logger ?? NullLogger.Instance);
+        _tree = new ConfinedTree(root, root);
+        _ownsShared = true;
+        if (_shared.Temporaries.RemoveStale((time ?? TimeProvider.System).GetUtcNow()) is > 0 and var removed)
+        {
+            StaleTemporariesRemoved(_shared.Logger, removed);
+        }
     }
+
+    private FileSystemStorageProvider(Shared shared, ConfinedTree tree) => (_shared, _tree) = (shared, tree);
 
     public string Name => "FileSystem";
 
     public StorageCapabilities Capabilities =>
-        StorageCapabilities.Append | StorageCapabilities.ResumeUpload | StorageCapabilities.AtomicRename | StorageCapabilities.SetModificationTime;
+        StorageCapabilities.Append | StorageCapabilities.ResumeUpload | StorageCapabilities.AtomicRename
+        | StorageCapabilities.SetModificationTime | StorageCapabilities.UniqueIds;
 
     public IReadOnlyList<string> HashAlgorithms => Hashing.All;
 
-    public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Stat(path, MapPath(path)));
+    /// <summary>
+    /// The same disk, confined to <paramref name="root"/> (a user's root, which must exist): every path is then
+    /// proven to lie inside that root's real location, so a link into another user's area leads nowhere.
+    /// </summary>
+    public IStorageProvider ForRoot(StoragePath root)
+    {
+        if (root.IsRoot)
+        {
+            return this;
+        }
+
+        using var directory = _tree.OpenDirectory(root, out var errno) ?? throw FileSystemErrors.For(errno, root, "opening a user's root");
+        return new FileSystemStorageProvider(_shared, _tree.Within(ConfinedTree.RealPath(directory) ?? throw StorageException.NotFound(root)));
+    }
+
+    // ---- Reading ------------------------------------------------------------------------------
+
+    public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken)
+    {
+        using var opened = _tree.Open(path, out var errno);
+        if (opened is null)
+        {
+            return errno is Libc.EACCES or Libc.EPERM ? throw FileSystemErrors.For(errno, path, "stat") : ValueTask.FromResult<StorageEntry?>(null);
+        }
+
+        var stat = ConfinedTree.Stat(opened, path);
+        return ValueTask.FromResult<StorageEntry?>(stat.Type is Libc.SIfDir or Libc.SIfReg ? Entry(path, stat) : null);
+    }
 
     public async IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var full = RequireDirectory(directory);
-        IEnumerator<FileSystemInfo> items;
-        try
+        using var opened = _tree.OpenDirectory(directory, out var errno) ?? throw FileSystemErrors.For(errno, directory, "listing");
+        using var readable = ConfinedTree.Reopen(opened, Libc.ORdOnly | Libc.ODirectory, directory);
+        using var names = new DirectoryReader(readable);
+        var count = 0;
+        while (Next(names, directory, out var name))
         {
-            items = new DirectoryInfo(full).EnumerateFileSystemInfos().GetEnumerator();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Translate(ex, directory);
-        }
-
-        using (items)
-        {
-            var count = 0;
-            while (true)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (name is not null && ListedEntry(opened, directory, name) is { } entry)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                StorageEntry? entry;
-                try
-                {
-                    if (!items.MoveNext())
-                    {
-                        break;
-                    }
+                yield return entry;
+            }
 
-                    entry = ToEntry(directory, items.Current);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    throw Translate(ex, directory);
-                }
-
-                if (entry is not null)
-                {
-                    yield return entry;
-                }
-
-                // Directory enumeration is synchronous; give the thread back now and then on huge directories.
-                if (++count % 1024 == 0)
-                {
-                    await Task.Yield();
-                }
+            // Reading a directory is synchronous: give the thread back now and then on huge directories.
+            if (++count % 1024 == 0)
+            {
+                await Task.Yield();
             }
         }
+    }
+
+    private static bool Next(DirectoryReader names, StoragePath directory, out string? name)
+    {
+        try
+        {
+            return names.Next(out name, out _);
+        }
+        catch (IOException ex)
+        {
+            throw FileSystemErrors.For(ex, directory, "listing");
+        }
+    }
+
+    /// <summary>
+    /// One listed name as clients are to see it, or null: reserved names, names FTP cannot carry (control
+    /// characters, not UTF-8), links that lead outside the root or nowhere, and entries that vanished or cannot
+    /// be read meanwhile are skipped (the last two with a log line), so one bad entry never breaks a listing.
+    /// </summary>
+    private StorageEntry? ListedEntry(SafeFileHandle directory, StoragePath path, string name)
+    {
+        if (StorageNames.IsReserved(name) || name.Any(char.IsControl))
+        {
+            if (!StorageNames.IsReserved(name))
+            {
+                EntrySkipped(_shared.Logger, path.Value, "a name with control characters");
+            }
+
+            return null;
+        }
+
+        var child = path.Child(name);
+        if (Libc.Statx(directory, name, Libc.AtSymlinkNoFollow, Libc.StatxBasicStats, out var stat) != 0)
+        {
+            if (Libc.Errno != Libc.ENOENT)
+            {
+                EntrySkipped(_shared.Logger, child.Value, $"errno {Libc.Errno}");
+            }
+
+            return null;
+        }
+
+        if (stat.Type == Libc.SIfLnk)
+        {
+            using var target = _tree.Open(child, out var errno);
+            if (target is null || Libc.Statx(target, string.Empty, Libc.AtEmptyPath, Libc.StatxBasicStats, out stat) != 0)
+            {
+                if (errno is Libc.ELOOP or Libc.EACCES)
+                {
+                    EntrySkipped(_shared.Logger, child.Value, errno == Libc.ELOOP ? "a symbolic link loop" : "permission denied");
+                }
+
+                return null;
+            }
+        }
+
+        return Entry(child, stat);
     }
 
     public ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken)
     {
-        var full = MapPath(path);
-        try
+        using var opened = _tree.Open(path, out var errno) ?? throw FileSystemErrors.For(errno, path, "reading");
+        var stat = ConfinedTree.Stat(opened, path);
+        if (stat.Type != Libc.SIfReg)
         {
-            if (Directory.Exists(full))
-            {
-                throw new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory");
-            }
-
-            var stream = new FileStream(full, new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.ReadWrite | FileShare.Delete,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-                BufferSize = 0,
-            });
-            if (offset > stream.Length)
-            {
-                stream.Dispose();
-                throw new StorageException(StorageErrorKind.InvalidRange, $"Offset {offset} is beyond the end of '{path}'");
-            }
-
-            stream.Position = offset;
-            return ValueTask.FromResult<Stream>(stream);
+            throw stat.Type == Libc.SIfDir ? new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory") : StorageException.NotFound(path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+
+        if (offset > (long)stat.Size)
         {
-            throw Translate(ex, path);
+            throw new StorageException(StorageErrorKind.InvalidRange, $"Offset {offset} is beyond the end of '{path}'");
         }
+
+        var stream = new FileStream(ConfinedTree.Reopen(opened, Libc.ORdOnly, path), FileAccess.Read, bufferSize: 0) { Position = offset };
+        return ValueTask.FromResult<Stream>(stream);
     }
+
+    // ---- Writing ------------------------------------------------------------------------------
 
     public async ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
     {
@@ -125,59 +188,64 @@ public sealed class FileSystemStorageProvider : IStorageProvider
             throw new StorageException(StorageErrorKind.IsADirectory, "Cannot upload to the root");
         }
 
-        var full = MapPath(path);
-        var parent = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(parent))
-        {
-            throw new StorageException(
-                File.Exists(parent) ? StorageErrorKind.NotADirectory : StorageErrorKind.NotFound,
-                $"The directory of '{path}' does not exist");
-        }
-
-        if (Directory.Exists(full))
+        // The parent stays open for the whole upload: the file lands in that directory even if it is renamed meanwhile.
+        using var parent = _tree.OpenParent(path);
+        var existing = _tree.Describe(parent, path);
+        if (existing?.Type == Libc.SIfDir)
         {
             throw new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory");
         }
 
-        var keep = UploadRules.KeptBytes(request, File.Exists(full) ? new FileInfo(full).Length : null);
+        if (request.Mode == UploadMode.Append && existing is not null)
+        {
+            return await AppendInPlaceAsync(path, request.Source, request.BeforeCommit, cancellationToken);
+        }
 
-        var temp = Path.Join(parent, TempPrefix + Guid.NewGuid().ToString("N") + TempSuffix);
+        var keep = UploadRules.KeptBytes(request, existing is { } e ? (long)e.Size : null);
+        var (temp, tempName) = _shared.Temporaries.Create();
         var committed = false;
         try
         {
-            await WriteTemporaryAsync(temp, full, keep, request, cancellationToken);
+            await WriteTemporaryAsync(temp, path, keep, request, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-            File.Move(temp, full, overwrite: request.Mode != UploadMode.CreateNew);
-            committed = true;
-            return Stat(path, full) ?? throw StorageException.NotFound(path);
+            var noReplace = request.Mode is UploadMode.CreateNew or UploadMode.Append;
+            switch (_shared.Temporaries.Commit(tempName, parent, path.Name, noReplace))
+            {
+                case 0:
+                    committed = true;
+                    return Entry(path, _tree.Describe(parent, path) ?? throw StorageException.NotFound(path));
+                case Libc.EEXIST when request.Mode == UploadMode.Append:
+                    // Another APPE created the file meanwhile: this one's data goes after it, in place.
+                    using (var written = new FileStream(ConfinedTree.Reopen(temp, Libc.ORdOnly, path), FileAccess.Read, 0))
+                    {
+                        return await AppendInPlaceAsync(path, written, null, cancellationToken);
+                    }
+
+                case var errno:
+                    throw FileSystemErrors.For(errno, path, "committing an upload");
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException ex)
         {
-            throw Translate(ex, path);
+            throw FileSystemErrors.For(ex, path, "uploading");
         }
         finally
         {
+            temp.Dispose();
             if (!committed)
             {
-                TryDelete(temp);
+                _shared.Temporaries.Delete(tempName);
             }
         }
     }
 
     /// <summary>The new version in full: the kept bytes of the existing file, the client's data; then the last check.</summary>
-    private static async Task WriteTemporaryAsync(string temp, string full, long keep, UploadRequest request, CancellationToken cancellationToken)
+    private async Task WriteTemporaryAsync(SafeFileHandle temp, StoragePath path, long keep, UploadRequest request, CancellationToken cancellationToken)
     {
-        await using var target = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            Options = FileOptions.Asynchronous,
-            BufferSize = 0,
-        });
+        await using var target = new FileStream(temp, FileAccess.Write, bufferSize: 0);
         if (keep > 0)
         {
-            await using var existing = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.Asynchronous);
+            await using var existing = await OpenReadAsync(path, 0, cancellationToken);
             await CopyAsync(existing, target, keep, cancellationToken);
         }
 
@@ -188,50 +256,72 @@ public sealed class FileSystemStorageProvider : IStorageProvider
         }
     }
 
+    /// <summary>
+    /// APPE to an existing file: written in place at its end, one append at a time per file (across processes
+    /// too), so its cost does not grow with the file; an append that fails is cut back to the previous length.
+    /// </summary>
+    private async Task<StorageEntry> AppendInPlaceAsync(StoragePath path, Stream source, Func<CancellationToken, ValueTask>? beforeCommit, CancellationToken cancellationToken)
+    {
+        using var opened = _tree.Open(path, out var errno) ?? throw FileSystemErrors.For(errno, path, "appending");
+        var identity = ConfinedTree.Stat(opened, path);
+        using var file = ConfinedTree.Reopen(opened, Libc.OWrOnly, path);
+        using (await _shared.Locks.AcquireAsync(identity.UniqueId, file, cancellationToken))
+        {
+            var start = RandomAccess.GetLength(file);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            try
+            {
+                var at = start;
+                int read;
+                while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+                {
+                    await RandomAccess.WriteAsync(file, buffer.AsMemory(0, read), at, cancellationToken);
+                    at += read;
+                }
+
+                if (beforeCommit is not null)
+                {
+                    await beforeCommit(cancellationToken);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                return Entry(path, ConfinedTree.Stat(opened, path));
+            }
+            catch
+            {
+                Libc.Ftruncate(file, start); // the file is as it was before this append
+                throw;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
     public ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken)
     {
-        var full = MapPath(path);
-        if (Directory.Exists(full))
+        using var parent = _tree.OpenParent(path);
+        switch (_tree.Describe(parent, path)?.Type)
         {
-            throw new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory");
+            case null:
+                throw StorageException.NotFound(path);
+            case Libc.SIfDir:
+                throw new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory");
         }
 
-        if (!File.Exists(full))
-        {
-            throw StorageException.NotFound(path);
-        }
-
-        try
-        {
-            File.Delete(full);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Translate(ex, path);
-        }
-
-        return ValueTask.CompletedTask;
+        return Libc.UnlinkAt(parent, path.Name, 0) == 0 ? ValueTask.CompletedTask : throw FileSystemErrors.For(Libc.Errno, path, "deleting");
     }
 
     public ValueTask CreateDirectoryAsync(StoragePath path, CancellationToken cancellationToken)
     {
-        var full = MapPath(path);
-        if (File.Exists(full) || Directory.Exists(full))
+        if (path.IsRoot)
         {
-            throw new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' exists");
+            throw new StorageException(StorageErrorKind.AlreadyExists, "The root exists");
         }
 
-        RequireDirectory(path.Parent);
-        try
-        {
-            Directory.CreateDirectory(full);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Translate(ex, path);
-        }
-
-        return ValueTask.CompletedTask;
+        using var parent = _tree.OpenParent(path);
+        return Libc.MkdirAt(parent, path.Name, 0b111_101_101) == 0 ? ValueTask.CompletedTask : throw FileSystemErrors.For(Libc.Errno, path, "creating a directory");
     }
 
     public ValueTask DeleteDirectoryAsync(StoragePath path, CancellationToken cancellationToken)
@@ -241,17 +331,56 @@ public sealed class FileSystemStorageProvider : IStorageProvider
             throw new StorageException(StorageErrorKind.AccessDenied, "The root cannot be removed");
         }
 
-        var full = RequireDirectory(path);
-        try
+        using var parent = _tree.OpenParent(path);
+        if (Libc.Statx(parent, path.Name, Libc.AtSymlinkNoFollow, Libc.StatxBasicStats, out var stat) != 0)
         {
-            Directory.Delete(full, recursive: false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Translate(ex, path);
+            throw FileSystemErrors.For(Libc.Errno, path, "removing a directory");
         }
 
-        return ValueTask.CompletedTask;
+        if (stat.Type != Libc.SIfDir)
+        {
+            throw new StorageException(StorageErrorKind.NotADirectory, $"'{path}' is not a directory");
+        }
+
+        if (Libc.UnlinkAt(parent, path.Name, Libc.AtRemoveDir) == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var errno = Libc.Errno;
+        return errno == Libc.ENOTEMPTY && RemoveLegacyTemporaries(path) && Libc.UnlinkAt(parent, path.Name, Libc.AtRemoveDir) == 0
+            ? ValueTask.CompletedTask
+            : throw FileSystemErrors.For(errno, path, "removing a directory");
+    }
+
+    /// <summary>
+    /// Upload temporaries of versions before 2026-12 were written beside their target as ".ftpgw-*.part"; a crash left
+    /// them behind, unlisted, keeping their directory from being removed. When they are all that is left, they go.
+    /// </summary>
+    private bool RemoveLegacyTemporaries(StoragePath directory)
+    {
+        using var opened = _tree.OpenDirectory(directory, out _);
+        if (opened is null)
+        {
+            return false;
+        }
+
+        var legacy = new List<string>();
+        using (var readable = ConfinedTree.Reopen(opened, Libc.ORdOnly | Libc.ODirectory, directory))
+        using (var names = new DirectoryReader(readable))
+        {
+            while (names.Next(out var name, out var type))
+            {
+                if (name is null || type != Libc.DtReg || !StorageNames.IsLegacyTemporary(name))
+                {
+                    return false;
+                }
+
+                legacy.Add(name);
+            }
+        }
+
+        return legacy.All(name => Libc.UnlinkAt(opened, name, 0) == 0);
     }
 
     public ValueTask RenameAsync(StoragePath source, StoragePath target, CancellationToken cancellationToken)
@@ -266,71 +395,41 @@ public sealed class FileSystemStorageProvider : IStorageProvider
             return ValueTask.CompletedTask;
         }
 
-        var from = MapPath(source);
-        var to = MapPath(target);
-        RequireDirectory(target.Parent);
-        try
+        using var from = _tree.OpenParent(source);
+        using var to = _tree.OpenParent(target);
+        var moving = _tree.Describe(from, source) ?? throw StorageException.NotFound(source);
+        var directory = moving.Type == Libc.SIfDir;
+        if (directory && source.Contains(target))
         {
-            if (File.Exists(from))
-            {
-                if (Directory.Exists(to))
-                {
-                    throw new StorageException(StorageErrorKind.IsADirectory, $"'{target}' is a directory");
-                }
-
-                File.Move(from, to, overwrite: true);
-            }
-            else if (Directory.Exists(from))
-            {
-                if (source.Contains(target))
-                {
-                    throw new StorageException(StorageErrorKind.InvalidName, $"Cannot move '{source}' into itself");
-                }
-
-                if (File.Exists(to) || Directory.Exists(to))
-                {
-                    throw new StorageException(StorageErrorKind.AlreadyExists, $"'{target}' exists");
-                }
-
-                Directory.Move(from, to);
-            }
-            else
-            {
-                throw StorageException.NotFound(source);
-            }
+            throw new StorageException(StorageErrorKind.InvalidName, $"Cannot move '{source}' into itself");
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+
+        if (!directory && _tree.Describe(to, target)?.Type == Libc.SIfDir)
         {
-            throw Translate(ex, source);
+            throw new StorageException(StorageErrorKind.IsADirectory, $"'{target}' is a directory");
+        }
+
+        // A file replaces a file at the target, as rename(2) does; a directory never replaces anything.
+        if (Libc.RenameAt2(from, source.Name, to, target.Name, directory ? Libc.RenameNoReplace : 0) != 0)
+        {
+            throw Libc.Errno is Libc.EEXIST or Libc.ENOTEMPTY
+                ? new StorageException(StorageErrorKind.AlreadyExists, $"'{target}' exists")
+                : FileSystemErrors.For(Libc.Errno, source, "renaming");
         }
 
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken)
+    public unsafe ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken)
     {
-        var full = MapPath(path);
-        try
-        {
-            if (File.Exists(full))
-            {
-                File.SetLastWriteTimeUtc(full, time.UtcDateTime);
-            }
-            else if (Directory.Exists(full))
-            {
-                Directory.SetLastWriteTimeUtc(full, time.UtcDateTime);
-            }
-            else
-            {
-                throw StorageException.NotFound(path);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Translate(ex, path);
-        }
-
-        return ValueTask.CompletedTask;
+        using var opened = _tree.Open(path, out var errno) ?? throw FileSystemErrors.For(errno, path, "setting a time");
+        var stat = ConfinedTree.Stat(opened, path);
+        using var file = ConfinedTree.Reopen(opened, Libc.ORdOnly | (stat.Type == Libc.SIfDir ? Libc.ODirectory : 0), path);
+        var ticks = time.ToUniversalTime().Ticks - DateTimeOffset.UnixEpoch.Ticks;
+        var times = stackalloc Libc.Timespec[2];
+        times[0] = new Libc.Timespec { Nanoseconds = Libc.UtimeOmit };
+        times[1] = new Libc.Timespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
+        return Libc.FutimeNs(file, times) == 0 ? ValueTask.CompletedTask : throw FileSystemErrors.For(Libc.Errno, path, "setting a time");
     }
 
     public async ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken)
@@ -339,98 +438,24 @@ public sealed class FileSystemStorageProvider : IStorageProvider
         return await Hashing.ComputeAsync(stream, algorithm, cancellationToken);
     }
 
-    public ValueTask ProbeAsync(CancellationToken cancellationToken) =>
-        Directory.Exists(_root)
+    public ValueTask ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var root = _tree.OpenDirectory(StoragePath.Root, out _);
+        return root is not null
             ? ValueTask.CompletedTask
-            : throw new StorageException(StorageErrorKind.Unavailable, $"The storage root '{_root}' is missing");
-
-    /// <summary>
-    /// The one place a storage path becomes a disk path. Temporary upload names are not addressable, and a
-    /// symbolic link on the way may only lead to somewhere inside the root.
-    /// </summary>
-    private string MapPath(StoragePath path)
-    {
-        var full = _root;
-        foreach (var segment in path.Segments)
-        {
-            if (IsTempName(segment))
-            {
-                throw new StorageException(StorageErrorKind.InvalidName, $"'{segment}' is a reserved name");
-            }
-
-            full = Path.Join(full, segment);
-            var info = new FileInfo(full);
-            if (info.LinkTarget is not null)
-            {
-                var target = info.ResolveLinkTarget(returnFinalTarget: true);
-                if (target is null || !IsInsideRoot(target.FullName))
-                {
-                    throw new StorageException(StorageErrorKind.AccessDenied, $"'{path}' leads outside the storage root");
-                }
-            }
-        }
-
-        return full;
+            : throw new StorageException(StorageErrorKind.Unavailable, $"The storage root '{_shared.Root}' is missing");
     }
 
-    private bool IsInsideRoot(string fullPath)
+    public void Dispose()
     {
-        var normal = Path.TrimEndingDirectorySeparator(Path.GetFullPath(fullPath));
-        return normal == _root || normal.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (_ownsShared)
+        {
+            _shared.Temporaries.Dispose();
+        }
     }
 
-    private static bool IsTempName(string name) =>
-        name.StartsWith(TempPrefix, StringComparison.Ordinal) && name.EndsWith(TempSuffix, StringComparison.Ordinal);
-
-    private string RequireDirectory(StoragePath path)
-    {
-        var full = MapPath(path);
-        if (Directory.Exists(full))
-        {
-            return full;
-        }
-
-        throw File.Exists(full)
-            ? new StorageException(StorageErrorKind.NotADirectory, $"'{path}' is not a directory")
-            : StorageException.NotFound(path);
-    }
-
-    private static StorageEntry? Stat(StoragePath path, string full)
-    {
-        var file = new FileInfo(full);
-        if (file.Exists)
-        {
-            return new StorageEntry(path, false, file.Length, file.LastWriteTimeUtc);
-        }
-
-        var dir = new DirectoryInfo(full);
-        return dir.Exists ? new StorageEntry(path, true, 0, dir.LastWriteTimeUtc) : null;
-    }
-
-    private StorageEntry? ToEntry(StoragePath directory, FileSystemInfo info)
-    {
-        if (IsTempName(info.Name))
-        {
-            return null;
-        }
-
-        var path = directory.Child(info.Name);
-        if ((info.Attributes & FileAttributes.ReparsePoint) != 0)
-        {
-            // A link is shown as what it points to, and hidden if that is outside the root or missing.
-            var target = info.ResolveLinkTarget(returnFinalTarget: true);
-            if (target is null || !target.Exists || !IsInsideRoot(target.FullName))
-            {
-                return null;
-            }
-
-            info = target;
-        }
-
-        return info is FileInfo file
-            ? new StorageEntry(path, false, file.Length, file.LastWriteTimeUtc)
-            : new StorageEntry(path, true, 0, info.LastWriteTimeUtc);
-    }
+    private static StorageEntry Entry(StoragePath path, Libc.StatxBuffer stat) =>
+        new(path, stat.Type == Libc.SIfDir, stat.Type == Libc.SIfDir ? 0 : (long)stat.Size, stat.Modified) { UniqueId = stat.UniqueId };
 
     private static async Task CopyAsync(Stream source, Stream target, long limit, CancellationToken cancellationToken)
     {
@@ -455,40 +480,12 @@ public sealed class FileSystemStorageProvider : IStorageProvider
         }
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover temporary file is hidden from listings and never committed.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
+    /// <summary>What the provider and its confined views share.</summary>
+    private sealed record Shared(string Root, UploadTemporaries Temporaries, AppendLocks Locks, ILogger Logger);
 
-    // errno values on Linux; .NET surfaces the raw errno as HResult for I/O errors it does not map itself.
-    private const int ENOTDIR = 20, EISDIR = 21, ENOSPC = 28, ENAMETOOLONG = 36, ENOTEMPTY = 39, EDQUOT = 122, EEXIST = 17, EROFS = 30;
+    [LoggerMessage(400, LogLevel.Information, "Removed {Count} upload temporaries left by a previous run")]
+    private static partial void StaleTemporariesRemoved(ILogger logger, int count);
 
-    private static StorageException Translate(Exception ex, StoragePath path) => ex switch
-    {
-        FileNotFoundException or DirectoryNotFoundException => new StorageException(StorageErrorKind.NotFound, $"'{path}' does not exist", ex),
-        PathTooLongException => new StorageException(StorageErrorKind.InvalidName, $"'{path}' is too long", ex),
-        UnauthorizedAccessException => new StorageException(StorageErrorKind.AccessDenied, $"Access to '{path}' denied", ex),
-        IOException io => (io.HResult & 0xFFFF) switch
-        {
-            ENOSPC or EDQUOT => new StorageException(StorageErrorKind.InsufficientStorage, $"No space left writing '{path}'", ex),
-            ENAMETOOLONG => new StorageException(StorageErrorKind.InvalidName, $"'{path}' is too long", ex),
-            ENOTEMPTY => new StorageException(StorageErrorKind.DirectoryNotEmpty, $"'{path}' is not empty", ex),
-            EEXIST => new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' exists", ex),
-            ENOTDIR => new StorageException(StorageErrorKind.NotADirectory, $"A part of '{path}' is not a directory", ex),
-            EISDIR => new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory", ex),
-            EROFS => new StorageException(StorageErrorKind.AccessDenied, $"The storage is read-only", ex),
-            _ => new StorageException(StorageErrorKind.Unavailable, $"I/O error on '{path}': {io.Message}", ex),
-        },
-        _ => new StorageException(StorageErrorKind.Unavailable, $"Error on '{path}'", ex),
-    };
+    [LoggerMessage(401, LogLevel.Warning, "Listing skipped {Path}: {Reason}")]
+    private static partial void EntrySkipped(ILogger logger, string path, string reason);
 }

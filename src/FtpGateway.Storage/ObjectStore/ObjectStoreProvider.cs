@@ -45,6 +45,9 @@ public abstract class ObjectStoreProvider : IStorageProvider
 
     public abstract string Name { get; }
 
+    /// <summary>A key means only itself: nothing can reach outside a user's prefix.</summary>
+    public IStorageProvider ForRoot(StoragePath root) => this;
+
     /// <summary>Rename is a copy then a delete: not atomic for readers.</summary>
     public StorageCapabilities Capabilities =>
         StorageCapabilities.Append | StorageCapabilities.ResumeUpload | StorageCapabilities.SetModificationTime;

@@ -1,4 +1,5 @@
 using FtpGateway.Ftp.Protocol;
+using FtpGateway.TestSupport;
 
 namespace FtpGateway.Ftp.Tests.Commands;
 
@@ -12,7 +13,7 @@ public sealed class InfoCommandTests
         var features = (await h.ExpectAsync("FEAT", ReplyCodes.SystemStatus)).Lines;
         Assert.Equal("Features:", features[0]);
         Assert.Equal("End", features[^1]);
-        Assert.Contains("MLST type*;size*;modify*;perm*;", features); // no "unique": no provider fills it
+        Assert.Contains("MLST type*;size*;modify*;perm*;unique*;", features); // the local disk has a real unique id
         Assert.DoesNotContain("AUTH TLS", features); // no certificate
     }
 
@@ -21,9 +22,23 @@ public sealed class InfoCommandTests
     {
         await using var h = await SessionHarness.LoginAsync();
         File.WriteAllText(h.Root.File("f.txt"), "123");
-        Assert.Equal("MLST OPTS type;size;", (await h.ExpectAsync("OPTS MLST type;size;unique;", ReplyCodes.Okay)).Lines[0]);
+        Assert.Equal("MLST OPTS type;size;", (await h.ExpectAsync("OPTS MLST type;size;", ReplyCodes.Okay)).Lines[0]);
         var mlst = await h.ExpectAsync("MLST f.txt", ReplyCodes.FileActionOkay);
         Assert.Equal(["Listing /f.txt", "type=file;size=3; /f.txt", "End"], mlst.Lines);
+    }
+
+    [Fact]
+    public async Task TheUniqueFact_NamesTheFile_SoHardLinksShareIt_AndOtherFilesDoNot()
+    {
+        // RFC 3659 §7.5.2: the same value for every name of one file, different values for different files.
+        await using var h = await SessionHarness.LoginAsync();
+        File.WriteAllText(h.Root.File("a.txt"), "a");
+        File.WriteAllText(h.Root.File("b.txt"), "b");
+        Assert.Equal(0, (await ExternalProcess.RunAsync(ExternalProcess.Require("ln"), [h.Root.File("a.txt"), h.Root.File("a-again.txt")])).ExitCode);
+        await h.ExpectAsync("OPTS MLST unique;", ReplyCodes.Okay);
+        async Task<string> UniqueAsync(string name) => (await h.ExpectAsync("MLST " + name, ReplyCodes.FileActionOkay)).Lines[1];
+        Assert.Equal((await UniqueAsync("a.txt")).Split(' ')[0], (await UniqueAsync("a-again.txt")).Split(' ')[0]);
+        Assert.NotEqual((await UniqueAsync("a.txt")).Split(' ')[0], (await UniqueAsync("b.txt")).Split(' ')[0]);
     }
 
     [Fact]

@@ -1,0 +1,239 @@
+using System.Net.Sockets;
+using System.Text;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Ftp.Tests;
+
+/// <summary>
+/// What only the local disk has — symbolic links, upload temporaries, appends in place — driven over real TCP
+/// the way an attacker or a busy fleet would. The jailed user's root is /home/jailed.
+/// </summary>
+public sealed class LocalDiskTests : IAsyncLifetime
+{
+    private readonly string _outside = Path.Combine(Path.GetTempPath(), "ftpgw-outside-" + Guid.NewGuid().ToString("N")[..10]);
+    private TestServer _server = null!;
+
+    private string Jail(string relative = "") => _server.Root.File(Path.Combine("home/jailed", relative));
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestServer.StartAsync();
+        Directory.CreateDirectory(Jail());
+        Directory.CreateDirectory(_outside);
+        File.WriteAllText(Path.Combine(_outside, "secret.txt"), "outside the storage root");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        Directory.Delete(_outside, recursive: true);
+    }
+
+    private Task<RawFtpClient> JailedAsync() => RawFtpClient.LoginAsync(_server.Port, "jailed", "jail-pw");
+
+    [Fact]
+    public async Task ASymbolicLinkChain_CannotTakeAJailedUserOutOfItsRoot()
+    {
+        // The chain of the report: l_slash -> "/", l_chain_dir -> "l_slash/<outside>". Only the last link was checked.
+        File.CreateSymbolicLink(Jail("l_slash"), "/");
+        File.CreateSymbolicLink(Jail("l_chain_dir"), "l_slash" + _outside);
+        await using var c = await JailedAsync();
+
+        Assert.Equal(550, (await c.DownloadAsync("RETR l_chain_dir/secret.txt")).Final.Code);
+        Assert.Equal(550, (await c.DownloadAsync("LIST l_chain_dir")).Final.Code);
+        Assert.Equal(550, (await c.UploadAsync("STOR l_chain_dir/planted.txt", [1])).Code);
+        Assert.Equal(550, (await c.UploadAsync("APPE l_chain_dir/secret.txt", [1])).Code);
+        await c.ExpectAsync("DELE l_chain_dir/secret.txt", 550);
+        await c.ExpectAsync("MKD l_chain_dir/made", 550);
+        await c.ExpectAsync("RNFR l_chain_dir/secret.txt", 550);
+        File.WriteAllText(Jail("mine.txt"), "mine");
+        await c.ExpectAsync("RNFR mine.txt", 350);
+        await c.ExpectAsync("RNTO l_chain_dir/mine.txt", 550);
+        await c.ExpectAsync("SIZE l_slash/etc/hostname", 550);
+
+        var names = (await c.ListAsync("NLST")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["mine.txt"], names); // links that lead out are not listed
+        Assert.Equal(["secret.txt"], Directory.GetFiles(_outside).Select(Path.GetFileName));
+        Assert.Equal("outside the storage root", File.ReadAllText(Path.Combine(_outside, "secret.txt")));
+    }
+
+    [Fact]
+    public async Task ALinkIntoAnotherUsersArea_LeadsNowhere_ThoughItStaysInsideTheStorage()
+    {
+        Directory.CreateDirectory(_server.Root.File("home/other"));
+        File.WriteAllText(_server.Root.File("home/other/private.txt"), "other user's");
+        File.CreateSymbolicLink(Jail("peek"), "../other");
+        await using var c = await JailedAsync();
+        Assert.Equal(550, (await c.DownloadAsync("RETR peek/private.txt")).Final.Code);
+        await c.ExpectAsync("CWD peek", 550);
+        Assert.DoesNotContain("peek", await c.ListAsync("NLST"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LinksThatStayInside_Work_AndSizeMdtmMlstDescribeTheFile_NotTheLink()
+    {
+        Directory.CreateDirectory(Jail("data"));
+        File.WriteAllText(Jail("data/file.txt"), "twenty-five bytes of data");
+        File.SetLastWriteTimeUtc(Jail("data/file.txt"), new DateTime(2021, 3, 4, 5, 6, 7, DateTimeKind.Utc));
+        File.CreateSymbolicLink(Jail("relative"), "data/file.txt");
+        File.CreateSymbolicLink(Jail("absolute"), Jail("data/file.txt"));
+        await using var c = await JailedAsync();
+        foreach (var name in new[] { "relative", "absolute" })
+        {
+            Assert.Equal("213 25", (await c.SendAsync("SIZE " + name)).Text);
+            Assert.Equal("213 20210304050607", (await c.SendAsync("MDTM " + name)).Text);
+            Assert.StartsWith(" type=file;size=25;", (await c.ExpectAsync("MLST " + name, 250)).Lines[1], StringComparison.Ordinal);
+            Assert.Equal("twenty-five bytes of data", Encoding.ASCII.GetString((await c.DownloadAsync("RETR " + name)).Data));
+        }
+    }
+
+    [Fact]
+    public async Task ASymbolicLinkLoop_Is550_TheSessionGoesOn_AndListingsSkipIt()
+    {
+        File.CreateSymbolicLink(Jail("l_loop1"), "l_loop2");
+        File.CreateSymbolicLink(Jail("l_loop2"), "l_loop1");
+        File.CreateSymbolicLink(Jail("dangling"), "nothing-here");
+        File.WriteAllText(Jail("real.txt"), "real");
+        await using var c = await JailedAsync();
+        await c.ExpectAsync("SIZE l_loop1", 550);
+        await c.ExpectAsync("CWD l_loop1", 550);
+        await c.ExpectAsync("NOOP", 200);
+        foreach (var listing in new[] { "LIST", "NLST", "MLSD" })
+        {
+            var (data, final) = await c.DownloadAsync(listing);
+            Assert.Equal(226, final.Code);
+            var lines = Encoding.UTF8.GetString(data).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines, l => l.EndsWith("real.txt", StringComparison.Ordinal));
+            Assert.Single(lines);
+        }
+    }
+
+    [Fact]
+    public async Task ARenameOfTheDirectoryDuringAnUpload_StrandsNoTemporary_AndTheDirectoryCanBeRemoved()
+    {
+        Directory.CreateDirectory(Jail("incoming"));
+        await using var uploader = await JailedAsync();
+        await using var other = await JailedAsync();
+        using (var data = await uploader.OpenPassiveAsync())
+        {
+            await uploader.ExpectAsync("STOR incoming/photo.jpg", 150);
+            await data.SendAsync(new byte[50_000]);
+            await Poll.UntilAsync(
+                async () => !(await uploader.ExpectAsync("STAT", 211)).Text.Contains(", 0 bytes", StringComparison.Ordinal),
+                "the upload to be under way");
+            await other.ExpectAsync("RNFR incoming", 350);
+            await other.ExpectAsync("RNTO archived", 250);
+            await data.SendAsync(new byte[50_000]);
+            data.Shutdown(SocketShutdown.Send);
+            Assert.Equal(226, (await uploader.ReadReplyAsync()).Code);
+        }
+
+        Assert.Equal(100_000, new FileInfo(Jail("archived/photo.jpg")).Length); // it landed where its directory went
+        await other.ExpectAsync("DELE archived/photo.jpg", 250);
+        await other.ExpectAsync("RMD archived", 250);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Jail()));
+        Assert.Empty(Directory.GetFiles(_server.Root.Path, "*.part", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task LeftoverTemporariesOfOlderVersions_AreNeitherListedNorKeepADirectoryFromBeingRemoved()
+    {
+        Directory.CreateDirectory(Jail("old"));
+        File.WriteAllText(Jail("old/.ftpgw-0123456789abcdef.part"), "half an upload from before a crash");
+        await using var c = await JailedAsync();
+        Assert.Equal(string.Empty, await c.ListAsync("NLST old"));
+        await c.ExpectAsync("RMD old", 250);
+        Assert.False(Directory.Exists(Jail("old")));
+    }
+
+    [Theory]
+    [InlineData("STOR .ftpgw-abc.part")]
+    [InlineData("APPE .ftpgw-abc.part")]
+    [InlineData("STOR sub/.ftpgw-uploads")]
+    public async Task AnUploadToAReservedName_IsRefusedBefore150(string command)
+    {
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        using var data = await c.OpenPassiveAsync();
+        Assert.Equal(553, (await c.SendAsync(command)).Code); // not 150: no data is read
+        await c.ExpectAsync("MKD .ftpgw-uploads", 553);
+        await c.ExpectAsync("CWD /.ftpgw-uploads", 553);
+        await c.ExpectAsync("NOOP", 200);
+    }
+
+    [Fact]
+    public async Task ListingsWhileAnotherSessionDeletes_AllComplete226()
+    {
+        Directory.CreateDirectory(_server.Root.File("busy"));
+        for (var i = 0; i < 1500; i++)
+        {
+            File.WriteAllText(_server.Root.File($"busy/f{i:D4}.txt"), "x");
+        }
+
+        await using var lister = await RawFtpClient.LoginAsync(_server.Port);
+        await using var deleter = await RawFtpClient.LoginAsync(_server.Port);
+        var deleting = Task.Run(async () =>
+        {
+            for (var i = 0; i < 1500; i++)
+            {
+                await deleter.ExpectAsync($"DELE busy/f{i:D4}.txt", 250);
+            }
+        });
+        var finals = new List<int>();
+        while (!deleting.IsCompleted || finals.Count < 3)
+        {
+            foreach (var listing in new[] { "MLSD busy", "LIST busy", "NLST busy" })
+            {
+                finals.Add((await lister.DownloadAsync(listing)).Final.Code);
+            }
+        }
+
+        await deleting;
+        Assert.All(finals, code => Assert.Equal(226, code));
+    }
+
+    [Fact]
+    public async Task ConcurrentAppends_AllLand_EachAnswered226()
+    {
+        const int sessions = 4, appends = 50;
+        File.WriteAllText(_server.Root.File("log.txt"), string.Empty);
+        var tasks = Enumerable.Range(0, sessions).Select(async s =>
+        {
+            await using var c = await RawFtpClient.LoginAsync(_server.Port);
+            for (var i = 0; i < appends; i++)
+            {
+                Assert.Equal(226, (await c.UploadAsync("APPE log.txt", Encoding.ASCII.GetBytes($"session {s} line {i}\n"))).Code);
+            }
+        });
+        await Task.WhenAll(tasks);
+
+        var lines = File.ReadAllLines(_server.Root.File("log.txt"));
+        Assert.Equal(sessions * appends, lines.Length);
+        Assert.Equal(sessions * appends, lines.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Appe_WritesInPlace_AndAFailedAppendLeavesTheFileAsItWas()
+    {
+        var path = _server.Root.File("big.log");
+        File.WriteAllBytes(path, new byte[3 * 1024 * 1024]);
+        var before = Inode(path);
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        Assert.Equal(226, (await c.UploadAsync("APPE big.log", "eighteen bytes....\n"u8.ToArray())).Code);
+        Assert.Equal(before, Inode(path)); // the same file, not a rewritten copy
+        Assert.Equal((3 * 1024 * 1024) + 19, new FileInfo(path).Length);
+
+        var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("APPE big.log", 150);
+        await data.SendAsync(new byte[100_000]);
+        data.LingerState = new LingerOption(true, 0);
+        data.Close(); // a reset: the client died mid-append
+        Assert.Equal(426, (await c.ReadReplyAsync()).Code);
+        Assert.Equal((3 * 1024 * 1024) + 19, new FileInfo(path).Length);
+    }
+
+    private static string Inode(string path)
+    {
+        var stat = ExternalProcess.RunAsync(ExternalProcess.Require("stat"), ["-c", "%d:%i", path]).GetAwaiter().GetResult();
+        return stat.StandardOutput.Trim();
+    }
+}
