@@ -9,6 +9,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using FtpGateway.Storage.ObjectStore;
+using Microsoft.Extensions.Logging;
 
 #pragma warning disable CA5351 // Content-MD5 is Azure's transport and content integrity check, not a security use of MD5.
 
@@ -30,10 +31,12 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
     private readonly AccessTier? _tier;
 
     /// <summary>Validates <paramref name="options"/> (the exception names every invalid key), then creates the client.</summary>
-    public AzureBlobStorageProvider(AzureBlobStorageOptions options)
-        : base(ObjectStoreSettings.Validated(
-            options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
-            () => new(options.NamePrefix, options.BlockSize, options.MaxConcurrentBlocks, MaxParts: 50_000, options.MaxRenameObjects, "Storage:AzureBlob:BlockSizeMiB")))
+    public AzureBlobStorageProvider(AzureBlobStorageOptions options, ILogger? logger = null)
+        : base(
+            ObjectStoreSettings.Validated(
+                options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
+                () => new(options.NamePrefix, options.BlockSize, options.MaxConcurrentBlocks, MaxParts: 50_000, options.MaxRenameObjects, "Storage:AzureBlob:BlockSizeMiB")),
+            logger)
     {
         _container = CreateContainerClient(options);
         _tier = string.IsNullOrEmpty(options.AccessTier) ? (AccessTier?)null : new AccessTier(options.AccessTier);

@@ -7,6 +7,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using FtpGateway.Storage.ObjectStore;
+using Microsoft.Extensions.Logging;
 
 #pragma warning disable CA5351 // Content-MD5 is S3's transport integrity check, not a security use of MD5.
 
@@ -34,17 +35,20 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     private readonly string? _kmsKeyId;
 
     /// <summary>Validates <paramref name="options"/> (the exception names every invalid key), then creates the client.</summary>
-    public S3StorageProvider(S3StorageOptions options)
-        : this(options, configure: null)
+    public S3StorageProvider(S3StorageOptions options, ILogger? logger = null)
+        : this(options, configure: null, logger)
     {
     }
 
     /// <param name="options">the settings.</param>
     /// <param name="configure">last changes to the SDK's configuration (tests record the requests it sends).</param>
-    internal S3StorageProvider(S3StorageOptions options, Action<AmazonS3Config>? configure)
-        : base(ObjectStoreSettings.Validated(
-            options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
-            () => new(options.KeyPrefix, options.PartSize, options.MaxConcurrentParts, MaxParts: 10_000, options.MaxRenameObjects, "Storage:S3:PartSizeMiB")))
+    /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
+    internal S3StorageProvider(S3StorageOptions options, Action<AmazonS3Config>? configure, ILogger? logger = null)
+        : base(
+            ObjectStoreSettings.Validated(
+                options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
+                () => new(options.KeyPrefix, options.PartSize, options.MaxConcurrentParts, MaxParts: 10_000, options.MaxRenameObjects, "Storage:S3:PartSizeMiB")),
+            logger)
     {
         _options = options;
         _s3 = CreateClient(options, configure);

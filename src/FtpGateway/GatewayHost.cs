@@ -170,12 +170,12 @@ public static class GatewayHost
         if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))
         {
             // The provider validates its options and throws, naming the keys.
-            return new S3StorageProvider(configuration.GetSection(S3StorageOptions.SectionName).Get<S3StorageOptions>() ?? new S3StorageOptions());
+            return new S3StorageProvider(configuration.GetSection(S3StorageOptions.SectionName).Get<S3StorageOptions>() ?? new S3StorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.S3"));
         }
 
         if (name.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
         {
-            return new AzureBlobStorageProvider(configuration.GetSection(AzureBlobStorageOptions.SectionName).Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions());
+            return new AzureBlobStorageProvider(configuration.GetSection(AzureBlobStorageOptions.SectionName).Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.AzureBlob"));
         }
 
         throw new InvalidOperationException($"Storage:Provider '{name}' is unknown; use FileSystem, S3 or AzureBlob.");

@@ -109,6 +109,42 @@ public sealed class LocalDiskTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFileNamedWithLineBreaks_NeverReachesTheControlConnection_NorAListing()
+    {
+        File.WriteAllText(_server.Root.File("e\r\n212 injected\r\n"), "x");
+        File.WriteAllText(_server.Root.File("plain.txt"), "x");
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        var stat = await c.ExpectAsync("STAT /", 212);
+        Assert.DoesNotContain(stat.Lines, l => l.Contains("injected", StringComparison.Ordinal));
+        Assert.Equal(["home", "plain.txt"], stat.Lines.Skip(1).SkipLast(1).Select(l => l.Split(' ')[^1]).Order(StringComparer.Ordinal));
+        await c.ExpectAsync("NOOP", 200); // still in step: no reply was injected
+        foreach (var listing in new[] { "LIST", "NLST", "MLSD" })
+        {
+            var (data, final) = await c.DownloadAsync(listing);
+            Assert.Equal(226, final.Code);
+            Assert.DoesNotContain("injected", Encoding.UTF8.GetString(data), StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("MKD a\0b")]
+    [InlineData("STOR x\0y")]
+    [InlineData("RNTO x\u0007y")]
+    public async Task NamesWithControlCharacters_CannotBeCreated(string command)
+    {
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        if (command.StartsWith("RNTO", StringComparison.Ordinal))
+        {
+            File.WriteAllText(_server.Root.File("x"), "x");
+            await c.ExpectAsync("RNFR x", 350);
+        }
+
+        await c.SendRawAsync(Encoding.UTF8.GetBytes(command + "\r\n"));
+        Assert.Equal(553, (await c.ReadReplyAsync()).Code);
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(_server.Root.Path), e => Path.GetFileName(e).Any(char.IsControl));
+    }
+
+    [Fact]
     public async Task ARenameOfTheDirectoryDuringAnUpload_StrandsNoTemporary_AndTheDirectoryCanBeRemoved()
     {
         Directory.CreateDirectory(Jail("incoming"));

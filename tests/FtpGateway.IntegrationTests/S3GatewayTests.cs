@@ -182,6 +182,24 @@ public sealed class S3GatewayTests(S3StoreFixture s3) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeyWithALineBreak_IsNeverListed_NorSentOnTheControlConnection()
+    {
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = $"{_prefix}/in/e\r\n212 injected\r\n", ContentBody = "x" });
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = $"{_prefix}/in/plain.txt", ContentBody = "x" });
+        await using var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password);
+        var stat = await c.ExpectAsync("STAT /in", 212);
+        Assert.Equal(3, stat.Lines.Count);
+        Assert.DoesNotContain(stat.Lines, l => l.Contains("injected", StringComparison.Ordinal));
+        await c.ExpectAsync("NOOP", 200);
+        foreach (var listing in new[] { "LIST /in", "NLST /in", "MLSD /in" })
+        {
+            var (data, final) = await c.DownloadAsync(listing);
+            Assert.Equal(226, final.Code);
+            Assert.DoesNotContain("injected", Encoding.UTF8.GetString(data), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task AMissingBucket_StopsTheGatewayAtStartUp()
     {
         var settings = s3.GatewaySettings(_prefix);

@@ -44,10 +44,10 @@ internal sealed class ControlChannel : IAsyncDisposable
             {
                 // The first line carries "code-", the last "code "; the lines between start with a space, so
                 // that none of them can be mistaken for the last one.
-                text.Append(reply.Code).Append('-').Append(lines[0]).Append("\r\n");
+                text.Append(reply.Code).Append('-').Append(Clean(lines[0])).Append("\r\n");
                 await foreach (var line in (reply.Body ?? AsyncEnumerable.Empty<string>()).WithCancellation(ct))
                 {
-                    text.Append(' ').Append(line).Append("\r\n");
+                    text.Append(' ').Append(Clean(line)).Append("\r\n");
                     if (text.Length >= WriteChunk)
                     {
                         await SendAsync(text, ct);
@@ -56,11 +56,11 @@ internal sealed class ControlChannel : IAsyncDisposable
 
                 foreach (var line in lines.Skip(1).SkipLast(1))
                 {
-                    text.Append(' ').Append(line.TrimStart(' ')).Append("\r\n");
+                    text.Append(' ').Append(Clean(line).TrimStart(' ')).Append("\r\n");
                 }
             }
 
-            text.Append(reply.Code).Append(' ').Append(lines[^1]).Append("\r\n");
+            text.Append(reply.Code).Append(' ').Append(Clean(lines[^1])).Append("\r\n");
             Log.Reply(_logger, reply.Code, lines[^1]);
             await SendAsync(text, ct);
         }
@@ -69,6 +69,13 @@ internal sealed class ControlChannel : IAsyncDisposable
             _writeLock.Release();
         }
     }
+
+    /// <summary>
+    /// A reply line can never carry a line break or a NUL of its own: whatever put one there (a file name from
+    /// a store, an argument echoed back), it could otherwise inject replies a client would act on.
+    /// </summary>
+    private static string Clean(string line) =>
+        line.AsSpan().IndexOfAny('\r', '\n', '\0') < 0 ? line : line.Replace('\r', '?').Replace('\n', '?').Replace('\0', '?');
 
     private async Task SendAsync(StringBuilder text, CancellationToken ct)
     {

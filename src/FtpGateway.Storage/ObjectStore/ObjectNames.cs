@@ -4,14 +4,17 @@ namespace FtpGateway.Storage.ObjectStore;
 public static class ObjectNames
 {
     /// <summary>
-    /// The child path for a name found under a directory's prefix; false for names FTP cannot address (empty,
-    /// "." or "..", a separator, a control character), which are therefore not listed.
+    /// The child path for a name found under a directory's prefix; false for names the gateway keeps for itself
+    /// (<paramref name="unaddressable"/> false) and for names FTP cannot carry or address — empty, "." or "..", a
+    /// separator, a control character (<paramref name="unaddressable"/> true). Neither kind is listed.
     /// </summary>
-    public static bool TryChild(StoragePath directory, string name, out StoragePath child)
+    public static bool TryChild(StoragePath directory, string name, out StoragePath child, out bool unaddressable)
     {
         ArgumentNullException.ThrowIfNull(name);
         child = default;
-        if (name.Length == 0 || name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal) || name.Any(char.IsControl))
+        unaddressable = name.Length == 0 || name is "." or ".." || name.Contains('/', StringComparison.Ordinal)
+            || name.Contains('\\', StringComparison.Ordinal) || name.Any(char.IsControl);
+        if (unaddressable || StorageNames.IsReserved(name))
         {
             return false;
         }

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FtpGateway.Storage.ObjectStore;
 
@@ -28,14 +30,16 @@ public sealed record ObjectStoreSettings(string KeyPrefix, int PartSize, int Max
 /// a directory rename bounded by MaxRenameObjects. A provider supplies the store's primitives, and decides only
 /// what its store does differently: how kept bytes of an APPE are carried over, how a very large copy is made.
 /// </summary>
-public abstract class ObjectStoreProvider : IStorageProvider
+public abstract partial class ObjectStoreProvider : IStorageProvider
 {
     private readonly string _prefix;
+    private readonly ILogger _logger;
 
-    protected ObjectStoreProvider(ObjectStoreSettings settings)
+    protected ObjectStoreProvider(ObjectStoreSettings settings, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Settings = settings;
+        _logger = logger ?? NullLogger.Instance;
         _prefix = settings.KeyPrefix;
 
         // The provider's own pool: the shared one keeps large arrays in per-thread and per-core caches, and part
@@ -153,7 +157,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
             anything = true;
             foreach (var name in page.Prefixes.Select(p => p[prefix.Length..].TrimEnd('/')))
             {
-                if (ObjectNames.TryChild(directory, name, out var child) && folders.Add(name))
+                if (Child(directory, name) is { } child && folders.Add(name))
                 {
                     yield return new StorageEntry(child, true, 0, null);
                 }
@@ -163,7 +167,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
             foreach (var item in page.Objects.Where(o => o.Key != prefix && !o.Key.EndsWith('/')))
             {
                 var name = item.Key[prefix.Length..];
-                if (!ObjectNames.TryChild(directory, name, out var child))
+                if (Child(directory, name) is not { } child)
                 {
                     continue;
                 }
@@ -432,6 +436,25 @@ public abstract class ObjectStoreProvider : IStorageProvider
         });
 
     // ---- Shared helpers ---------------------------------------------------------------------------
+
+    /// <summary>A listed name as a child path, or null when it is not listed (reserved, or not addressable: logged).</summary>
+    private StoragePath? Child(StoragePath directory, string name)
+    {
+        if (ObjectNames.TryChild(directory, name, out var child, out var unaddressable))
+        {
+            return child;
+        }
+
+        if (unaddressable)
+        {
+            NameSkipped(_logger, directory.Value, name.Length);
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(410, LogLevel.Warning, "Listing {Directory} skipped a name FTP cannot carry (control characters, separators; {Length} characters)")]
+    private static partial void NameSkipped(ILogger logger, string directory, int length);
 
     /// <summary>The first objects under a prefix (one small listing request).</summary>
     private async Task<List<ObjectInfo>> FirstUnderAsync(string prefix, int count, CancellationToken cancellationToken)
