@@ -5,6 +5,29 @@ namespace FtpGateway.Ftp.Tests;
 public sealed class UserTests
 {
     [Fact]
+    public void EveryFailedLogin_CostsTheSame_WhetherTheNameExistsOrNot()
+    {
+        // Regression: an unknown name was refused at once while a hashed user cost a key derivation, so the
+        // time of a failure told which names exist. Each path is timed by its fastest of several runs.
+        var users = new UserDirectory(
+            [
+                new UserOptions { Name = "hashed", PasswordHash = PasswordHasher.Hash("right", 60_000) },
+                new UserOptions { Name = "plain", Password = "right" },
+            ],
+            new AnonymousOptions());
+        double Fastest(string name) => Enumerable.Range(0, 7).Min(_ =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Null(users.Authenticate(name, "wrong"));
+            return clock.Elapsed.TotalMilliseconds;
+        });
+
+        var hashed = Fastest("hashed");
+        Assert.InRange(Fastest("nobody"), hashed * 0.6, hashed * 1.7);
+        Assert.InRange(Fastest("plain"), hashed * 0.6, hashed * 1.7);
+    }
+
+    [Fact]
     public void PasswordHash_VerifiesOnlyTheRightPassword()
     {
         var hash = PasswordHasher.Hash("correct horse", 10_000);

@@ -32,13 +32,20 @@ internal static class AccessCommands
         }
 
         s.Login.PendingUser = null;
+        var started = s.Server.Time.GetTimestamp();
         var user = s.Server.Users.Authenticate(name, argument);
         if (user is null)
         {
             s.Login.Failures++;
             s.Server.Telemetry.LoginFailures.Add(1);
             Log.LoginFailed(s.Logger, LogText.Sanitize(name));
-            await Task.Delay(s.Options.LoginFailureDelay, s.Server.Time, ct);
+
+            // The delay is a floor from the moment PASS arrived, not an addition: it also hides how long the check took.
+            var remaining = s.Options.LoginFailureDelay - s.Server.Time.GetElapsedTime(started);
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.Delay(remaining, s.Server.Time, ct);
+            }
             return s.Login.Failures >= s.Options.MaxLoginFailures
                 ? FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Too many failed logins; closing connection.", SessionEndReason.TooManyLoginFailures)
                 : FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");

@@ -21,6 +21,9 @@ public static class PasswordHasher
         return string.Join('$', Scheme, iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash));
     }
 
+    /// <summary>The iterations of a well-formed hash; null otherwise.</summary>
+    public static int? Iterations(string? hash) => hash is not null && TryParse(hash, out var iterations, out _, out _) ? iterations : null;
+
     /// <summary>True when <paramref name="hash"/> is a well-formed hash this class can verify.</summary>
     public static bool IsWellFormed(string hash) => TryParse(hash, out _, out _, out _);
 

@@ -20,6 +20,7 @@ public sealed class UserDirectory
 {
     private readonly Dictionary<string, (UserOptions Options, FtpUser User)> _users = new(StringComparer.Ordinal);
     private readonly FtpUser? _anonymous;
+    private readonly string _decoyHash;
 
     public UserDirectory(IEnumerable<UserOptions> users, AnonymousOptions anonymous)
     {
@@ -54,6 +55,12 @@ public sealed class UserDirectory
         {
             _anonymous = new FtpUser("anonymous", ParseRoot(anonymous.Root, "Anonymous"), UserPermissions.ReadOnly, true);
         }
+
+        // What a failure costs must not tell whether the name exists: names without a hash (unknown names, plain
+        // passwords) are checked against a decoy with the iterations most users' hashes have.
+        var iterations = _users.Values.Select(u => PasswordHasher.Iterations(u.Options.PasswordHash)).OfType<int>()
+            .GroupBy(i => i).OrderByDescending(g => g.Count()).Select(g => g.Key).DefaultIfEmpty(PasswordHasher.DefaultIterations).First();
+        _decoyHash = PasswordHasher.Hash(Guid.NewGuid().ToString("N"), iterations);
     }
 
     public int Count => _users.Count;
@@ -63,7 +70,11 @@ public sealed class UserDirectory
     public static bool IsAnonymousName(string name) =>
         name.Equals("anonymous", StringComparison.OrdinalIgnoreCase) || name.Equals("ftp", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The user if the password matches; null otherwise (unknown users cost the same time as wrong passwords).</summary>
+    /// <summary>
+    /// The user if the password matches; null otherwise. Every failure costs one key derivation with the same
+    /// parameters — an unknown name, a wrong plain password and a wrong hashed one alike — so the time a failure
+    /// takes does not tell whether the name exists.
+    /// </summary>
     public FtpUser? Authenticate(string name, string password)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -75,13 +86,22 @@ public sealed class UserDirectory
 
         if (!_users.TryGetValue(name, out var entry))
         {
+            PasswordHasher.Verify(password, _decoyHash);
             return null;
         }
 
-        var ok = entry.Options.PasswordHash is { } hash
-            ? PasswordHasher.Verify(password, hash)
-            : CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(entry.Options.Password!));
-        return ok ? entry.User : null;
+        if (entry.Options.PasswordHash is { } hash)
+        {
+            return PasswordHasher.Verify(password, hash) ? entry.User : null;
+        }
+
+        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(entry.Options.Password!)))
+        {
+            return entry.User;
+        }
+
+        PasswordHasher.Verify(password, _decoyHash);
+        return null;
     }
 
     private static StoragePath ParseRoot(string? root, string where)
