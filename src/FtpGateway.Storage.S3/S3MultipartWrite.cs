@@ -41,6 +41,7 @@ internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, s
         return response.ETag;
     }
 
+    /// <summary>The commit, conditional as the upload requires (AWS S3 evaluates both conditions; Ceph 16 ignores them here).</summary>
     public override async Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
         await provider.Client.CompleteMultipartUploadAsync(
             new CompleteMultipartUploadRequest
@@ -49,6 +50,8 @@ internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, s
                 Key = key,
                 UploadId = uploadId,
                 PartETags = parts.Select(p => new PartETag(p.Number, p.Token)).ToList(),
+                IfMatch = S3StorageProvider.Unquoted(condition.IfMatch),
+                IfNoneMatch = condition.IfNoneMatch ? "*" : null,
             },
             cancellationToken);
 

@@ -148,12 +148,23 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
             return files;
         }
 
-        var result = new ObjectInfo[files.Count];
+        // An object deleted since the listing page was read is left out; one that cannot be looked at keeps its S3 time.
+        var result = new ObjectInfo?[files.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, files.Count),
             new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-            async (i, ct) => result[i] = files[i] with { StoredTime = (await HeadAsync(files[i].Key, ct))?.StoredTime });
-        return result;
+            async (i, ct) =>
+            {
+                try
+                {
+                    result[i] = await HeadAsync(files[i].Key, ct) is { } head ? files[i] with { StoredTime = head.StoredTime } : null;
+                }
+                catch (AmazonServiceException)
+                {
+                    result[i] = files[i];
+                }
+            });
+        return [.. result.OfType<ObjectInfo>()];
     }
 
     protected override async Task<Stream?> OpenAsync(string key, long offset, CancellationToken cancellationToken)
@@ -218,6 +229,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
             ContentType = "application/octet-stream",
             MD5Digest = ContentMd5(content.Span),
             IfNoneMatch = condition.IfNoneMatch ? "*" : null,
+            IfMatch = Unquoted(condition.IfMatch),
         });
         put.Metadata.Add(Sha256Metadata, Convert.ToHexStringLower(SHA256.HashData(content.Span)));
         await _s3.PutObjectAsync(put, cancellationToken);
@@ -365,6 +377,12 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         _options.ChecksumMode == S3ChecksumMode.WhenRequired ? Convert.ToBase64String(MD5.HashData(content)) : null;
 
     // ---- Mapping and errors ---------------------------------------------------------------------
+
+    /// <summary>
+    /// An ETag for a conditional write, without its quotes: AWS compares either form, Ceph radosgw only this one
+    /// (quoted, it refuses every write with 412).
+    /// </summary>
+    internal static string? Unquoted(string? etag) => etag?.Trim('"');
 
     /// <summary>The SDK names user metadata "x-amz-meta-name"; requests take the bare name.</summary>
     private static string MetadataName(string name) =>

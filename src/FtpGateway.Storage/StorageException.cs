@@ -36,6 +36,9 @@ public enum StorageErrorKind
     /// <summary>A restart offset lies beyond the end of the file.</summary>
     InvalidRange,
 
+    /// <summary>The file changed while this operation depended on its previous version (a concurrent APPE).</summary>
+    Conflict,
+
     /// <summary>The backend failed or is unreachable; retrying later may work.</summary>
     Unavailable,
 }

@@ -64,6 +64,15 @@ public sealed class AzureGatewayTests(AzureStoreFixture azure) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentAppends_NeverAnswer226ForBytesThatWereLost()
+    {
+        var (committed, refused) = await ConcurrentAppends.RunAsync(_gateway.Port, "log.txt", sessions: 4, appends: 12);
+        ConcurrentAppends.AssertNothingLost(committed, Encoding.ASCII.GetString((await BlobAsync("log.txt"))!));
+        Assert.Equal(48, committed.Count + refused);
+        Assert.NotEmpty(committed);
+    }
+
+    [Fact]
     public async Task Curl_LargeAndZeroByteFiles_LandByteForByte()
     {
         var curl = ExternalProcess.Require("curl");

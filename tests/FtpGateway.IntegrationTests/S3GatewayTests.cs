@@ -182,6 +182,17 @@ public sealed class S3GatewayTests(S3StoreFixture s3) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentAppends_NeverAnswer226ForBytesThatWereLost()
+    {
+        // Regression: each APPE read the object, then wrote it back with its line: concurrent ones overwrote
+        // each other and still answered 226. The write is now conditional on the version read.
+        var (committed, refused) = await ConcurrentAppends.RunAsync(_gateway.Port, "log.txt", sessions: 4, appends: 12);
+        ConcurrentAppends.AssertNothingLost(committed, Encoding.ASCII.GetString((await ObjectAsync("log.txt"))!));
+        Assert.Equal(48, committed.Count + refused);
+        Assert.NotEmpty(committed);
+    }
+
+    [Fact]
     public async Task AKeyWithALineBreak_IsNeverListed_NorSentOnTheControlConnection()
     {
         await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = $"{_prefix}/in/e\r\n212 injected\r\n", ContentBody = "x" });

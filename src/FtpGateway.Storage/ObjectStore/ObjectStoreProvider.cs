@@ -249,8 +249,16 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
         });
 
         var keep = UploadRules.KeptBytes(request, existing?.Size);
-        var size = await Call(path, () => new ObjectUpload(this, key, request, cancellationToken).RunAsync(existing, keep));
-        return new StorageEntry(path, false, size, DateTimeOffset.UtcNow);
+        try
+        {
+            var size = await Call(path, () => new ObjectUpload(this, key, request, cancellationToken).RunAsync(existing, keep));
+            return new StorageEntry(path, false, size, DateTimeOffset.UtcNow);
+        }
+        catch (StorageException ex) when (ex.Kind == StorageErrorKind.AlreadyExists && request.Mode is UploadMode.Append or UploadMode.Resume)
+        {
+            // The commit was conditional on the version seen at the start: another client changed the file.
+            throw new StorageException(StorageErrorKind.Conflict, $"'{path}' changed during an append or resume", ex);
+        }
     }
 
     public async ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken) =>

@@ -39,9 +39,15 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
     /// <summary>Uploads, keeping <paramref name="keep"/> bytes of <paramref name="existing"/> in front; returns the size committed.</summary>
     public async Task<long> RunAsync(ObjectInfo? existing, long keep)
     {
-        var condition = request.Mode == UploadMode.CreateNew ? WriteCondition.NothingThere
-            : keep > 0 ? WriteCondition.StillVersion(existing!.ETag)
-            : WriteCondition.None;
+        // STOU never replaces; APPE and REST + STOR commit only over the version they started from (or, where
+        // there was none, only if there still is none), so a concurrent change fails them instead of being lost.
+        var condition = request.Mode switch
+        {
+            UploadMode.CreateNew => WriteCondition.NothingThere,
+            UploadMode.Append or UploadMode.Resume when existing is not null => WriteCondition.StillVersion(existing.ETag),
+            UploadMode.Append => WriteCondition.NothingThere,
+            _ => WriteCondition.None,
+        };
         var kept = keep > 0 ? await store.KeepPrefixAsync(existing!, keep, cancellationToken) : KeptPrefix.Nothing;
         await using var remainder = kept.Remainder;
         var source = remainder is null ? request.Source : new ConcatenatedStream(remainder, request.Source);
