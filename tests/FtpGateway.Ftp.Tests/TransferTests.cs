@@ -210,6 +210,36 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARestOffset_IsConsumedByAListing_SoTheNextRetrStartsAtZero()
+    {
+        // Regression: REST 5, LIST, RETR started the RETR at 5.
+        File.WriteAllText(Disk("r.txt"), "0123456789");
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        await c.ExpectAsync("REST 5", 350);
+        Assert.Equal(226, (await c.DownloadAsync("LIST")).Final.Code);
+        Assert.Equal("0123456789", Encoding.ASCII.GetString((await c.DownloadAsync("RETR r.txt")).Data));
+    }
+
+    [Fact]
+    public async Task TypeA_AnnouncesNoSize_BecauseTheBytesSentDifferFromTheStoredSize()
+    {
+        // Regression: the 150 said 25 bytes while 28 were sent after LF became CRLF.
+        File.WriteAllText(Disk("lines.txt"), "line one\nline two\nline 3\n");
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        await c.ExpectAsync("TYPE A", 200);
+        using var data = await c.OpenPassiveAsync();
+        var opening = await c.ExpectAsync("RETR lines.txt", 150);
+        Assert.DoesNotContain("bytes", opening.Text, StringComparison.Ordinal);
+        Assert.Equal(28, (await RawFtpClient.ReadToEndAsync(data)).Length);
+        Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+        await c.ExpectAsync("TYPE I", 200);
+        using var binary = await c.OpenPassiveAsync();
+        Assert.Contains("(25 bytes)", (await c.ExpectAsync("RETR lines.txt", 150)).Text, StringComparison.Ordinal);
+        Assert.Equal(25, (await RawFtpClient.ReadToEndAsync(binary)).Length);
+        Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+    }
+
+    [Fact]
     public async Task RestZero_InTypeA_IsAccepted()
     {
         File.WriteAllText(Disk("log.txt"), "a\n");

@@ -92,6 +92,7 @@ internal static class ListingCommands
     private static async ValueTask<FtpReply> ListingAsync(
         SessionContext s, string verb, string argument, bool directoryOnly, Func<StorageEntry, DateTimeOffset, string> format, CancellationToken ct)
     {
+        s.Parameters.TakeRestOffset(); // a REST applies to the next transfer only, and a listing is one
         var found = await s.FindReadableAsync(argument, ct);
         if (found.Refusal is { } refusal)
         {

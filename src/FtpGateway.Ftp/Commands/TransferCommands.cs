@@ -24,7 +24,10 @@ internal static class TransferCommands
         var (path, entry) = file.Value;
         var source = await s.Storage.OpenReadAsync(entry.Path, offset, ct);
         var ascii = s.Parameters.Ascii;
-        var reply = Start(s, "RETR", TransferDirection.Download, path, $"Opening {s.Parameters.ModeName} mode data connection for {entry.Name} ({entry.Size - offset} bytes).", async (data, token) =>
+
+        // In TYPE A the bytes sent differ from the stored size (LF becomes CRLF): no size is announced then.
+        var size = ascii ? string.Empty : $" ({entry.Size - offset} bytes)";
+        var reply = Start(s, "RETR", TransferDirection.Download, path, $"Opening {s.Parameters.ModeName} mode data connection for {entry.Name}{size}.", async (data, token) =>
         {
             await SendAsync(source, data, ascii, token);
             return "Transfer complete.";
