@@ -353,6 +353,37 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NlstAndList_ExpandAPatternInTheLastComponent_AsMgetSendsIt()
+    {
+        Directory.CreateDirectory(Disk("sub"));
+        foreach (var name in new[] { "a.txt", "b.txt", "notes.md", "upload.csv", "sub/c.log", "sub/d.log", "sub/e.txt", "lit*eral" })
+        {
+            File.WriteAllText(Disk(name), name);
+        }
+
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        async Task<string[]> Lines(string command) => (await c.ListAsync(command)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(["a.txt", "b.txt"], await Lines("NLST *.txt"));
+        Assert.Equal(["sub/c.log", "sub/d.log"], await Lines("NLST sub/*.log"));
+        Assert.Equal(["a.txt", "b.txt", "lit*eral", "notes.md"], await Lines("NLST [a-n]*"));
+        var list = await Lines("LIST u*");
+        Assert.Matches(@"^-rw-r--r-- 1 ftp ftp +10 \w{3} [ \d]\d \d\d:\d\d upload\.csv$", Assert.Single(list));
+        Assert.Equal(["lit*eral"], await Lines("NLST lit*eral")); // a name that exists is taken literally
+        Assert.Empty(await Lines("NLST *.nothing"));
+
+        // A pattern never reaches beyond one directory: not in a directory part, not in MLSD (RFC 3659 §7.1).
+        Assert.Equal(550, (await c.DownloadAsync("NLST */c.log")).Final.Code);
+        Assert.Equal(550, (await c.DownloadAsync("MLSD *.txt")).Final.Code);
+
+        // What Windows ftp.exe and BSD ftp do for "mget *.txt": NLST, then RETR each name.
+        foreach (var name in await Lines("NLST *.txt"))
+        {
+            Assert.Equal(name, System.Text.Encoding.UTF8.GetString((await c.DownloadAsync("RETR " + name)).Data));
+        }
+    }
+
+    [Fact]
     public async Task Listing_OfAnEmptyDirectory_IsEmptyAnd226()
     {
         Directory.CreateDirectory(Disk("empty"));

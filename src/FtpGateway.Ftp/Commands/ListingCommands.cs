@@ -14,17 +14,24 @@ internal static class ListingCommands
 {
     private static readonly Encoding Utf8 = new UTF8Encoding(false);
 
-    public static ValueTask<FtpReply> List(SessionContext s, string argument, CancellationToken ct) =>
-        ListingAsync(s, "LIST", CommandChecks.StripListOptions(argument), directoryOnly: false, (entry, now) => ListingFormatter.FormatList(entry, now, s.User.CanModify), ct);
+    /// <summary>Formats one listed entry under the name it is shown with.</summary>
+    private delegate string Format(StorageEntry entry, string name, DateTimeOffset now);
+
+    public static ValueTask<FtpReply> List(SessionContext s, string argument, CancellationToken ct)
+    {
+        var writable = s.User.CanModify;
+        return ListingAsync(s, "LIST", CommandChecks.StripListOptions(argument), patterns: true, (entry, name, now) => ListingFormatter.FormatList(entry, now, writable, name), ct);
+    }
 
     public static ValueTask<FtpReply> Nlst(SessionContext s, string argument, CancellationToken ct) =>
-        ListingAsync(s, "NLST", CommandChecks.StripListOptions(argument), directoryOnly: false, (entry, _) => entry.Name, ct);
+        ListingAsync(s, "NLST", CommandChecks.StripListOptions(argument), patterns: true, (_, name, _) => name, ct);
 
+    /// <summary>RFC 3659 §7.1: MLSD lists a directory; it takes no pattern.</summary>
     public static ValueTask<FtpReply> Mlsd(SessionContext s, string argument, CancellationToken ct)
     {
         var facts = s.Parameters.Facts;
         var user = s.User;
-        return ListingAsync(s, "MLSD", argument, directoryOnly: true, (entry, _) => Facts(entry, facts, user, entry.Name), ct);
+        return ListingAsync(s, "MLSD", argument, patterns: false, (entry, name, _) => Facts(entry, facts, user, name), ct);
     }
 
     public static async ValueTask<FtpReply> Mlst(SessionContext s, string argument, CancellationToken ct)
@@ -66,7 +73,7 @@ internal static class ListingCommands
         var code = entry.IsDirectory ? ReplyCodes.DirectoryStatus : ReplyCodes.FileStatus;
         var now = s.Server.Time.GetUtcNow();
         var writable = s.User.CanModify;
-        var lines = Entries(s.Storage, entry, ct).Select(item => ListingFormatter.FormatList(item, now, writable));
+        var lines = Entries(s.Storage, entry, ct).Select(item => ListingFormatter.FormatList(item, now, writable, item.Name));
         return FtpReply.Streamed(code, $"Status of {path}:", UntilStorageFails(lines, s), "End of status.");
     }
 
@@ -89,18 +96,29 @@ internal static class ListingCommands
         return FtpReply.Multiline(ReplyCodes.SystemStatus, lines);
     }
 
-    private static async ValueTask<FtpReply> ListingAsync(
-        SessionContext s, string verb, string argument, bool directoryOnly, Func<StorageEntry, DateTimeOffset, string> format, CancellationToken ct)
+    private static async ValueTask<FtpReply> ListingAsync(SessionContext s, string verb, string argument, bool patterns, Format format, CancellationToken ct)
     {
         s.Parameters.TakeRestOffset(); // a REST applies to the next transfer only, and a listing is one
         var found = await s.FindReadableAsync(argument, ct);
+        Glob? glob = null;
+        var shownPrefix = string.Empty;
+        if (found.Refusal == CommandChecks.NoSuchEntry && patterns && SplitPattern(argument) is var (directory, pattern, prefix))
+        {
+            // Not a name that exists, but a pattern in its last component: one listing of its directory, filtered.
+            (found, glob, shownPrefix) = (await s.FindReadableAsync(directory, ct), pattern, prefix);
+            if (found.Refusal is null && !found.Value.Entry.IsDirectory)
+            {
+                found = CommandChecks.NoSuchEntry;
+            }
+        }
+
         if (found.Refusal is { } refusal)
         {
             return refusal;
         }
 
         var (path, entry) = found.Value;
-        if (directoryOnly && !entry.IsDirectory)
+        if (!patterns && !entry.IsDirectory)
         {
             return FtpReply.Of(ReplyCodes.SyntaxErrorInParameters, "Not a directory."); // RFC 3659 §7.1
         }
@@ -120,7 +138,10 @@ internal static class ListingCommands
             {
                 await foreach (var item in Entries(storage, entry, token))
                 {
-                    await writer.WriteLineAsync(format(item, now).AsMemory(), token);
+                    if (glob is null || glob.IsMatch(item.Name))
+                    {
+                        await writer.WriteLineAsync(format(item, shownPrefix + item.Name, now).AsMemory(), token);
+                    }
                 }
 
                 await writer.FlushAsync(token);
@@ -128,6 +149,17 @@ internal static class ListingCommands
 
             return "Transfer complete.";
         });
+    }
+
+    /// <summary>
+    /// "sub/*.txt" as its directory ("sub"), the pattern ("*.txt") and the prefix matched names are shown with
+    /// ("sub/", as <c>ls sub/*.txt</c> shows them); null when the last component has no wildcard.
+    /// </summary>
+    private static (string Directory, Glob Pattern, string Prefix)? SplitPattern(string argument)
+    {
+        var cut = argument.LastIndexOfAny(['/', '\\']);
+        var (directory, last) = cut < 0 ? (string.Empty, argument) : (argument[..(cut + 1)], argument[(cut + 1)..]);
+        return Glob.For(last) is { } glob ? (directory, glob, directory) : null;
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ internal static class ListingFormatter
     /// <c>-rw-r--r-- 1 ftp ftp 1234 Nov 22 15:06 name</c>: like <c>ls -l</c>, the time of day for entries
     /// from the last six months, the year otherwise.
     /// </summary>
-    public static string FormatList(StorageEntry entry, DateTimeOffset now, bool writable)
+    public static string FormatList(StorageEntry entry, DateTimeOffset now, bool writable, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var mode = entry.IsDirectory
@@ -37,7 +37,7 @@ internal static class ListingFormatter
         var when = recent
             ? string.Create(CultureInfo.InvariantCulture, $"{Months[time.Month - 1]} {time.Day,2} {time:HH:mm}")
             : string.Create(CultureInfo.InvariantCulture, $"{Months[time.Month - 1]} {time.Day,2}  {time.Year}");
-        return string.Create(CultureInfo.InvariantCulture, $"{mode} 1 ftp ftp {entry.Size,13} {when} {entry.Name}");
+        return string.Create(CultureInfo.InvariantCulture, $"{mode} 1 ftp ftp {entry.Size,13} {when} {name ?? entry.Name}");
     }
 
     /// <summary>RFC 3659 §2.3 time-val: <c>YYYYMMDDHHMMSS[.sss]</c>, always UTC.</summary>
