@@ -35,6 +35,9 @@ public sealed class FtpServerOptions
     /// <summary>A session with no command for this long (and no transfer running) is closed with 421.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>The longest idle timeout a client may ask for with SITE IDLE (the shortest is 30 seconds).</summary>
+    public TimeSpan MaxIdleTimeout { get; set; } = TimeSpan.FromHours(2);
+
     /// <summary>How long to wait for a data connection to open, and for data to move on an open one.</summary>
     public TimeSpan DataConnectionTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -145,6 +148,11 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
         if (o.IdleTimeout <= TimeSpan.Zero || o.DataConnectionTimeout <= TimeSpan.Zero)
         {
             yield return "Ftp:IdleTimeout and Ftp:DataConnectionTimeout must be positive";
+        }
+
+        if (o.MaxIdleTimeout < TimeSpan.FromSeconds(30))
+        {
+            yield return "Ftp:MaxIdleTimeout must be at least 00:00:30 (SITE IDLE accepts 30 seconds and more)";
         }
 
         if (o.DrainTimeout < TimeSpan.Zero)

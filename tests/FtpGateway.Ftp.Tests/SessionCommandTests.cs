@@ -117,7 +117,11 @@ public sealed class SessionCommandTests : IAsyncLifetime
     [InlineData("HELP RETR", 214)]
     [InlineData("HELP BOGUS", 502)]
     [InlineData("SITE HELP", 214)]
-    [InlineData("SITE CHMOD 777 x", 504)]
+    [InlineData("SITE CHMOD 777 x", 550)]
+    [InlineData("SITE CHMOD x", 501)]
+    [InlineData("SITE BOGUS", 504)]
+    [InlineData("SITE IDLE 5", 501)]
+    [InlineData("SITE UTIME soon x", 501)]
     [InlineData("OPTS UTF8 ON", 200)]
     [InlineData("OPTS UTF8 OFF", 200)]
     [InlineData("OPTS BOGUS", 501)]
@@ -140,6 +144,30 @@ public sealed class SessionCommandTests : IAsyncLifetime
         var reply = await c.SendAsync(command);
         Assert.True(code == reply.Code, $"{command}: {reply}");
         await c.ExpectAsync("NOOP", 200); // and the session is still usable
+    }
+
+    [Fact]
+    public async Task SiteCommands_ChmodIsAcceptedWithoutEffect_UtimeSetsTheTimeInBothForms_HelpListsThem()
+    {
+        File.WriteAllText(_server.Root.File("tool.sh"), "#!/bin/sh");
+        File.WriteAllText(_server.Root.File("two words.txt"), "x");
+        var mode = File.GetUnixFileMode(_server.Root.File("tool.sh"));
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        await c.ExpectAsync("SITE CHMOD 755 tool.sh", 200);
+        Assert.Equal(mode, File.GetUnixFileMode(_server.Root.File("tool.sh")));
+
+        await c.ExpectAsync("SITE UTIME 202001020304 tool.sh", 200); // ProFTPD's form, minutes only
+        Assert.Equal("213 20200102030400", (await c.SendAsync("MDTM tool.sh")).Text);
+        await c.ExpectAsync("SITE UTIME two words.txt 20210101000000 20210203040506 20210101000000 UTC", 200); // wu-ftpd's
+        Assert.Equal("213 20210203040506", (await c.SendAsync("MDTM two words.txt")).Text);
+
+        var help = await c.ExpectAsync("SITE HELP", 214);
+        Assert.Contains(help.Lines, l => l.Contains("CHMOD IDLE UTIME HELP", StringComparison.Ordinal));
+        Assert.Contains("600 seconds (at most 7200)", (await c.ExpectAsync("SITE IDLE", 200)).Text, StringComparison.Ordinal);
+
+        await using var reader = await RawFtpClient.LoginAsync(_server.Port, "reader", "read-pw");
+        await reader.ExpectAsync("SITE CHMOD 600 tool.sh", 550);
+        await reader.ExpectAsync("SITE UTIME 202001020304 tool.sh", 550);
     }
 
     [Fact]

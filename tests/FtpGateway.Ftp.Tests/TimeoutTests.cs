@@ -56,6 +56,21 @@ public sealed class TimeoutTests
     }
 
     [Fact]
+    public async Task SiteIdle_GivesOneSessionALongerIdleTimeout_WithinTheConfiguredBound()
+    {
+        await using var server = await StartAsync(o => (o.IdleTimeout, o.MaxIdleTimeout) = (TimeSpan.FromMinutes(10), TimeSpan.FromHours(1)));
+        await using var patient = await RawFtpClient.LoginAsync(server.Port);
+        await patient.ExpectAsync("SITE IDLE 3601", 501);
+        await patient.ExpectAsync("SITE IDLE 3600", 200);
+        await using var other = await RawFtpClient.LoginAsync(server.Port);
+        Assert.Equal(421, (await ReplyAfterAdvancingAsync(other, TimeSpan.FromMinutes(1))).Code); // the default applies to others
+        _time.Advance(TimeSpan.FromMinutes(30));
+        await patient.ExpectAsync("NOOP", 200);
+        Assert.Equal(421, (await ReplyAfterAdvancingAsync(patient, TimeSpan.FromMinutes(5))).Code);
+        Assert.True(_time.GetUtcNow() - _time.Start >= TimeSpan.FromMinutes(90));
+    }
+
+    [Fact]
     public async Task ADataConnectionThatNeverArrives_Is425AfterTheTimeout_AndTheSessionGoesOn()
     {
         await using var server = await StartAsync();

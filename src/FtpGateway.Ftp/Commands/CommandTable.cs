@@ -86,7 +86,7 @@ internal static class CommandTable
         new("XPWD", Sync(NavigationCommands.Pwd), Login, "XPWD"),
         new("LIST", ListingCommands.List, LoginPath, "LIST [<path>]"),
         new("NLST", ListingCommands.Nlst, LoginPath, "NLST [<path>]"),
-        new("SITE", Sync(InfoCommands.Site), LoginArg, "SITE <command>"),
+        new("SITE", SiteCommands.Site, LoginArg, "SITE {CHMOD|IDLE|UTIME|HELP} ..."),
         new("SYST", Sync(InfoCommands.Syst), None, "SYST"),
         new("STAT", ListingCommands.Stat, Always, "STAT [<path>]"),
         new("HELP", Sync(InfoCommands.Help), Always, "HELP [<command>]"),

@@ -88,13 +88,6 @@ internal static class InfoCommands
         }
     }
 
-    public static FtpReply Site(SessionContext s, string argument) =>
-        argument.Split(' ', 2, StringSplitOptions.TrimEntries)[0].ToUpperInvariant() switch
-        {
-            "HELP" => FtpReply.Multiline(ReplyCodes.Help, ["SITE commands recognized:", "HELP", "End of SITE help."]),
-            _ => FtpReply.Of(ReplyCodes.NotImplementedForParameter, "SITE command not implemented."),
-        };
-
     /// <summary>The MLST facts this storage fills: <c>unique</c> only where the provider has a real identifier.</summary>
     private static MlstFacts SupportedFacts(IStorageProvider storage) =>
         (storage.Capabilities & StorageCapabilities.UniqueIds) != 0 ? MlstFacts.All : MlstFacts.All & ~MlstFacts.Unique;

@@ -37,7 +37,7 @@ internal sealed class FtpSession : IAsyncDisposable
             ControlConnectionLost = () => _cts.IsCancellationRequested || EndReason == SessionEndReason.ClientClosed || _control.IsLost(),
         };
         _s.Transfers = new TransferRunner(server, logger, reply => _control.WriteAsync(reply), () => _timeouts!.Touch());
-        _timeouts = new SessionTimeouts(server.Time, server.Options, () => _s.Transfers.Current, OnIdle);
+        _timeouts = new SessionTimeouts(server.Time, server.Options, () => _s.Transfers.Current, () => _s.IdleTimeout, OnIdle);
     }
 
     public string Id => _s.Id;

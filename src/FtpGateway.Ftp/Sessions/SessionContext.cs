@@ -24,6 +24,7 @@ internal sealed class SessionContext : IDisposable
         ClientAddress = Addresses.Normalize(remote.Address);
         Logger = logger;
         Storage = server.Storage;
+        IdleTimeout = server.Options.IdleTimeout;
     }
 
     public FtpServerContext Server { get; }
@@ -56,6 +57,9 @@ internal sealed class SessionContext : IDisposable
     /// is gone too.
     /// </summary>
     public Func<bool> ControlConnectionLost { get; set; } = static () => false;
+
+    /// <summary>How long this session may stay idle: Ftp:IdleTimeout, or what the client chose with SITE IDLE.</summary>
+    public TimeSpan IdleTimeout { get; set; }
 
     /// <summary>The session's span (attributes learnt later, such as the user, go onto it).</summary>
     public Activity? SessionActivity { get; set; }

@@ -12,16 +12,18 @@ internal sealed class SessionTimeouts : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly FtpServerOptions _options;
     private readonly Func<Transfer?> _currentTransfer;
+    private readonly Func<TimeSpan> _idleTimeout;
     private readonly Action _idle;
     private readonly ITimer _timer;
     private long _lastActivity;
     private volatile bool _disposed;
 
-    public SessionTimeouts(TimeProvider time, FtpServerOptions options, Func<Transfer?> currentTransfer, Action idle)
+    public SessionTimeouts(TimeProvider time, FtpServerOptions options, Func<Transfer?> currentTransfer, Func<TimeSpan> idleTimeout, Action idle)
     {
         _time = time;
         _options = options;
         _currentTransfer = currentTransfer;
+        _idleTimeout = idleTimeout;
         _idle = idle;
         _lastActivity = time.GetTimestamp();
         var shortest = Math.Min(options.IdleTimeout.TotalMilliseconds, options.DataConnectionTimeout.TotalMilliseconds);
@@ -50,7 +52,7 @@ internal sealed class SessionTimeouts : IAsyncDisposable
             return;
         }
 
-        if (_time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) > _options.IdleTimeout)
+        if (_time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) > _idleTimeout())
         {
             _idle();
         }
