@@ -14,7 +14,11 @@ public static class Hashing
     public static IReadOnlyList<string> All { get; } = [Sha256, Sha1, Md5, Crc32];
 
     /// <summary>Reads <paramref name="source"/> to its end and returns its digest.</summary>
-    public static async ValueTask<byte[]> ComputeAsync(Stream source, string algorithm, CancellationToken cancellationToken)
+    public static ValueTask<byte[]> ComputeAsync(Stream source, string algorithm, CancellationToken cancellationToken) =>
+        ComputeAsync(source, algorithm, long.MaxValue, cancellationToken);
+
+    /// <summary>The digest of the next <paramref name="length"/> bytes of <paramref name="source"/> (fewer if it ends first).</summary>
+    public static async ValueTask<byte[]> ComputeAsync(Stream source, string algorithm, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         using var hasher = Create(algorithm);
@@ -22,9 +26,10 @@ public static class Hashing
         try
         {
             int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            while (length > 0 && (read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length)), cancellationToken)) > 0)
             {
                 hasher.TransformBlock(buffer, 0, read, null, 0);
+                length -= read;
             }
 
             hasher.TransformFinalBlock([], 0, 0);

@@ -426,6 +426,26 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChecksumCommands_TakeQuotedNames_AndAByteRange()
+    {
+        // Regression: XCRC "file.bin" 0 1000 and XMD5 file.bin 0 1000 answered 550 No such file.
+        var content = RandomNumberGenerator.GetBytes(5000);
+        File.WriteAllBytes(Disk("file.bin"), content);
+        File.WriteAllBytes(Disk("my file.bin"), content);
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        var first = content.AsSpan(0, 1000).ToArray();
+        Assert.Equal("250 " + Crc32(first).ToString("X8", CultureInfo.InvariantCulture), (await c.SendAsync("XCRC \"file.bin\" 0 1000")).Text);
+        Assert.Equal("250 " + Convert.ToHexString(MD5.HashData(first)), (await c.SendAsync("XMD5 file.bin 0 1000")).Text);
+        Assert.Equal("250 " + Convert.ToHexString(SHA1.HashData(content.AsSpan(1000))), (await c.SendAsync("XSHA1 my file.bin 1000")).Text);
+        Assert.Equal("250 " + Convert.ToHexString(SHA256.HashData(content)), (await c.SendAsync("XSHA256 \"my file.bin\"")).Text);
+        Assert.Equal("250 " + Convert.ToHexString(SHA256.HashData(content)), (await c.SendAsync("XSHA256 file.bin 0 999999")).Text); // clamped
+        Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(content)), (await c.ExpectAsync("HASH \"my file.bin\"", 213)).Text, StringComparison.Ordinal);
+        await c.ExpectAsync("XMD5 file.bin 1000 10", 501);
+        await c.ExpectAsync("XMD5 file.bin 6000", 554);
+        await c.ExpectAsync("XMD5 \"unterminated", 550);
+    }
+
+    [Fact]
     public async Task Utf8Names_RoundTripThroughStorListAndRetr()
     {
         const string name = "Überwachung 監視 №1.jpg";
