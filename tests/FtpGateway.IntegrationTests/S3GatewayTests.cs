@@ -53,6 +53,33 @@ public sealed class S3GatewayTests(S3StoreFixture s3) : IAsyncLifetime
 
     private static void Succeeded(ExternalProcess.Result result) => Assert.True(result.ExitCode == 0, result.ToString());
 
+    /// <summary>The files (not directory markers) stored under a directory, relative to it.</summary>
+    private async Task<IReadOnlyCollection<string>> StoredFilesAsync(string directory)
+    {
+        var prefix = $"{_prefix}/{directory}/";
+        var files = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = S3StoreFixture.Bucket, Prefix = prefix };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.Client.ListObjectsV2Async(request);
+            files.AddRange((page.S3Objects ?? []).Where(o => !o.Key.EndsWith('/')).Select(o => o.Key[prefix.Length..]));
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        return files;
+    }
+
+    [Fact]
+    public Task Rclone_CopyCheckSyncPurge() => ParallelClients.RcloneScenarioAsync(_gateway, _work, StoredFilesAsync);
+
+    [Fact]
+    public async Task Lftp_ParallelMirrorAndSegmentedDownloads()
+    {
+        await ParallelClients.LftpScenarioAsync(_gateway, _work);
+        Assert.Equal(0, await OpenMultipartUploadsAsync());
+    }
+
     [Theory]
     [InlineData("passive")]
     [InlineData("active")]

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace FtpGateway.TestSupport;
 
-/// <summary>Runs a real client program (curl, lftp, python3, busybox) with a time limit.</summary>
+/// <summary>Runs a real client program (curl, lftp, rclone, python3, busybox) with a time limit.</summary>
 public static class ExternalProcess
 {
     public sealed record Result(int ExitCode, string StandardOutput, string StandardError)
@@ -10,7 +10,7 @@ public static class ExternalProcess
         public override string ToString() => $"exit {ExitCode}\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}";
     }
 
-    public static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput = null, string? workingDirectory = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -23,6 +23,11 @@ public static class ExternalProcess
         foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}");

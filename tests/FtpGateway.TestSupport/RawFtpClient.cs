@@ -6,6 +6,14 @@ using System.Text.RegularExpressions;
 
 namespace FtpGateway.TestSupport;
 
+/// <summary>How <see cref="RawFtpClient"/> opens a data connection: EPSV, PASV, or PORT (active).</summary>
+public enum DataMode
+{
+    Epsv,
+    Pasv,
+    Port,
+}
+
 /// <summary>One reply as read off the wire: the code, and every line of it (multi-line replies have several).</summary>
 public sealed record WireReply(int Code, IReadOnlyList<string> Lines)
 {
@@ -168,37 +176,87 @@ public sealed partial class RawFtpClient : IAsyncDisposable
         return socket;
     }
 
-    /// <summary>Runs a download-style command over EPSV and returns the data plus the final reply.</summary>
-    public async Task<(byte[] Data, WireReply Final)> DownloadAsync(string command)
+    /// <summary>Runs a download-style command and returns the data plus the final reply.</summary>
+    public async Task<(byte[] Data, WireReply Final)> DownloadAsync(string command, DataMode mode = DataMode.Epsv)
     {
-        using var data = await OpenPassiveAsync();
+        await using var data = await OpenDataAsync(mode);
         var first = await SendAsync(command);
         if (first.Code != 150 && first.Code != 125)
         {
             return ([], first);
         }
 
-        var bytes = await ReadToEndAsync(data);
+        using var socket = await data.ConnectedAsync();
+        var bytes = await ReadToEndAsync(socket);
         return (bytes, await ReadReplyAsync());
     }
 
-    /// <summary>Runs an upload-style command over EPSV, sends the bytes, closes cleanly, returns the final reply.</summary>
-    public async Task<WireReply> UploadAsync(string command, byte[] content)
+    /// <summary>Runs an upload-style command, sends the bytes, closes cleanly, returns the final reply.</summary>
+    public async Task<WireReply> UploadAsync(string command, byte[] content, DataMode mode = DataMode.Epsv)
     {
-        using var data = await OpenPassiveAsync();
+        await using var data = await OpenDataAsync(mode);
         var first = await SendAsync(command);
         if (first.Code != 150 && first.Code != 125)
         {
             return first;
         }
 
-        await data.SendAsync(content);
-        data.Shutdown(SocketShutdown.Send);
-        data.Close();
+        using var socket = await data.ConnectedAsync();
+        await socket.SendAsync(content);
+        socket.Shutdown(SocketShutdown.Send);
+        socket.Close();
         return await ReadReplyAsync();
     }
 
-    public async Task<string> ListAsync(string command) => Encoding.UTF8.GetString((await DownloadAsync(command)).Data);
+    /// <summary>
+    /// Prepares a data connection: passive modes connect at once; active mode (PORT) listens on loopback and
+    /// accepts the server's connection once the transfer command was sent.
+    /// </summary>
+    private async Task<DataConnection> OpenDataAsync(DataMode mode)
+    {
+        switch (mode)
+        {
+            case DataMode.Epsv:
+                return new DataConnection(await OpenPassiveAsync(), null);
+            case DataMode.Pasv:
+                return new DataConnection(await OpenPasvAsync(), null);
+            default:
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start(1);
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                var reply = await SendAsync(string.Create(CultureInfo.InvariantCulture, $"PORT 127,0,0,1,{port >> 8},{port & 255}"));
+                if (reply.Code != 200)
+                {
+                    listener.Dispose();
+                    throw new InvalidOperationException("PORT refused: " + reply);
+                }
+
+                return new DataConnection(null, listener);
+        }
+    }
+
+    private sealed class DataConnection(Socket? connected, TcpListener? listener) : IAsyncDisposable
+    {
+        public async Task<Socket> ConnectedAsync()
+        {
+            if (connected is not null)
+            {
+                return connected;
+            }
+
+            using var cts = new CancellationTokenSource(Timeout);
+            return connected = await listener!.AcceptSocketAsync(cts.Token);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            connected?.Dispose();
+            listener?.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    public async Task<string> ListAsync(string command, DataMode mode = DataMode.Epsv) => Encoding.UTF8.GetString((await DownloadAsync(command, mode)).Data);
 
     public static async Task<byte[]> ReadToEndAsync(Socket socket)
     {
