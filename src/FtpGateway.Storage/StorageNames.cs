@@ -14,8 +14,11 @@ public static class StorageNames
         return name.StartsWith(ReservedPrefix, StringComparison.Ordinal);
     }
 
-    /// <summary>An upload temporary as versions before 2026-12 wrote it, beside its target.</summary>
-    public static bool IsLegacyTemporary(string name)
+    /// <summary>
+    /// An upload temporary beside its target: how versions before 2026-12 wrote every upload, and how uploads to a
+    /// directory on another mount than the storage root are written now.
+    /// </summary>
+    public static bool IsTemporaryBesideTarget(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         return IsReserved(name) && name.EndsWith(".part", StringComparison.Ordinal);

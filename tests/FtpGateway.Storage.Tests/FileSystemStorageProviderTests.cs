@@ -1,6 +1,7 @@
 using System.Text;
 using FtpGateway.Storage;
 using FtpGateway.Storage.FileSystem;
+using FtpGateway.TestSupport;
 
 namespace FtpGateway.Storage.Tests;
 
@@ -167,6 +168,127 @@ public sealed class FileSystemStorageProviderTests : StorageProviderConformanceT
         Assert.NotNull(await _provider.GetEntryAsync(StoragePath.Parse("/users/a/to-b"), Ct)); // inside the storage root
         var refused = await Assert.ThrowsAsync<StorageException>(async () => await a.OpenReadAsync(StoragePath.Parse("/users/b/private.txt"), 0, Ct));
         Assert.Equal(StorageErrorKind.NotFound, refused.Kind);
+    }
+
+    [Fact]
+    public async Task ConcurrentAppendsToAFileThatDoesNotExistYet_AllLand()
+    {
+        // Six APPEs to a file that does not exist all finish writing before any commits: one creates the file,
+        // the others lose the race and append after it what they wrote, read back from their temporaries.
+        for (var round = 0; round < 5; round++)
+        {
+            var path = StoragePath.Parse($"/new-{round}.log");
+            var lines = Enumerable.Range(0, 6).Select(i => $"round {round} writer {i}\n").ToArray();
+            var arrived = 0;
+            var allWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await Task.WhenAll(lines.Select(line => Task.Run(async () =>
+                await Provider.UploadAsync(
+                    new UploadRequest(path, new MemoryStream(Encoding.ASCII.GetBytes(line)))
+                    {
+                        Mode = UploadMode.Append,
+                        BeforeCommit = async ct =>
+                        {
+                            if (Interlocked.Increment(ref arrived) == lines.Length)
+                            {
+                                allWritten.SetResult();
+                            }
+
+                            await allWritten.Task.WaitAsync(ct);
+                        },
+                    },
+                    Ct))));
+            var stored = File.ReadAllLines(Path.Combine(_root, path.Name)).Select(l => l + "\n").Order(StringComparer.Ordinal);
+            Assert.Equal(lines.Order(StringComparer.Ordinal), stored);
+        }
+    }
+
+    [Fact]
+    public async Task AnAppendThatRunsOutOfSpace_IsInsufficientStorage_AndTheFileIsCutBack()
+    {
+        using var small = TmpfsMount.Create(Path.Combine(_outside, "small"), 1024 * 1024);
+        using var provider = new FileSystemStorageProvider(new FileSystemStorageOptions { Root = small.Path });
+        var log = StoragePath.Parse("/log.bin");
+        await provider.UploadAsync(new UploadRequest(log, new MemoryStream(new byte[1000])), Ct);
+
+        var full = await Assert.ThrowsAsync<StorageException>(async () =>
+            await provider.UploadAsync(new UploadRequest(log, new MemoryStream(new byte[2 * 1024 * 1024])) { Mode = UploadMode.Append }, Ct));
+        Assert.Equal(StorageErrorKind.InsufficientStorage, full.Kind);
+        Assert.Equal(1000, new FileInfo(Path.Combine(small.Path, "log.bin")).Length);
+    }
+
+    [Fact]
+    public async Task UploadsIntoAnotherMountUnderTheRoot_Land_AndRenamesAcrossItAreRefused()
+    {
+        using var mounted = TmpfsMount.Create(Path.Combine(_root, "volume"), 16 * 1024 * 1024);
+        var inside = StoragePath.Parse("/volume/photo.jpg");
+        await Provider.UploadAsync(new UploadRequest(inside, new MemoryStream(Encoding.ASCII.GetBytes("on the other mount"))), Ct);
+        await Provider.UploadAsync(new UploadRequest(inside, new MemoryStream(Encoding.ASCII.GetBytes(" and more"))) { Mode = UploadMode.Append }, Ct);
+        Assert.Equal("on the other mount and more", File.ReadAllText(Path.Combine(mounted.Path, "photo.jpg")));
+        Assert.Equal(["photo.jpg"], Directory.GetFiles(mounted.Path).Select(Path.GetFileName)); // no temporary left beside it
+
+        var across = await Assert.ThrowsAsync<StorageException>(async () => await Provider.RenameAsync(inside, StoragePath.Parse("/photo.jpg"), Ct));
+        Assert.Equal(StorageErrorKind.NotSupported, across.Kind);
+    }
+
+    [Fact]
+    public async Task FailuresOnAWayThroughALinkThatLeadsOut_AllReadAsAbsent()
+    {
+        // Without this, "not a directory" for secret.txt/x and "no such file" for missing/x tell what exists outside.
+        Directory.CreateSymbolicLink(Path.Combine(_root, "peek"), _outside);
+        foreach (var probe in new[] { "/peek/secret.txt/x", "/peek/missing/x", "/peek/secret.txt/x/y" })
+        {
+            var path = StoragePath.Parse(probe);
+            Assert.Null(await Provider.GetEntryAsync(path, Ct));
+            var mkd = await Assert.ThrowsAsync<StorageException>(async () => await Provider.CreateDirectoryAsync(StoragePath.Parse(probe + "/z"), Ct));
+            Assert.Equal(StorageErrorKind.NotFound, mkd.Kind);
+            var read = await Assert.ThrowsAsync<StorageException>(async () => await Provider.OpenReadAsync(path, 0, Ct));
+            Assert.Equal(StorageErrorKind.NotFound, read.Kind);
+        }
+    }
+
+    [Fact]
+    public async Task SpecialFiles_AreNeitherListedNorOpened_AndNothingBlocks()
+    {
+        Assert.Equal(0, (await ExternalProcess.RunAsync("mkfifo", [Path.Combine(_root, "pipe")])).ExitCode);
+        var pipe = StoragePath.Parse("/pipe");
+        var names = new List<string>();
+        await foreach (var e in Provider.ListAsync(StoragePath.Root, Ct))
+        {
+            names.Add(e.Name);
+        }
+
+        Assert.Empty(names);
+        Assert.Null(await Provider.GetEntryAsync(pipe, Ct));
+
+        // Opening a FIFO for I/O blocks until a peer opens it: each call must fail at once instead.
+        await Assert.ThrowsAsync<StorageException>(() => Task.Run(async () => await Provider.OpenReadAsync(pipe, 0, Ct)).WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<StorageException>(() => Task.Run(async () =>
+            await Provider.UploadAsync(new UploadRequest(pipe, new MemoryStream([1])) { Mode = UploadMode.Append }, Ct)).WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<StorageException>(() => Task.Run(async () =>
+            await Provider.SetModificationTimeAsync(pipe, DateTimeOffset.UnixEpoch, Ct)).WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task ModificationTimesBefore1970_AreSet()
+    {
+        var path = StoragePath.Parse("/old.txt");
+        await Provider.UploadAsync(new UploadRequest(path, new MemoryStream([1])), Ct);
+        var time = new DateTimeOffset(1969, 7, 20, 20, 17, 40, TimeSpan.Zero).AddMilliseconds(250);
+        await Provider.SetModificationTimeAsync(path, time, Ct);
+        Assert.Equal(time, (await Provider.GetEntryAsync(path, Ct))!.LastModified);
+    }
+
+    [Fact]
+    public void StaleUploadTemporaries_AreAlsoRemovedHourlyWhileRunning()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = new FileSystemStorageProvider(new FileSystemStorageOptions { Root = _root }, time: clock);
+        var temporaries = Path.Combine(_root, ".ftpgw-uploads");
+        File.WriteAllText(Path.Combine(temporaries, "crashed-replica.part"), "left by another process");
+        clock.Advance(TimeSpan.FromMinutes(59));
+        Assert.Single(Directory.GetFiles(temporaries));
+        clock.Advance(TimeSpan.FromMinutes(62));
+        Assert.Empty(Directory.GetFiles(temporaries));
     }
 
     public void Dispose()

@@ -6,20 +6,22 @@ namespace FtpGateway.Storage.Tests;
 /// <summary>
 /// Gives the AWS SDK HTTP clients that record every request (method, path, query, headers) before sending it on
 /// to the real store unchanged: what the gateway asked the store to do, where the store cannot show it.
+/// <paramref name="fail"/> makes chosen requests fail as a broken network does; <paramref name="answer"/> answers
+/// chosen requests itself, as AWS would where the local store behaves differently.
 /// </summary>
-internal sealed class RecordingHttpClientFactory(Func<RecordedRequest, bool>? fail = null) : HttpClientFactory
+internal sealed class RecordingHttpClientFactory(Func<RecordedRequest, bool>? fail = null, Func<RecordedRequest, HttpResponseMessage?>? answer = null) : HttpClientFactory
 {
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
-    public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Recorder(_requests, fail, new HttpClientHandler()));
+    public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Recorder(_requests, fail, answer, new HttpClientHandler()));
 
     public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
 
     public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
 
-    private sealed class Recorder(ConcurrentQueue<RecordedRequest> requests, Func<RecordedRequest, bool>? fail, HttpMessageHandler inner) : DelegatingHandler(inner)
+    private sealed class Recorder(ConcurrentQueue<RecordedRequest> requests, Func<RecordedRequest, bool>? fail, Func<RecordedRequest, HttpResponseMessage?>? answer, HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -27,9 +29,12 @@ internal sealed class RecordingHttpClientFactory(Func<RecordedRequest, bool>? fa
                 .ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
             var recorded = new RecordedRequest(request.Method.Method, request.RequestUri!.AbsolutePath, request.RequestUri.Query, headers);
             requests.Enqueue(recorded);
-            return fail?.Invoke(recorded) == true
-                ? throw new HttpRequestException("injected: the store went away for this request")
-                : base.SendAsync(request, cancellationToken);
+            if (fail?.Invoke(recorded) == true)
+            {
+                throw new HttpRequestException("injected: the store went away for this request");
+            }
+
+            return answer?.Invoke(recorded) is { } response ? Task.FromResult(response) : base.SendAsync(request, cancellationToken);
         }
     }
 }

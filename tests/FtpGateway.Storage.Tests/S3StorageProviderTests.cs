@@ -207,6 +207,28 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         Assert.Empty(await OpenUploadsAsync());
     }
 
+    [Fact]
+    public async Task AnAppendThatAwsAnswersWithAConditionalConflict_IsAConflict()
+    {
+        // AWS answers a conditional write that races another write with 409 ConditionalRequestConflict (radosgw
+        // does not): the append must be reported as changed meanwhile, like a failed If-Match.
+        await Provider.UploadAsync(new UploadRequest(StoragePath.Parse("/log.txt"), new MemoryStream("first\n"u8.ToArray())), Ct);
+        var recorded = new RecordingHttpClientFactory(answer: r => r.Kind == "PutObject"
+            ? new HttpResponseMessage(System.Net.HttpStatusCode.Conflict)
+            {
+                Content = new StringContent(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>ConditionalRequestConflict</Code><Message>A conflicting operation occurred.</Message><RequestId>r1</RequestId></Error>",
+                    System.Text.Encoding.UTF8,
+                    "application/xml"),
+            }
+            : null);
+        using var provider = new S3StorageProvider(s3.Options(_prefix), config => (config.HttpClientFactory, config.MaxErrorRetry) = (recorded, 0));
+        var conflict = await Assert.ThrowsAsync<StorageException>(async () =>
+            await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/log.txt"), new MemoryStream("more\n"u8.ToArray())) { Mode = UploadMode.Append }, Ct));
+        Assert.Equal(StorageErrorKind.Conflict, conflict.Kind);
+        Assert.Equal("first\n", await ReadAllTextAsync(_provider!, "/log.txt"));
+    }
+
     private static async Task<string> ReadAllTextAsync(S3StorageProvider provider, string path)
     {
         await using var stream = await provider.OpenReadAsync(StoragePath.Parse(path), 0, Ct);

@@ -5,7 +5,8 @@ internal static class FileSystemErrors
 {
     public static StorageException For(int errno, StoragePath path, string doing) => errno switch
     {
-        Libc.ENOENT or Libc.ELOOP or Libc.EXDEV => new StorageException(StorageErrorKind.NotFound, $"'{path}' does not exist ({doing}, errno {errno})"),
+        Libc.ENOENT or Libc.ELOOP => new StorageException(StorageErrorKind.NotFound, $"'{path}' does not exist ({doing}, errno {errno})"),
+        Libc.EXDEV => new StorageException(StorageErrorKind.NotSupported, $"'{path}' cannot move between file systems ({doing})"),
         Libc.ENOTDIR => new StorageException(StorageErrorKind.NotADirectory, $"A part of '{path}' is not a directory ({doing})"),
         Libc.EISDIR => new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory ({doing})"),
         Libc.EEXIST => new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' exists ({doing})"),

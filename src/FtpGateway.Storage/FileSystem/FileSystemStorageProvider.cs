@@ -15,11 +15,10 @@ namespace FtpGateway.Storage.FileSystem;
 /// </summary>
 public sealed partial class FileSystemStorageProvider : IStorageProvider, IDisposable
 {
-    private const int CopyBufferSize = 256 * 1024;
-
     private readonly Shared _shared;
     private readonly ConfinedTree _tree;
-    private readonly bool _ownsShared;
+    private readonly DiskUploads _uploads;
+    private readonly ITimer? _sweep;
 
     public FileSystemStorageProvider(FileSystemStorageOptions options, ILogger? logger = null, TimeProvider? time = null)
     {
@@ -33,15 +32,15 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         Directory.CreateDirectory(full);
         var root = ConfinedTree.RealPath(full) ?? throw new IOException($"The storage root '{full}' cannot be opened");
         _shared = new Shared(root, new UploadTemporaries(root), new AppendLocks(), logger ?? NullLogger.Instance);
-        _tree = new ConfinedTree(root, root);
-        _ownsShared = true;
-        if (_shared.Temporaries.RemoveStale((time ?? TimeProvider.System).GetUtcNow()) is > 0 and var removed)
-        {
-            StaleTemporariesRemoved(_shared.Logger, removed);
-        }
+        _tree = new ConfinedTree(root, StoragePath.Root, root);
+        _uploads = new DiskUploads(_tree, _shared.Temporaries, _shared.Locks);
+        time ??= TimeProvider.System;
+        RemoveStaleTemporaries(time);
+        _sweep = time.CreateTimer(_ => RemoveStaleTemporaries(time), null, UploadTemporaries.StaleAfter, UploadTemporaries.StaleAfter);
     }
 
-    private FileSystemStorageProvider(Shared shared, ConfinedTree tree) => (_shared, _tree) = (shared, tree);
+    private FileSystemStorageProvider(Shared shared, ConfinedTree tree) =>
+        (_shared, _tree, _uploads) = (shared, tree, new DiskUploads(tree, shared.Temporaries, shared.Locks));
 
     public string Name => "FileSystem";
 
@@ -63,7 +62,7 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         }
 
         using var directory = _tree.OpenDirectory(root, out var errno) ?? throw FileSystemErrors.For(errno, root, "opening a user's root");
-        return new FileSystemStorageProvider(_shared, _tree.Within(ConfinedTree.RealPath(directory) ?? throw StorageException.NotFound(root)));
+        return new FileSystemStorageProvider(_shared, _tree.Within(root, ConfinedTree.RealPath(directory) ?? throw StorageException.NotFound(root)));
     }
 
     // ---- Reading ------------------------------------------------------------------------------
@@ -102,11 +101,13 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         }
     }
 
-    private static bool Next(DirectoryReader names, StoragePath directory, out string? name)
+    private static bool Next(DirectoryReader names, StoragePath directory, out string? name) => Next(names, directory, out name, out _);
+
+    private static bool Next(DirectoryReader names, StoragePath directory, out string? name, out byte type)
     {
         try
         {
-            return names.Next(out name, out _);
+            return names.Next(out name, out type);
         }
         catch (IOException ex)
         {
@@ -156,147 +157,35 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
             }
         }
 
-        return Entry(child, stat);
+        return stat.Type is Libc.SIfReg or Libc.SIfDir ? Entry(child, stat) : null; // FIFOs, devices, sockets are not files to FTP
     }
 
-    public ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken)
+    public ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(OpenRead(_tree, path, offset));
+
+    /// <summary>The regular file at <paramref name="path"/>, open for reading at <paramref name="offset"/>.</summary>
+    internal static Stream OpenRead(ConfinedTree tree, StoragePath path, long offset)
     {
-        using var opened = _tree.Open(path, out var errno) ?? throw FileSystemErrors.For(errno, path, "reading");
-        var stat = ConfinedTree.Stat(opened, path);
-        if (stat.Type != Libc.SIfReg)
+        var (opened, stat) = tree.OpenFile(path, "reading");
+        using (opened)
         {
-            throw stat.Type == Libc.SIfDir ? new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory") : StorageException.NotFound(path);
-        }
+            if (offset > (long)stat.Size)
+            {
+                throw new StorageException(StorageErrorKind.InvalidRange, $"Offset {offset} is beyond the end of '{path}'");
+            }
 
-        if (offset > (long)stat.Size)
-        {
-            throw new StorageException(StorageErrorKind.InvalidRange, $"Offset {offset} is beyond the end of '{path}'");
+            var stream = new FileStream(ConfinedTree.Reopen(opened, Libc.ORdOnly, path), FileAccess.Read, bufferSize: 0);
+            stream.Position = offset;
+            return stream;
         }
-
-        var stream = new FileStream(ConfinedTree.Reopen(opened, Libc.ORdOnly, path), FileAccess.Read, bufferSize: 0) { Position = offset };
-        return ValueTask.FromResult<Stream>(stream);
     }
 
     // ---- Writing ------------------------------------------------------------------------------
 
-    public async ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
+    public ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var path = request.Path;
-        if (path.IsRoot)
-        {
-            throw new StorageException(StorageErrorKind.IsADirectory, "Cannot upload to the root");
-        }
-
-        // The parent stays open for the whole upload: the file lands in that directory even if it is renamed meanwhile.
-        using var parent = _tree.OpenParent(path);
-        var existing = _tree.Describe(parent, path);
-        if (existing?.Type == Libc.SIfDir)
-        {
-            throw new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory");
-        }
-
-        if (request.Mode == UploadMode.Append && existing is not null)
-        {
-            return await AppendInPlaceAsync(path, request.Source, request.BeforeCommit, cancellationToken);
-        }
-
-        var keep = UploadRules.KeptBytes(request, existing is { } e ? (long)e.Size : null);
-        var (temp, tempName) = _shared.Temporaries.Create();
-        var committed = false;
-        try
-        {
-            await WriteTemporaryAsync(temp, path, keep, request, cancellationToken);
-            cancellationToken.ThrowIfCancellationRequested();
-            var noReplace = request.Mode is UploadMode.CreateNew or UploadMode.Append;
-            switch (_shared.Temporaries.Commit(tempName, parent, path.Name, noReplace))
-            {
-                case 0:
-                    committed = true;
-                    return Entry(path, _tree.Describe(parent, path) ?? throw StorageException.NotFound(path));
-                case Libc.EEXIST when request.Mode == UploadMode.Append:
-                    // Another APPE created the file meanwhile: this one's data goes after it, in place.
-                    using (var written = new FileStream(ConfinedTree.Reopen(temp, Libc.ORdOnly, path), FileAccess.Read, 0))
-                    {
-                        return await AppendInPlaceAsync(path, written, null, cancellationToken);
-                    }
-
-                case var errno:
-                    throw FileSystemErrors.For(errno, path, "committing an upload");
-            }
-        }
-        catch (IOException ex)
-        {
-            throw FileSystemErrors.For(ex, path, "uploading");
-        }
-        finally
-        {
-            temp.Dispose();
-            if (!committed)
-            {
-                _shared.Temporaries.Delete(tempName);
-            }
-        }
-    }
-
-    /// <summary>The new version in full: the kept bytes of the existing file, the client's data; then the last check.</summary>
-    private async Task WriteTemporaryAsync(SafeFileHandle temp, StoragePath path, long keep, UploadRequest request, CancellationToken cancellationToken)
-    {
-        await using var target = new FileStream(temp, FileAccess.Write, bufferSize: 0);
-        if (keep > 0)
-        {
-            await using var existing = await OpenReadAsync(path, 0, cancellationToken);
-            await CopyAsync(existing, target, keep, cancellationToken);
-        }
-
-        await CopyAsync(request.Source, target, long.MaxValue, cancellationToken);
-        if (request.BeforeCommit is not null)
-        {
-            await request.BeforeCommit(cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// APPE to an existing file: written in place at its end, one append at a time per file (across processes
-    /// too), so its cost does not grow with the file; an append that fails is cut back to the previous length.
-    /// </summary>
-    private async Task<StorageEntry> AppendInPlaceAsync(StoragePath path, Stream source, Func<CancellationToken, ValueTask>? beforeCommit, CancellationToken cancellationToken)
-    {
-        using var opened = _tree.Open(path, out var errno) ?? throw FileSystemErrors.For(errno, path, "appending");
-        var identity = ConfinedTree.Stat(opened, path);
-        using var file = ConfinedTree.Reopen(opened, Libc.OWrOnly, path);
-        using (await _shared.Locks.AcquireAsync(identity.UniqueId, file, cancellationToken))
-        {
-            var start = RandomAccess.GetLength(file);
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-            try
-            {
-                var at = start;
-                int read;
-                while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
-                {
-                    await RandomAccess.WriteAsync(file, buffer.AsMemory(0, read), at, cancellationToken);
-                    at += read;
-                }
-
-                if (beforeCommit is not null)
-                {
-                    await beforeCommit(cancellationToken);
-                }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                return Entry(path, ConfinedTree.Stat(opened, path));
-            }
-            catch
-            {
-                Libc.Ftruncate(file, start); // the file is as it was before this append
-                throw;
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
+        return _uploads.UploadAsync(request, cancellationToken);
     }
 
     public ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken)
@@ -348,16 +237,17 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         }
 
         var errno = Libc.Errno;
-        return errno == Libc.ENOTEMPTY && RemoveLegacyTemporaries(path) && Libc.UnlinkAt(parent, path.Name, Libc.AtRemoveDir) == 0
+        return errno == Libc.ENOTEMPTY && RemoveTemporariesBeside(path) && Libc.UnlinkAt(parent, path.Name, Libc.AtRemoveDir) == 0
             ? ValueTask.CompletedTask
             : throw FileSystemErrors.For(errno, path, "removing a directory");
     }
 
     /// <summary>
-    /// Upload temporaries of versions before 2026-12 were written beside their target as ".ftpgw-*.part"; a crash left
-    /// them behind, unlisted, keeping their directory from being removed. When they are all that is left, they go.
+    /// Upload temporaries beside their target (versions before 2026-12 wrote every upload so; now only targets on
+    /// another mount do) are left behind by a crash, unlisted, keeping their directory from being removed. When
+    /// they are all that is left, they go.
     /// </summary>
-    private bool RemoveLegacyTemporaries(StoragePath directory)
+    private bool RemoveTemporariesBeside(StoragePath directory)
     {
         using var opened = _tree.OpenDirectory(directory, out _);
         if (opened is null)
@@ -365,23 +255,33 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
             return false;
         }
 
-        var legacy = new List<string>();
+        var leftovers = new List<string>();
         using (var readable = ConfinedTree.Reopen(opened, Libc.ORdOnly | Libc.ODirectory, directory))
         using (var names = new DirectoryReader(readable))
         {
-            while (names.Next(out var name, out var type))
+            while (Next(names, directory, out var name, out var type))
             {
-                if (name is null || type != Libc.DtReg || !StorageNames.IsLegacyTemporary(name))
+                if (name is null)
+                {
+                    continue;
+                }
+
+                if (!StorageNames.IsTemporaryBesideTarget(name) || !IsRegularFile(opened, name, type))
                 {
                     return false;
                 }
 
-                legacy.Add(name);
+                leftovers.Add(name);
             }
         }
 
-        return legacy.All(name => Libc.UnlinkAt(opened, name, 0) == 0);
+        return leftovers.All(name => Libc.UnlinkAt(opened, name, 0) == 0);
     }
+
+    /// <summary>A directory entry's type, asked of the file itself where the file system does not report it.</summary>
+    private static bool IsRegularFile(SafeFileHandle directory, string name, byte type) =>
+        type == Libc.DtReg
+        || (type == Libc.DtUnknown && Libc.Statx(directory, name, Libc.AtSymlinkNoFollow, Libc.StatxBasicStats, out var stat) == 0 && stat.Type == Libc.SIfReg);
 
     public ValueTask RenameAsync(StoragePath source, StoragePath target, CancellationToken cancellationToken)
     {
@@ -422,14 +322,20 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
 
     public unsafe ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken)
     {
-        using var opened = _tree.Open(path, out var errno) ?? throw FileSystemErrors.For(errno, path, "setting a time");
-        var stat = ConfinedTree.Stat(opened, path);
-        using var file = ConfinedTree.Reopen(opened, Libc.ORdOnly | (stat.Type == Libc.SIfDir ? Libc.ODirectory : 0), path);
-        var ticks = time.ToUniversalTime().Ticks - DateTimeOffset.UnixEpoch.Ticks;
-        var times = stackalloc Libc.Timespec[2];
-        times[0] = new Libc.Timespec { Nanoseconds = Libc.UtimeOmit };
-        times[1] = new Libc.Timespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
-        return Libc.FutimeNs(file, times) == 0 ? ValueTask.CompletedTask : throw FileSystemErrors.For(Libc.Errno, path, "setting a time");
+        var (opened, stat) = _tree.OpenFile(path, "setting a time", orDirectory: true);
+        using (opened)
+        using (var file = ConfinedTree.Reopen(opened, Libc.ORdOnly | (stat.Type == Libc.SIfDir ? Libc.ODirectory : 0), path))
+        {
+            var ticks = time.ToUniversalTime().Ticks - DateTimeOffset.UnixEpoch.Ticks;
+            var times = stackalloc Libc.Timespec[2];
+            times[0] = new Libc.Timespec { Nanoseconds = Libc.UtimeOmit };
+            times[1] = new Libc.Timespec
+            {
+                Seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var rest) - (rest < 0 ? 1 : 0), // before 1970 too
+                Nanoseconds = (rest < 0 ? rest + TimeSpan.TicksPerSecond : rest) * 100,
+            };
+            return Libc.FutimeNs(file, times) == 0 ? ValueTask.CompletedTask : throw FileSystemErrors.For(Libc.Errno, path, "setting a time");
+        }
     }
 
     public async ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken)
@@ -448,43 +354,39 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
 
     public void Dispose()
     {
-        if (_ownsShared)
+        if (_sweep is not null) // the provider itself, not a confined view
         {
+            _sweep.Dispose();
             _shared.Temporaries.Dispose();
         }
     }
 
-    private static StorageEntry Entry(StoragePath path, Libc.StatxBuffer stat) =>
-        new(path, stat.Type == Libc.SIfDir, stat.Type == Libc.SIfDir ? 0 : (long)stat.Size, stat.Modified) { UniqueId = stat.UniqueId };
-
-    private static async Task CopyAsync(Stream source, Stream target, long limit, CancellationToken cancellationToken)
+    private void RemoveStaleTemporaries(TimeProvider time)
     {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
-            while (limit > 0)
+            if (_shared.Temporaries.RemoveStale(time.GetUtcNow()) is > 0 and var removed)
             {
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit)), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                limit -= read;
+                StaleTemporariesRemoved(_shared.Logger, removed);
             }
         }
-        finally
+        catch (Exception ex) when (ex is IOException or StorageException or ObjectDisposedException)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            StaleTemporariesNotRemoved(_shared.Logger, ex.Message);
         }
     }
+
+    internal static StorageEntry Entry(StoragePath path, Libc.StatxBuffer stat) =>
+        new(path, stat.Type == Libc.SIfDir, stat.Type == Libc.SIfDir ? 0 : (long)stat.Size, stat.Modified) { UniqueId = stat.UniqueId };
 
     /// <summary>What the provider and its confined views share.</summary>
     private sealed record Shared(string Root, UploadTemporaries Temporaries, AppendLocks Locks, ILogger Logger);
 
-    [LoggerMessage(400, LogLevel.Information, "Removed {Count} upload temporaries left by a previous run")]
+    [LoggerMessage(400, LogLevel.Information, "Removed {Count} stale upload temporaries (left by a process that stopped)")]
     private static partial void StaleTemporariesRemoved(ILogger logger, int count);
+
+    [LoggerMessage(402, LogLevel.Warning, "Could not remove stale upload temporaries: {Reason}")]
+    private static partial void StaleTemporariesNotRemoved(ILogger logger, string reason);
 
     [LoggerMessage(401, LogLevel.Warning, "Listing skipped {Path}: {Reason}")]
     private static partial void EntrySkipped(ILogger logger, string path, string reason);

@@ -23,12 +23,15 @@ internal static unsafe partial class Libc
 
     public const int AtSymlinkNoFollow = 0x100, AtRemoveDir = 0x200, AtEmptyPath = 0x1000;
     public const uint RenameNoReplace = 1;
-    public const uint StatxBasicStats = 0x7ff;
+    public const uint StatxBasicStats = 0x7ff, StatxMountId = 0x1000;
+    public const ulong ResolveNoMagicLinks = 0x02, ResolveBeneath = 0x08;
+    private const long SysOpenat2 = 437; // the same number on every architecture
     public const int LockEx = 2, LockNb = 4, LockUn = 8;
     public const long UtimeOmit = (1L << 30) - 2;
 
     public const int ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21,
-        EINVAL = 22, ENOSPC = 28, EROFS = 30, ENAMETOOLONG = 36, ENOTEMPTY = 39, ELOOP = 40, EDQUOT = 122, EPERM = 1;
+        EINVAL = 22, ENOSPC = 28, EROFS = 30, ENAMETOOLONG = 36, ENOTEMPTY = 39, ELOOP = 40, EDQUOT = 122, EPERM = 1,
+        ENOSYS = 38;
 
     public const ushort SIfMt = 0xF000, SIfDir = 0x4000, SIfReg = 0x8000, SIfLnk = 0xA000;
     public const byte DtUnknown = 0, DtDir = 4, DtReg = 8, DtLnk = 10;
@@ -38,6 +41,16 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int OpenAt(SafeFileHandle dir, string path, int flags, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long Syscall(long number, SafeFileHandle dir, string path, OpenHow* how, nuint size);
+
+    /// <summary><c>openat2(2)</c> (Linux 5.6; glibc has no wrapper): opens with <paramref name="resolve"/> restrictions.</summary>
+    public static int OpenAt2(SafeFileHandle dir, string path, int flags, ulong resolve)
+    {
+        var how = new OpenHow { Flags = (ulong)(uint)flags, Resolve = resolve };
+        return (int)Syscall(SysOpenat2, dir, path, &how, (nuint)sizeof(OpenHow));
+    }
 
     [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint ReadLink(string path, byte* buffer, nint size);
@@ -96,6 +109,10 @@ internal static unsafe partial class Libc
         [FieldOffset(140)]
         public uint DevMinor;
 
+        /// <summary>The mount the object is on (with <see cref="StatxMountId"/>): a rename never crosses one.</summary>
+        [FieldOffset(144)]
+        public ulong MountId;
+
         public readonly ushort Type => (ushort)(Mode & SIfMt);
 
         public readonly DateTimeOffset Modified =>
@@ -103,6 +120,14 @@ internal static unsafe partial class Libc
 
         /// <summary>The same for every name of one file, different for different files (RFC 3659 §7.5.2).</summary>
         public readonly string UniqueId => $"{DevMajor:x}.{DevMinor:x}.{Inode:x}";
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -1,0 +1,162 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace FtpGateway.Storage.FileSystem;
+
+/// <summary>
+/// Uploads to the local disk. A new version is written to a temporary (<see cref="UploadTemporaries"/>) and
+/// renamed into place only when complete, so readers see the old file until the new one is whole. APPE to an
+/// existing file writes in place at its end under a per-file lock (<see cref="AppendLocks"/>), so its cost does
+/// not grow with the file and concurrent appends follow one another; one that fails is cut back.
+/// </summary>
+internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporaries, AppendLocks locks)
+{
+    private const int CopyBufferSize = 256 * 1024;
+
+    public async ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
+    {
+        var path = request.Path;
+        if (path.IsRoot)
+        {
+            throw new StorageException(StorageErrorKind.IsADirectory, "Cannot upload to the root");
+        }
+
+        // The parent stays open for the whole upload: the file lands in that directory even if it is renamed meanwhile.
+        using var parent = tree.OpenParent(path);
+        var existing = tree.Describe(parent, path);
+        if (existing is { } found && found.Type != Libc.SIfReg)
+        {
+            throw found.Type == Libc.SIfDir
+                ? new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory")
+                : new StorageException(StorageErrorKind.AccessDenied, $"'{path}' is not a regular file");
+        }
+
+        if (request.Mode == UploadMode.Append && existing is not null)
+        {
+            return await AppendInPlaceAsync(path, request.Source, request.BeforeCommit, cancellationToken);
+        }
+
+        var keep = UploadRules.KeptBytes(request, existing is { } e ? (long)e.Size : null);
+        var temp = temporaries.Create(parent);
+        var committed = false;
+        try
+        {
+            await WriteTemporaryAsync(temp.File, path, keep, request, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            var noReplace = request.Mode is UploadMode.CreateNew or UploadMode.Append;
+            switch (UploadTemporaries.Commit(temp, parent, path.Name, noReplace))
+            {
+                case 0:
+                    committed = true;
+                    return FileSystemStorageProvider.Entry(path, tree.Describe(parent, path) ?? throw StorageException.NotFound(path));
+                case Libc.EEXIST when request.Mode == UploadMode.Append:
+                    // Another APPE created the file meanwhile: this one's data goes after it, in place.
+                    using (var written = new FileStream(UploadTemporaries.OpenRead(temp), FileAccess.Read, 0))
+                    {
+                        return await AppendInPlaceAsync(path, written, null, cancellationToken);
+                    }
+
+                case var errno:
+                    throw FileSystemErrors.For(errno, path, "committing an upload");
+            }
+        }
+        catch (IOException ex)
+        {
+            throw FileSystemErrors.For(ex, path, "uploading");
+        }
+        finally
+        {
+            temp.File.Dispose();
+            if (!committed)
+            {
+                UploadTemporaries.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>The new version in full: the kept bytes of the existing file, the client's data; then the last check.</summary>
+    private async Task WriteTemporaryAsync(SafeFileHandle temp, StoragePath path, long keep, UploadRequest request, CancellationToken cancellationToken)
+    {
+        await using var target = new FileStream(temp, FileAccess.Write, bufferSize: 0);
+        if (keep > 0)
+        {
+            await using var existing = FileSystemStorageProvider.OpenRead(tree, path, 0);
+            await CopyAsync(existing, target, keep, cancellationToken);
+        }
+
+        await CopyAsync(request.Source, target, long.MaxValue, cancellationToken);
+        if (request.BeforeCommit is not null)
+        {
+            await request.BeforeCommit(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// APPE to an existing file: written in place at its end, one append at a time per file (across processes
+    /// too); an append that fails is cut back to the previous length.
+    /// </summary>
+    private async Task<StorageEntry> AppendInPlaceAsync(StoragePath path, Stream source, Func<CancellationToken, ValueTask>? beforeCommit, CancellationToken cancellationToken)
+    {
+        var (opened, identity) = tree.OpenFile(path, "appending");
+        using (opened)
+        {
+            await using var file = new FileStream(ConfinedTree.Reopen(opened, Libc.OWrOnly, path), FileAccess.Write, bufferSize: 0);
+            using var locked = await locks.AcquireAsync(identity.UniqueId, file.SafeFileHandle, cancellationToken);
+            long start = -1;
+            try
+            {
+                start = file.Length;
+                file.Position = start;
+                await CopyAsync(source, file, long.MaxValue, cancellationToken);
+                if (beforeCommit is not null)
+                {
+                    await beforeCommit(cancellationToken);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                return FileSystemStorageProvider.Entry(path, ConfinedTree.Stat(opened, path));
+            }
+            catch (IOException ex)
+            {
+                CutBack(file, start);
+                throw FileSystemErrors.For(ex, path, "appending");
+            }
+            catch
+            {
+                CutBack(file, start);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Makes the file what it was before a failed append.</summary>
+    private static void CutBack(FileStream file, long length)
+    {
+        if (length >= 0)
+        {
+            Libc.Ftruncate(file.SafeFileHandle, length);
+        }
+    }
+
+    private static async Task CopyAsync(Stream source, Stream target, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            while (limit > 0)
+            {
+                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit)), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                limit -= read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
