@@ -154,6 +154,10 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
         {
             yield return "Ftp:MaxIdleTimeout must be at least 00:00:30 (SITE IDLE accepts 30 seconds and more)";
         }
+        else if (o.MaxIdleTimeout < o.IdleTimeout)
+        {
+            yield return "Ftp:MaxIdleTimeout must not be shorter than Ftp:IdleTimeout (SITE IDLE may lengthen a session's timeout up to it)";
+        }
 
         if (o.DrainTimeout < TimeSpan.Zero)
         {

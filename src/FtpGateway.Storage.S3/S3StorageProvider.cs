@@ -414,7 +414,8 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
                 (_, "NoSuchBucket") => new StorageException(StorageErrorKind.Unavailable, $"The bucket does not exist ({path})", exception),
                 (HttpStatusCode.NotFound, _) => new StorageException(StorageErrorKind.NotFound, $"'{path}' does not exist", exception),
                 (HttpStatusCode.Forbidden, _) => new StorageException(StorageErrorKind.AccessDenied, $"Access to '{path}' denied: {s3.ErrorCode}", exception),
-                (HttpStatusCode.PreconditionFailed, _) => new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' changed or exists", exception),
+                (HttpStatusCode.PreconditionFailed, _) or (HttpStatusCode.Conflict, "ConditionalRequestConflict")
+                    => new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' changed or exists ({s3.ErrorCode})", exception),
                 (HttpStatusCode.RequestedRangeNotSatisfiable, _) => new StorageException(StorageErrorKind.InvalidRange, $"Bad range on '{path}'", exception),
                 (_, "EntityTooLarge" or "QuotaExceeded") => new StorageException(StorageErrorKind.InsufficientStorage, $"'{path}': {s3.ErrorCode}", exception),
                 (_, "KeyTooLongError" or "InvalidObjectName") => new StorageException(StorageErrorKind.InvalidName, $"'{path}': {s3.ErrorCode}", exception),

@@ -28,6 +28,17 @@ public sealed class UserTests
     }
 
     [Fact]
+    public void HashesWithFewIterations_StillStartTheGateway()
+    {
+        // Regression: the decoy for failed logins took the most common iteration count through Hash(), which
+        // refuses fewer than 10,000, so imported 5,000-iteration hashes kept the gateway from starting.
+        const string imported = "pbkdf2-sha256$5000$c2FsdHNhbHRzYWx0c2FsdA==$5Y0ZbVyxxR3yzAv0Wz1NNXxKzE1pa6sK8nBv2Tq0eCg=";
+        var users = new UserDirectory([new UserOptions { Name = "old", PasswordHash = imported }], new AnonymousOptions());
+        Assert.Null(users.Authenticate("old", "wrong"));
+        Assert.Null(users.Authenticate("nobody", "wrong"));
+    }
+
+    [Fact]
     public void PasswordHash_VerifiesOnlyTheRightPassword()
     {
         var hash = PasswordHasher.Hash("correct horse", 10_000);
@@ -76,5 +87,13 @@ public sealed class UserTests
         Assert.Contains("Ftp:PublicAddress", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Ftp:Port", result.FailureMessage, StringComparison.Ordinal);
         Assert.True(new FtpServerOptionsValidator().Validate(null, new FtpServerOptions { PassivePortRange = "50000-50099" }).Succeeded);
+    }
+
+    [Fact]
+    public void MaxIdleTimeout_ShorterThanIdleTimeout_IsRefused()
+    {
+        var result = new FtpServerOptionsValidator().Validate(null, new FtpServerOptions { IdleTimeout = TimeSpan.FromHours(3), MaxIdleTimeout = TimeSpan.FromHours(2) });
+        Assert.True(result.Failed);
+        Assert.Contains("Ftp:MaxIdleTimeout must not be shorter than Ftp:IdleTimeout", result.FailureMessage, StringComparison.Ordinal);
     }
 }

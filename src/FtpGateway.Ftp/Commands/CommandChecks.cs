@@ -81,6 +81,21 @@ internal static class CommandChecks
         };
     }
 
+    /// <summary>
+    /// Where the last <paramref name="count"/> space-separated words of <paramref name="argument"/> begin (at the
+    /// space before them): what lies before is a path, which may itself hold spaces.
+    /// </summary>
+    public static int LastWordsStart(string argument, int count)
+    {
+        var start = argument.TrimEnd().Length;
+        for (var word = 0; word < count && start > 0; word++)
+        {
+            start = argument.LastIndexOf(' ', argument[..start].TrimEnd().Length - 1);
+        }
+
+        return Math.Max(start, 0);
+    }
+
     /// <summary>"LIST -la dir": ls options some clients send are not part of the path.</summary>
     public static string StripListOptions(string argument)
     {

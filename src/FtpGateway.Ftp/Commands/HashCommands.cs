@@ -93,7 +93,7 @@ internal static class HashCommands
         }
 
         return start > file.Value.Entry.Size
-            ? FtpReply.Of(ReplyCodes.InvalidRestartOffset, "The range starts beyond the end of the file.")
+            ? FtpReply.Of(ReplyCodes.SyntaxErrorInParameters, "The range starts beyond the end of the file.")
             : (file.Value.Entry, start, end);
     }
 
@@ -121,12 +121,7 @@ internal static class HashCommands
                 return null;
             }
 
-            var cut = argument.TrimEnd().Length;
-            for (var i = 0; i < count; i++)
-            {
-                cut = argument.LastIndexOf(' ', argument[..cut].TrimEnd().Length - 1);
-            }
-
+            var cut = CommandChecks.LastWordsStart(argument, count);
             (name, rest) = (argument[..cut].TrimEnd(), argument[cut..]);
         }
 

@@ -110,21 +110,20 @@ internal static class SiteCommands
     {
         var tokens = argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (tokens.Length >= 5 && tokens[^1].Equals("UTC", StringComparison.OrdinalIgnoreCase)
-            && ListingFormatter.TryParseTime(tokens[^3], out var modified) && ListingFormatter.TryParseTime(tokens[^4], out _))
+            && TryParseUtime(tokens[^3], out var modified) && TryParseUtime(tokens[^4], out _))
         {
             // The path may hold spaces: it is everything before the last four words (three times and "UTC").
-            var end = argument.TrimEnd().Length;
-            for (var word = 0; word < 4; word++)
-            {
-                end = argument.LastIndexOf(' ', argument[..end].TrimEnd().Length - 1);
-            }
-
-            return (modified, argument[..end].Trim());
+            return (modified, argument[..CommandChecks.LastWordsStart(argument, 4)].Trim());
         }
 
         var space = argument.IndexOf(' ', StringComparison.Ordinal);
-        return space > 0 && ListingFormatter.TryParseTime(argument[..space], out var time) ? (time, argument[(space + 1)..].Trim()) : null;
+        return space > 0 && TryParseUtime(argument[..space], out var time) ? (time, argument[(space + 1)..].Trim()) : null;
     }
+
+    /// <summary>MFMT's time, or ProFTPD's form without seconds (<c>YYYYMMDDhhmm</c>), which only SITE UTIME takes.</summary>
+    private static bool TryParseUtime(string text, out DateTimeOffset time) =>
+        ListingFormatter.TryParseTime(text, out time)
+        || DateTimeOffset.TryParseExact(text, "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
 
     private static long Seconds(TimeSpan span) => (long)span.TotalSeconds;
 }

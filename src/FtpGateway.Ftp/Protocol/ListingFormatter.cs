@@ -52,7 +52,7 @@ internal static class ListingFormatter
     public static bool TryParseTime(string text, out DateTimeOffset time) =>
         DateTimeOffset.TryParseExact(
             text,
-            ["yyyyMMddHHmmss", "yyyyMMddHHmmss.f", "yyyyMMddHHmmss.ff", "yyyyMMddHHmmss.fff", "yyyyMMddHHmm"],
+            ["yyyyMMddHHmmss", "yyyyMMddHHmmss.f", "yyyyMMddHHmmss.ff", "yyyyMMddHHmmss.fff"],
             CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
             out time);

@@ -61,7 +61,7 @@ internal sealed class ControlChannel : IAsyncDisposable
             }
 
             text.Append(reply.Code).Append(' ').Append(Clean(lines[^1])).Append("\r\n");
-            Log.Reply(_logger, reply.Code, lines[^1]);
+            Log.Reply(_logger, reply.Code, Clean(lines[^1]));
             await SendAsync(text, ct);
         }
         finally

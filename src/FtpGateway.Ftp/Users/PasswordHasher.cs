@@ -16,6 +16,17 @@ public static class PasswordHasher
     {
         ArgumentNullException.ThrowIfNull(password);
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 10_000);
+        return Create(password, iterations);
+    }
+
+    /// <summary>
+    /// A hash of a random secret with exactly <paramref name="iterations"/> (imported hashes may have fewer than new
+    /// ones may): what a login that fails without a hash of its own is checked against, to cost what others cost.
+    /// </summary>
+    internal static string Decoy(int iterations) => Create(Guid.NewGuid().ToString("N"), iterations);
+
+    private static string Create(string password, int iterations)
+    {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
         return string.Join('$', Scheme, iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash));

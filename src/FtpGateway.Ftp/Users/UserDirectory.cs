@@ -60,7 +60,7 @@ public sealed class UserDirectory
         // passwords) are checked against a decoy with the iterations most users' hashes have.
         var iterations = _users.Values.Select(u => PasswordHasher.Iterations(u.Options.PasswordHash)).OfType<int>()
             .GroupBy(i => i).OrderByDescending(g => g.Count()).Select(g => g.Key).DefaultIfEmpty(PasswordHasher.DefaultIterations).First();
-        _decoyHash = PasswordHasher.Hash(Guid.NewGuid().ToString("N"), iterations);
+        _decoyHash = PasswordHasher.Decoy(iterations);
     }
 
     public int Count => _users.Count;

@@ -29,6 +29,9 @@ public sealed class FileCommandTests
         Assert.Equal("5", (await h.ExpectAsync("SIZE f.bin", ReplyCodes.FileStatus)).Lines[0]);
         Assert.Equal("Modify=20200102030405; /f.bin", (await h.ExpectAsync("MFMT 20200102030405 f.bin", ReplyCodes.FileStatus)).Lines[0]);
         Assert.Equal("20200102030405", (await h.ExpectAsync("MDTM f.bin", ReplyCodes.FileStatus)).Lines[0]);
+        await h.ExpectAsync("MFMT 202001020304 f.bin", ReplyCodes.SyntaxErrorInParameters); // RFC 3659 times have seconds
+        Assert.Equal("Modify=19691231235959; /f.bin", (await h.ExpectAsync("MFMT 19691231235959 f.bin", ReplyCodes.FileStatus)).Lines[0]);
+        Assert.Equal("19691231235959", (await h.ExpectAsync("MDTM f.bin", ReplyCodes.FileStatus)).Lines[0]);
         Directory.CreateDirectory(h.Root.File("d"));
         Assert.Equal("Not a regular file.", (await h.ExpectAsync("SIZE d", ReplyCodes.FileUnavailable)).Lines[0]);
         Assert.Equal("No such file.", (await h.ExpectAsync("SIZE nothing", ReplyCodes.FileUnavailable)).Lines[0]);
