@@ -33,6 +33,9 @@ public sealed class AzureBlobStorageOptions
     /// <summary>Most blobs a directory rename may copy; larger renames are refused with 550.</summary>
     public int MaxRenameObjects { get; set; } = 10_000;
 
+    /// <summary>How long what the gateway saw of a directory spares an upload its directory checks (zero: always check).</summary>
+    public TimeSpan DirectoryCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     internal int BlockSize => BlockSizeMiB * 1024 * 1024;
 
     internal string NamePrefix => string.IsNullOrWhiteSpace(Prefix) ? string.Empty : Prefix.Trim('/') + "/";
@@ -73,6 +76,11 @@ public sealed class AzureBlobStorageOptions
         if (MaxRenameObjects < 1)
         {
             errors.Add("Storage:AzureBlob:MaxRenameObjects must be at least 1");
+        }
+
+        if (DirectoryCacheDuration < TimeSpan.Zero)
+        {
+            errors.Add("Storage:AzureBlob:DirectoryCacheDuration must not be negative");
         }
 
         return errors;

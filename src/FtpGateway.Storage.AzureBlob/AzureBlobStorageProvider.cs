@@ -31,12 +31,19 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
     private readonly AccessTier? _tier;
 
     /// <summary>Validates <paramref name="options"/> (the exception names every invalid key), then creates the client.</summary>
-    public AzureBlobStorageProvider(AzureBlobStorageOptions options, ILogger? logger = null)
+    /// <param name="options">the settings.</param>
+    /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
+    /// <param name="time">the clock that ages what the gateway knows of directories.</param>
+    public AzureBlobStorageProvider(AzureBlobStorageOptions options, ILogger? logger = null, TimeProvider? time = null)
         : base(
             ObjectStoreSettings.Validated(
                 options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
-                () => new(options.NamePrefix, options.BlockSize, options.MaxConcurrentBlocks, MaxParts: 50_000, options.MaxRenameObjects, "Storage:AzureBlob:BlockSizeMiB")),
-            logger)
+                () => new(options.NamePrefix, options.BlockSize, options.MaxConcurrentBlocks, MaxParts: 50_000, options.MaxRenameObjects, "Storage:AzureBlob:BlockSizeMiB")
+                {
+                    DirectoryCacheDuration = options.DirectoryCacheDuration,
+                }),
+            logger,
+            time)
     {
         _container = CreateContainerClient(options);
         _tier = string.IsNullOrEmpty(options.AccessTier) ? (AccessTier?)null : new AccessTier(options.AccessTier);
@@ -91,24 +98,33 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
         }
     }
 
-    protected override async IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    protected override bool ListingStartIsInclusive => true;
+
+    protected override async IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, string? startAt, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (delimited)
         {
-            var options = new GetBlobsByHierarchyOptions { Traits = BlobTraits.Metadata, Delimiter = "/", Prefix = prefix };
+            var options = new GetBlobsByHierarchyOptions { Traits = BlobTraits.Metadata, Delimiter = "/", Prefix = prefix, StartFrom = startAt };
             await foreach (var page in _container.GetBlobsByHierarchyAsync(options, cancellationToken).AsPages(pageSizeHint: pageSize))
             {
                 yield return new ObjectListPage(
                     page.Values.Where(i => i.IsBlob).Select(i => Info(i.Blob)).ToList(),
-                    page.Values.Where(i => i.IsPrefix).Select(i => i.Prefix).ToList());
+                    page.Values.Where(i => i.IsPrefix).Select(i => i.Prefix).ToList())
+                {
+                    Truncated = !string.IsNullOrEmpty(page.ContinuationToken),
+                };
+                if (pageSize is not null)
+                {
+                    yield break;
+                }
             }
 
             yield break;
         }
 
-        await foreach (var page in _container.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = prefix }, cancellationToken).AsPages(pageSizeHint: pageSize))
+        await foreach (var page in _container.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = prefix, StartFrom = startAt }, cancellationToken).AsPages(pageSizeHint: pageSize))
         {
-            yield return new ObjectListPage(page.Values.Select(Info).ToList(), []);
+            yield return new ObjectListPage(page.Values.Select(Info).ToList(), []) { Truncated = !string.IsNullOrEmpty(page.ContinuationToken) };
             if (pageSize is not null)
             {
                 yield break;

@@ -16,11 +16,20 @@ public enum S3ChecksumMode
 /// <summary>Where listings take file times from (<c>Storage:S3:ListingModificationTime</c>).</summary>
 public enum S3ListingTime
 {
-    /// <summary>The time MFMT stored in the object's metadata (one HEAD per listed file, 16 at a time).</summary>
+    /// <summary>
+    /// The time MFMT stored in the object's metadata. Every object MFMT stamps is written as a multipart copy,
+    /// whose ETag shows it in a listing; only such objects are looked at (a HEAD, once per version).
+    /// </summary>
     Metadata,
 
     /// <summary>S3's own upload time (one request per 1,000 entries).</summary>
     LastModified,
+
+    /// <summary>
+    /// The time stored in any listed file's metadata, with a HEAD per file (16 at a time) the first time each
+    /// version is listed: for buckets where versions before 2026-12 stamped objects without a multipart ETag.
+    /// </summary>
+    MetadataEveryFile,
 }
 
 /// <summary>Configuration section <c>Storage:S3</c>.</summary>
@@ -73,6 +82,9 @@ public sealed class S3StorageOptions
     /// <summary>Most objects a directory rename may copy; larger renames are refused with 550.</summary>
     public int MaxRenameObjects { get; set; } = 10_000;
 
+    /// <summary>How long what the gateway saw of a directory spares an upload its directory checks (zero: always check).</summary>
+    public TimeSpan DirectoryCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     internal int PartSize => PartSizeMiB * 1024 * 1024;
 
     internal string KeyPrefix => string.IsNullOrWhiteSpace(Prefix) ? string.Empty : Prefix.Trim('/') + "/";
@@ -102,7 +114,12 @@ public sealed class S3StorageOptions
 
         if (!Enum.IsDefined(ListingModificationTime))
         {
-            errors.Add("Storage:S3:ListingModificationTime must be Metadata or LastModified");
+            errors.Add("Storage:S3:ListingModificationTime must be Metadata, LastModified or MetadataEveryFile");
+        }
+
+        if (DirectoryCacheDuration < TimeSpan.Zero)
+        {
+            errors.Add("Storage:S3:DirectoryCacheDuration must not be negative");
         }
 
         if (ServerSideEncryption is { Length: > 0 } sse && sse is not ("AES256" or "aws:kms"))

@@ -33,6 +33,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     private readonly S3StorageClass? _storageClass;
     private readonly ServerSideEncryptionMethod? _encryption;
     private readonly string? _kmsKeyId;
+    private readonly S3StoredTimes _storedTimes = new();
 
     /// <summary>Validates <paramref name="options"/> (the exception names every invalid key), then creates the client.</summary>
     public S3StorageProvider(S3StorageOptions options, ILogger? logger = null)
@@ -43,12 +44,17 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     /// <param name="options">the settings.</param>
     /// <param name="configure">last changes to the SDK's configuration (tests record the requests it sends).</param>
     /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
-    internal S3StorageProvider(S3StorageOptions options, Action<AmazonS3Config>? configure, ILogger? logger = null)
+    /// <param name="time">the clock that ages what the gateway knows of directories.</param>
+    internal S3StorageProvider(S3StorageOptions options, Action<AmazonS3Config>? configure, ILogger? logger = null, TimeProvider? time = null)
         : base(
             ObjectStoreSettings.Validated(
                 options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
-                () => new(options.KeyPrefix, options.PartSize, options.MaxConcurrentParts, MaxParts: 10_000, options.MaxRenameObjects, "Storage:S3:PartSizeMiB")),
-            logger)
+                () => new(options.KeyPrefix, options.PartSize, options.MaxConcurrentParts, MaxParts: 10_000, options.MaxRenameObjects, "Storage:S3:PartSizeMiB")
+                {
+                    DirectoryCacheDuration = options.DirectoryCacheDuration,
+                }),
+            logger,
+            time)
     {
         _options = options;
         _s3 = CreateClient(options, configure);
@@ -125,47 +131,76 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         }
     }
 
-    protected override async IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    protected override bool ListingStartIsInclusive => false;
+
+    protected override async IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, string? startAt, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? continuation = null;
         do
         {
             var page = await _s3.ListObjectsV2Async(
-                new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix, Delimiter = delimited ? "/" : null, ContinuationToken = continuation, MaxKeys = pageSize },
+                new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix, Delimiter = delimited ? "/" : null, ContinuationToken = continuation, MaxKeys = pageSize, StartAfter = startAt },
                 cancellationToken);
             var objects = (page.S3Objects ?? []).Select(o => new ObjectInfo(o.Key, o.Size ?? 0, Utc(o.LastModified), o.ETag) { IsDirectoryMarker = o.Key.EndsWith('/') }).ToList();
-            yield return new ObjectListPage(objects, page.CommonPrefixes ?? []);
+            yield return new ObjectListPage(objects, page.CommonPrefixes ?? []) { Truncated = page.IsTruncated == true };
             continuation = page.IsTruncated == true && pageSize is null ? page.NextContinuationToken : null;
         }
         while (continuation is not null);
     }
 
-    /// <summary>With ListingModificationTime=Metadata, a HEAD per listed file (16 at a time) for the times MFMT stored.</summary>
+    /// <summary>
+    /// The MFMT times of listed files, from their metadata: a HEAD (16 at a time) for each version not looked at
+    /// before, and with ListingModificationTime=Metadata only for files whose ETag says they may carry one.
+    /// </summary>
     protected override async Task<IReadOnlyList<ObjectInfo>> CompleteListingAsync(IReadOnlyList<ObjectInfo> files, CancellationToken cancellationToken)
     {
-        if (_options.ListingModificationTime != S3ListingTime.Metadata)
+        if (_options.ListingModificationTime == S3ListingTime.LastModified)
         {
             return files;
         }
 
-        // An object deleted since the listing page was read is left out; one that cannot be looked at keeps its S3 time.
+        var everyFile = _options.ListingModificationTime == S3ListingTime.MetadataEveryFile;
         var result = new ObjectInfo?[files.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, files.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-            async (i, ct) =>
+        var unknown = new List<int>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (!everyFile && !MayCarryStoredTime(files[i]))
             {
-                try
+                result[i] = files[i];
+            }
+            else if (_storedTimes.TryGet(files[i], out var known))
+            {
+                result[i] = files[i] with { StoredTime = known };
+            }
+            else
+            {
+                unknown.Add(i);
+            }
+        }
+
+        // An object deleted since the listing page was read is left out; one that cannot be looked at keeps its S3 time.
+        await Parallel.ForEachAsync(unknown, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            try
+            {
+                var head = await HeadAsync(files[i].Key, ct);
+                if (head is not null)
                 {
-                    result[i] = await HeadAsync(files[i].Key, ct) is { } head ? files[i] with { StoredTime = head.StoredTime } : null;
+                    _storedTimes.Remember(files[i], head);
                 }
-                catch (AmazonServiceException)
-                {
-                    result[i] = files[i];
-                }
-            });
+
+                result[i] = head is null ? null : files[i] with { StoredTime = head.StoredTime };
+            }
+            catch (AmazonServiceException)
+            {
+                result[i] = files[i];
+            }
+        });
         return [.. result.OfType<ObjectInfo>()];
     }
+
+    /// <summary>An object assembled from parts (ETag "...-N"): MFMT writes every object it stamps so.</summary>
+    private static bool MayCarryStoredTime(ObjectInfo listed) => listed.ETag?.Contains('-', StringComparison.Ordinal) == true;
 
     protected override async Task<Stream?> OpenAsync(string key, long offset, CancellationToken cancellationToken)
     {
@@ -272,7 +307,10 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     protected override Task CopyAsync(ObjectInfo source, string targetKey, CancellationToken cancellationToken) =>
         CopyAsync(source, targetKey, replaceMetadata: null, cancellationToken);
 
-    /// <summary>S3 metadata is immutable: MFMT copies the object onto itself with the time added.</summary>
+    /// <summary>
+    /// S3 metadata is immutable: MFMT copies the object onto itself with the time added, as a multipart copy so
+    /// that its ETag shows listings that it carries a time (<see cref="MayCarryStoredTime"/>).
+    /// </summary>
     protected override async Task SetStoredTimeAsync(ObjectInfo file, DateTimeOffset time, CancellationToken cancellationToken)
     {
         // The object comes from a HEAD, which carries its metadata: all of it is kept, the time added.
@@ -283,9 +321,19 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         await CopyAsync(file, file.Key, (metadata, file.ContentType), cancellationToken);
     }
 
+    /// <summary>
+    /// A server-side copy. One CopyObject up to 5 GiB; a multipart copy above, and for an object that carries an
+    /// MFMT time (its copy must keep the multipart ETag that shows it).
+    /// </summary>
     private async Task CopyAsync(ObjectInfo source, string targetKey, (Dictionary<string, string> Metadata, string? ContentType)? replaceMetadata, CancellationToken cancellationToken)
     {
-        if (source.Size <= MaximumCopyPartSize)
+        if (source.Metadata is null && MayCarryStoredTime(source))
+        {
+            source = await HeadAsync(source.Key, cancellationToken) ?? source; // listed: look whether it carries a time
+        }
+
+        var stamped = replaceMetadata is { } r ? r.Metadata.ContainsKey(MtimeMetadata) : source.StoredTime is not null;
+        if (source.Size <= MaximumCopyPartSize && !stamped)
         {
             var copy = Decorate(new CopyObjectRequest { SourceBucket = _bucket, SourceKey = source.Key, DestinationBucket = _bucket, DestinationKey = targetKey });
             if (replaceMetadata is { } replace)
@@ -302,7 +350,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
             return;
         }
 
-        // Above 5 GiB: a multipart upload whose parts are copies; its metadata is set when it starts.
+        // A multipart upload whose parts are copies; its metadata is set when it starts.
         var head = source.Metadata is null ? await HeadAsync(source.Key, cancellationToken) ?? source : source;
         var (metadata, contentType) = replaceMetadata ?? (new Dictionary<string, string>(head.Metadata ?? new Dictionary<string, string>()), head.ContentType);
         var init = Decorate(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = targetKey, ContentType = contentType });
@@ -320,6 +368,11 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
                 parts.Add((parts.Count + 1, await write.AddKeptPartAsync(parts.Count + 1, new KeptPart(first, length) { SourceETag = source.ETag }, cancellationToken)));
             }
 
+            if (parts.Count == 0)
+            {
+                parts.Add((1, await write.UploadPartAsync(1, ReadOnlyMemory<byte>.Empty, cancellationToken))); // an empty object: one empty part
+            }
+
             await write.CompleteAsync(parts, WriteCondition.None, null, cancellationToken);
         }
         catch
@@ -332,6 +385,11 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     /// <summary>Bytes [0, length) in equal ranges of at most 5 GiB (S3's largest part).</summary>
     private static IEnumerable<(long First, long Length)> CopyRanges(long length)
     {
+        if (length == 0)
+        {
+            yield break;
+        }
+
         var count = (length + MaximumCopyPartSize - 1) / MaximumCopyPartSize;
         var size = (length + count - 1) / count;
         for (long first = 0; first < length; first += size)

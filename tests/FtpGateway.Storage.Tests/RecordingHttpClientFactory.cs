@@ -51,6 +51,8 @@ internal sealed record RecordedRequest(string Method, string Path, string Query,
         ("PUT", _, true, false) => "UploadPart",
         ("PUT", _, false, true) => "CopyObject",
         ("PUT", _, false, false) => "PutObject",
+        ("GET", _, _, _) when Query.Contains("list-type=2", StringComparison.Ordinal) => "ListObjectsV2",
+        ("HEAD", _, _, _) => "HeadObject",
         _ => Method,
     };
 

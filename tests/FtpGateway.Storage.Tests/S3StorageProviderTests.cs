@@ -183,9 +183,9 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         await provider.CreateDirectoryAsync(StoragePath.Parse("/dir"), Ct);
 
         var writes = recorded.Requests.Where(r => r.CreatesObject).ToList();
-        Assert.Equal(2, writes.Count(r => r.Kind == "CopyObject"));
+        Assert.Single(writes, r => r.Kind == "CopyObject"); // the rename
         Assert.Equal(2, writes.Count(r => r.Kind == "PutObject"));
-        Assert.Single(writes, r => r.Kind == "CreateMultipartUpload");
+        Assert.Equal(2, writes.Count(r => r.Kind == "CreateMultipartUpload")); // the large upload, and MFMT's copy
         Assert.All(writes, r =>
         {
             Assert.Equal("aws:kms", r.Header("x-amz-server-side-encryption"));
@@ -227,6 +227,146 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
             await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/log.txt"), new MemoryStream("more\n"u8.ToArray())) { Mode = UploadMode.Append }, Ct));
         Assert.Equal(StorageErrorKind.Conflict, conflict.Kind);
         Assert.Equal("first\n", await ReadAllTextAsync(_provider!, "/log.txt"));
+    }
+
+    private (S3StorageProvider Provider, RecordingHttpClientFactory Requests) Recorded(TimeProvider? time = null, Action<S3StorageOptions>? configure = null)
+    {
+        var recorded = new RecordingHttpClientFactory();
+        return (new S3StorageProvider(s3.Options(_prefix, configure), config => config.HttpClientFactory = recorded, time: time), recorded);
+    }
+
+    private async Task PutDirectlyAsync(string key, string content = "x") =>
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = $"{_prefix}/{key}", ContentBody = content });
+
+    [Fact]
+    public async Task AListing_LooksOnlyAtObjectsThatMayCarryAnMfmtTime_AndAtEachVersionOnce()
+    {
+        // A HEAD per listed file made a 10,000-entry LIST take 10,000 requests. Only objects MFMT stamped (written
+        // as multipart copies, so their ETag shows it) need one, and each version only once.
+        for (var i = 0; i < 30; i++)
+        {
+            await PutDirectlyAsync($"cam/f{i:D2}.jpg");
+        }
+
+        var (provider, requests) = Recorded();
+        using (provider)
+        {
+            var when = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
+            await provider.SetModificationTimeAsync(StoragePath.Parse("/cam/f07.jpg"), when, Ct);
+            var before = requests.Requests.Count;
+            for (var round = 0; round < 3; round++)
+            {
+                var listed = await ListAsync(provider, "/cam");
+                Assert.Equal(30, listed.Count);
+                Assert.Equal(when, listed.Single(e => e.Name == "f07.jpg").LastModified);
+            }
+
+            var listing = requests.Requests.Skip(before).ToList();
+            Assert.Equal(3, listing.Count(r => r.Kind == "ListObjectsV2"));
+            Assert.Single(listing, r => r.Kind == "HeadObject");
+        }
+    }
+
+    [Fact]
+    public async Task UploadsIntoADirectoryTheGatewayCreated_AreOneRequestEach()
+    {
+        var (provider, requests) = Recorded();
+        using (provider)
+        {
+            await provider.CreateDirectoryAsync(StoragePath.Parse("/cam"), Ct);
+            var before = requests.Requests.Count;
+            for (var i = 0; i < 20; i++)
+            {
+                await provider.UploadAsync(new UploadRequest(StoragePath.Parse($"/cam/f{i:D2}.jpg"), new MemoryStream([1, 2, 3])), Ct);
+            }
+
+            Assert.All(requests.Requests.Skip(before), r => Assert.Equal("PutObject", r.Kind));
+            Assert.Equal(20, requests.Requests.Count - before);
+        }
+    }
+
+    [Fact]
+    public async Task UploadsIntoAnExistingDirectory_LookOnce_ThenTheNamesThatFollowAreKnown()
+    {
+        // A directory another tool filled: the first upload looks at the directory from its name on (and at
+        // whether the directory exists); the camera's next names come after it and need no further look.
+        for (var i = 0; i < 5; i++)
+        {
+            await PutDirectlyAsync($"in/f{i:D3}.jpg");
+        }
+
+        var (provider, requests) = Recorded();
+        using (provider)
+        {
+            for (var i = 5; i < 25; i++)
+            {
+                await provider.UploadAsync(new UploadRequest(StoragePath.Parse($"/in/f{i:D3}.jpg"), new MemoryStream([1])), Ct);
+            }
+
+            Assert.Equal(20, requests.Requests.Count(r => r.Kind == "PutObject"));
+            Assert.InRange(requests.Requests.Count(r => r.Kind == "ListObjectsV2"), 1, 2);
+        }
+    }
+
+    [Fact]
+    public async Task WhatTheGatewayKnowsOfDirectories_FollowsItsOwnChangesAtOnce_AndOutsideChangesOnceExpired()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (provider, _) = Recorded(clock);
+        using (provider)
+        {
+            await provider.CreateDirectoryAsync(StoragePath.Parse("/cam"), Ct);
+            await provider.CreateDirectoryAsync(StoragePath.Parse("/cam/sub"), Ct);
+            var onto = await Assert.ThrowsAsync<StorageException>(async () =>
+                await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/cam/sub"), new MemoryStream([1])), Ct));
+            Assert.Equal(StorageErrorKind.IsADirectory, onto.Kind);
+            await provider.DeleteDirectoryAsync(StoragePath.Parse("/cam/sub"), Ct);
+            await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/cam/sub"), new MemoryStream([1])), Ct);
+
+            // Another tool makes /cam/other a directory: seen once what the gateway knew of /cam expired.
+            await PutDirectlyAsync("cam/other/inner.jpg");
+            clock.Advance(new S3StorageOptions().DirectoryCacheDuration + TimeSpan.FromSeconds(1));
+            var outside = await Assert.ThrowsAsync<StorageException>(async () =>
+                await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/cam/other"), new MemoryStream([1])), Ct));
+            Assert.Equal(StorageErrorKind.IsADirectory, outside.Kind);
+
+            // And one removed elsewhere no longer takes uploads.
+            await s3.Client.DeleteObjectAsync(S3StoreFixture.Bucket, $"{_prefix}/cam/other/inner.jpg");
+            await s3.Client.DeleteObjectAsync(S3StoreFixture.Bucket, $"{_prefix}/cam/sub");
+            await s3.Client.DeleteObjectAsync(S3StoreFixture.Bucket, $"{_prefix}/cam/");
+            clock.Advance(new S3StorageOptions().DirectoryCacheDuration + TimeSpan.FromSeconds(1));
+            var gone = await Assert.ThrowsAsync<StorageException>(async () =>
+                await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/cam/late.jpg"), new MemoryStream([1])), Ct));
+            Assert.Equal(StorageErrorKind.NotFound, gone.Kind);
+        }
+    }
+
+    [Fact]
+    public async Task WithoutTheDirectoryCache_EveryUploadChecks()
+    {
+        var (provider, requests) = Recorded(configure: o => o.DirectoryCacheDuration = TimeSpan.Zero);
+        using (provider)
+        {
+            await provider.CreateDirectoryAsync(StoragePath.Parse("/cam"), Ct);
+            var before = requests.Requests.Count;
+            for (var i = 0; i < 5; i++)
+            {
+                await provider.UploadAsync(new UploadRequest(StoragePath.Parse($"/cam/f{i}.jpg"), new MemoryStream([1])), Ct);
+            }
+
+            Assert.True(requests.Requests.Skip(before).Count(r => r.Kind == "ListObjectsV2") >= 5);
+        }
+    }
+
+    private static async Task<List<StorageEntry>> ListAsync(S3StorageProvider provider, string path)
+    {
+        var entries = new List<StorageEntry>();
+        await foreach (var e in provider.ListAsync(StoragePath.Parse(path), Ct))
+        {
+            entries.Add(e);
+        }
+
+        return entries;
     }
 
     private static async Task<string> ReadAllTextAsync(S3StorageProvider provider, string path)

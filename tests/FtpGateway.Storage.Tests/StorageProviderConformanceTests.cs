@@ -321,6 +321,28 @@ public abstract class StorageProviderConformanceTests
     }
 
     [Fact]
+    public async Task SetModificationTime_SurvivesRenames_AndEmptyFilesTakeOneToo()
+    {
+        if ((Provider.Capabilities & StorageCapabilities.SetModificationTime) == 0)
+        {
+            return;
+        }
+
+        await Provider.CreateDirectoryAsync(P("/d"), Ct);
+        await PutAsync("/d/f", [1]);
+        await PutAsync("/d/empty", []);
+        var when = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero);
+        await Provider.SetModificationTimeAsync(P("/d/f"), when, Ct);
+        await Provider.SetModificationTimeAsync(P("/d/empty"), when, Ct);
+        await Provider.RenameAsync(P("/d/f"), P("/d/g"), Ct);
+        await Provider.RenameAsync(P("/d"), P("/e"), Ct);
+        var listed = await ListAsync("/e");
+        Assert.Contains(listed, e => e.Name == "g" && e.LastModified == when);
+        Assert.Contains(listed, e => e.Name == "empty" && e.LastModified == when && e.Size == 0);
+        Assert.Equal([1], await GetAsync("/e/g"));
+    }
+
+    [Fact]
     public async Task GetHash_MatchesADigestOfTheContent()
     {
         var content = RandomNumberGenerator.GetBytes(100_000);

@@ -29,7 +29,11 @@ public sealed record ObjectInfo(string Key, long Size, DateTimeOffset? LastModif
 }
 
 /// <summary>One page of a listing: the objects, and (with a delimiter) the prefixes that stand for subdirectories.</summary>
-public sealed record ObjectListPage(IReadOnlyList<ObjectInfo> Objects, IReadOnlyList<string> Prefixes);
+public sealed record ObjectListPage(IReadOnlyList<ObjectInfo> Objects, IReadOnlyList<string> Prefixes)
+{
+    /// <summary>More follows this page.</summary>
+    public bool Truncated { get; init; }
+}
 
 /// <summary>The precondition of a write, evaluated by the store at the commit.</summary>
 public readonly record struct WriteCondition(string? IfMatch, bool IfNoneMatch)

@@ -14,6 +14,9 @@ namespace FtpGateway.Storage.ObjectStore;
 /// <param name="PartSizeKey">The configuration key of the part size, for messages.</param>
 public sealed record ObjectStoreSettings(string KeyPrefix, int PartSize, int MaxConcurrentParts, int MaxParts, int MaxRenameObjects, string PartSizeKey)
 {
+    /// <summary>How long what the gateway saw of a directory answers an upload's checks (<see cref="DirectoryKnowledge"/>); zero: never.</summary>
+    public TimeSpan DirectoryCacheDuration { get; init; }
+
     /// <summary>The settings of options whose validation found no <paramref name="errors"/>; otherwise an exception naming every invalid key.</summary>
     public static ObjectStoreSettings Validated(IReadOnlyList<string> errors, Func<ObjectStoreSettings> settings)
     {
@@ -30,17 +33,17 @@ public sealed record ObjectStoreSettings(string KeyPrefix, int PartSize, int Max
 /// a directory rename bounded by MaxRenameObjects. A provider supplies the store's primitives, and decides only
 /// what its store does differently: how kept bytes of an APPE are carried over, how a very large copy is made.
 /// </summary>
-public abstract partial class ObjectStoreProvider : IStorageProvider
+public abstract class ObjectStoreProvider : IStorageProvider
 {
     private readonly string _prefix;
-    private readonly ILogger _logger;
 
-    protected ObjectStoreProvider(ObjectStoreSettings settings, ILogger? logger)
+    protected ObjectStoreProvider(ObjectStoreSettings settings, ILogger? logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Settings = settings;
-        _logger = logger ?? NullLogger.Instance;
+        Logger = logger ?? NullLogger.Instance;
         _prefix = settings.KeyPrefix;
+        Directories = new ObjectDirectories(this, new DirectoryKnowledge(time ?? TimeProvider.System, settings.DirectoryCacheDuration));
 
         // The provider's own pool: the shared one keeps large arrays in per-thread and per-core caches, and part
         // buffers rented and returned on different threads piled up there (221 MiB peak for one 1 GiB upload).
@@ -60,25 +63,37 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
 
     internal ObjectStoreSettings Settings { get; }
 
+    internal ILogger Logger { get; }
+
+    /// <summary>Directory checks, and what the gateway knows of directories.</summary>
+    internal ObjectDirectories Directories { get; }
+
     /// <summary>Part buffers, shared by this provider's uploads; at most (parts in flight + 1) per upload are rented.</summary>
     internal ArrayPool<byte> Buffers { get; }
 
     // ---- The store's primitives ------------------------------------------------------------------
 
     /// <summary>The key of a directory's marker: "dir/" on S3, "dir" (with hdi_isfolder) on Azure.</summary>
-    protected abstract string MarkerKey(StoragePath directory);
+    protected internal abstract string MarkerKey(StoragePath directory);
 
     /// <summary>The object under <paramref name="key"/>, or null.</summary>
-    protected abstract Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken);
+    protected internal abstract Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>The objects under <paramref name="prefix"/>, page by page; with <paramref name="delimited"/>, one level only.</summary>
-    protected abstract IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, CancellationToken cancellationToken);
+    /// <summary>
+    /// The objects under <paramref name="prefix"/>, page by page; with <paramref name="delimited"/>, one level only;
+    /// with <paramref name="pageSize"/>, that one page only; with <paramref name="startAt"/>, from that key on
+    /// (including it where <see cref="ListingStartIsInclusive"/>, else after it), where the store can.
+    /// </summary>
+    protected internal abstract IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, string? startAt, CancellationToken cancellationToken);
+
+    /// <summary>Whether a listing that starts at a key includes that key (Azure's startFrom) or begins after it (S3's StartAfter).</summary>
+    protected internal abstract bool ListingStartIsInclusive { get; }
 
     /// <summary>The object's bytes from <paramref name="offset"/>; null when there is no such object. A range the store refuses is InvalidRange.</summary>
     protected abstract Task<Stream?> OpenAsync(string key, long offset, CancellationToken cancellationToken);
 
     /// <summary>Writes a directory marker, carrying <paramref name="time"/> when given.</summary>
-    protected abstract Task PutMarkerAsync(string key, DateTimeOffset? time, CancellationToken cancellationToken);
+    protected internal abstract Task PutMarkerAsync(string key, DateTimeOffset? time, CancellationToken cancellationToken);
 
     /// <summary>Stores a whole object in one request: the commit of a small upload.</summary>
     protected internal abstract Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken cancellationToken);
@@ -89,11 +104,11 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
     protected internal abstract Task<KeptPrefix> KeepPrefixAsync(ObjectInfo existing, long keep, CancellationToken cancellationToken);
 
     /// <summary>A server-side copy of <paramref name="source"/> to <paramref name="targetKey"/>: a write like any other (storage class, encryption, tier).</summary>
-    protected abstract Task CopyAsync(ObjectInfo source, string targetKey, CancellationToken cancellationToken);
+    protected internal abstract Task CopyAsync(ObjectInfo source, string targetKey, CancellationToken cancellationToken);
 
-    protected abstract Task DeleteAsync(string key, CancellationToken cancellationToken);
+    protected internal abstract Task DeleteAsync(string key, CancellationToken cancellationToken);
 
-    protected abstract Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
+    protected internal abstract Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
 
     /// <summary>Stores an MFMT time with an existing object (a file, or a directory marker under the path's own key).</summary>
     protected abstract Task SetStoredTimeAsync(ObjectInfo file, DateTimeOffset time, CancellationToken cancellationToken);
@@ -107,16 +122,16 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
     protected abstract StorageException Translate(Exception exception, StoragePath path);
 
     /// <summary>The files of a listing page as clients are to see them (a provider may look up more about them).</summary>
-    protected virtual Task<IReadOnlyList<ObjectInfo>> CompleteListingAsync(IReadOnlyList<ObjectInfo> files, CancellationToken cancellationToken) =>
+    protected internal virtual Task<IReadOnlyList<ObjectInfo>> CompleteListingAsync(IReadOnlyList<ObjectInfo> files, CancellationToken cancellationToken) =>
         Task.FromResult(files);
 
     // ---- Keys -----------------------------------------------------------------------------------
 
     /// <summary>The one place a path becomes a key: under the prefix, no leading slash.</summary>
-    protected string Key(StoragePath path) => _prefix + path.Value[1..];
+    protected internal string Key(StoragePath path) => _prefix + path.Value[1..];
 
     /// <summary>The key prefix of a directory's children.</summary>
-    protected string DirectoryPrefix(StoragePath path) => path.IsRoot ? _prefix : Key(path) + "/";
+    protected internal string DirectoryPrefix(StoragePath path) => path.IsRoot ? _prefix : Key(path) + "/";
 
     // ---- IStorageProvider -------------------------------------------------------------------------
 
@@ -135,69 +150,13 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
                 return new StorageEntry(path, head.IsDirectoryMarker, head.IsDirectoryMarker ? 0 : head.Size, head.Modified);
             }
 
-            var first = await FirstUnderAsync(DirectoryPrefix(path), cancellationToken);
+            var first = await Directories.FirstUnderAsync(DirectoryPrefix(path), cancellationToken);
             return first is null ? null : new StorageEntry(path, true, 0, first.Key == MarkerKey(path) ? first.Modified : null);
         });
     }
 
-    public async IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var prefix = DirectoryPrefix(directory);
-        var folders = new HashSet<string>(StringComparer.Ordinal); // a folder can come as its marker and as a prefix
-        var anything = directory.IsRoot;
-        await using var pages = ListPagesAsync(prefix, delimited: true, null, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (await Call(directory, async () => await pages.MoveNextAsync()))
-        {
-            var page = pages.Current;
-            if (!anything && page.Objects.Count == 0 && page.Prefixes.Count == 0)
-            {
-                continue;
-            }
-
-            anything = true;
-            foreach (var name in page.Prefixes.Select(p => p[prefix.Length..].TrimEnd('/')))
-            {
-                if (Child(directory, name) is { } child && folders.Add(name))
-                {
-                    yield return new StorageEntry(child, true, 0, null);
-                }
-            }
-
-            var files = new List<ObjectInfo>();
-            foreach (var item in page.Objects.Where(o => o.Key != prefix && !o.Key.EndsWith('/')))
-            {
-                var name = item.Key[prefix.Length..];
-                if (Child(directory, name) is not { } child)
-                {
-                    continue;
-                }
-
-                if (!item.IsDirectoryMarker)
-                {
-                    files.Add(item);
-                }
-                else if (folders.Add(name))
-                {
-                    yield return new StorageEntry(child, true, 0, item.Modified);
-                }
-            }
-
-            foreach (var file in await Call(directory, () => CompleteListingAsync(files, cancellationToken)))
-            {
-                yield return new StorageEntry(directory.Child(file.Key[prefix.Length..]), false, file.Size, file.Modified);
-            }
-        }
-
-        if (!anything)
-        {
-            // Nothing under the prefix: an empty directory whose marker lies outside it (Azure), a file, or nothing.
-            var self = await Call(directory, () => HeadAsync(Key(directory), cancellationToken));
-            if (self is not { IsDirectoryMarker: true })
-            {
-                throw self is null ? StorageException.NotFound(directory) : new StorageException(StorageErrorKind.NotADirectory, $"'{directory}' is a file");
-            }
-        }
-    }
+    public IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, CancellationToken cancellationToken) =>
+        ObjectListing.ListAsync(this, directory, cancellationToken);
 
     public async ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken) =>
         await Call(path, async () =>
@@ -205,7 +164,7 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
             try
             {
                 return await OpenAsync(Key(path), offset, cancellationToken)
-                    ?? throw (await DirectoryExistsAsync(path, cancellationToken)
+                    ?? throw (await Directories.ExistsAsync(path, cancellationToken)
                         ? new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory")
                         : StorageException.NotFound(path));
             }
@@ -233,17 +192,11 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
         var key = Key(path);
         var existing = await Call(path, async () =>
         {
-            // Independent round trips, at once: on an object store each check is one.
-            var parent = ParentExistsAsync(path, cancellationToken);
-            var isDirectory = DirectoryExistsAsync(path, cancellationToken);
+            // Independent round trips, at once; the directory checks are often answered by what was seen lately.
+            var target = Directories.CheckUploadTargetAsync(path, cancellationToken);
             var head = UploadRules.NeedsExisting(request) ? HeadAsync(key, cancellationToken) : Task.FromResult<ObjectInfo?>(null);
-            await Task.WhenAll(parent, isDirectory, head);
-            if (!parent.Result)
-            {
-                throw new StorageException(StorageErrorKind.NotFound, $"The directory of '{path}' does not exist");
-            }
-
-            return isDirectory.Result || head.Result is { IsDirectoryMarker: true }
+            await Task.WhenAll(target, head);
+            return head.Result is { IsDirectoryMarker: true }
                 ? throw new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory")
                 : head.Result;
         });
@@ -266,12 +219,13 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
         {
             if (path.IsRoot || await HeadAsync(Key(path), cancellationToken) is null or { IsDirectoryMarker: true })
             {
-                throw await DirectoryExistsAsync(path, cancellationToken)
+                throw await Directories.ExistsAsync(path, cancellationToken)
                     ? new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory")
                     : StorageException.NotFound(path);
             }
 
             await DeleteAsync(Key(path), cancellationToken);
+            Directories.Knowledge.MayBeGone(path.Parent);
             return true;
         });
 
@@ -283,8 +237,9 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
                 throw new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' exists");
             }
 
-            await RequireParentAsync(path, cancellationToken);
+            await Directories.RequireParentAsync(path, cancellationToken);
             await PutMarkerAsync(MarkerKey(path), null, cancellationToken);
+            Directories.Knowledge.Created(path);
             return true;
         });
 
@@ -297,7 +252,7 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
             }
 
             var marker = MarkerKey(path);
-            var under = await FirstUnderAsync(DirectoryPrefix(path), 2, cancellationToken);
+            var under = await Directories.FirstUnderAsync(DirectoryPrefix(path), 2, cancellationToken);
             if (under.Any(o => o.Key != marker))
             {
                 throw new StorageException(StorageErrorKind.DirectoryNotEmpty, $"'{path}' is not empty");
@@ -314,6 +269,7 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
             }
 
             await DeleteAsync(marker, cancellationToken);
+            Directories.Knowledge.Removed(path);
             return true;
         });
 
@@ -324,71 +280,9 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
     public async ValueTask RenameAsync(StoragePath source, StoragePath target, CancellationToken cancellationToken) =>
         await Call(source, async () =>
         {
-            if (source.IsRoot || target.IsRoot)
-            {
-                throw new StorageException(StorageErrorKind.AccessDenied, "The root cannot be renamed");
-            }
-
-            if (source == target)
-            {
-                return true;
-            }
-
-            await RequireParentAsync(target, cancellationToken);
-            var file = await HeadAsync(Key(source), cancellationToken);
-            if (file is { IsDirectoryMarker: false })
-            {
-                if (await DirectoryExistsAsync(target, cancellationToken))
-                {
-                    throw new StorageException(StorageErrorKind.IsADirectory, $"'{target}' is a directory");
-                }
-
-                await CopyAsync(file, Key(target), cancellationToken);
-                await DeleteAsync(Key(source), cancellationToken);
-                return true;
-            }
-
-            if (file is null && !await DirectoryExistsAsync(source, cancellationToken))
-            {
-                throw StorageException.NotFound(source);
-            }
-
-            if (source.Contains(target))
-            {
-                throw new StorageException(StorageErrorKind.InvalidName, $"Cannot move '{source}' into itself");
-            }
-
-            if (await GetEntryAsync(target, cancellationToken) is not null)
-            {
-                throw new StorageException(StorageErrorKind.AlreadyExists, $"'{target}' exists");
-            }
-
-            await RenameDirectoryAsync(source, target, file, cancellationToken);
+            await Directories.RenameAsync(source, target, cancellationToken);
             return true;
         });
-
-    private async Task RenameDirectoryAsync(StoragePath source, StoragePath target, ObjectInfo? marker, CancellationToken cancellationToken)
-    {
-        var (from, to) = (DirectoryPrefix(source), DirectoryPrefix(target));
-        var moves = new List<(ObjectInfo Source, string Target)>();
-        if (marker is not null)
-        {
-            moves.Add((marker, MarkerKey(target))); // a marker outside the prefix (Azure) moves too
-        }
-
-        await foreach (var page in ListPagesAsync(from, delimited: false, null, cancellationToken))
-        {
-            moves.AddRange(page.Objects.Select(o => (o, to + o.Key[from.Length..])));
-            if (moves.Count > Settings.MaxRenameObjects)
-            {
-                throw new StorageException(StorageErrorKind.LimitExceeded, $"Renaming '{source}' would copy more than {Settings.MaxRenameObjects} objects");
-            }
-        }
-
-        await Parallel.ForEachAsync(moves, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (m, ct) =>
-            await CopyAsync(m.Source, m.Target, ct));
-        await DeleteAllAsync([.. moves.Select(m => m.Source.Key)], cancellationToken);
-    }
 
     public async ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken) =>
         await Call(path, async () =>
@@ -401,7 +295,7 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
                 return true;
             }
 
-            if (!await DirectoryExistsAsync(path, cancellationToken))
+            if (!await Directories.ExistsAsync(path, cancellationToken))
             {
                 throw StorageException.NotFound(path);
             }
@@ -445,65 +339,8 @@ public abstract partial class ObjectStoreProvider : IStorageProvider
 
     // ---- Shared helpers ---------------------------------------------------------------------------
 
-    /// <summary>A listed name as a child path, or null when it is not listed (reserved, or not addressable: logged).</summary>
-    private StoragePath? Child(StoragePath directory, string name)
-    {
-        if (ObjectNames.TryChild(directory, name, out var child, out var unaddressable))
-        {
-            return child;
-        }
-
-        if (unaddressable)
-        {
-            NameSkipped(_logger, directory.Value, name.Length);
-        }
-
-        return null;
-    }
-
-    [LoggerMessage(410, LogLevel.Warning, "Listing {Directory} skipped a name FTP cannot carry (control characters, separators; {Length} characters)")]
-    private static partial void NameSkipped(ILogger logger, string directory, int length);
-
-    /// <summary>The first objects under a prefix (one small listing request).</summary>
-    private async Task<List<ObjectInfo>> FirstUnderAsync(string prefix, int count, CancellationToken cancellationToken)
-    {
-        await foreach (var page in ListPagesAsync(prefix, delimited: false, count, cancellationToken))
-        {
-            return [.. page.Objects.Take(count)];
-        }
-
-        return [];
-    }
-
-    private async Task<ObjectInfo?> FirstUnderAsync(string prefix, CancellationToken cancellationToken) =>
-        (await FirstUnderAsync(prefix, 1, cancellationToken)).FirstOrDefault();
-
-    /// <summary>A directory exists when its marker or any object under its prefix does.</summary>
-    private async Task<bool> DirectoryExistsAsync(StoragePath path, CancellationToken cancellationToken)
-    {
-        if (path.IsRoot || await FirstUnderAsync(DirectoryPrefix(path), cancellationToken) is not null)
-        {
-            return true;
-        }
-
-        var marker = MarkerKey(path);
-        return !marker.StartsWith(DirectoryPrefix(path), StringComparison.Ordinal)
-            && await HeadAsync(marker, cancellationToken) is { IsDirectoryMarker: true };
-    }
-
-    private Task<bool> ParentExistsAsync(StoragePath path, CancellationToken cancellationToken) =>
-        path.Parent.IsRoot ? Task.FromResult(true) : DirectoryExistsAsync(path.Parent, cancellationToken);
-
-    private async Task RequireParentAsync(StoragePath path, CancellationToken cancellationToken)
-    {
-        if (!await ParentExistsAsync(path, cancellationToken))
-        {
-            throw new StorageException(StorageErrorKind.NotFound, $"The directory of '{path}' does not exist");
-        }
-    }
-
     /// <summary>Runs a backend call and turns the SDK's failures into <see cref="StorageException"/>.</summary>
-    protected async Task<T> Call<T>(StoragePath path, Func<Task<T>> action)
+    protected internal async Task<T> Call<T>(StoragePath path, Func<Task<T>> action)
     {
         ArgumentNullException.ThrowIfNull(action);
         try

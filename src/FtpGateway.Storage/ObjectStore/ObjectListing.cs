@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Storage.ObjectStore;
+
+/// <summary>
+/// A directory listing on an object store: one level of the prefix (delimiter "/"), streamed page by page. A
+/// subdirectory can come as its marker and as a prefix; names FTP cannot carry and reserved names are left out.
+/// A listing read to the end tells <see cref="DirectoryKnowledge"/> which subdirectories the directory has.
+/// </summary>
+internal static partial class ObjectListing
+{
+    public static async IAsyncEnumerable<StorageEntry> ListAsync(ObjectStoreProvider store, StoragePath directory, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var prefix = store.DirectoryPrefix(directory);
+        var version = store.Directories.Knowledge.Version(directory);
+        var folders = new HashSet<string>(StringComparer.Ordinal); // a folder can come as its marker and as a prefix
+        var anything = directory.IsRoot;
+        await using var pages = store.ListPagesAsync(prefix, delimited: true, null, null, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await store.Call(directory, async () => await pages.MoveNextAsync()))
+        {
+            var page = pages.Current;
+            if (!anything && page.Objects.Count == 0 && page.Prefixes.Count == 0)
+            {
+                continue;
+            }
+
+            anything = true;
+            foreach (var name in page.Prefixes.Select(p => p[prefix.Length..].TrimEnd('/')))
+            {
+                if (Child(store, directory, name) is { } child && folders.Add(name))
+                {
+                    yield return new StorageEntry(child, true, 0, null);
+                }
+            }
+
+            var files = new List<ObjectInfo>();
+            foreach (var item in page.Objects.Where(o => o.Key != prefix && !o.Key.EndsWith('/')))
+            {
+                var name = item.Key[prefix.Length..];
+                if (Child(store, directory, name) is not { } child)
+                {
+                    continue;
+                }
+
+                if (!item.IsDirectoryMarker)
+                {
+                    files.Add(item);
+                }
+                else if (folders.Add(name))
+                {
+                    yield return new StorageEntry(child, true, 0, item.Modified);
+                }
+            }
+
+            foreach (var file in await store.Call(directory, () => store.CompleteListingAsync(files, cancellationToken)))
+            {
+                yield return new StorageEntry(directory.Child(file.Key[prefix.Length..]), false, file.Size, file.Modified);
+            }
+        }
+
+        if (!anything)
+        {
+            // Nothing under the prefix: an empty directory whose marker lies outside it (Azure), a file, or nothing.
+            var self = await store.Call(directory, () => store.HeadAsync(store.Key(directory), cancellationToken));
+            if (self is not { IsDirectoryMarker: true })
+            {
+                throw self is null ? StorageException.NotFound(directory) : new StorageException(StorageErrorKind.NotADirectory, $"'{directory}' is a file");
+            }
+        }
+
+        store.Directories.Knowledge.Saw(directory, version, exists: true, from: null, through: null, folders);
+    }
+
+    /// <summary>A listed name as a child path, or null when it is not listed (reserved, or not addressable: logged).</summary>
+    internal static StoragePath? Child(ObjectStoreProvider store, StoragePath directory, string name)
+    {
+        if (ObjectNames.TryChild(directory, name, out var child, out var unaddressable))
+        {
+            return child;
+        }
+
+        if (unaddressable)
+        {
+            NameSkipped(store.Logger, directory.Value, name.Length);
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(410, LogLevel.Warning, "Listing {Directory} skipped a name FTP cannot carry (control characters, separators; {Length} characters)")]
+    private static partial void NameSkipped(ILogger logger, string directory, int length);
+}
