@@ -100,6 +100,9 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
 
     protected override bool ListingStartIsInclusive => true;
 
+    /// <summary>Every committed blob gets its Content-MD5 (HASH and XMD5 answer from it).</summary>
+    protected override bool KeepsWholeObjectMd5 => true;
+
     protected override async IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, string? startAt, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (delimited)

@@ -17,6 +17,7 @@ internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, s
             PartSize = data.Length,
             InputStream = ReadOnlyStream.Over(data),
             MD5Digest = provider.ContentMd5(data.Span),
+            DisableDefaultChecksumValidation = provider.SignedPayloadSuffices,
         };
         return (await provider.Client.UploadPartAsync(part, cancellationToken)).ETag;
     }

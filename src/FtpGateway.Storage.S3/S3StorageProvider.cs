@@ -263,6 +263,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
             InputStream = ReadOnlyStream.Over(content),
             ContentType = "application/octet-stream",
             MD5Digest = ContentMd5(content.Span),
+            DisableDefaultChecksumValidation = SignedPayloadSuffices,
             IfNoneMatch = condition.IfNoneMatch ? "*" : null,
             IfMatch = Unquoted(condition.IfMatch),
         });
@@ -429,10 +430,19 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     /// <summary>
     /// Per-request integrity. With ChecksumMode=WhenSupported the SDK adds its CRC32 checksum to every PutObject
     /// and UploadPart, which S3 verifies. Stores that need WhenRequired get Content-MD5, which every S3
-    /// implementation verifies (BadDigest).
+    /// implementation verifies (BadDigest) — except over plain HTTP, where SigV4 signs the payload itself (the
+    /// SHA-256 of every chunk is in the signature, which the store verifies), and an MD5 would hash every byte a
+    /// second time for nothing.
     /// </summary>
     internal string? ContentMd5(ReadOnlySpan<byte> content) =>
-        _options.ChecksumMode == S3ChecksumMode.WhenRequired ? Convert.ToBase64String(MD5.HashData(content)) : null;
+        _options.ChecksumMode == S3ChecksumMode.WhenRequired && !SignedPayloadSuffices ? Convert.ToBase64String(MD5.HashData(content)) : null;
+
+    /// <summary>
+    /// WhenRequired over plain HTTP: the SDK signs every payload (SigV4 allows no unsigned payload without TLS),
+    /// so neither a Content-MD5 nor the SDK's own MD5 of every upload (compared with the ETag) adds a check.
+    /// </summary>
+    internal bool SignedPayloadSuffices =>
+        _options.ChecksumMode == S3ChecksumMode.WhenRequired && _options.ServiceUrl?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true;
 
     // ---- Mapping and errors ---------------------------------------------------------------------
 

@@ -55,6 +55,26 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
     }
 
     [Fact]
+    public async Task OverPlainHttp_EveryPartIsCheckedByItsSignedPayload_NotASecondHash()
+    {
+        // With ChecksumMode=WhenRequired parts carried Content-MD5: a second hash over every byte, although over
+        // plain HTTP the SDK signs each payload (its SHA-256 is in the signature the store verifies).
+        var (provider, requests) = Recorded();
+        using (provider)
+        {
+            await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/parts.bin"), new MemoryStream(RandomNumberGenerator.GetBytes(12 * 1024 * 1024))), Ct);
+            var parts = requests.Requests.Where(r => r.Kind == "UploadPart").ToList();
+            Assert.Equal(3, parts.Count);
+            Assert.All(parts, p =>
+            {
+                Assert.Null(p.Header("Content-MD5"));
+                var payload = p.Header("x-amz-content-sha256");
+                Assert.True(payload is { Length: 64 } || payload?.StartsWith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", StringComparison.Ordinal) == true, payload);
+            });
+        }
+    }
+
+    [Fact]
     public async Task AFailedMultipartUpload_LeavesNoObjectAndNoOpenUpload()
     {
         await PutAsync("/victim.bin", [1, 2, 3]);

@@ -86,6 +86,12 @@ public abstract class ObjectStoreProvider : IStorageProvider
     /// </summary>
     protected internal abstract IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, string? startAt, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the store keeps a whole object's MD5 given at the commit of a multipart write (Azure's Content-MD5;
+    /// S3 has no place for it): only then is every byte of an upload hashed on its way through.
+    /// </summary>
+    protected internal virtual bool KeepsWholeObjectMd5 => false;
+
     /// <summary>Whether a listing that starts at a key includes that key (Azure's startFrom) or begins after it (S3's StartAfter).</summary>
     protected internal abstract bool ListingStartIsInclusive { get; }
 

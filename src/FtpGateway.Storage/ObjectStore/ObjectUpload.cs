@@ -17,7 +17,10 @@ public abstract class MultipartWrite
     /// <summary>Makes a kept part of the existing object a part of this upload, server-side.</summary>
     public abstract Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken);
 
-    /// <summary>The commit point. <paramref name="md5"/> is the whole object's MD5 when every byte passed through.</summary>
+    /// <summary>
+    /// The commit point. <paramref name="md5"/> is the whole object's MD5 when every byte passed through and the
+    /// store keeps it (<see cref="ObjectStoreProvider.KeepsWholeObjectMd5"/>).
+    /// </summary>
     public abstract Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken);
 
     /// <summary>Discards the parts; never throws (the store's own expiry is the backstop).</summary>
@@ -52,8 +55,8 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         await using var remainder = kept.Remainder;
         var source = remainder is null ? request.Source : new ConcatenatedStream(remainder, request.Source);
 
-        // The whole object's MD5 is known only when every byte passes through here.
-        using var md5 = kept.Parts.Count == 0 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+        // The whole object's MD5 is known only when every byte passes through here; only a store that keeps it asks.
+        using var md5 = kept.Parts.Count == 0 && store.KeepsWholeObjectMd5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
         var first = new PartBuffer(store.Buffers, _settings.PartSize);
         try
         {
