@@ -125,8 +125,11 @@ public readonly record struct StoragePath
             throw new ArgumentException($"Not a single path segment: '{name}'", nameof(name));
         }
 
-        return new StoragePath(IsRoot ? "/" + name : Value + "/" + name);
+        return ChildUnchecked(name);
     }
+
+    /// <summary>Appends a name already known to be a single segment (<see cref="StorageNames.TryChild"/>).</summary>
+    internal StoragePath ChildUnchecked(string name) => new(IsRoot ? "/" + name : Value + "/" + name);
 
     /// <summary>Places <paramref name="inner"/> under this path: how a user's virtual path maps into the storage.</summary>
     public StoragePath Append(StoragePath inner) =>

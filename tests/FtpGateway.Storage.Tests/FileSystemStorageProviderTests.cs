@@ -269,6 +269,21 @@ public sealed class FileSystemStorageProviderTests : StorageProviderConformanceT
     }
 
     [Fact]
+    public async Task NamesFtpCannotAddress_AreLeftOutOfListings_WhichComplete()
+    {
+        // A name with a backslash (a separator to FTP clients) made the disk listing throw part-way.
+        File.WriteAllText(Path.Combine(_root, "a\\b.txt"), "x");
+        File.WriteAllText(Path.Combine(_root, "plain.txt"), "x");
+        var names = new List<string>();
+        await foreach (var e in Provider.ListAsync(StoragePath.Root, Ct))
+        {
+            names.Add(e.Name);
+        }
+
+        Assert.Equal(["plain.txt"], names);
+    }
+
+    [Fact]
     public async Task ModificationTimesBefore1970_AreSet()
     {
         var path = StoragePath.Parse("/old.txt");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 using FtpGateway.Ftp.Protocol;
 using FtpGateway.Ftp.Sessions;
 using FtpGateway.Ftp.Transfers;
@@ -12,26 +13,32 @@ namespace FtpGateway.Ftp.Commands;
 /// <summary>What a directory holds: LIST, NLST, MLSD (data connection), MLST and STAT (control connection).</summary>
 internal static class ListingCommands
 {
-    private static readonly Encoding Utf8 = new UTF8Encoding(false);
-
-    /// <summary>Formats one listed entry under the name it is shown with.</summary>
-    private delegate string Format(StorageEntry entry, string name, DateTimeOffset now);
-
     public static ValueTask<FtpReply> List(SessionContext s, string argument, CancellationToken ct)
     {
         var writable = s.User.CanModify;
-        return ListingAsync(s, "LIST", CommandChecks.StripListOptions(argument), patterns: true, (entry, name, now) => ListingFormatter.FormatList(entry, now, writable, name), ct);
+        var now = s.Server.Time.GetUtcNow();
+        return ListingAsync(
+            s, "LIST", CommandChecks.StripListOptions(argument), patterns: true,
+            (Span<byte> destination, StorageEntry entry, string name, out int written) => ListingFormatter.TryWriteList(destination, entry, now, writable, name, out written),
+            ct);
     }
 
     public static ValueTask<FtpReply> Nlst(SessionContext s, string argument, CancellationToken ct) =>
-        ListingAsync(s, "NLST", CommandChecks.StripListOptions(argument), patterns: true, (_, name, _) => name, ct);
+        ListingAsync(
+            s, "NLST", CommandChecks.StripListOptions(argument), patterns: true,
+            (Span<byte> destination, StorageEntry _, string name, out int written) => Utf8.TryWrite(destination, CultureInfo.InvariantCulture, $"{name}\r\n", out written),
+            ct);
 
     /// <summary>RFC 3659 §7.1: MLSD lists a directory; it takes no pattern.</summary>
     public static ValueTask<FtpReply> Mlsd(SessionContext s, string argument, CancellationToken ct)
     {
         var facts = s.Parameters.Facts;
-        var user = s.User;
-        return ListingAsync(s, "MLSD", argument, patterns: false, (entry, name, _) => Facts(entry, facts, user, name), ct);
+        var (filePermissions, directoryPermissions) = (FilePermissions(s.User), DirectoryPermissions(s.User));
+        return ListingAsync(
+            s, "MLSD", argument, patterns: false,
+            (Span<byte> destination, StorageEntry entry, string name, out int written) =>
+                ListingFormatter.TryWriteFacts(destination, entry, facts, entry.IsDirectory ? directoryPermissions : filePermissions, name, out written),
+            ct);
     }
 
     public static async ValueTask<FtpReply> Mlst(SessionContext s, string argument, CancellationToken ct)
@@ -96,7 +103,7 @@ internal static class ListingCommands
         return FtpReply.Multiline(ReplyCodes.SystemStatus, lines);
     }
 
-    private static async ValueTask<FtpReply> ListingAsync(SessionContext s, string verb, string argument, bool patterns, Format format, CancellationToken ct)
+    private static async ValueTask<FtpReply> ListingAsync(SessionContext s, string verb, string argument, bool patterns, ListingLine format, CancellationToken ct)
     {
         s.Parameters.TakeRestOffset(); // a REST applies to the next transfer only, and a listing is one
         var found = await s.FindReadableAsync(argument, ct);
@@ -129,24 +136,19 @@ internal static class ListingCommands
         }
 
         var storage = s.Storage;
-        var now = s.Server.Time.GetUtcNow();
         return TransferCommands.Start(s, verb, TransferDirection.Listing, path, "Opening data connection for directory listing.", async (data, token) =>
         {
-            // Streamed entry by entry through a small buffer: a directory of a million entries is never held.
-            var writer = new StreamWriter(data, Utf8, 64 * 1024, leaveOpen: true) { NewLine = "\r\n", AutoFlush = false };
-            await using (writer)
+            // Streamed entry by entry through one buffer: a directory of a million entries is never held.
+            using var writer = new ListingWriter(data);
+            await foreach (var item in Entries(storage, entry, token))
             {
-                await foreach (var item in Entries(storage, entry, token))
+                if (glob is null || glob.IsMatch(item.Name))
                 {
-                    if (glob is null || glob.IsMatch(item.Name))
-                    {
-                        await writer.WriteLineAsync(format(item, shownPrefix + item.Name, now).AsMemory(), token);
-                    }
+                    await writer.WriteAsync(format, item, shownPrefix.Length == 0 ? item.Name : shownPrefix + item.Name, token);
                 }
-
-                await writer.FlushAsync(token);
             }
 
+            await writer.FlushAsync(token);
             return "Transfer complete.";
         });
     }

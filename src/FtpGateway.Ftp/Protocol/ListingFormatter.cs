@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 using FtpGateway.Storage;
 
 namespace FtpGateway.Ftp.Protocol;
@@ -26,19 +27,38 @@ internal static class ListingFormatter
     /// <c>-rw-r--r-- 1 ftp ftp 1234 Nov 22 15:06 name</c>: like <c>ls -l</c>, the time of day for entries
     /// from the last six months, the year otherwise.
     /// </summary>
-    public static string FormatList(StorageEntry entry, DateTimeOffset now, bool writable, string? name = null)
+    public static string FormatList(StorageEntry entry, DateTimeOffset now, bool writable, string? name = null) =>
+        Text((destination, out written) => TryWriteList(destination, entry, now, writable, name ?? entry.Name, out written));
+
+    /// <summary>One LIST line and its CRLF, as UTF-8, into <paramref name="destination"/>; false when it does not fit.</summary>
+    public static bool TryWriteList(Span<byte> destination, StorageEntry entry, DateTimeOffset now, bool writable, string name, out int written)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var mode = entry.IsDirectory
             ? (writable ? "drwxr-xr-x" : "dr-xr-xr-x")
             : (writable ? "-rw-r--r--" : "-r--r--r--");
         var time = (entry.LastModified ?? DateTimeOffset.UnixEpoch).ToUniversalTime();
-        var recent = time > now.AddDays(-182) && time <= now.AddDays(1);
-        var when = recent
-            ? string.Create(CultureInfo.InvariantCulture, $"{Months[time.Month - 1]} {time.Day,2} {time:HH:mm}")
-            : string.Create(CultureInfo.InvariantCulture, $"{Months[time.Month - 1]} {time.Day,2}  {time.Year}");
-        return string.Create(CultureInfo.InvariantCulture, $"{mode} 1 ftp ftp {entry.Size,13} {when} {name ?? entry.Name}");
+        var month = Months[time.Month - 1];
+        return time > now.AddDays(-182) && time <= now.AddDays(1)
+            ? Utf8.TryWrite(destination, CultureInfo.InvariantCulture, $"{mode} 1 ftp ftp {entry.Size,13} {month} {time.Day,2} {time.Hour:D2}:{time.Minute:D2} {name}\r\n", out written)
+            : Utf8.TryWrite(destination, CultureInfo.InvariantCulture, $"{mode} 1 ftp ftp {entry.Size,13} {month} {time.Day,2}  {time.Year} {name}\r\n", out written);
     }
+
+    /// <summary>A line written by <paramref name="write"/> (with its CRLF) as a string without the CRLF: for the control connection.</summary>
+    private static string Text(LineWriter write)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            return write(buffer, out var written) ? Encoding.UTF8.GetString(buffer, 0, written - 2) : throw new InvalidOperationException("A listing line longer than 16 KiB");
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private delegate bool LineWriter(Span<byte> destination, out int written);
 
     /// <summary>RFC 3659 §2.3 time-val: <c>YYYYMMDDHHMMSS[.sss]</c>, always UTC.</summary>
     public static string FormatTime(DateTimeOffset time)
@@ -58,36 +78,39 @@ internal static class ListingFormatter
             out time);
 
     /// <summary>An MLSx fact line (RFC 3659 §7.2): <c>type=file;size=3;modify=...;perm=r; name</c>.</summary>
-    public static string FormatFacts(StorageEntry entry, MlstFacts facts, string permissions, string name)
+    public static string FormatFacts(StorageEntry entry, MlstFacts facts, string permissions, string name) =>
+        Text((destination, out written) => TryWriteFacts(destination, entry, facts, permissions, name, out written));
+
+    /// <summary>One MLSx fact line and its CRLF, as UTF-8, into <paramref name="destination"/>; false when it does not fit.</summary>
+    public static bool TryWriteFacts(Span<byte> destination, StorageEntry entry, MlstFacts facts, string permissions, string name, out int written)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var sb = new StringBuilder(96);
-        if ((facts & MlstFacts.Type) != 0)
+        written = 0;
+        var type = (facts & MlstFacts.Type) != 0;
+        var size = (facts & MlstFacts.Size) != 0 && !entry.IsDirectory;
+        var modified = (facts & MlstFacts.Modify) != 0 ? entry.LastModified?.ToUniversalTime() : null;
+        var perm = (facts & MlstFacts.Perm) != 0;
+        var unique = (facts & MlstFacts.Unique) != 0 ? entry.UniqueId : null;
+        return (!type || Append(destination[written..], ref written, $"type={(entry.IsDirectory ? "dir" : "file")};"))
+            && (!size || Append(destination[written..], ref written, $"size={entry.Size};"))
+            && (modified is not { } m || (m.Millisecond == 0
+                ? Append(destination[written..], ref written, $"modify={m:yyyyMMddHHmmss};")
+                : Append(destination[written..], ref written, $"modify={m:yyyyMMddHHmmss.fff};")))
+            && (!perm || Append(destination[written..], ref written, $"perm={permissions};"))
+            && (unique is null || Append(destination[written..], ref written, $"unique={unique};"))
+            && Append(destination[written..], ref written, $" {name}\r\n");
+    }
+
+    /// <summary>Appends <paramref name="text"/>, formatted straight into <paramref name="free"/> (the rest of the line's buffer).</summary>
+    private static bool Append(Span<byte> free, ref int written, [System.Runtime.CompilerServices.InterpolatedStringHandlerArgument(nameof(free))] ref Utf8.TryWriteInterpolatedStringHandler text)
+    {
+        if (!Utf8.TryWrite(free, ref text, out var n))
         {
-            sb.Append("type=").Append(entry.IsDirectory ? "dir" : "file").Append(';');
+            return false;
         }
 
-        if ((facts & MlstFacts.Size) != 0 && !entry.IsDirectory)
-        {
-            sb.Append("size=").Append(entry.Size.ToString(CultureInfo.InvariantCulture)).Append(';');
-        }
-
-        if ((facts & MlstFacts.Modify) != 0 && entry.LastModified is { } modified)
-        {
-            sb.Append("modify=").Append(FormatTime(modified)).Append(';');
-        }
-
-        if ((facts & MlstFacts.Perm) != 0)
-        {
-            sb.Append("perm=").Append(permissions).Append(';');
-        }
-
-        if ((facts & MlstFacts.Unique) != 0 && entry.UniqueId is { } unique)
-        {
-            sb.Append("unique=").Append(unique).Append(';');
-        }
-
-        return sb.Append(' ').Append(name).ToString();
+        written += n;
+        return true;
     }
 
     /// <summary>The FEAT line for MLST: supported facts, those enabled marked with '*' (RFC 3659 §7.8).</summary>

@@ -17,6 +17,7 @@ internal sealed class DirectoryReader(SafeFileHandle directory) : IDisposable
     private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(BatchSize);
     private int _length;
     private int _position;
+    private int _current; // where the last entry returned by Next begins
 
     /// <summary>The next entry's name and type (<c>DT_*</c>); false at the end. "." and ".." are left out.</summary>
     public unsafe bool Next(out string? name, out byte type)
@@ -49,6 +50,7 @@ internal sealed class DirectoryReader(SafeFileHandle directory) : IDisposable
             type = record[18];
             var raw = record[19..length];
             raw = raw[..raw.IndexOf((byte)0)];
+            _current = _position;
             _position += length;
             if (raw.SequenceEqual("."u8) || raw.SequenceEqual(".."u8))
             {
@@ -65,6 +67,18 @@ internal sealed class DirectoryReader(SafeFileHandle directory) : IDisposable
             }
 
             return true;
+        }
+    }
+
+    /// <summary>
+    /// <c>statx</c> of the entry <see cref="Next"/> returned last, relative to <paramref name="directory"/>, by
+    /// the name's bytes as read: no conversion of the name and back for every entry of a large directory.
+    /// </summary>
+    public unsafe int StatCurrent(SafeFileHandle directory, int flags, out Libc.StatxBuffer result)
+    {
+        fixed (byte* record = &_buffer[_current])
+        {
+            return Libc.Statx(directory, record + 19, flags, Libc.StatxBasicStats, out result); // d_name, NUL-terminated
         }
     }
 

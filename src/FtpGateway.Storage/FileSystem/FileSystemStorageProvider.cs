@@ -88,7 +88,7 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         while (Next(names, directory, out var name))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (name is not null && ListedEntry(opened, directory, name) is { } entry)
+            if (name is not null && ListedEntry(opened, directory, name, names) is { } entry)
             {
                 yield return entry;
             }
@@ -117,23 +117,23 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
 
     /// <summary>
     /// One listed name as clients are to see it, or null: reserved names, names FTP cannot carry (control
-    /// characters, not UTF-8), links that lead outside the root or nowhere, and entries that vanished or cannot
-    /// be read meanwhile are skipped (the last two with a log line), so one bad entry never breaks a listing.
+    /// characters, separators, not UTF-8), links that lead outside the root or nowhere, special files, and entries
+    /// that vanished or cannot be read meanwhile are skipped (the last two with a log line), so one bad entry never
+    /// breaks a listing.
     /// </summary>
-    private StorageEntry? ListedEntry(SafeFileHandle directory, StoragePath path, string name)
+    private StorageEntry? ListedEntry(SafeFileHandle directory, StoragePath path, string name, DirectoryReader names)
     {
-        if (StorageNames.IsReserved(name) || name.Any(char.IsControl))
+        if (!StorageNames.TryChild(path, name, out var child, out var unaddressable))
         {
-            if (!StorageNames.IsReserved(name))
+            if (unaddressable)
             {
-                EntrySkipped(_shared.Logger, path.Value, "a name with control characters");
+                EntrySkipped(_shared.Logger, path.Value, "a name FTP cannot carry (control characters or separators)");
             }
 
             return null;
         }
 
-        var child = path.Child(name);
-        if (Libc.Statx(directory, name, Libc.AtSymlinkNoFollow, Libc.StatxBasicStats, out var stat) != 0)
+        if (names.StatCurrent(directory, Libc.AtSymlinkNoFollow, out var stat) != 0)
         {
             if (Libc.Errno != Libc.ENOENT)
             {

@@ -58,6 +58,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Statx(SafeFileHandle dir, string path, int flags, uint mask, out StatxBuffer result);
 
+    [LibraryImport(Library, EntryPoint = "statx", SetLastError = true)]
+    public static partial int Statx(SafeFileHandle dir, byte* path, int flags, uint mask, out StatxBuffer result);
+
     [LibraryImport(Library, EntryPoint = "getdents64", SetLastError = true)]
     public static partial nint GetDents64(SafeFileHandle dir, byte* buffer, nint size);
 

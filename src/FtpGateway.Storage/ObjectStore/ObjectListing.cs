@@ -75,7 +75,7 @@ internal static partial class ObjectListing
     /// <summary>A listed name as a child path, or null when it is not listed (reserved, or not addressable: logged).</summary>
     internal static StoragePath? Child(ObjectStoreProvider store, StoragePath directory, string name)
     {
-        if (ObjectNames.TryChild(directory, name, out var child, out var unaddressable))
+        if (StorageNames.TryChild(directory, name, out var child, out var unaddressable))
         {
             return child;
         }
