@@ -15,16 +15,23 @@ public sealed class UserTests
                 new UserOptions { Name = "plain", Password = "right" },
             ],
             new AnonymousOptions());
-        double Fastest(string name) => Enumerable.Range(0, 7).Min(_ =>
+        // The names are timed in turns, so a busy moment on a shared CI machine hits all of them alike. A failure
+        // that skips the derivation costs microseconds against tens of milliseconds, far outside the wide band.
+        string[] names = ["hashed", "nobody", "plain"];
+        var fastest = names.ToDictionary(n => n, _ => double.MaxValue);
+        for (var round = 0; round < 9; round++)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            Assert.Null(users.Authenticate(name, "wrong"));
-            return clock.Elapsed.TotalMilliseconds;
-        });
+            foreach (var name in names)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                Assert.Null(users.Authenticate(name, "wrong"));
+                fastest[name] = Math.Min(fastest[name], clock.Elapsed.TotalMilliseconds);
+            }
+        }
 
-        var hashed = Fastest("hashed");
-        Assert.InRange(Fastest("nobody"), hashed * 0.6, hashed * 1.7);
-        Assert.InRange(Fastest("plain"), hashed * 0.6, hashed * 1.7);
+        var hashed = fastest["hashed"];
+        Assert.InRange(fastest["nobody"], hashed * 0.3, hashed * 3);
+        Assert.InRange(fastest["plain"], hashed * 0.3, hashed * 3);
     }
 
     [Fact]
