@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace FtpGateway.Ftp.Protocol;
@@ -9,10 +10,14 @@ internal readonly record struct ControlLine(string Text, bool TooLong);
 /// Splits the control connection into command lines. Telnet commands (RFC 854) are removed, including the
 /// IP/Synch pair clients send before ABOR (RFC 959 §4.1.3) whose urgent byte may be missing from the stream.
 /// CR, LF and CRLF all end a line: a client that sends ABOR with MSG_OOB loses the LF to urgent data.
-/// Lines are UTF-8 (RFC 2640); bytes that are not valid UTF-8 are read as Latin-1.
+/// Lines are UTF-8 (RFC 2640); bytes that are not valid UTF-8 are read as Latin-1. A session waiting for its
+/// next command holds no buffer: it waits with a zero-byte read and takes pooled buffers only while bytes are
+/// there (ten thousand idle sessions would otherwise hold 80 MiB of buffers).
 /// </summary>
 internal sealed class ControlLineReader
 {
+    private const int ReadSize = 4096;
+
     private const byte Iac = 255;
     private const byte TelnetWill = 251;
     private const byte TelnetDont = 254;
@@ -21,8 +26,8 @@ internal sealed class ControlLineReader
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
     private readonly int _maxLength;
-    private readonly byte[] _buffer = new byte[4096];
-    private readonly byte[] _line;
+    private byte[]? _buffer;
+    private byte[]? _line;
     private int _start;
     private int _end;
     private int _lineLength;
@@ -30,11 +35,7 @@ internal sealed class ControlLineReader
     private bool _afterCr;
     private int _telnet; // 0: data, 1: after IAC, 2: after IAC WILL/WONT/DO/DONT
 
-    public ControlLineReader(int maxLength)
-    {
-        _maxLength = maxLength;
-        _line = new byte[maxLength];
-    }
+    public ControlLineReader(int maxLength) => _maxLength = maxLength;
 
     /// <summary>
     /// Forgets every byte read but not yet returned as a line, and any partial line; returns how many there were.
@@ -47,6 +48,8 @@ internal sealed class ControlLineReader
         _start = _end = _lineLength = 0;
         _overflow = _afterCr = false;
         _telnet = 0;
+        Return(ref _buffer);
+        Return(ref _line);
         return discarded;
     }
 
@@ -57,21 +60,43 @@ internal sealed class ControlLineReader
         {
             while (_start < _end)
             {
-                var b = _buffer[_start++];
+                var b = _buffer![_start++];
                 if (TryConsume(b, out var line))
                 {
                     return line;
                 }
             }
 
-            var read = await stream.ReadAsync(_buffer, cancellationToken);
+            if (_lineLength == 0)
+            {
+                // Nothing half-read: wait for the client without holding a buffer.
+                Return(ref _buffer);
+                Return(ref _line);
+#pragma warning disable CA2022 // a zero-byte read completes when bytes (or the end) are there; it reads nothing by design
+                await stream.ReadAsync(Memory<byte>.Empty, cancellationToken);
+#pragma warning restore CA2022
+            }
+
+            _buffer ??= ArrayPool<byte>.Shared.Rent(ReadSize);
+            var read = await stream.ReadAsync(_buffer.AsMemory(0, ReadSize), cancellationToken);
             if (read == 0)
             {
+                Return(ref _buffer);
+                Return(ref _line);
                 return null;
             }
 
             _start = 0;
             _end = read;
+        }
+    }
+
+    private static void Return(ref byte[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
         }
     }
 
@@ -126,6 +151,7 @@ internal sealed class ControlLineReader
     {
         if (_lineLength < _maxLength)
         {
+            _line ??= ArrayPool<byte>.Shared.Rent(_maxLength);
             _line[_lineLength++] = b;
         }
         else

@@ -85,9 +85,9 @@ public sealed class ControlLineReaderTests
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (_next == chunks.Length)
+            if (buffer.IsEmpty || _next == chunks.Length)
             {
-                return ValueTask.FromResult(0);
+                return ValueTask.FromResult(0); // a zero-byte read waits for data and consumes nothing, as a socket's does
             }
 
             var chunk = chunks[_next++];
