@@ -8,17 +8,20 @@ using FtpGateway.TestSupport;
 namespace FtpGateway.Benchmarks;
 
 /// <summary>
-/// STOR and RETR of the large file through the gateway into Azurite (in memory), beside a direct upload and
-/// download with the Azure SDK (same block size and concurrency) in the same run.
+/// The gateway on Azurite (in memory) against the Azure SDK doing the same operations directly: sequential
+/// small uploads (one Put Blob each), the listing pages of a large folder (one level, with metadata, as the
+/// gateway lists), a one-stream upload (one block at a time) and download of the large file, and the SDK's
+/// parallel upload beside them.
 /// </summary>
 internal static class AzureBenchmark
 {
     private const string ContainerName = "bench";
 
-    public static async Task RunAsync(string work, string bigFile, int runs)
+    public static async Task RunAsync(Settings settings, Report report)
     {
+        var work = Directory.CreateDirectory(Path.Combine(settings.Work, "azure")).FullName;
         var defaults = new AzureBlobStorageOptions();
-        Console.WriteLine($"Azure: starting Azurite (in memory); block size {defaults.BlockSizeMiB} MiB, {defaults.MaxConcurrentBlocks} blocks in flight for both gateway and SDK");
+        Console.WriteLine($"Azure: Azurite (in memory); block size {defaults.BlockSizeMiB} MiB, {defaults.MaxConcurrentBlocks} blocks in flight (gateway and the SDK's parallel upload)");
         await using var azurite = await AzuriteServer.StartAsync();
         var container = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(ContainerName);
         await container.CreateAsync();
@@ -29,42 +32,86 @@ internal static class AzureBenchmark
             $"--Storage:AzureBlob:Container={ContainerName}",
             "--Storage:AzureBlob:Prefix=gateway");
 
-        var bytes = new FileInfo(bigFile).Length;
-        var transfer = new StorageTransferOptions
-        {
-            MaximumTransferSize = defaults.BlockSizeMiB * 1024 * 1024,
-            InitialTransferSize = defaults.BlockSizeMiB * 1024 * 1024,
-            MaximumConcurrency = defaults.MaxConcurrentBlocks,
-        };
-        var samples = await ObjectStoreReport.MeasureAsync("Azure", runs,
-            async () => (
-                bytes / 1e6 / await Curl.TimeAsync(["-sS", "-T", bigFile, $"{gateway.Url}/big.bin"]),
-                bytes / 1e6 / await Curl.TimeAsync(["-sS", "-o", "/dev/null", $"{gateway.Url}/big.bin"])),
-            async () =>
-            {
-                var blob = container.GetBlobClient("sdk/big.bin");
-                var clock = Stopwatch.StartNew();
-                await blob.UploadAsync(bigFile, new BlobUploadOptions
-                {
-                    TransferOptions = transfer,
-                    TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
-                });
-                var up = bytes / 1e6 / clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                using (var download = (await blob.DownloadStreamingAsync()).Value)
-                {
-                    await download.Content.CopyToAsync(Stream.Null);
-                }
+        var round = 0;
+        var small = await Rounds.MedianAsync("small files", settings.Runs,
+            () => FtpWorkloads.SmallFilesAsync(gateway, $"small-{round++}", settings.Files),
+            () => SequentialUploadsAsync(container, $"direct/small-{round++}/", settings.Files));
+        report.Add(new Row("azure", $"{settings.Files} x 4 KiB, one session", "files/s", small.Gateway, "sequential Put Blob", small.Peer, Better.Higher, 0.9));
 
-                return (up, bytes / 1e6 / clock.Elapsed.TotalSeconds);
-            });
+        await FillFolderAsync(container, "gateway/big-folder/", settings.ListEntries);
+        var list = await Rounds.MedianAsync("LIST", settings.Runs,
+            async () => (await FtpWorkloads.ListAsync(gateway, "big-folder")).Total,
+            () => ListPagesAsync(container, "gateway/big-folder/"),
+            warmUps: 30);
+        report.Add(new Row("azure", $"LIST {settings.ListEntries} entries", "s", list.Gateway, "List Blobs pages", list.Peer, Better.Lower, 1 / 1.5));
 
-        var stored = (await container.GetBlobClient("gateway/big.bin").GetPropertiesAsync()).Value.ContentLength;
-        if (stored != bytes)
+        var size = new FileInfo(settings.BigFile).Length;
+        var oneStream = new StorageTransferOptions { MaximumTransferSize = defaults.BlockSizeMiB * 1024 * 1024, InitialTransferSize = defaults.BlockSizeMiB * 1024 * 1024, MaximumConcurrency = 1 };
+        var stor = await Rounds.MedianAsync("STOR", settings.Runs,
+            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin"),
+            () => UploadAsync(container.GetBlobClient("direct/big.bin"), settings.BigFile, oneStream));
+        report.Add(new Row("azure", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "one-stream upload", stor.Peer, Better.Higher, 0.9));
+        var retr = await Rounds.MedianAsync("RETR", settings.Runs,
+            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size),
+            () => DownloadAsync(container.GetBlobClient("direct/big.bin"), size));
+        report.Add(new Row("azure", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "one-stream download", retr.Peer, Better.Higher, 0.9));
+
+        var parallel = await UploadAsync(container.GetBlobClient("direct/parallel.bin"), settings.BigFile, oneStream with { MaximumConcurrency = defaults.MaxConcurrentBlocks });
+        report.Figure("azure", $"SDK parallel upload {settings.SizeMb} MiB", Report.Invariant($"{parallel:F0} MB/s ({defaults.MaxConcurrentBlocks} blocks in flight)"));
+
+        // Azurite keeps every blob in memory: 4 GiB more on top of the rounds above ended it (connection reset).
+        await container.GetBlobClient("direct/parallel.bin").DeleteIfExistsAsync();
+        await S3Benchmark.MemoryAsync(settings, report, "azure", gateway, capMb: 1024);
+    }
+
+    private static async Task<double> SequentialUploadsAsync(BlobContainerClient container, string prefix, int count)
+    {
+        var content = new byte[FtpWorkloads.SmallFileSize];
+        Random.Shared.NextBytes(content);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
         {
-            throw new InvalidOperationException($"The gateway stored {stored} bytes of {bytes}");
+            content[0] = (byte)i;
+            await container.GetBlobClient($"{prefix}f{i:D6}.jpg").UploadAsync(new BinaryData(content));
         }
 
-        ObjectStoreReport.Print("Azure (Azurite)", "FtpGateway (FTP to Azure)", "Azure SDK direct", samples, gateway.PeakRssMiB());
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task FillFolderAsync(BlobContainerClient container, string prefix, int entries)
+    {
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, entries), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+            await container.GetBlobClient($"{prefix}IMG_{i:D7}.jpg").UploadAsync(new BinaryData(new byte[100]), ct));
+        Console.WriteLine(Report.Invariant($"  set-up: {entries} blobs under {prefix} in {clock.Elapsed.TotalSeconds:F0} s"));
+    }
+
+    private static async Task<double> ListPagesAsync(BlobContainerClient container, string prefix)
+    {
+        var clock = Stopwatch.StartNew();
+        await foreach (var page in container.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Traits = BlobTraits.Metadata, Delimiter = "/", Prefix = prefix }).AsPages())
+        {
+            _ = page.Values.Count;
+        }
+
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> UploadAsync(BlobClient blob, string file, StorageTransferOptions transfer)
+    {
+        var clock = Stopwatch.StartNew();
+        await blob.UploadAsync(file, new BlobUploadOptions { TransferOptions = transfer });
+        return new FileInfo(file).Length / 1e6 / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> DownloadAsync(BlobClient blob, long size)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var download = (await blob.DownloadStreamingAsync()).Value)
+        {
+            await download.Content.CopyToAsync(Stream.Null);
+        }
+
+        return size / 1e6 / clock.Elapsed.TotalSeconds;
     }
 }

@@ -7,6 +7,8 @@ namespace FtpGateway.Benchmarks;
 /// <summary>An FTP server under test, running as its own process tree.</summary>
 internal sealed class FtpTarget(int port, string user, string password, Process process, Func<double> peakRss, Action? cleanup = null) : IAsyncDisposable
 {
+    public int ProcessId => process.Id;
+
     public string Url => $"ftp://{user}:{password}@127.0.0.1:{port}";
 
     public int Port => port;
@@ -35,6 +37,7 @@ internal static class Servers
     private const string User = "bench";
     private const string Password = "bench-pw-1";
 
+    /// <summary>The gateway as its own process, storing under <c>work/gateway-data</c> unless the settings say otherwise.</summary>
     public static async Task<FtpTarget> StartGatewayAsync(string work, params string[] settings)
     {
         var port = FreePorts.One();
@@ -60,25 +63,33 @@ internal static class Servers
         return new FtpTarget(port, User, Password, process, () => StatusKiB(process.Id, "VmHWM") / 1024.0);
     }
 
-    /// <summary>pure-ftpd as in shared/PEERS.md: one virtual user, chrooted, loopback only. Null if not installed.</summary>
-    public static async Task<FtpTarget?> StartPureFtpdAsync(string work)
+    /// <summary>The directory pure-ftpd's user sees as its root.</summary>
+    public static string PureFtpdHome(string work) => Path.Combine(work, "pure", "home");
+
+    /// <summary>
+    /// pure-ftpd as in shared/PEERS.md: one virtual user, chrooted, loopback only; with <paramref name="tls"/>
+    /// (certificate and key PEM files) it offers explicit TLS as the gateway does. Installed from Debian when missing.
+    /// </summary>
+    public static async Task<FtpTarget> StartPureFtpdAsync(string work, (string Certificate, string Key)? tls = null, int listingCap = 100_000)
     {
         if (!File.Exists("/usr/sbin/pure-ftpd") || !File.Exists("/usr/bin/pure-pw"))
         {
-            return null;
+            Console.WriteLine("pure-ftpd is not installed: installing it from Debian (apt-get install pure-ftpd)");
+            await Run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "pure-ftpd");
         }
 
         var port = FreePorts.One();
         var dir = Directory.CreateDirectory(Path.Combine(work, "pure")).FullName;
-        var home = Directory.CreateDirectory(Path.Combine(dir, "home")).FullName;
+        var home = Directory.CreateDirectory(PureFtpdHome(work)).FullName;
         File.SetUnixFileMode(work, File.GetUnixFileMode(work) | UnixFileMode.OtherExecute);
         File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) | UnixFileMode.OtherExecute);
-        await Run("chown", "65534:65534", home);
+        await Run("chown", "-R", "65534:65534", home);
         var hash = (await Run("openssl", "passwd", "-6", Password)).Trim();
         await File.WriteAllTextAsync(Path.Combine(dir, "passwd"), $"{User}:{hash}:65534:65534::{home}/./::::::::::::\n");
         await Run("pure-pw", "mkdb", Path.Combine(dir, "pdb"), "-f", Path.Combine(dir, "passwd"));
         var start = new ProcessStartInfo("/usr/sbin/pure-ftpd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-S", $"127.0.0.1,{port}", "-p", "40000:40999", "-l", $"puredb:{Path.Combine(dir, "pdb")}", "-E", "-A", "-H", "-4", "-c", "50", "-C", "50", "-I", "600", "-L", "100000:8" })
+        string[] tlsArgs = tls is { } t ? ["-Y", "1", "-2", $"{t.Certificate},{t.Key}"] : [];
+        foreach (var a in new[] { "-S", $"127.0.0.1,{port}", "-p", "20000:32000", "-l", $"puredb:{Path.Combine(dir, "pdb")}", "-E", "-A", "-H", "-4", "-c", "250", "-C", "250", "-I", "600", "-L", $"{listingCap}:8" }.Concat(tlsArgs))
         {
             start.ArgumentList.Add(a);
         }
@@ -93,6 +104,12 @@ internal static class Servers
         var sampler = new Timer(_ => peak = Math.Max(peak, TreeRssKiB(process.Id) / 1024.0), null, 0, 20);
         return new FtpTarget(port, User, Password, process, () => peak, () => sampler.Dispose());
     }
+
+    /// <summary>Makes a tree pure-ftpd's user (nobody) can read and write.</summary>
+    public static Task GiveToNobodyAsync(string path) => Run("chown", "-R", "65534:65534", path);
+
+    /// <summary>A process's current resident set (VmRSS), in MiB.</summary>
+    public static double RssMiB(int pid) => StatusKiB(pid, "VmRSS") / 1024.0;
 
     private static long StatusKiB(int pid, string field)
     {

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace FtpGateway.Benchmarks;
+
+/// <summary>
+/// The benchmark's client for many small operations: blocking sockets on the calling thread, no thread pool,
+/// no spinning, so that on a 2-core machine its own cost stays out of the server's way (the same for every server).
+/// </summary>
+internal sealed class BlockingFtpClient : IDisposable
+{
+    private readonly Socket _control = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    private readonly byte[] _buffer = new byte[8192];
+    private int _start;
+    private int _end;
+
+    private BlockingFtpClient(int port)
+    {
+        _control.Connect(IPAddress.Loopback, port);
+        Expect(null, 220);
+    }
+
+    public static BlockingFtpClient LogIn(FtpTarget target)
+    {
+        var client = new BlockingFtpClient(target.Port);
+        client.Expect("USER " + target.User, 331);
+        client.Expect("PASS " + target.Password, 230);
+        return client;
+    }
+
+    /// <summary>Sends <paramref name="command"/> (or nothing) and reads the reply, which must have <paramref name="code"/>.</summary>
+    public string Expect(string? command, int code)
+    {
+        if (command is not null)
+        {
+            _control.Send(Encoding.UTF8.GetBytes(command + "\r\n"));
+        }
+
+        while (true)
+        {
+            var line = ReadLine();
+            if (line.Length >= 4 && line[3] == ' ' && int.TryParse(line.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var got))
+            {
+                return got == code ? line : throw new InvalidOperationException($"{command} answered {line}");
+            }
+        }
+    }
+
+    /// <summary>EPSV, connect, STOR, send, close, 226.</summary>
+    public void Store(string name, byte[] content)
+    {
+        var reply = Expect("EPSV", 229);
+        var port = int.Parse(reply.Split("|||")[1].Split('|')[0], CultureInfo.InvariantCulture);
+        using var data = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        data.Connect(IPAddress.Loopback, port);
+        Expect("STOR " + name, 150);
+        data.Send(content);
+        data.Shutdown(SocketShutdown.Send);
+        data.Close();
+        Expect(null, 226);
+    }
+
+    public void Dispose() => _control.Dispose();
+
+    private string ReadLine()
+    {
+        while (true)
+        {
+            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            if (newline >= 0)
+            {
+                var line = Encoding.UTF8.GetString(_buffer, _start, newline - _start).TrimEnd('\r');
+                _start = newline + 1;
+                return line;
+            }
+
+            Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
+            (_end, _start) = (_end - _start, 0);
+            var read = _control.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+            _end += read > 0 ? read : throw new EndOfStreamException("The server closed the control connection");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Benchmarks;
+
+/// <summary>
+/// The gateway on local disk against Debian's pure-ftpd on the same disk, in the same run: a large STOR and
+/// RETR (curl), many small files in one session, a LIST of a large folder; then both again with explicit TLS.
+/// </summary>
+internal static class DiskBenchmark
+{
+    public static async Task RunAsync(Settings settings, Report report)
+    {
+        var work = Directory.CreateDirectory(Path.Combine(settings.Work, "disk")).FullName;
+        Console.WriteLine($"Local disk: FtpGateway against pure-ftpd ({settings.SizeMb} MiB STOR/RETR with curl, {settings.Files} x 4 KiB in one session, LIST of {settings.ListEntries} entries)");
+        await using var gateway = await Servers.StartGatewayAsync(work);
+        await using var pure = await Servers.StartPureFtpdAsync(work);
+        var gatewayRoot = Path.Combine(work, "gateway-data");
+        var pureRoot = Servers.PureFtpdHome(work);
+        await FillFolderAsync(Path.Combine(gatewayRoot, "big-folder"), settings.ListEntries);
+        await FillFolderAsync(Path.Combine(pureRoot, "big-folder"), settings.ListEntries);
+        await Servers.GiveToNobodyAsync(pureRoot);
+
+        var size = new FileInfo(settings.BigFile).Length;
+        var stor = await Rounds.MedianAsync("STOR", settings.Runs,
+            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin"),
+            () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin"));
+        report.Add(new Row("disk", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "pure-ftpd", stor.Peer, Better.Higher, 1.0));
+        var retr = await Rounds.MedianAsync("RETR", settings.Runs,
+            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size),
+            () => FtpWorkloads.RetrAsync(pure, "big.bin", size));
+        report.Add(new Row("disk", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "pure-ftpd", retr.Peer, Better.Higher, 1.0));
+
+        var round = 0;
+        var small = await Rounds.MedianAsync("small files", settings.Runs,
+            () => FtpWorkloads.SmallFilesAsync(gateway, $"small-{round++}", settings.Files),
+            () => FtpWorkloads.SmallFilesAsync(pure, $"small-{round++}", settings.Files));
+        report.Add(new Row("disk", $"{settings.Files} x 4 KiB, one session", "files/s", small.Gateway, "pure-ftpd", small.Peer, Better.Higher, 1.0));
+
+        var list = await Rounds.MedianAsync("LIST", settings.Runs,
+            async () => (await FtpWorkloads.ListAsync(gateway, "big-folder")).Total,
+            async () => (await FtpWorkloads.ListAsync(pure, "big-folder")).Total,
+            warmUps: 30);
+        report.Add(new Row("disk", $"LIST {settings.ListEntries} entries", "s", list.Gateway, "pure-ftpd", list.Peer, Better.Lower, 1.0));
+        report.Figure("disk", "peak RSS, gateway / pure-ftpd", Report.Invariant($"{gateway.PeakRssMiB():F1} MiB / {pure.PeakRssMiB():F1} MiB"));
+    }
+
+    /// <summary>The same large STOR and RETR over explicit TLS (AUTH TLS, PROT P), same certificate for both.</summary>
+    public static async Task RunTlsAsync(Settings settings, Report report)
+    {
+        var work = Directory.CreateDirectory(Path.Combine(settings.Work, "ftps")).FullName;
+        var tls = TestCertificates.CreateTlsFiles(work);
+        Console.WriteLine($"FTPS (explicit TLS, PROT P, local disk): FtpGateway against pure-ftpd with TLS ({settings.SizeMb} MiB with curl)");
+        await using var gateway = await Servers.StartGatewayAsync(work, $"--Ftp:Tls:CertificatePath={tls.Certificate}", $"--Ftp:Tls:KeyPath={tls.Key}");
+        await using var pure = await Servers.StartPureFtpdAsync(work, tls);
+        var size = new FileInfo(settings.BigFile).Length;
+        var stor = await Rounds.MedianAsync("FTPS STOR", settings.Runs,
+            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", tls: true),
+            () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin", tls: true));
+        report.Add(new Row("ftps", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "pure-ftpd with TLS", stor.Peer, Better.Higher, 1.0));
+        var retr = await Rounds.MedianAsync("FTPS RETR", settings.Runs,
+            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, tls: true),
+            () => FtpWorkloads.RetrAsync(pure, "big.bin", size, tls: true));
+        report.Add(new Row("ftps", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "pure-ftpd with TLS", retr.Peer, Better.Higher, 1.0));
+        report.Figure("ftps", "peak RSS, gateway / pure-ftpd", Report.Invariant($"{gateway.PeakRssMiB():F1} MiB / {pure.PeakRssMiB():F1} MiB"));
+    }
+
+    /// <summary>A folder of <paramref name="entries"/> small files, written straight to disk.</summary>
+    public static Task FillFolderAsync(string folder, int entries) => Task.Run(() =>
+    {
+        Directory.CreateDirectory(folder);
+        var content = new byte[100];
+        for (var i = 0; i < entries; i++)
+        {
+            File.WriteAllBytes(Path.Combine(folder, $"IMG_{i:D7}.jpg"), content);
+        }
+    });
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Benchmarks;
+
+/// <summary>
+/// What the benchmark does to an FTP server, the same to the gateway and to its peers. Large files go through
+/// curl (a real client, whose cost is the same for both); many small operations go through a plain client whose
+/// own cost is negligible, so that the server's cost is what is measured.
+/// </summary>
+internal static partial class FtpWorkloads
+{
+    public const int SmallFileSize = 4096;
+
+    /// <summary>STOR of a large file with curl, in MB/s; with TLS: explicit FTPS with a protected data connection.</summary>
+    public static async Task<double> StorAsync(FtpTarget target, string file, string name, bool tls = false) =>
+        new FileInfo(file).Length / 1e6 / await Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-T", file, $"{target.Url}/{name}"]);
+
+    /// <summary>RETR of a large file with curl into /dev/null, in MB/s.</summary>
+    public static async Task<double> RetrAsync(FtpTarget target, string name, long size, bool tls = false) =>
+        size / 1e6 / await Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-o", "/dev/null", $"{target.Url}/{name}"]);
+
+    private static string[] TlsArgs(bool tls) => tls ? ["--ssl-reqd", "--insecure"] : [];
+
+    /// <summary>
+    /// <paramref name="count"/> small files in one session into a new directory (MKD, CWD, then EPSV + STOR per
+    /// file, as a camera does), in files per second; a blocking client on its own thread.
+    /// </summary>
+    public static Task<double> SmallFilesAsync(FtpTarget target, string directory, int count) => Task.Factory.StartNew(() =>
+    {
+        var content = new byte[SmallFileSize];
+        Random.Shared.NextBytes(content);
+        using var client = BlockingFtpClient.LogIn(target);
+        client.Expect("TYPE I", 200);
+        client.Expect("MKD " + directory, 257);
+        client.Expect("CWD " + directory, 250);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            content[0] = (byte)i;
+            client.Store($"f{i:D6}.jpg", content);
+        }
+
+        return count / clock.Elapsed.TotalSeconds;
+    }, TaskCreationOptions.LongRunning);
+
+    /// <summary>One LIST of <paramref name="directory"/>: seconds to the first byte and to the end, and the lines.</summary>
+    public static async Task<(double FirstByte, double Total, long Lines)> ListAsync(FtpTarget target, string directory, string verb = "LIST")
+    {
+        await using var client = await RawFtpClient.LoginAsync(target.Port, target.User, target.Password);
+        var reply = await client.ExpectAsync("EPSV", 229);
+        using var data = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await data.ConnectAsync(IPAddress.Loopback, int.Parse(EpsvPort().Match(reply.Text).Groups[1].Value, CultureInfo.InvariantCulture));
+        var clock = Stopwatch.StartNew();
+        var opening = await client.SendAsync($"{verb} {directory}");
+        if (opening.Code is not (150 or 125))
+        {
+            throw new InvalidOperationException($"{verb} answered {opening}");
+        }
+
+        var buffer = new byte[256 * 1024];
+        double firstByte = -1;
+        long lines = 0;
+        int n;
+        while ((n = await data.ReceiveAsync(buffer)) > 0)
+        {
+            if (firstByte < 0)
+            {
+                firstByte = clock.Elapsed.TotalSeconds;
+            }
+
+            lines += buffer.AsSpan(0, n).Count((byte)'\n');
+        }
+
+        var total = clock.Elapsed.TotalSeconds;
+        var done = await client.ReadReplyAsync(TimeSpan.FromMinutes(10));
+        return done.Code == 226 ? (firstByte, total, lines) : throw new InvalidOperationException($"{verb} ended with {done}");
+    }
+
+    /// <summary>
+    /// STOR of <paramref name="bytes"/> generated on the fly (nothing on disk: a 4 GiB upload needs no 4 GiB file),
+    /// in MB/s.
+    /// </summary>
+    public static async Task<double> StreamUploadAsync(FtpTarget target, string name, long bytes)
+    {
+        await using var client = await RawFtpClient.LoginAsync(target.Port, target.User, target.Password);
+        await client.ExpectAsync("TYPE I", 200);
+        var reply = await client.ExpectAsync("EPSV", 229);
+        using var data = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await data.ConnectAsync(IPAddress.Loopback, int.Parse(EpsvPort().Match(reply.Text).Groups[1].Value, CultureInfo.InvariantCulture));
+        var clock = Stopwatch.StartNew();
+        await client.ExpectAsync("STOR " + name, 150);
+        var chunk = new byte[1024 * 1024];
+        Random.Shared.NextBytes(chunk);
+        for (long sent = 0; sent < bytes; sent += chunk.Length)
+        {
+            chunk[0]++;
+            await data.SendAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, bytes - sent)));
+        }
+
+        data.Shutdown(SocketShutdown.Send);
+        data.Close();
+        var done = await client.ReadReplyAsync(TimeSpan.FromMinutes(30));
+        return done.Code == 226 ? bytes / 1e6 / clock.Elapsed.TotalSeconds : throw new InvalidOperationException($"STOR ended with {done}");
+    }
+
+    /// <summary>
+    /// <paramref name="sessions"/> sessions at once (a blocking client on a thread each), each uploading
+    /// <paramref name="filesEach"/> small files: the total rate and the 99th percentile of one file's EPSV + STOR
+    /// (from the EPSV to the 226), in milliseconds.
+    /// </summary>
+    public static async Task<(double FilesPerSecond, double P99Ms)> ConcurrentUploadersAsync(FtpTarget target, string directory, int sessions, int filesEach)
+    {
+        using (var setup = BlockingFtpClient.LogIn(target))
+        {
+            setup.Expect("MKD " + directory, 257);
+        }
+
+        var latencies = new List<double>(sessions * filesEach);
+        using var ready = new CountdownEvent(sessions);
+        using var start = new ManualResetEventSlim();
+        var threads = Enumerable.Range(0, sessions).Select(s => Task.Factory.StartNew(() =>
+        {
+            using var client = BlockingFtpClient.LogIn(target);
+            client.Expect("TYPE I", 200);
+            client.Expect("CWD " + directory, 250);
+            var content = new byte[SmallFileSize];
+            ready.Signal();
+            start.Wait();
+            var mine = new List<double>(filesEach);
+            for (var i = 0; i < filesEach; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                client.Store($"s{s:D3}-{i:D4}.jpg", content);
+                mine.Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+            lock (latencies)
+            {
+                latencies.AddRange(mine);
+            }
+        }, TaskCreationOptions.LongRunning)).ToList();
+        ready.Wait(TimeSpan.FromMinutes(2));
+        var total = Stopwatch.StartNew();
+        start.Set();
+        await Task.WhenAll(threads);
+        var seconds = total.Elapsed.TotalSeconds;
+        latencies.Sort();
+        return (latencies.Count / seconds, latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(latencies.Count * 0.99) - 1)]);
+    }
+
+    [GeneratedRegex(@"\(\|\|\|(\d+)\|\)")]
+    private static partial Regex EpsvPort();
+}

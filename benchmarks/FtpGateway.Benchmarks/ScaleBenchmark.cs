@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Benchmarks;
+
+/// <summary>
+/// The gateway at fleet scale on local disk: many idle logged-in sessions (memory per session, and what limit
+/// is hit first), a listing of a very large folder (first byte, total, memory), and many sessions uploading
+/// small files at once (total rate, 99th percentile per file), the last beside pure-ftpd.
+/// </summary>
+internal static class ScaleBenchmark
+{
+    public static async Task RunAsync(Settings settings, Report report)
+    {
+        var work = Directory.CreateDirectory(Path.Combine(settings.Work, "scale")).FullName;
+        var sessionLimit = (settings.IdleSessions + 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var gateway = await Servers.StartGatewayAsync(work, $"--Ftp:MaxSessions={sessionLimit}", $"--Ftp:MaxSessionsPerAddress={sessionLimit}");
+        await IdleSessionsAsync(gateway, settings.IdleSessions, report);
+        await HugeListingAsync(settings, report, work, gateway);
+
+        await using var pure = await Servers.StartPureFtpdAsync(work);
+        Console.WriteLine($"Scale: {settings.Uploaders} sessions uploading 4 KiB files at once, 20 each");
+        var round = 0;
+        var gatewayUploads = new List<(double Rate, double P99)>();
+        var pureUploads = new List<(double Rate, double P99)>();
+        await Rounds.MedianAsync("concurrent uploaders", settings.Runs,
+            async () =>
+            {
+                gatewayUploads.Add(await FtpWorkloads.ConcurrentUploadersAsync(gateway, $"fleet-{round++}", settings.Uploaders, 20));
+                return gatewayUploads[^1].Rate;
+            },
+            async () =>
+            {
+                pureUploads.Add(await FtpWorkloads.ConcurrentUploadersAsync(pure, $"fleet-{round++}", settings.Uploaders, 20));
+                return pureUploads[^1].Rate;
+            },
+            warmUps: 0);
+        report.Figure("scale", $"{settings.Uploaders} uploaders, gateway", Report.Invariant($"{Report.Median(gatewayUploads.Select(u => u.Rate)):F0} files/s, p99 {Report.Median(gatewayUploads.Select(u => u.P99)):F1} ms per file"));
+        report.Figure("scale", $"{settings.Uploaders} uploaders, pure-ftpd", Report.Invariant($"{Report.Median(pureUploads.Select(u => u.Rate)):F0} files/s, p99 {Report.Median(pureUploads.Select(u => u.P99)):F1} ms per file"));
+    }
+
+    /// <summary>Logs in <paramref name="count"/> sessions and leaves them idle; memory per session from the RSS growth.</summary>
+    private static async Task IdleSessionsAsync(FtpTarget gateway, int count, Report report)
+    {
+        Console.WriteLine($"Scale: {count} idle logged-in sessions");
+        var before = Servers.RssMiB(gateway.ProcessId);
+        var sessions = new List<RawFtpClient>(count);
+        string limit = "none";
+        try
+        {
+            for (var opened = 0; opened < count; opened += 100)
+            {
+                sessions.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(100, count - opened)).Select(_ => RawFtpClient.LoginAsync(gateway.Port, gateway.User, gateway.Password))));
+            }
+        }
+        catch (Exception ex)
+        {
+            limit = $"after {sessions.Count} sessions: {ex.GetType().Name}: {ex.Message}";
+        }
+
+        await Task.Delay(2000); // let the sessions settle (first-use allocations), then read the memory
+        var after = Servers.RssMiB(gateway.ProcessId);
+        var alive = await sessions[^1].SendAsync("NOOP");
+        report.Figure("scale", $"{sessions.Count} idle sessions", Report.Invariant($"RSS {before:F0} -> {after:F0} MiB, {(after - before) * 1024 / Math.Max(1, sessions.Count):F1} KiB per session; the last one answers NOOP with {alive.Code}; limit hit: {limit}"));
+        foreach (var session in sessions)
+        {
+            await session.DisposeAsync();
+        }
+    }
+
+    private static async Task HugeListingAsync(Settings settings, Report report, string work, FtpTarget gateway)
+    {
+        Console.WriteLine($"Scale: LIST of a folder of {settings.HugeListEntries} files");
+        var clock = Stopwatch.StartNew();
+        await DiskBenchmark.FillFolderAsync(Path.Combine(work, "gateway-data", "huge-folder"), settings.HugeListEntries);
+        Console.WriteLine(Report.Invariant($"  set-up: {settings.HugeListEntries} files in {clock.Elapsed.TotalSeconds:F0} s"));
+        var before = Servers.RssMiB(gateway.ProcessId);
+        var (firstByte, total, lines) = await FtpWorkloads.ListAsync(gateway, "huge-folder");
+        report.Figure("scale", $"LIST {settings.HugeListEntries} files (disk)", Report.Invariant($"first byte {firstByte * 1000:F0} ms, all {lines} lines in {total:F1} s; RSS {before:F0} MiB before, peak {gateway.PeakRssMiB():F0} MiB"));
+    }
+}
