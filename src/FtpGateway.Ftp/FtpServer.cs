@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Sessions;
 using FtpGateway.Ftp.Transfers;
 using FtpGateway.Ftp.Telemetry;
@@ -14,18 +16,23 @@ using Microsoft.Extensions.Options;
 namespace FtpGateway.Ftp;
 
 /// <summary>
-/// The FTP listener: accepts control connections, enforces the session limits, runs one
-/// <see cref="FtpSession"/> per connection and cleans up after it.
+/// The FTP listeners (explicit and implicit TLS): accept control connections, read the PROXY header of a
+/// trusted load balancer, admit or refuse the client (address rules, bans, session limits) before any greeting,
+/// run one <see cref="FtpSession"/> per connection and clean up after it.
 /// </summary>
 public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly FtpServerContext _context;
     private readonly ILogger<FtpServer> _logger;
+    private readonly AddressList _allowed;
+    private readonly AddressList _denied;
     private readonly ConcurrentDictionary<string, (FtpSession Session, Task Task)> _sessions = new();
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly CancellationTokenSource _stopping = new();
-    private Socket? _listener;
-    private Task? _acceptLoop;
+    private readonly FtpTelemetry? _ownedTelemetry;
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly ConcurrentDictionary<Task, bool> _headerReads = new();
     private long _nextId;
     private int _stopped;
     private Task? _drain;
@@ -36,25 +43,43 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         UserDirectory users,
         ILoggerFactory loggerFactory,
         FtpTelemetry? telemetry = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IOptions<SecurityOptions>? security = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
+        var s = security?.Value ?? new SecurityOptions();
+        time ??= TimeProvider.System;
         _logger = loggerFactory.CreateLogger<FtpServer>();
         _ownedTelemetry = telemetry is null ? new FtpTelemetry() : null;
         telemetry ??= _ownedTelemetry!;
+        _allowed = AddressList.Parse(s.AllowedAddresses, "Security:AllowedAddresses");
+        _denied = AddressList.Parse(s.DeniedAddresses, "Security:DeniedAddresses");
         var ports = new PassivePortPool(o.ParsePassiveRange());
         telemetry.ObservePassivePorts(() => ports.InUse);
         _context = new FtpServerContext(
-            o, new InstrumentedStorageProvider(storage, telemetry), users, ports, LoadCertificate(o.Tls), loggerFactory, time ?? TimeProvider.System, telemetry);
+            o,
+            new InstrumentedStorageProvider(storage, telemetry),
+            users,
+            ports,
+            LoadCertificate(o.Tls),
+            loggerFactory,
+            time,
+            telemetry,
+            new BanList(s.Bans, time, loggerFactory.CreateLogger("FtpGateway.Ftp.Bans"), telemetry),
+            new PasswordChecks(s.PasswordCheckers));
     }
-
-    private readonly FtpTelemetry? _ownedTelemetry;
 
     /// <summary>Where the server listens (the real port when configured with port 0).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
+    /// <summary>Where implicit FTPS listens, when <see cref="FtpTlsOptions.ImplicitPort"/> is set.</summary>
+    public IPEndPoint? ImplicitTlsEndPoint { get; private set; }
+
     public int ActiveSessions => _sessions.Count;
+
+    /// <summary>Bans in force now.</summary>
+    public int ActiveBans => _context.Bans.Active;
 
     /// <summary>True once shutdown has begun: readiness reports not ready, no new sessions or transfers start.</summary>
     public bool IsDraining { get; private set; }
@@ -62,25 +87,46 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = _context.Options;
+        var listener = Listen(o.Port);
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        if (o.Tls.ImplicitPort is { } implicitPort)
+        {
+            ImplicitTlsEndPoint = (IPEndPoint)Listen(implicitPort).LocalEndPoint!;
+        }
+
+        Log.Listening(_logger, LocalEndPoint, o.PassivePortRange ?? "any", o.PublicAddress ?? "control connection's", _context.Storage.Name);
+        if (ImplicitTlsEndPoint is not null)
+        {
+            Log.ListeningImplicitTls(_logger, ImplicitTlsEndPoint);
+        }
+
+        for (var i = 0; i < _listeners.Count; i++)
+        {
+            _acceptLoops.Add(AcceptLoopAsync(_listeners[i], implicitTls: i == 1, _stopping.Token));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Socket Listen(int port)
+    {
+        var o = _context.Options;
         Socket listener;
         if (string.IsNullOrWhiteSpace(o.ListenAddress))
         {
             listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, o.Port));
+            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
         }
         else
         {
             var address = IPAddress.Parse(o.ListenAddress);
             listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(address, o.Port));
+            listener.Bind(new IPEndPoint(address, port));
         }
 
         listener.Listen(512);
-        _listener = listener;
-        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
-        Log.Listening(_logger, listener.LocalEndPoint!, o.PassivePortRange ?? "any", o.PublicAddress ?? "control connection's", _context.Storage.Name);
-        _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
-        return Task.CompletedTask;
+        _listeners.Add(listener);
+        return listener;
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -97,7 +143,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_listener is null || Interlocked.Exchange(ref _stopped, 1) == 1)
+        if (_listeners.Count == 0 || Interlocked.Exchange(ref _stopped, 1) == 1)
         {
             return; // never started, or already stopped (the host stops, then disposes)
         }
@@ -106,11 +152,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
         // Whatever is left is cut off: its transfers are cancelled and commit nothing.
         await _stopping.CancelAsync();
-        if (_acceptLoop is not null)
-        {
-            await _acceptLoop;
-        }
-
+        await Task.WhenAll(_acceptLoops);
+        await Task.WhenAll(_headerReads.Keys);
         await Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Log.Stopped(_logger);
     }
@@ -126,13 +169,13 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
     private async Task RunDrainAsync(CancellationToken cancellationToken)
     {
-        if (_listener is null)
+        if (_listeners.Count == 0)
         {
             return;
         }
 
         IsDraining = true;
-        _listener.Dispose();
+        _listeners.ForEach(l => l.Dispose());
         var sessions = _sessions.Values.ToList();
         Log.Draining(_logger, sessions.Count, _context.Options.DrainTimeout.TotalSeconds);
         try
@@ -145,7 +188,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken ct)
+    private async Task AcceptLoopAsync(Socket listener, bool implicitTls, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -158,6 +201,10 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             {
                 return;
             }
+            catch (SocketException) when (IsDraining || ct.IsCancellationRequested)
+            {
+                return; // the listener closed under a pending accept: shutting down, not a failure
+            }
             catch (SocketException ex)
             {
                 Log.AcceptFailed(_logger, ex);
@@ -165,38 +212,108 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var address = Addresses.Normalize(((IPEndPoint)socket.RemoteEndPoint!).Address);
-            var refusal = Admit(address);
-            if (refusal is not null)
+            var peer = (IPEndPoint)socket.RemoteEndPoint!;
+            if (_context.TrustedProxies.Contains(peer.Address))
             {
-                Log.ConnectionRefused(_logger, address, refusal);
-                _ = RefuseAsync(socket, refusal);
-                continue;
-            }
+                // The header may take a while: read it beside this loop, at most MaxSessions at once.
+                if (_headerReads.Count >= _context.Options.MaxSessions)
+                {
+                    socket.Dispose();
+                    continue;
+                }
 
-            var id = Interlocked.Increment(ref _nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
-            var session = new FtpSession(_context, socket, id, ct);
-            var task = RunSessionAsync(session, address);
-            _sessions[id] = (session, task);
+                var read = AcceptProxiedAsync(socket, peer, implicitTls, ct);
+                _headerReads[read] = true;
+                _ = read.ContinueWith(t => _headerReads.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            else
+            {
+                Admit(new ClientConnection(socket, peer, null, implicitTls), ct);
+            }
         }
     }
 
-    private string? Admit(IPAddress address)
+    /// <summary>A trusted load balancer's connection: its PROXY header names the client, or the connection closes.</summary>
+    private async Task AcceptProxiedAsync(Socket socket, IPEndPoint proxy, bool implicitTls, CancellationToken ct)
     {
+        ProxyHeader header;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(_context.Options.ProxyProtocol.HeaderTimeout);
+            header = await ProxyHeader.ReadAsync(socket, timeout.Token);
+        }
+        catch (Exception ex) when (ex is ProxyHeaderException or SocketException or OperationCanceledException)
+        {
+            Log.ProxyHeaderRefused(_logger, Addresses.Normalize(proxy.Address), ex is OperationCanceledException ? "no header in time" : ex.Message);
+            _context.Telemetry.RefusedConnections.Add(1, new KeyValuePair<string, object?>("ftp.refusal", "proxy_header"));
+            socket.Dispose();
+            return;
+        }
+
+        if (IsDraining || ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            return;
+        }
+
+        Admit(new ClientConnection(socket, header.Source ?? proxy, header.Destination, implicitTls), ct);
+    }
+
+    /// <summary>Starts a session for the connection, or refuses it before any greeting.</summary>
+    private void Admit(ClientConnection connection, CancellationToken ct)
+    {
+        var address = Addresses.Normalize(connection.Remote.Address);
+        var (reason, text) = Check(address);
+        if (reason is not null)
+        {
+            _context.Telemetry.RefusedConnections.Add(1, new KeyValuePair<string, object?>("ftp.refusal", reason));
+            if (reason is "session_limit" or "address_limit")
+            {
+                Log.ConnectionRefused(_logger, address, text!);
+            }
+            else
+            {
+                Log.ConnectionRefusedQuietly(_logger, address, text!); // one line per ban is enough; a banned scanner retries for ever
+            }
+
+            _ = RefuseAsync(connection.Socket, connection.ImplicitTls ? null : text);
+            return;
+        }
+
+        var id = Interlocked.Increment(ref _nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        var session = new FtpSession(_context, connection, id, ct);
+        var task = RunSessionAsync(session, address);
+        _sessions[id] = (session, task);
+    }
+
+    /// <summary>Address rules, then bans, then the session limits (only a client that passes holds a slot).</summary>
+    private (string? Reason, string? Text) Check(IPAddress address)
+    {
+        if (_denied.Contains(address) || (!_allowed.IsEmpty && !_allowed.Contains(address)))
+        {
+            return ("address_rule", "Your address may not connect to this server.");
+        }
+
+        if (_context.Bans.IsBanned(address))
+        {
+            return ("banned", "Your address is banned after too many failed logins; try again later.");
+        }
+
         var o = _context.Options;
         if (_sessions.Count >= o.MaxSessions)
         {
-            return "Too many connections; try again later.";
+            return ("session_limit", "Too many connections; try again later.");
         }
 
         var count = _perAddress.AddOrUpdate(address, 1, (_, n) => n + 1);
         if (count > o.MaxSessionsPerAddress)
         {
             Release(address);
-            return "Too many connections from your address; try again later.";
+            return ("address_limit", "Too many connections from your address; try again later.");
         }
 
-        return null;
+        return (null, null);
     }
 
     private void Release(IPAddress address)
@@ -208,13 +325,22 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
-    private static async Task RefuseAsync(Socket socket, string reason)
+    /// <summary>
+    /// RFC 959 §4.2: 421 may be sent in reply to the connection itself. On the implicit-TLS port the client
+    /// expects a handshake, not text: the connection just closes.
+    /// </summary>
+    private static async Task RefuseAsync(Socket socket, string? reason)
     {
         using (socket)
         {
             try
             {
-                // RFC 959 §4.2: 421 may be sent in reply to the connection itself.
+                if (reason is null)
+                {
+                    socket.Shutdown(SocketShutdown.Both);
+                    return;
+                }
+
                 await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"421 {reason}\r\n"));
                 socket.Shutdown(SocketShutdown.Both);
             }
@@ -253,6 +379,14 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         await StopAsync(CancellationToken.None);
         _stopping.Dispose();
         _context.Certificate?.Dispose();
+        _context.Bans.Dispose();
+        _context.PasswordChecks.Dispose();
         _ownedTelemetry?.Dispose();
     }
 }
+
+/// <summary>
+/// An accepted control connection: the socket, the client's end point (a PROXY header's source behind a trusted
+/// load balancer), the address the client connected to when the header named it, and whether TLS starts at once.
+/// </summary>
+internal sealed record ClientConnection(Socket Socket, IPEndPoint Remote, IPEndPoint? Destination, bool ImplicitTls);

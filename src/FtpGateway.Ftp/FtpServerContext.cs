@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Net.Security;
 using System.Security.Authentication;
+using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Transfers;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FtpGateway.Ftp;
 
-/// <summary>What every session shares: configuration, storage, users, passive ports, certificate.</summary>
+/// <summary>What every session shares: configuration, storage, users, passive ports, certificate, bans.</summary>
 internal sealed class FtpServerContext(
     FtpServerOptions options,
     IStorageProvider storage,
@@ -18,8 +19,19 @@ internal sealed class FtpServerContext(
     X509Certificate2? certificate,
     ILoggerFactory loggerFactory,
     TimeProvider time,
-    FtpTelemetry telemetry)
+    FtpTelemetry telemetry,
+    BanList bans,
+    PasswordChecks passwordChecks)
 {
+    /// <summary>Failed logins per client address across sessions, and the bans they lead to.</summary>
+    public BanList Bans => bans;
+
+    /// <summary>Where password verifications run (bounded, in turn per address).</summary>
+    public PasswordChecks PasswordChecks => passwordChecks;
+
+    /// <summary>Load balancers whose connections (control and passive data) start with a PROXY protocol header.</summary>
+    public AddressList TrustedProxies { get; } = AddressList.Parse(options.ProxyProtocol.TrustedProxies, "Ftp:ProxyProtocol:TrustedProxies");
+
     public FtpTelemetry Telemetry => telemetry;
 
     public FtpServerOptions Options => options;

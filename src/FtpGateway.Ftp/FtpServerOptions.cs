@@ -32,6 +32,15 @@ public sealed class FtpServerOptions
     /// <summary>Longest accepted command line in bytes; longer ones get 500 and are discarded.</summary>
     public int MaxCommandLineLength { get; set; } = 4096;
 
+    /// <summary>A connection that has not logged in by then is closed with 421 (separate from the idle timeout).</summary>
+    public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A transfer that moves fewer bytes per second than this over <see cref="MinDataRateWindow"/> is cut off with 426; 0 is off.</summary>
+    public long MinDataRateBytesPerSecond { get; set; }
+
+    /// <summary>The window <see cref="MinDataRateBytesPerSecond"/> is measured over.</summary>
+    public TimeSpan MinDataRateWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>A session with no command for this long (and no transfer running) is closed with 421.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -56,8 +65,11 @@ public sealed class FtpServerOptions
     /// <summary>On shutdown (SIGTERM), how long running transfers may take to finish before they are cut off.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>FTPS (RFC 4217, explicit AUTH TLS).</summary>
+    /// <summary>FTPS (RFC 4217, explicit AUTH TLS; implicit TLS on a second port).</summary>
     public FtpTlsOptions Tls { get; set; } = new();
+
+    /// <summary>PROXY protocol (v1 and v2) from trusted load balancers.</summary>
+    public ProxyProtocolOptions ProxyProtocol { get; set; } = new();
 
     internal (int Start, int End)? ParsePassiveRange()
     {
@@ -91,7 +103,26 @@ public sealed class FtpTlsOptions
     /// <summary>Refuse USER on a clear-text control connection, and data transfers without PROT P.</summary>
     public bool Required { get; set; }
 
+    /// <summary>
+    /// A second control port where TLS starts at connect (implicit FTPS, classically 990) and data connections
+    /// are protected from the start (PROT P). Empty: off; 0: a free port (tests).
+    /// </summary>
+    public int? ImplicitPort { get; set; }
+
     public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
+}
+
+/// <summary>Configuration section <c>Ftp:ProxyProtocol</c>.</summary>
+public sealed class ProxyProtocolOptions
+{
+    /// <summary>
+    /// Load balancers (CIDR) whose connections must start with a PROXY protocol header (v1 or v2); the header's
+    /// source address is then the client's address for everything.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>How long a trusted proxy may take to send the header.</summary>
+    public TimeSpan HeaderTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Start-up validation: a bad configuration stops the host with a message naming the key.</summary>
@@ -101,6 +132,21 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = Network(options).Concat(Limits(options)).Concat(Tls(options.Tls)).ToList();
+        if (options.Tls.ImplicitPort is > 0 and var implicitPort)
+        {
+            var passive = errors.Count == 0 ? options.ParsePassiveRange() : null;
+            if (implicitPort == options.Port || (passive is { } r && implicitPort >= r.Start && implicitPort <= r.End))
+            {
+                errors.Add($"Ftp:Tls:ImplicitPort {implicitPort} must differ from Ftp:Port and lie outside Ftp:PassivePortRange");
+            }
+        }
+
+        Security.AddressList.Parse(options.ProxyProtocol.TrustedProxies, "Ftp:ProxyProtocol:TrustedProxies", errors);
+        if (options.ProxyProtocol.HeaderTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Ftp:ProxyProtocol:HeaderTimeout must be positive");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
@@ -145,9 +191,19 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
             yield return "Ftp:MaxCommandLineLength must be at least 512";
         }
 
-        if (o.IdleTimeout <= TimeSpan.Zero || o.DataConnectionTimeout <= TimeSpan.Zero)
+        if (o.IdleTimeout <= TimeSpan.Zero || o.DataConnectionTimeout <= TimeSpan.Zero || o.LoginTimeout <= TimeSpan.Zero)
         {
-            yield return "Ftp:IdleTimeout and Ftp:DataConnectionTimeout must be positive";
+            yield return "Ftp:IdleTimeout, Ftp:DataConnectionTimeout and Ftp:LoginTimeout must be positive";
+        }
+
+        if (o.MinDataRateBytesPerSecond < 0)
+        {
+            yield return "Ftp:MinDataRateBytesPerSecond must not be negative (0 is off)";
+        }
+
+        if (o.MinDataRateWindow < TimeSpan.FromSeconds(1))
+        {
+            yield return "Ftp:MinDataRateWindow must be at least 00:00:01";
         }
 
         if (o.MaxIdleTimeout < TimeSpan.FromSeconds(30))
@@ -190,6 +246,11 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
         if (tls.Required && !tls.Enabled)
         {
             yield return "Ftp:Tls:Required needs Ftp:Tls:CertificatePath";
+        }
+
+        if (tls.ImplicitPort is { } port && (port is < 0 or > 65535 || !tls.Enabled))
+        {
+            yield return $"Ftp:Tls:ImplicitPort {port} needs Ftp:Tls:CertificatePath and must be a TCP port";
         }
     }
 }

@@ -7,11 +7,13 @@ namespace FtpGateway.Ftp;
 
 public static class FtpServiceCollectionExtensions
 {
-    /// <summary>Registers the FTP server (options validated at start-up) and the user directory.</summary>
+    /// <summary>Registers the FTP server (its options and the Security options validated at start-up).</summary>
     public static IServiceCollection AddFtpServer(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<FtpServerOptions>().Bind(configuration.GetSection(FtpServerOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FtpServerOptions>, FtpServerOptionsValidator>();
+        services.AddOptions<Security.SecurityOptions>().Bind(configuration.GetSection(Security.SecurityOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Security.SecurityOptions>, Security.SecurityOptionsValidator>();
         services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<FtpServer>();
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());

@@ -27,6 +27,22 @@ internal static partial class Log
     [LoggerMessage(101, LogLevel.Warning, "Refused connection from {ClientAddress}: {Reason}")]
     public static partial void ConnectionRefused(ILogger logger, IPAddress clientAddress, string reason);
 
+    [LoggerMessage(106, LogLevel.Information, "Implicit FTPS listening on {EndPoint}")]
+    public static partial void ListeningImplicitTls(ILogger logger, EndPoint endPoint);
+
+    [LoggerMessage(107, LogLevel.Debug, "Refused connection from {ClientAddress}: {Reason}")]
+    public static partial void ConnectionRefusedQuietly(ILogger logger, IPAddress clientAddress, string reason);
+
+    [LoggerMessage(108, LogLevel.Warning, "Closed connection from proxy {ProxyAddress}: {Reason}")]
+    public static partial void ProxyHeaderRefused(ILogger logger, IPAddress proxyAddress, string reason);
+
+    // The two ban lines are a stable format for fail2ban-style tools: "FtpGateway ban: <address> ..." / "FtpGateway unban: <address>".
+    [LoggerMessage(110, LogLevel.Warning, "FtpGateway ban: {ClientAddress} for {DurationSeconds} s after {Failures} failed logins within {WindowSeconds} s (ban {BanNumber})")]
+    public static partial void Banned(ILogger logger, string clientAddress, long durationSeconds, int failures, long windowSeconds, int banNumber);
+
+    [LoggerMessage(111, LogLevel.Information, "FtpGateway unban: {ClientAddress}")]
+    public static partial void Unbanned(ILogger logger, string clientAddress);
+
     [LoggerMessage(102, LogLevel.Error, "Accept loop failed")]
     public static partial void AcceptFailed(ILogger logger, Exception exception);
 
@@ -68,6 +84,9 @@ internal static partial class Log
 
     [LoggerMessage(210, LogLevel.Warning, "Discarded {Bytes} bytes sent in clear text behind AUTH TLS; only commands sent inside TLS are run")]
     public static partial void ClearTextDiscarded(ILogger logger, int bytes);
+
+    [LoggerMessage(211, LogLevel.Warning, "Closed session: a PROXY protocol header arrived from an address that is not a trusted proxy")]
+    public static partial void UntrustedProxyHeader(ILogger logger);
 
     [LoggerMessage(209, LogLevel.Warning, "Refused data connection from {Address}: not the control connection's peer")]
     public static partial void DataPeerRefused(ILogger logger, string address);

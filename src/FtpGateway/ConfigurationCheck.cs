@@ -10,7 +10,7 @@ namespace FtpGateway;
 
 /// <summary>
 /// Refuses configuration keys the gateway does not know inside its own sections (<c>Ftp</c>, <c>Storage</c>,
-/// <c>Users</c>, <c>Anonymous</c>, <c>Management</c>). The binder silently ignores them, so a typo such as
+/// <c>Users</c>, <c>Anonymous</c>, <c>Management</c>, <c>Security</c>). The binder silently ignores them, so a typo such as
 /// <c>Ftp__PasivePortRange</c> in a Kubernetes manifest would otherwise run the gateway with a default nobody
 /// asked for; here it stops start-up with the key's name.
 /// </summary>
@@ -28,6 +28,7 @@ internal static class ConfigurationCheck
         var unknown = new List<string>();
         Walk(configuration.GetSection(FtpServerOptions.SectionName), typeof(FtpServerOptions), unknown);
         Walk(configuration.GetSection(ManagementOptions.SectionName), typeof(ManagementOptions), unknown);
+        Walk(configuration.GetSection(FtpGateway.Ftp.Security.SecurityOptions.SectionName), typeof(FtpGateway.Ftp.Security.SecurityOptions), unknown);
         Walk(configuration.GetSection(AnonymousOptions.SectionName), typeof(AnonymousOptions), unknown);
         foreach (var user in configuration.GetSection("Users").GetChildren())
         {

@@ -103,4 +103,34 @@ public sealed class UserTests
         Assert.True(result.Failed);
         Assert.Contains("Ftp:MaxIdleTimeout must not be shorter than Ftp:IdleTimeout", result.FailureMessage, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void DefenceOptions_Validation_NamesTheBadKey()
+    {
+        using var certificates = new TestSupport.TempDirectory();
+        var (certificate, key) = TestSupport.TestCertificates.CreateTlsFiles(certificates.Path);
+        var ftp = new FtpServerOptions
+        {
+            PassivePortRange = "50000-50099",
+            LoginTimeout = TimeSpan.Zero,
+            MinDataRateBytesPerSecond = -1,
+            Tls = { CertificatePath = certificate, KeyPath = key, ImplicitPort = 50010 },
+            ProxyProtocol = { TrustedProxies = ["10.0.0.1/8"] },
+        };
+        var result = new FtpServerOptionsValidator().Validate(null, ftp);
+        Assert.Contains("Ftp:LoginTimeout", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Ftp:MinDataRateBytesPerSecond", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Ftp:ProxyProtocol:TrustedProxies:0", result.FailureMessage, StringComparison.Ordinal);
+
+        ftp.LoginTimeout = TimeSpan.FromMinutes(1);
+        ftp.MinDataRateBytesPerSecond = 0;
+        ftp.ProxyProtocol.TrustedProxies = [];
+        Assert.Contains("Ftp:Tls:ImplicitPort 50010 must differ", new FtpServerOptionsValidator().Validate(null, ftp).FailureMessage, StringComparison.Ordinal);
+
+        var security = new FtpGateway.Ftp.Security.SecurityOptions { AllowedAddresses = ["x"], Bans = { MaxFailures = 0, Exempt = ["10.0.0.0/8", "::1/129"] } };
+        var securityResult = new FtpGateway.Ftp.Security.SecurityOptionsValidator().Validate(null, security);
+        Assert.Contains("Security:AllowedAddresses:0", securityResult.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Security:Bans:Exempt:1", securityResult.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Security:Bans:MaxFailures", securityResult.FailureMessage, StringComparison.Ordinal);
+    }
 }

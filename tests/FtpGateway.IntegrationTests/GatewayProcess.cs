@@ -25,6 +25,9 @@ public sealed class Gateway : IAsyncDisposable
 
     public int Port => _host.Services.GetRequiredService<FtpServer>().LocalEndPoint!.Port;
 
+    /// <summary>The implicit-FTPS port (Ftp:Tls:ImplicitPort=0 picks a free one).</summary>
+    public int ImplicitTlsPort => _host.Services.GetRequiredService<FtpServer>().ImplicitTlsEndPoint!.Port;
+
     public string Url => $"ftp://127.0.0.1:{Port}";
 
     public string UserUrl => $"ftp://{User}:{Password}@127.0.0.1:{Port}";
@@ -67,10 +70,17 @@ public sealed class Gateway : IAsyncDisposable
         return new Gateway(host, root);
     }
 
-    /// <summary>clients/ftplib_scenario.py (Python's ftplib) through this gateway: <paramref name="mode"/> passive|active, <paramref name="security"/> plain|tls.</summary>
+    /// <summary>
+    /// clients/ftplib_scenario.py (Python's ftplib) through this gateway: <paramref name="mode"/> passive|active,
+    /// <paramref name="security"/> plain|tls|implicit (implicit FTPS, on <see cref="ImplicitTlsPort"/>).
+    /// </summary>
     public Task<ExternalProcess.Result> RunFtplibScenarioAsync(string mode, string security) =>
         ExternalProcess.RunAsync(ExternalProcess.Require("python3"),
-            [Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py"), Port.ToString(System.Globalization.CultureInfo.InvariantCulture), User, Password, mode, security]);
+            [
+                Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py"),
+                (security == "implicit" ? ImplicitTlsPort : Port).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                User, Password, mode, security,
+            ]);
 
     public async ValueTask DisposeAsync()
     {

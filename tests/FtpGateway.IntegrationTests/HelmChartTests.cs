@@ -57,7 +57,20 @@ public sealed class HelmChartTests
         Assert.Equal(passive, servicePassive.Select(p => p.GetProperty("port").GetInt32()));
         Assert.All(servicePassive, p => Assert.Equal(p.GetProperty("port").GetInt32(), p.GetProperty("targetPort").GetInt32()));
         Assert.Equal(passive, passive.Select(p => chart.ContainerPort($"pasv-{p}")));
-        Assert.Equal(passive.Count + 1, ports.Count); // nothing else, in particular not the management port
+        // Implicit FTPS, when on: the Service's port leads to the container port of Ftp:Tls:ImplicitPort.
+        var implicitTls = ports.SingleOrDefault(p => p.GetProperty("name").GetString() == "ftps");
+        if (chart.Env("Ftp__Tls__ImplicitPort") is { } implicitPort)
+        {
+            Assert.Equal("ftps", implicitTls.GetProperty("targetPort").GetString());
+            Assert.Equal(int.Parse(implicitPort), chart.ContainerPort("ftps"));
+        }
+        else
+        {
+            Assert.Equal(JsonValueKind.Undefined, implicitTls.ValueKind);
+        }
+
+        // Nothing else, in particular not the management port.
+        Assert.Equal(passive.Count + 1 + (implicitTls.ValueKind == JsonValueKind.Undefined ? 0 : 1), ports.Count);
 
         // Several pods: a client's data connections must reach the pod of its control connection, from its own address.
         Assert.Equal("ClientIP", spec.GetProperty("sessionAffinity").GetString());
@@ -143,6 +156,14 @@ public sealed class HelmChartTests
         Assert.Equal("00:05:00", fs.Env("Ftp__IdleTimeout"));
         Assert.Equal("/etc/ftpgateway/tls/tls.crt", fs.Env("Ftp__Tls__CertificatePath"));
         Assert.Equal("00:00:30", fs.Env("Ftp__DrainTimeout"));
+        Assert.Equal("9990", fs.Env("Ftp__Tls__ImplicitPort"));
+        Assert.Equal(990, fs.FtpService.GetProperty("spec").GetProperty("ports").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "ftps").GetProperty("port").GetInt32());
+        Assert.Equal("10.20.0.5/32", fs.Env("Ftp__ProxyProtocol__TrustedProxies__0"));
+        Assert.Equal("192.0.2.0/24", fs.Env("Security__DeniedAddresses__0"));
+        Assert.Equal("20", fs.Env("Security__Bans__MaxFailures"));
+        Assert.Equal("198.51.100.7/32", fs.Env("Security__Bans__Exempt__0"));
+        Assert.Null(s3.Env("Ftp__Tls__ImplicitPort"));
+        Assert.Equal("true", s3.Env("Security__Bans__Enabled"));
         Assert.Equal("50Gi", fs.Get("PersistentVolumeClaim").GetProperty("spec").GetProperty("resources").GetProperty("requests").GetProperty("storage").GetString());
         Assert.Equal("keep", fs.Get("PersistentVolumeClaim").GetProperty("metadata").GetProperty("annotations").GetProperty("helm.sh/resource-policy").GetString());
 
@@ -192,6 +213,11 @@ public sealed class HelmChartTests
     [InlineData("storage.provider=AzureBlob|storage.azureBlob.container=c", "needs storage.azureBlob.connectionString")]
     [InlineData("users[0].name=a|users[0].passwordHash=plain-text", "users/0/passwordHash")]
     [InlineData("config.Ftp:Port=21", "config.Ftp:Port is set by the chart")]
+    [InlineData("ftp.tls.implicit.enabled=true", "needs ftp.tls.existingSecret")]
+    [InlineData("ftp.tls.implicit.enabled=true|ftp.tls.existingSecret=t|ftp.tls.implicit.port=50003", "inside the passive range")]
+    [InlineData("ftp.tls.implicit.port=990", "ftp/tls/implicit/port")]
+    [InlineData("security.bans.exempt={not a network}", "security/bans/exempt/0")]
+    [InlineData("config.Security:Bans:Exempt:0=10.0.0.0/8", "config.Security:Bans:Exempt:0 is set by the chart")]
     [InlineData("config.Storage:S3:Bucket=other", "config.Storage:S3:Bucket is set by the chart")]
     [InlineData("config.not-a-key=1", "invalid propertyName 'not-a-key'")]
     public async Task InvalidValues_AreRefusedAtInstall_NamingTheValue(string sets, string message)

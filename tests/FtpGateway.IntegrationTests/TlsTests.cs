@@ -17,6 +17,7 @@ public sealed class TlsTests : IAsyncLifetime
         {
             ["Ftp:Tls:CertificatePath"] = cert,
             ["Ftp:Tls:KeyPath"] = key,
+            ["Ftp:Tls:ImplicitPort"] = "0",
         });
     }
 
@@ -63,6 +64,55 @@ public sealed class TlsTests : IAsyncLifetime
             Assert.True(up.ExitCode == 0, $"upload {i}: {up}");
             Assert.Equal(content, File.ReadAllBytes(_gateway.Root.File($"repeat-{i}.bin")));
         }
+    }
+
+    [Fact]
+    public async Task PythonFtplib_OverImplicitTls_FullSession()
+    {
+        var result = await _gateway.RunFtplibScenarioAsync("passive", "implicit");
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Fact]
+    public async Task Curl_OverImplicitTls_UploadsListsAndDownloads()
+    {
+        // curl's ftps:// is implicit FTPS: TLS from the first byte, then PBSZ 0 and PROT P.
+        var curl = ExternalProcess.Require("curl");
+        var content = RandomNumberGenerator.GetBytes(1_000_000);
+        File.WriteAllBytes(_work.File("implicit.bin"), content);
+        var url = $"ftps://{Gateway.User}:{Gateway.Password}@127.0.0.1:{_gateway.ImplicitTlsPort}";
+        var up = await ExternalProcess.RunAsync(curl, ["-sS", "-k", "-T", _work.File("implicit.bin"), $"{url}/implicit.bin"]);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Equal(content, File.ReadAllBytes(_gateway.Root.File("implicit.bin")));
+        var list = await ExternalProcess.RunAsync(curl, ["-sS", "-k", "-l", $"{url}/"]);
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("implicit.bin", list.StandardOutput, StringComparison.Ordinal);
+        var down = await ExternalProcess.RunAsync(curl, ["-sS", "-k", "-o", _work.File("implicit-back.bin"), $"{url}/implicit.bin"]);
+        Assert.True(down.ExitCode == 0, down.ToString());
+        Assert.Equal(content, File.ReadAllBytes(_work.File("implicit-back.bin")));
+    }
+
+    [Fact]
+    public async Task ImplicitTlsPort_SpeaksNoClearText()
+    {
+        // A clear-text client on the implicit port gets no greeting: the gateway waits for a TLS ClientHello.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, _gateway.ImplicitTlsPort);
+        await tcp.GetStream().WriteAsync("USER device\r\n"u8.ToArray());
+        var buffer = new byte[256];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        int read;
+        try
+        {
+            read = await tcp.GetStream().ReadAsync(buffer, timeout.Token);
+        }
+        catch (IOException)
+        {
+            read = 0; // reset: closed just the same
+        }
+
+        // The handshake fails and the connection closes, with no FTP reply in clear text (at most a TLS alert).
+        Assert.True(read == 0 || !char.IsAsciiDigit((char)buffer[0]), System.Text.Encoding.ASCII.GetString(buffer, 0, read));
     }
 
     [Fact]

@@ -46,18 +46,28 @@ public sealed partial class RawFtpClient : IAsyncDisposable
 
     public WireReply Greeting { get; private set; } = new(0, []);
 
-    public static async Task<RawFtpClient> ConnectAsync(int port, IPAddress? address = null)
+    /// <summary>
+    /// Connects (from <paramref name="from"/>, another loopback address such as 127.0.0.2, when given), sends
+    /// <paramref name="prefix"/> first when given (a PROXY protocol header), and reads the greeting.
+    /// </summary>
+    public static async Task<RawFtpClient> ConnectAsync(int port, IPAddress? address = null, IPAddress? from = null, byte[]? prefix = null)
     {
-        var tcp = new TcpClient(AddressFamily.InterNetwork) { NoDelay = true };
+        var tcp = from is null ? new TcpClient(AddressFamily.InterNetwork) : new TcpClient(new IPEndPoint(from, 0));
+        tcp.NoDelay = true;
         await tcp.ConnectAsync(address ?? IPAddress.Loopback, port);
         var client = new RawFtpClient(tcp);
+        if (prefix is not null)
+        {
+            await client.SendRawAsync(prefix);
+        }
+
         client.Greeting = await client.ReadReplyAsync();
         return client;
     }
 
-    public static async Task<RawFtpClient> LoginAsync(int port, string user = TestServer.UserName, string password = TestServer.Password)
+    public static async Task<RawFtpClient> LoginAsync(int port, string user = TestServer.UserName, string password = TestServer.Password, IPAddress? from = null)
     {
-        var client = await ConnectAsync(port);
+        var client = await ConnectAsync(port, from: from);
         await client.ExpectAsync("USER " + user, 331);
         await client.ExpectAsync("PASS " + password, 230);
         return client;

@@ -1,5 +1,6 @@
 using System.Net;
 using FtpGateway.Ftp;
+using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
 using FtpGateway.Storage.FileSystem;
@@ -33,6 +34,11 @@ public sealed class TestServer : IAsyncDisposable
 
     public int ActiveSessions => _server.ActiveSessions;
 
+    public int ActiveBans => _server.ActiveBans;
+
+    /// <summary>The implicit-FTPS port, when Ftp:Tls:ImplicitPort was set.</summary>
+    public int ImplicitTlsPort => _server.ImplicitTlsEndPoint!.Port;
+
     /// <summary>
     /// Starts a server with the <see cref="Users"/>. <paramref name="wrap"/> may wrap the storage (fault
     /// injection); <paramref name="time"/> may be a fake clock (then set LoginFailureDelay to zero).
@@ -43,7 +49,9 @@ public sealed class TestServer : IAsyncDisposable
         bool anonymous = false,
         IStorageProvider? storage = null,
         FtpGateway.Ftp.Telemetry.FtpTelemetry? telemetry = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        Action<SecurityOptions>? security = null,
+        UserDirectory? users = null)
     {
         var root = new TempDirectory();
         var options = new FtpServerOptions
@@ -67,7 +75,16 @@ public sealed class TestServer : IAsyncDisposable
             storage = wrap(storage);
         }
 
-        var server = new FtpServer(Options.Create(options), storage, Users(anonymous), NullLoggerFactory.Instance, telemetry, time);
+        var securityOptions = new SecurityOptions();
+        security?.Invoke(securityOptions);
+        var securityValidation = new SecurityOptionsValidator().Validate(null, securityOptions);
+        if (securityValidation.Failed)
+        {
+            throw new InvalidOperationException(securityValidation.FailureMessage);
+        }
+
+        var server = new FtpServer(
+            Options.Create(options), storage, users ?? Users(anonymous), NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions));
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, root, storage);
     }

@@ -70,7 +70,17 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if gt (add (sub $end $start) 1) 1000 }}
 {{- fail (printf "ftp.passive: %d ports is too many; every passive port is a Service port and a load-balancer listener (at most 1000)" (add (sub $end $start) 1)) }}
 {{- end }}
-{{- range $port := list (int $v.ftp.port) (int $v.management.port) }}
+{{- $podPorts := list (int $v.ftp.port) (int $v.management.port) }}
+{{- if $v.ftp.tls.implicit.enabled }}
+{{- if not $v.ftp.tls.existingSecret }}
+{{- fail "ftp.tls.implicit.enabled needs ftp.tls.existingSecret (the certificate)" }}
+{{- end }}
+{{- if has (int $v.ftp.tls.implicit.port) $podPorts }}
+{{- fail "ftp.tls.implicit.port must differ from ftp.port and management.port" }}
+{{- end }}
+{{- $podPorts = append $podPorts (int $v.ftp.tls.implicit.port) }}
+{{- end }}
+{{- range $port := $podPorts }}
 {{- if and (ge $port $start) (le $port $end) }}
 {{- fail (printf "port %d lies inside the passive range ftp.passive.start-end (%d-%d)" $port $start $end) }}
 {{- end }}
@@ -98,7 +108,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- fail "storage.provider AzureBlob needs storage.azureBlob.connectionString, existingSecret or serviceUri" }}
 {{- end }}
 {{- end }}
-{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
+{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
 {{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
 {{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
 {{- end }}

@@ -1,4 +1,5 @@
 using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Sessions;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
@@ -8,8 +9,16 @@ namespace FtpGateway.Ftp.Commands;
 /// <summary>Access control (RFC 959 §4.1.1): USER, PASS, ACCT, REIN, QUIT.</summary>
 internal static class AccessCommands
 {
+    private static readonly FtpReply BannedReply =
+        FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Your address is banned after too many failed logins; closing connection.", SessionEndReason.Banned);
+
     public static FtpReply User(SessionContext s, string argument)
     {
+        if (s.Server.Bans.IsBanned(s.ClientAddress))
+        {
+            return BannedReply;
+        }
+
         if (s.Options.Tls.Required && !s.Tls.Active)
         {
             return FtpReply.Of(ReplyCodes.NotLoggedIn, "This server requires TLS: send AUTH TLS first.");
@@ -32,13 +41,30 @@ internal static class AccessCommands
         }
 
         s.Login.PendingUser = null;
+        var bans = s.Server.Bans;
+        if (bans.IsBanned(s.ClientAddress))
+        {
+            return BannedReply; // an open session of a banned address: no password check, no answer to it
+        }
+
         var started = s.Server.Time.GetTimestamp();
-        var user = s.Server.Users.Authenticate(name, argument);
+        var (user, checkedPassword) = await s.Server.PasswordChecks.RunAsync(
+            s.ClientAddress,
+            () => (s.Server.Users.Authenticate(name, argument), true),
+            () => !bans.IsBanned(s.ClientAddress),
+            ((FtpUser?)null, false),
+            ct);
+        if (!checkedPassword)
+        {
+            return BannedReply; // banned while this check waited its turn: skipped, and not a failure of its own
+        }
+
         if (user is null)
         {
             s.Login.Failures++;
             s.Server.Telemetry.LoginFailures.Add(1);
             Log.LoginFailed(s.Logger, LogText.Sanitize(name));
+            var banned = bans.RecordFailure(s.ClientAddress) != FailureOutcome.Counted;
 
             // The delay is a floor from the moment PASS arrived, not an addition: it also hides how long the check took.
             var remaining = s.Options.LoginFailureDelay - s.Server.Time.GetElapsedTime(started);
@@ -46,7 +72,9 @@ internal static class AccessCommands
             {
                 await Task.Delay(remaining, s.Server.Time, ct);
             }
-            return s.Login.Failures >= s.Options.MaxLoginFailures
+
+            return banned ? BannedReply
+                : s.Login.Failures >= s.Options.MaxLoginFailures
                 ? FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Too many failed logins; closing connection.", SessionEndReason.TooManyLoginFailures)
                 : FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");
         }
@@ -75,6 +103,13 @@ internal static class AccessCommands
     /// <summary>USER, REIN and a new TLS context (RFC 4217 §4) start a new login.</summary>
     public static void ResetLogin(SessionContext s)
     {
+        // Ftp:LoginTimeout counts again from the end of a login, never from a USER or REIN that did not log in:
+        // a client cannot keep a connection that never logs in alive by repeating them.
+        if (s.Login.User is not null)
+        {
+            s.Login.StartedAt = s.Server.Time.GetTimestamp();
+        }
+
         s.Login.Reset();
         s.Storage = s.Server.Storage;
         s.Navigation.Reset();

@@ -82,7 +82,7 @@ internal static class ParameterCommands
         }
 
         var local = Addresses.Normalize(s.LocalEndPoint.Address);
-        var advertised = s.Server.PublicAddress ?? local;
+        var advertised = s.Server.PublicAddress ?? s.AdvertisedAddress ?? local;
         if (advertised.AddressFamily != AddressFamily.InterNetwork)
         {
             return FtpReply.Of(ReplyCodes.CantOpenDataConnection, "PASV cannot describe an IPv6 address; use EPSV.");
@@ -132,7 +132,7 @@ internal static class ParameterCommands
             return null;
         }
 
-        var channel = new PassiveDataChannel(listener, s.Server.PassivePorts, s.Options.RequireSameDataPeer ? s.ClientAddress : null, s.Server.Time);
+        var channel = new PassiveDataChannel(listener, s.Server, s.Options.RequireSameDataPeer ? s.ClientAddress : null);
         s.Parameters.SetPendingData(channel);
         return channel.Port;
     }

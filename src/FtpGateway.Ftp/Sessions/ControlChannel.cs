@@ -88,7 +88,7 @@ internal sealed class ControlChannel : IAsyncDisposable
     /// Runs the TLS handshake as server (after 234 was sent); false when it failed and the session must end.
     /// Anything the client sent in clear text behind AUTH TLS is dropped first: only what arrives inside TLS is run.
     /// </summary>
-    public async Task<bool> UpgradeToTlsAsync(SslServerAuthenticationOptions options, TimeSpan timeout, TimeProvider time)
+    public async Task<bool> UpgradeToTlsAsync(SslServerAuthenticationOptions options, TimeSpan timeout, TimeProvider time, CancellationToken ct)
     {
         if (_reader.DiscardBuffered() is > 0 and var discarded)
         {
@@ -99,7 +99,8 @@ internal sealed class ControlChannel : IAsyncDisposable
         try
         {
             using var deadline = new CancellationTokenSource(timeout, time);
-            await ssl.AuthenticateAsServerAsync(options, deadline.Token);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, ct);
+            await ssl.AuthenticateAsServerAsync(options, linked.Token);
             _stream = ssl;
             return true;
         }

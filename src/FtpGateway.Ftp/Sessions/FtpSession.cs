@@ -27,18 +27,22 @@ internal sealed class FtpSession : IAsyncDisposable
     private readonly CancellationTokenSource _cts;
     private int _endReason = NotEnded;
 
-    public FtpSession(FtpServerContext server, Socket socket, string id, CancellationToken serverStopping)
+    public FtpSession(FtpServerContext server, ClientConnection connection, string id, CancellationToken serverStopping)
     {
         var logger = server.LoggerFactory.CreateLogger("FtpGateway.Ftp.Session");
         _cts = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
-        _control = new ControlChannel(socket, server.Options.MaxCommandLineLength, logger);
-        _s = new SessionContext(server, id, (IPEndPoint)socket.RemoteEndPoint!, (IPEndPoint)socket.LocalEndPoint!, logger)
+        _implicitTls = connection.ImplicitTls;
+        _control = new ControlChannel(connection.Socket, server.Options.MaxCommandLineLength, logger);
+        _s = new SessionContext(server, id, connection.Remote, (IPEndPoint)connection.Socket.LocalEndPoint!, logger)
         {
             ControlConnectionLost = () => _cts.IsCancellationRequested || EndReason == SessionEndReason.ClientClosed || _control.IsLost(),
+            AdvertisedAddress = connection.Destination is { } destination ? Addresses.Normalize(destination.Address) : null,
         };
         _s.Transfers = new TransferRunner(server, logger, reply => _control.WriteAsync(reply), () => _timeouts!.Touch());
-        _timeouts = new SessionTimeouts(server.Time, server.Options, () => _s.Transfers.Current, () => _s.IdleTimeout, OnIdle);
+        _timeouts = new SessionTimeouts(server.Time, server.Options, () => _s.Transfers.Current, () => _s.IdleTimeout, () => _s.Login.User is null ? _s.Login.StartedAt : null, OnExpired);
     }
+
+    private readonly bool _implicitTls;
 
     public string Id => _s.Id;
 
@@ -62,6 +66,11 @@ internal sealed class FtpSession : IAsyncDisposable
         Log.SessionStarted(_s.Logger, ClientAddress, _s.RemoteEndPoint.Port);
         try
         {
+            if (_implicitTls && !await StartImplicitTlsAsync(ct))
+            {
+                return;
+            }
+
             await _control.WriteAsync(FtpReply.Multiline(ReplyCodes.ServiceReady, _s.Options.Banner.Split('\n')), ct);
             while (!ct.IsCancellationRequested && EndReason is null)
             {
@@ -108,6 +117,15 @@ internal sealed class FtpSession : IAsyncDisposable
         if (verb.Length == 0)
         {
             return; // a stray line end (the LF of a CRLF split by urgent data, or a keep-alive): nothing to answer
+        }
+
+        if (verb == "PROXY")
+        {
+            // A PROXY protocol header from an address that is not a trusted proxy: nobody vouches for it.
+            Log.UntrustedProxyHeader(_s.Logger);
+            await _control.WriteAsync(FtpReply.Of(ReplyCodes.ServiceNotAvailable, "PROXY protocol header from an untrusted address; closing."), ct);
+            End(SessionEndReason.ProtocolError);
+            return;
         }
 
         if (!CommandTable.Commands.TryGetValue(verb, out var spec))
@@ -165,7 +183,7 @@ internal sealed class FtpSession : IAsyncDisposable
         }
         else if (reply.StartsTls)
         {
-            if (await _control.UpgradeToTlsAsync(_s.Server.TlsOptions(forData: false), _s.Options.DataConnectionTimeout, _s.Server.Time))
+            if (await _control.UpgradeToTlsAsync(_s.Server.TlsOptions(forData: false), _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
             {
                 _s.Tls.Active = true;
                 AccessCommands.ResetLogin(_s); // RFC 4217 §4: a new security context starts a new login.
@@ -190,11 +208,31 @@ internal sealed class FtpSession : IAsyncDisposable
     /// <summary>Records why the session ends; the first reason wins.</summary>
     private bool End(SessionEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, NotEnded) == NotEnded;
 
-    private void OnIdle()
+    /// <summary>
+    /// Implicit FTPS: TLS from the first byte, and data connections protected until PROT C says otherwise. The
+    /// handshake gets the same time as the one after AUTH TLS (Ftp:DataConnectionTimeout).
+    /// </summary>
+    private async Task<bool> StartImplicitTlsAsync(CancellationToken ct)
     {
-        if (End(SessionEndReason.IdleTimeout))
+        if (!await _control.UpgradeToTlsAsync(_s.Server.TlsOptions(forData: false), _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
         {
-            _ = CloseAsync("Idle timeout; closing control connection.");
+            End(SessionEndReason.ProtocolError);
+            return false;
+        }
+
+        _s.Tls.Active = true;
+        _s.Tls.BufferSizeSet = true;
+        _s.Tls.ProtectData = true;
+        return true;
+    }
+
+    private void OnExpired(SessionEndReason reason)
+    {
+        if (End(reason))
+        {
+            _ = CloseAsync(reason == SessionEndReason.LoginTimeout
+                ? "Login timeout; closing control connection."
+                : "Idle timeout; closing control connection.");
         }
     }
 

@@ -25,6 +25,7 @@ internal sealed class SessionContext : IDisposable
         Logger = logger;
         Storage = server.Storage;
         IdleTimeout = server.Options.IdleTimeout;
+        Login.StartedAt = server.Time.GetTimestamp();
     }
 
     public FtpServerContext Server { get; }
@@ -35,7 +36,13 @@ internal sealed class SessionContext : IDisposable
 
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>The client's address (IPv4-mapped IPv6 addresses as IPv4).</summary>
+    /// <summary>
+    /// The address the client connected to, when a PROXY protocol header named it (the load balancer's); PASV
+    /// advertises it when no Ftp:PublicAddress is set. Null: the control connection's local address.
+    /// </summary>
+    public IPAddress? AdvertisedAddress { get; init; }
+
+    /// <summary>The client's address (IPv4-mapped IPv6 addresses as IPv4; from the PROXY header behind a trusted proxy).</summary>
     public IPAddress ClientAddress { get; }
 
     public ILogger Logger { get; }

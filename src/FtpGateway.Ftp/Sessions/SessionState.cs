@@ -11,7 +11,9 @@ internal enum SessionEndReason
     ClientQuit,
     ClientClosed,
     IdleTimeout,
+    LoginTimeout,
     TooManyLoginFailures,
+    Banned,
     ServerShutdown,
     ProtocolError,
 }
@@ -26,6 +28,9 @@ internal sealed class LoginState
     public FtpUser? User { get; set; }
 
     public int Failures { get; set; }
+
+    /// <summary>When the current login began (connect, USER, REIN, a new TLS context): Ftp:LoginTimeout counts from it.</summary>
+    public long StartedAt { get; set; }
 
     /// <summary>Forgets the login (USER, REIN, a new TLS context); failed attempts still count.</summary>
     public void Reset()

@@ -3,9 +3,12 @@ using FtpGateway.Ftp.Transfers;
 namespace FtpGateway.Ftp.Sessions;
 
 /// <summary>
-/// The session's watchdog, on the server's <see cref="TimeProvider"/> (a fake clock in tests): a session with
-/// no command and no transfer for <see cref="FtpServerOptions.IdleTimeout"/> is closed, and a transfer whose
-/// client has not moved data for <see cref="FtpServerOptions.DataConnectionTimeout"/> is cut short.
+/// The session's watchdog, on the server's <see cref="TimeProvider"/> (a fake clock in tests): a connection
+/// that has not logged in within <see cref="FtpServerOptions.LoginTimeout"/> is closed, so is a session with no
+/// command and no transfer for its idle timeout; a transfer whose client has not moved data for
+/// <see cref="FtpServerOptions.DataConnectionTimeout"/>, or moves less than
+/// <see cref="FtpServerOptions.MinDataRateBytesPerSecond"/> over <see cref="FtpServerOptions.MinDataRateWindow"/>,
+/// is cut short.
 /// </summary>
 internal sealed class SessionTimeouts : IAsyncDisposable
 {
@@ -13,21 +16,30 @@ internal sealed class SessionTimeouts : IAsyncDisposable
     private readonly FtpServerOptions _options;
     private readonly Func<Transfer?> _currentTransfer;
     private readonly Func<TimeSpan> _idleTimeout;
-    private readonly Action _idle;
+    private readonly Func<long?> _loginStarted;
+    private readonly Action<SessionEndReason> _expired;
     private readonly ITimer _timer;
     private long _lastActivity;
+    private RateWindow? _rate;
     private volatile bool _disposed;
 
-    public SessionTimeouts(TimeProvider time, FtpServerOptions options, Func<Transfer?> currentTransfer, Func<TimeSpan> idleTimeout, Action idle)
+    public SessionTimeouts(
+        TimeProvider time,
+        FtpServerOptions options,
+        Func<Transfer?> currentTransfer,
+        Func<TimeSpan> idleTimeout,
+        Func<long?> loginStarted,
+        Action<SessionEndReason> expired)
     {
         _time = time;
         _options = options;
         _currentTransfer = currentTransfer;
         _idleTimeout = idleTimeout;
-        _idle = idle;
+        _loginStarted = loginStarted;
+        _expired = expired;
         _lastActivity = time.GetTimestamp();
-        var shortest = Math.Min(options.IdleTimeout.TotalMilliseconds, options.DataConnectionTimeout.TotalMilliseconds);
-        var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 50, 5000));
+        var shortest = new[] { options.IdleTimeout, options.DataConnectionTimeout, options.LoginTimeout, options.MinDataRateWindow }.Min();
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 50, 5000));
         _timer = time.CreateTimer(_ => Check(), null, period, period);
     }
 
@@ -43,19 +55,62 @@ internal sealed class SessionTimeouts : IAsyncDisposable
 
         if (_currentTransfer() is { } transfer)
         {
-            // Only time spent waiting for the client counts: a slow store (backpressure) is not an idle client.
-            if (transfer.Data is { } data && data.Waiting > _options.DataConnectionTimeout)
-            {
-                transfer.Cancel(TransferFailure.Timeout);
-            }
-
+            CheckTransfer(transfer);
             return;
         }
 
-        if (_time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) > _idleTimeout())
+        _rate = null;
+        if (_loginStarted() is { } started && _time.GetElapsedTime(started) > _options.LoginTimeout)
         {
-            _idle();
+            _expired(SessionEndReason.LoginTimeout);
         }
+        else if (_time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) > _idleTimeout())
+        {
+            _expired(SessionEndReason.IdleTimeout);
+        }
+    }
+
+    private void CheckTransfer(Transfer transfer)
+    {
+        if (transfer.Data is not { } data)
+        {
+            return; // still opening: the data connection timeout covers it
+        }
+
+        // Only time spent waiting for the client counts: a slow store (backpressure) is not an idle client.
+        if (data.Waiting > _options.DataConnectionTimeout)
+        {
+            transfer.Cancel(TransferFailure.Timeout);
+            return;
+        }
+
+        if (_options.MinDataRateBytesPerSecond <= 0)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        if (_rate is not { } rate || !ReferenceEquals(rate.Data, data))
+        {
+            _rate = new RateWindow(data, now, data.Bytes, data.TotalWaiting);
+            return;
+        }
+
+        var elapsed = _time.GetElapsedTime(rate.Start, now);
+        if (elapsed < _options.MinDataRateWindow)
+        {
+            return;
+        }
+
+        // Too few bytes over the window, most of it spent waiting for the client (not for the store).
+        var moved = data.Bytes - rate.Bytes;
+        var waited = data.TotalWaiting - rate.Waited;
+        if (moved < _options.MinDataRateBytesPerSecond * elapsed.TotalSeconds && waited * 2 >= elapsed)
+        {
+            transfer.Cancel(TransferFailure.TooSlow);
+        }
+
+        _rate = new RateWindow(data, now, data.Bytes, data.TotalWaiting);
     }
 
     public async ValueTask DisposeAsync()
@@ -63,4 +118,7 @@ internal sealed class SessionTimeouts : IAsyncDisposable
         _disposed = true;
         await _timer.DisposeAsync();
     }
+
+    /// <summary>Where the current measurement window of a transfer started.</summary>
+    private sealed record RateWindow(DataConnectionStream Data, long Start, long Bytes, TimeSpan Waited);
 }

@@ -29,6 +29,8 @@ public sealed class FtpTelemetry : IDisposable
         TransferDuration = _meter.CreateHistogram<double>("ftpgateway.transfer.duration", "s", "Duration of data transfers");
         StorageDuration = _meter.CreateHistogram<double>("ftpgateway.storage.duration", "s", "Duration of storage operations, by provider, operation and outcome");
         DataConnectionFailures = _meter.CreateCounter<long>("ftpgateway.data_connections.failed", "{connection}", "Data connections that did not open or broke");
+        RefusedConnections = _meter.CreateCounter<long>("ftpgateway.connections.refused", "{connection}", "Control connections refused before the greeting, by reason");
+        Bans = _meter.CreateCounter<long>("ftpgateway.bans", "{ban}", "Client addresses banned after too many failed logins");
     }
 
     internal Meter Meter => _meter;
@@ -49,9 +51,17 @@ public sealed class FtpTelemetry : IDisposable
 
     public Counter<long> DataConnectionFailures { get; }
 
+    public Counter<long> RefusedConnections { get; }
+
+    public Counter<long> Bans { get; }
+
     /// <summary>Passive ports held now (observed from the pool).</summary>
     internal void ObservePassivePorts(Func<int> inUse) =>
         _meter.CreateObservableGauge("ftpgateway.passive_ports.in_use", inUse, "{port}", "Passive data ports in use");
+
+    /// <summary>Bans in force now (observed from the ban list).</summary>
+    internal void ObserveBans(Func<int> active) =>
+        _meter.CreateObservableUpDownCounter("ftpgateway.bans.active", active, "{ban}", "Client addresses banned now");
 
     public void Dispose()
     {

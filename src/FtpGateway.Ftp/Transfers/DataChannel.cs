@@ -14,9 +14,10 @@ internal abstract class DataChannel : IDisposable
 
 /// <summary>
 /// Passive mode: we listen, the client connects. Connections from any address but the control connection's
-/// are refused (they would let a third party steal or inject the file).
+/// are refused (they would let a third party steal or inject the file). A connection from a trusted proxy must
+/// start with a PROXY protocol header, and the header's source is the address checked.
 /// </summary>
-internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, IPAddress? requiredPeer, TimeProvider time) : DataChannel
+internal sealed class PassiveDataChannel(Socket listener, FtpServerContext server, IPAddress? requiredPeer) : DataChannel
 {
     private int _disposed;
 
@@ -26,15 +27,14 @@ internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, 
 
     public override async Task<Socket> OpenAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var deadline = new CancellationTokenSource(timeout, time);
+        using var deadline = new CancellationTokenSource(timeout, server.Time);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             while (true)
             {
                 var socket = await listener.AcceptAsync(cts.Token);
-                var peer = ((IPEndPoint)socket.RemoteEndPoint!).Address;
-                if (requiredPeer is null || Addresses.Normalize(peer).Equals(requiredPeer))
+                if (await PeerAsync(socket, cts.Token) is { } peer && (requiredPeer is null || peer.Equals(requiredPeer)))
                 {
                     socket.NoDelay = true;
                     return socket;
@@ -54,13 +54,37 @@ internal sealed class PassiveDataChannel(Socket listener, PassivePortPool pool, 
         }
     }
 
+    /// <summary>The client's address: the socket's peer, or the PROXY header's source behind a trusted proxy; null when the header is bad.</summary>
+    private async Task<IPAddress?> PeerAsync(Socket socket, CancellationToken ct)
+    {
+        var peer = Addresses.Normalize(((IPEndPoint)socket.RemoteEndPoint!).Address);
+        if (!server.TrustedProxies.Contains(peer))
+        {
+            return peer;
+        }
+
+        // At most Ftp:ProxyProtocol:HeaderTimeout per connection, so one without a header cannot hold the port.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(server.Options.ProxyProtocol.HeaderTimeout);
+        try
+        {
+            var header = await Protocol.ProxyHeader.ReadAsync(socket, timeout.Token);
+            return header.Source is { } source ? Addresses.Normalize(source.Address) : peer;
+        }
+        catch (Exception ex) when (ex is Protocol.ProxyHeaderException or SocketException
+            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             var port = Port;
             listener.Dispose();
-            pool.Release(port);
+            server.PassivePorts.Release(port);
         }
     }
 }

@@ -34,6 +34,7 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
 {
     private long _bytes;
     private long _waitingSince; // 0 while no read or write is pending
+    private long _waited; // timestamp ticks spent in finished reads and writes
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
@@ -49,6 +50,9 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
             return since == 0 ? TimeSpan.Zero : time.GetElapsedTime(since);
         }
     }
+
+    /// <summary>All the time reads and writes have waited for the client so far, the pending one included.</summary>
+    public TimeSpan TotalWaiting => TimeSpan.FromSeconds(Interlocked.Read(ref _waited) / (double)time.TimestampFrequency) + Waiting;
 
     public override bool CanRead => true;
 
@@ -75,7 +79,7 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
         }
         finally
         {
-            Interlocked.Exchange(ref _waitingSince, 0);
+            EndWait();
         }
     }
 
@@ -93,8 +97,14 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
         }
         finally
         {
-            Interlocked.Exchange(ref _waitingSince, 0);
+            EndWait();
         }
+    }
+
+    private void EndWait()
+    {
+        var since = Interlocked.Exchange(ref _waitingSince, 0);
+        Interlocked.Add(ref _waited, Math.Max(0, time.GetTimestamp() - since));
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

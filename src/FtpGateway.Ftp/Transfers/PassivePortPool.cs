@@ -1,18 +1,20 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 
 namespace FtpGateway.Ftp.Transfers;
 
 /// <summary>
-/// Hands out listening sockets for passive mode from the configured range (or any free port when no range
-/// is set). Ports are tried round-robin so a port just released is not immediately reused.
+/// Hands out listening sockets for passive mode from the configured range (or a port the kernel picks when no
+/// range is set). Each port is chosen at random among the free ones, so nobody can predict the port of another
+/// client's next transfer and connect to it first.
 /// </summary>
 internal sealed class PassivePortPool
 {
     private readonly (int Start, int End)? _range;
     private readonly bool[] _inUse;
     private readonly Lock _lock = new();
-    private int _next;
+    private int _taken;
 
     public PassivePortPool((int Start, int End)? range)
     {
@@ -26,7 +28,7 @@ internal sealed class PassivePortPool
         {
             lock (_lock)
             {
-                return _inUse.Count(x => x);
+                return _taken;
             }
         }
     }
@@ -39,31 +41,58 @@ internal sealed class PassivePortPool
             return TryListen(address, 0);
         }
 
-        for (var attempt = 0; attempt < _inUse.Length; attempt++)
+        // Ports another process holds stay marked until the search ends, so none is tried twice.
+        var busy = new List<int>();
+        try
         {
-            int index;
-            lock (_lock)
+            while (true)
             {
-                index = (_next + attempt) % _inUse.Length;
-                if (_inUse[index])
+                int index;
+                lock (_lock)
                 {
-                    continue;
+                    if (!TryTakeRandomFree(out index))
+                    {
+                        return null;
+                    }
                 }
 
-                _inUse[index] = true;
-                _next = (index + 1) % _inUse.Length;
-            }
+                if (TryListen(address, range.Start + index) is { } socket)
+                {
+                    return socket;
+                }
 
-            var socket = TryListen(address, range.Start + index);
-            if (socket is not null)
-            {
-                return socket;
+                busy.Add(range.Start + index);
             }
+        }
+        finally
+        {
+            busy.ForEach(Release);
+        }
+    }
 
-            Release(range.Start + index); // taken by another process: try the next one
+    /// <summary>Marks a free port, chosen uniformly at random among the free ones, as taken. Called under the lock.</summary>
+    private bool TryTakeRandomFree(out int index)
+    {
+        var free = _inUse.Length - _taken;
+        index = -1;
+        if (free == 0)
+        {
+            return false;
         }
 
-        return null;
+        var pick = RandomNumberGenerator.GetInt32(free);
+        for (var i = 0; i < _inUse.Length; i++)
+        {
+            if (!_inUse[i] && pick-- == 0)
+            {
+                index = i;
+                break;
+            }
+        }
+
+        _inUse[index] = true;
+        _taken++;
+        return true;
     }
 
     public void Release(int port)
@@ -72,7 +101,11 @@ internal sealed class PassivePortPool
         {
             lock (_lock)
             {
-                _inUse[port - range.Start] = false;
+                if (_inUse[port - range.Start])
+                {
+                    _inUse[port - range.Start] = false;
+                    _taken--;
+                }
             }
         }
     }
@@ -83,7 +116,7 @@ internal sealed class PassivePortPool
         try
         {
             socket.Bind(new IPEndPoint(address, port));
-            socket.Listen(4);
+            socket.Listen(1); // one connection is taken, then the listener closes
             return socket;
         }
         catch (SocketException)

@@ -26,6 +26,9 @@ internal enum TransferFailure
     /// <summary>The client stopped moving data for longer than the data timeout (426).</summary>
     Timeout,
 
+    /// <summary>The client moved less than Ftp:MinDataRateBytesPerSecond over Ftp:MinDataRateWindow (426).</summary>
+    TooSlow,
+
     /// <summary>The control connection closed: nobody is left to answer, and an upload must not commit.</summary>
     ControlConnectionLost,
 

@@ -102,9 +102,12 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         }
         catch (Exception ex) when (transfer.CutShort is { } reason && IsDataOrCancellation(ex))
         {
-            return TransferOutcome.Failed(reason, ReplyCodes.TransferAborted, reason == TransferFailure.Timeout
-                ? "Data connection timed out; transfer aborted."
-                : "Connection closed; transfer aborted.");
+            return TransferOutcome.Failed(reason, ReplyCodes.TransferAborted, reason switch
+            {
+                TransferFailure.Timeout => "Data connection timed out; transfer aborted.",
+                TransferFailure.TooSlow => "Transfer slower than this server's minimum data rate; transfer aborted.",
+                _ => "Connection closed; transfer aborted.",
+            });
         }
         catch (Exception ex) when (ex is DataConnectionException or IOException or SocketException or AuthenticationException)
         {

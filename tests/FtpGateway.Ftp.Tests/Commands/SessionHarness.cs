@@ -1,6 +1,7 @@
 using System.Net;
 using FtpGateway.Ftp.Commands;
 using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Sessions;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Transfers;
@@ -21,12 +22,16 @@ internal sealed class SessionHarness : IAsyncDisposable
 {
     private readonly FtpTelemetry _telemetry = new();
     private readonly List<FtpReply> _transferReplies = [];
+    private readonly PasswordChecks _passwordChecks = new(1);
+    private readonly BanList _bans;
 
     private SessionHarness(FtpServerOptions? options, IStorageProvider? storage)
     {
         var o = options ?? new FtpServerOptions { LoginFailureDelay = TimeSpan.Zero };
         Storage = storage ?? new FileSystemStorageProvider(new FileSystemStorageOptions { Root = Root.Path });
-        var server = new FtpServerContext(o, Storage, TestServer.Users(), new PassivePortPool(null), null, NullLoggerFactory.Instance, Time, _telemetry);
+        _bans = new BanList(new BanOptions(), Time, NullLogger.Instance, _telemetry);
+        var server = new FtpServerContext(
+            o, Storage, TestServer.Users(), new PassivePortPool(null), null, NullLoggerFactory.Instance, Time, _telemetry, _bans, _passwordChecks);
         Session = new SessionContext(server, "test", new IPEndPoint(IPAddress.Loopback, 40000), new IPEndPoint(IPAddress.Loopback, 2121), NullLogger.Instance);
         Session.Transfers = new TransferRunner(server, NullLogger.Instance, CollectAsync, () => { });
     }
@@ -115,6 +120,8 @@ internal sealed class SessionHarness : IAsyncDisposable
     {
         await Session.Transfers.CancelAsync(TransferFailure.ControlConnectionLost);
         Session.Dispose();
+        _bans.Dispose();
+        _passwordChecks.Dispose();
         _telemetry.Dispose();
         Root.Dispose();
     }

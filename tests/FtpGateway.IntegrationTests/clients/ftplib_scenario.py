@@ -1,6 +1,9 @@
 """A full session with Python's ftplib against FtpGateway; exits non-zero on the first wrong answer.
 
-usage: ftplib_scenario.py PORT USER PASSWORD {passive|active} {plain|tls}
+usage: ftplib_scenario.py PORT USER PASSWORD {passive|active} {plain|tls|implicit}
+
+implicit: implicit FTPS (TLS from the first byte, as on port 990); ftplib has no switch for it, so the
+control socket is wrapped as soon as it is set.
 """
 import ftplib
 import hashlib
@@ -17,20 +20,37 @@ def check(condition, what):
         sys.exit(1)
 
 
-if security == "tls":
+class ImplicitFTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose control socket runs TLS before the greeting is read."""
+
+    @property
+    def sock(self):
+        return self.__dict__.get("_implicit_sock")
+
+    @sock.setter
+    def sock(self, value):
+        import ssl
+        if value is not None and not isinstance(value, ssl.SSLSocket):
+            value = self.context.wrap_socket(value, server_hostname=self.host)
+        self.__dict__["_implicit_sock"] = value
+
+
+if security in ("tls", "implicit"):
     import ssl
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    ftp = ftplib.FTP_TLS(context=context, timeout=30)
+    ftp = (ImplicitFTP_TLS if security == "implicit" else ftplib.FTP_TLS)(context=context, timeout=30)
 else:
     ftp = ftplib.FTP(timeout=30)
 
 ftp.connect("127.0.0.1", port)
 if security == "tls":
     ftp.auth()
+if security == "implicit":
+    check(isinstance(ftp.sock, ssl.SSLSocket), "the control connection runs TLS from the start")
 ftp.login(user, password)
-if security == "tls":
+if security in ("tls", "implicit"):
     ftp.prot_p()
 ftp.set_pasv(mode == "passive")
 
