@@ -190,14 +190,18 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
         return options;
     }
 
-    /// <summary>A small upload in one Put Blob, its MD5 checked by the service and stored as Content-MD5.</summary>
+    /// <summary>
+    /// A small upload in one Put Blob, its MD5 checked by the service and stored as Content-MD5. The SDK sends one
+    /// Put Blob only for content shorter than its single-upload threshold, hence the threshold one byte above
+    /// the length (at the length itself it staged a block and committed it: two requests per small file).
+    /// </summary>
     protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken cancellationToken)
     {
         var options = Decorate(new BlobUploadOptions
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream", ContentHash = MD5.HashData(content.Span) },
             Conditions = Conditions(condition),
-            TransferOptions = new StorageTransferOptions { InitialTransferSize = Math.Max(1, content.Length), MaximumConcurrency = 1 },
+            TransferOptions = new StorageTransferOptions { InitialTransferSize = content.Length + 1L, MaximumConcurrency = 1 },
             TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
         });
         await _container.GetBlockBlobClient(key).UploadAsync(ReadOnlyStream.Over(content), options, cancellationToken);

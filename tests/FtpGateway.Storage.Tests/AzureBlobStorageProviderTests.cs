@@ -35,6 +35,20 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
     }
 
     [Fact]
+    public async Task ASmallUpload_IsOnePutBlob_WithoutStagedBlocks()
+    {
+        // Regression: the SDK sends one Put Blob only for content below its single-upload threshold, and the
+        // threshold was set to the content's length: every small file cost StageBlock + CommitBlockList (the
+        // benchmark's small files ran at 0.38 of the SDK's own Put Blob).
+        var content = RandomNumberGenerator.GetBytes(4096);
+        await PutAsync("/small.jpg", content);
+        var blocks = (await azure.Container.GetBlockBlobClient(_prefix + "/small.jpg").GetBlockListAsync()).Value;
+        Assert.Empty(blocks.CommittedBlocks);
+        Assert.Equal(content, await GetAsync("/small.jpg"));
+        Assert.Equal(MD5.HashData(content), (await Blob("small.jpg").GetPropertiesAsync()).Value.ContentHash);
+    }
+
+    [Fact]
     public async Task Append_ReusesTheCommittedBlocks_WithoutCopyingThem()
     {
         var first = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
