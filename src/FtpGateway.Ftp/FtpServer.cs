@@ -40,11 +40,13 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     public FtpServer(
         IOptions<FtpServerOptions> options,
         IStorageProvider storage,
-        UserDirectory users,
+        UserStore users,
         ILoggerFactory loggerFactory,
         FtpTelemetry? telemetry = null,
         TimeProvider? time = null,
-        IOptions<SecurityOptions>? security = null)
+        IOptions<SecurityOptions>? security = null,
+        HttpAuthHook? authHook = null,
+        StorageTargets? targets = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
@@ -55,11 +57,13 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         telemetry ??= _ownedTelemetry!;
         _allowed = AddressList.Parse(s.AllowedAddresses, "Security:AllowedAddresses");
         _denied = AddressList.Parse(s.DeniedAddresses, "Security:DeniedAddresses");
+        ArgumentNullException.ThrowIfNull(users);
+        users.Changed += OnUsersChanged;
         var ports = new PassivePortPool(o.ParsePassiveRange());
         telemetry.ObservePassivePorts(() => ports.InUse);
         _context = new FtpServerContext(
             o,
-            new InstrumentedStorageProvider(storage, telemetry),
+            (targets ?? new StorageTargets(storage)).All.ToDictionary(t => t.Key, t => (IStorageProvider)new InstrumentedStorageProvider(t.Value, telemetry, t.Key), StringComparer.Ordinal),
             users,
             ports,
             LoadCertificate(o.Tls),
@@ -67,7 +71,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             time,
             telemetry,
             new BanList(s.Bans, time, loggerFactory.CreateLogger("FtpGateway.Ftp.Bans"), telemetry),
-            new PasswordChecks(s.PasswordCheckers));
+            new PasswordChecks(s.PasswordCheckers),
+            authHook);
     }
 
     /// <summary>Where the server listens (the real port when configured with port 0).</summary>
@@ -369,6 +374,20 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
+    /// <summary>After a users-file reload: sessions of users removed or disabled end once their transfer has finished.</summary>
+    private void OnUsersChanged(UserDirectory previous, UserDirectory current)
+    {
+        var enabled = current.EnabledNames.ToHashSet(StringComparer.Ordinal);
+        foreach (var (session, _) in _sessions.Values)
+        {
+            if (session.User is { IsAnonymous: false, FromHook: false } user && !enabled.Contains(user.Name))
+            {
+                Log.UserSessionsClosing(_logger, user.Name);
+                _ = session.CloseForRemovedUserAsync();
+            }
+        }
+    }
+
     private static X509Certificate2? LoadCertificate(FtpTlsOptions tls) =>
         !tls.Enabled ? null
         : string.IsNullOrWhiteSpace(tls.KeyPath) ? X509Certificate2.CreateFromPemFile(tls.CertificatePath!)
@@ -381,6 +400,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         _context.Certificate?.Dispose();
         _context.Bans.Dispose();
         _context.PasswordChecks.Dispose();
+        _context.Users.Changed -= OnUsersChanged;
         _ownedTelemetry?.Dispose();
     }
 }

@@ -13,16 +13,20 @@ namespace FtpGateway.Ftp;
 /// <summary>What every session shares: configuration, storage, users, passive ports, certificate, bans.</summary>
 internal sealed class FtpServerContext(
     FtpServerOptions options,
-    IStorageProvider storage,
-    UserDirectory users,
+    IReadOnlyDictionary<string, IStorageProvider> targets,
+    UserStore users,
     PassivePortPool passivePorts,
     X509Certificate2? certificate,
     ILoggerFactory loggerFactory,
     TimeProvider time,
     FtpTelemetry telemetry,
     BanList bans,
-    PasswordChecks passwordChecks)
+    PasswordChecks passwordChecks,
+    HttpAuthHook? authHook = null)
 {
+    /// <summary>The HTTP authentication hook for users defined nowhere else, if configured.</summary>
+    public HttpAuthHook? AuthHook => authHook;
+
     /// <summary>Failed logins per client address across sessions, and the bans they lead to.</summary>
     public BanList Bans => bans;
 
@@ -36,9 +40,17 @@ internal sealed class FtpServerContext(
 
     public FtpServerOptions Options => options;
 
-    public IStorageProvider Storage => storage;
+    /// <summary>The default storage target (the top-level <c>Storage</c>).</summary>
+    public IStorageProvider Storage { get; } = targets[StorageTargets.Default];
 
-    public UserDirectory Users => users;
+    /// <summary>Every storage target by name, instrumented; <see cref="StorageTargets.Default"/> is <see cref="Storage"/>.</summary>
+    public IReadOnlyDictionary<string, IStorageProvider> Targets => targets;
+
+    /// <summary>The users in force now (<see cref="UserStore.Current"/>; the users file reloads).</summary>
+    public UserStore Users => users;
+
+    /// <summary>What each user's sessions share: the session count and bandwidth.</summary>
+    public UserSessions UserSessions { get; } = new(time);
 
     public PassivePortPool PassivePorts => passivePorts;
 

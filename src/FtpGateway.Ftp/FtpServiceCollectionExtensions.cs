@@ -1,6 +1,7 @@
 using FtpGateway.Ftp.Users;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FtpGateway.Ftp;
@@ -15,22 +16,50 @@ public static class FtpServiceCollectionExtensions
         services.AddOptions<Security.SecurityOptions>().Bind(configuration.GetSection(Security.SecurityOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Security.SecurityOptions>, Security.SecurityOptionsValidator>();
         services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+        if (auth.Http.Validate().ToList() is { Count: > 0 } errors)
+        {
+            throw new InvalidOperationException(string.Join("; ", errors));
+        }
+
+        if (!string.IsNullOrWhiteSpace(auth.Http.Url))
+        {
+            services.AddSingleton(sp => new HttpAuthHook(auth.Http, sp.GetRequiredService<ILoggerFactory>().CreateLogger("FtpGateway.Ftp.AuthHook")));
+        }
+
         services.AddSingleton<FtpServer>();
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());
         return services;
     }
 
-    /// <summary>Reads <c>Users</c> and <c>Anonymous</c>; an invalid entry stops start-up with a message naming it.</summary>
-    public static UserDirectory CreateUserDirectory(IConfiguration configuration, IList<UserOptions>? extraUsers = null)
+    /// <summary>
+    /// Reads <c>Users:N</c>, <c>Users:File</c> (the users file, reloaded while the gateway runs) and
+    /// <c>Anonymous</c>; an invalid entry stops start-up with a message naming it.
+    /// </summary>
+    public static UserStore CreateUserStore(
+        IConfiguration configuration, ILoggerFactory loggerFactory, Telemetry.FtpTelemetry telemetry, IList<UserOptions>? extraUsers = null, TimeProvider? time = null, StorageTargets? targets = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var users = configuration.GetSection("Users").Get<List<UserOptions>>() ?? [];
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var users = ConfiguredUsers(configuration);
         if (extraUsers is not null)
         {
             users.AddRange(extraUsers);
         }
 
         var anonymous = configuration.GetSection(AnonymousOptions.SectionName).Get<AnonymousOptions>() ?? new AnonymousOptions();
-        return new UserDirectory(users, anonymous);
+        return new UserStore(
+            users, anonymous, configuration[UsersFileKey], time ?? TimeProvider.System, loggerFactory.CreateLogger("FtpGateway.Ftp.Users"), telemetry,
+            targets?.All.Keys.ToHashSet(StringComparer.Ordinal));
     }
+
+    /// <summary>The key of the users file.</summary>
+    public const string UsersFileKey = "Users:File";
+
+    /// <summary>The <c>Users:N</c> entries, in order (the <c>Users:File</c> key beside them is not one).</summary>
+    public static List<UserOptions> ConfiguredUsers(IConfiguration configuration) =>
+        [.. (configuration ?? throw new ArgumentNullException(nameof(configuration))).GetSection("Users").GetChildren()
+            .Where(c => int.TryParse(c.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            .OrderBy(c => int.Parse(c.Key, System.Globalization.CultureInfo.InvariantCulture))
+            .Select(c => c.Get<UserOptions>() ?? new UserOptions())];
 }

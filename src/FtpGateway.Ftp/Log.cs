@@ -43,6 +43,21 @@ internal static partial class Log
     [LoggerMessage(111, LogLevel.Information, "FtpGateway unban: {ClientAddress}")]
     public static partial void Unbanned(ILogger logger, string clientAddress);
 
+    [LoggerMessage(120, LogLevel.Information, "Users file {File} loaded: {Users} users")]
+    public static partial void UsersReloaded(ILogger logger, string file, int users);
+
+    [LoggerMessage(121, LogLevel.Error, "Users file {File} not reloaded, the previous users stay in force: {Reason}")]
+    public static partial void UsersReloadFailed(ILogger logger, string file, string reason);
+
+    [LoggerMessage(122, LogLevel.Information, "Closing the sessions of user {User}: removed or disabled")]
+    public static partial void UserSessionsClosing(ILogger logger, string user);
+
+    [LoggerMessage(123, LogLevel.Warning, "Authentication hook could not decide on user {User}: {Reason}")]
+    public static partial void AuthHookFailed(ILogger logger, string user, string reason);
+
+    [LoggerMessage(124, LogLevel.Error, "User {User} names storage target '{Target}', which is not configured")]
+    public static partial void UnknownStorageTarget(ILogger logger, string user, string target);
+
     [LoggerMessage(102, LogLevel.Error, "Accept loop failed")]
     public static partial void AcceptFailed(ILogger logger, Exception exception);
 

@@ -29,28 +29,52 @@ internal static class ConfigurationCheck
         Walk(configuration.GetSection(FtpServerOptions.SectionName), typeof(FtpServerOptions), unknown);
         Walk(configuration.GetSection(ManagementOptions.SectionName), typeof(ManagementOptions), unknown);
         Walk(configuration.GetSection(FtpGateway.Ftp.Security.SecurityOptions.SectionName), typeof(FtpGateway.Ftp.Security.SecurityOptions), unknown);
+        Walk(configuration.GetSection(AuthOptions.SectionName), typeof(AuthOptions), unknown);
         Walk(configuration.GetSection(AnonymousOptions.SectionName), typeof(AnonymousOptions), unknown);
         foreach (var user in configuration.GetSection("Users").GetChildren())
         {
+            if (!int.TryParse(user.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                if (!user.Key.Equals("File", StringComparison.OrdinalIgnoreCase))
+                {
+                    unknown.Add(user.Path); // Users:N entries and Users:File only
+                }
+
+                continue;
+            }
+
             Walk(user, typeof(UserOptions), unknown);
         }
 
-        foreach (var child in configuration.GetSection("Storage").GetChildren())
-        {
-            if (StorageSections.TryGetValue(child.Key, out var type))
-            {
-                Walk(child, type, unknown);
-            }
-            else if (!child.Key.Equals("Provider", StringComparison.OrdinalIgnoreCase))
-            {
-                unknown.Add(child.Path);
-            }
-        }
+        WalkStorage(configuration.GetSection("Storage"), unknown, allowTargets: true);
 
         if (unknown.Count > 0)
         {
             throw new InvalidOperationException(
                 $"Unknown configuration key{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown)}: check the spelling against the README's configuration tables.");
+        }
+    }
+
+    /// <summary>A storage section: <c>Provider</c> and the providers' sections; at the top also <c>Targets:&lt;name&gt;</c>, each one the same.</summary>
+    private static void WalkStorage(IConfigurationSection storage, List<string> unknown, bool allowTargets)
+    {
+        foreach (var child in storage.GetChildren())
+        {
+            if (StorageSections.TryGetValue(child.Key, out var type))
+            {
+                Walk(child, type, unknown);
+            }
+            else if (allowTargets && child.Key.Equals("Targets", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var target in child.GetChildren())
+                {
+                    WalkStorage(target, unknown, allowTargets: false);
+                }
+            }
+            else if (!child.Key.Equals("Provider", StringComparison.OrdinalIgnoreCase))
+            {
+                unknown.Add(child.Path);
+            }
         }
     }
 

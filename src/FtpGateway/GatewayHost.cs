@@ -49,9 +49,10 @@ public static class GatewayHost
         }
 
         builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => CreateTargets(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IStorageProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService<StorageStartupCheck>(); // before the FTP listener: fail fast
         builder.Services.AddFtpServer(builder.Configuration);
-        builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<FtpTelemetry>(), sp.GetRequiredService<StorageTargets>()));
 
         // The host must wait for the drain (default 30 s) and a little more before it gives up on stopping.
         var drain = builder.Configuration.GetValue<TimeSpan?>("Ftp:DrainTimeout") ?? new FtpServerOptions().DrainTimeout;
@@ -79,7 +80,7 @@ public static class GatewayHost
     }
 
     /// <summary>Ready when the FTP listener accepts and the storage answers a cheap probe.</summary>
-    private static async Task<IResult> ReadyAsync(FtpServer server, IStorageProvider storage, CancellationToken cancellationToken)
+    private static async Task<IResult> ReadyAsync(FtpServer server, StorageTargets targets, CancellationToken cancellationToken)
     {
         if (server.IsDraining)
         {
@@ -93,15 +94,20 @@ public static class GatewayHost
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        try
+        foreach (var (name, storage) in targets.All)
         {
-            await storage.ProbeAsync(timeout.Token);
-            return Results.Text("ready\n");
+            try
+            {
+                await storage.ProbeAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+            {
+                var which = name == StorageTargets.Default ? storage.Name : $"target {name} ({storage.Name})";
+                return Results.Text($"not ready: storage {which} does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
         }
-        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
-        {
-            return Results.Text($"not ready: storage {storage.Name} does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
+
+        return Results.Text("ready\n");
     }
 
     /// <summary>
@@ -153,46 +159,68 @@ public static class GatewayHost
     /// <summary>Picks the provider named by <c>Storage:Provider</c>.</summary>
     public static IStorageProvider CreateStorage(IConfiguration configuration, ILoggerFactory loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(configuration);
-        var name = configuration["Storage:Provider"];
-        if (string.IsNullOrWhiteSpace(name) || name.Equals("FileSystem", StringComparison.OrdinalIgnoreCase))
-        {
-            var options = configuration.GetSection(FileSystemStorageOptions.SectionName).Get<FileSystemStorageOptions>() ?? new FileSystemStorageOptions();
-            if (string.IsNullOrWhiteSpace(options.Root))
-            {
-                throw new InvalidOperationException("Storage:FileSystem:Root must not be empty");
-            }
-
-            return new FileSystemStorageProvider(options, loggerFactory.CreateLogger("FtpGateway.Storage.FileSystem"));
-        }
-
-        if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))
-        {
-            // The provider validates its options and throws, naming the keys.
-            return new S3StorageProvider(configuration.GetSection(S3StorageOptions.SectionName).Get<S3StorageOptions>() ?? new S3StorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.S3"));
-        }
-
-        if (name.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
-        {
-            return new AzureBlobStorageProvider(configuration.GetSection(AzureBlobStorageOptions.SectionName).Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.AzureBlob"));
-        }
-
-        throw new InvalidOperationException($"Storage:Provider '{name}' is unknown; use FileSystem, S3 or AzureBlob.");
+        return CreateStorage(configuration.GetSection("Storage"), loggerFactory);
     }
 
-    private static UserDirectory CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// The provider a storage section names (<c>Storage</c> or <c>Storage:Targets:&lt;name&gt;</c>): the same keys in
+    /// both, <c>Provider</c>, <c>FileSystem:*</c>, <c>S3:*</c>, <c>AzureBlob:*</c>. Errors name the section.
+    /// </summary>
+    private static IStorageProvider CreateStorage(IConfigurationSection section, ILoggerFactory loggerFactory)
     {
-        var users = FtpServiceCollectionExtensions.CreateUserDirectory(configuration);
-        if (users.Count > 0 || users.AnonymousEnabled)
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var name = section["Provider"];
+        try
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Equals("FileSystem", StringComparison.OrdinalIgnoreCase))
+            {
+                var options = section.GetSection("FileSystem").Get<FileSystemStorageOptions>() ?? new FileSystemStorageOptions();
+                if (string.IsNullOrWhiteSpace(options.Root))
+                {
+                    throw new InvalidOperationException($"{section.Path}:FileSystem:Root must not be empty");
+                }
+
+                return new FileSystemStorageProvider(options, loggerFactory.CreateLogger("FtpGateway.Storage.FileSystem"));
+            }
+
+            if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))
+            {
+                // The provider validates its options and throws, naming the keys.
+                return new S3StorageProvider(section.GetSection("S3").Get<S3StorageOptions>() ?? new S3StorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.S3"));
+            }
+
+            if (name.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
+            {
+                return new AzureBlobStorageProvider(section.GetSection("AzureBlob").Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.AzureBlob"));
+            }
+        }
+        catch (Exception ex) when (section.Path != "Storage" && ex is InvalidOperationException or ArgumentException)
+        {
+            throw new InvalidOperationException($"{section.Path}: {ex.Message}", ex);
+        }
+
+        throw new InvalidOperationException($"{section.Path}:Provider '{name}' is unknown; use FileSystem, S3 or AzureBlob.");
+    }
+
+    /// <summary>The default storage and every <c>Storage:Targets:&lt;name&gt;</c>.</summary>
+    private static StorageTargets CreateTargets(IConfiguration configuration, IStorageProvider defaultStorage, ILoggerFactory loggerFactory) =>
+        new(defaultStorage, configuration.GetSection("Storage:Targets").GetChildren()
+            .ToDictionary(t => t.Key, t => CreateStorage(t, loggerFactory), StringComparer.Ordinal));
+
+    private static UserStore CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory, FtpTelemetry telemetry, StorageTargets targets)
+    {
+        var users = FtpServiceCollectionExtensions.CreateUserStore(configuration, loggerFactory, telemetry, targets: targets);
+        if (users.Current.Count > 0 || users.Current.AnonymousEnabled || !string.IsNullOrWhiteSpace(configuration[FtpServiceCollectionExtensions.UsersFileKey]))
         {
             return users;
         }
 
         // First run with no configuration: a one-time password, never a well-known one.
+        users.Dispose();
         var password = RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
         loggerFactory.CreateLogger("FtpGateway").LogWarning("No users are configured: created user 'demo' with a one-time password (printed on standard output)");
         Console.WriteLine($"FtpGateway: no users configured. Log in as 'demo' with password '{password}' (valid until the gateway stops; configure Users to replace it).");
-        return FtpServiceCollectionExtensions.CreateUserDirectory(configuration, [new UserOptions { Name = "demo", Password = password }]);
+        return FtpServiceCollectionExtensions.CreateUserStore(configuration, loggerFactory, telemetry, [new UserOptions { Name = "demo", Password = password }], targets: targets);
     }
 }

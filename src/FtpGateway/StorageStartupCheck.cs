@@ -1,3 +1,4 @@
+using FtpGateway.Ftp;
 using FtpGateway.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,25 +9,30 @@ namespace FtpGateway;
 /// Probes the configured storage before the FTP listener opens, so that a wrong bucket, endpoint or credential
 /// stops the gateway at start-up with a clear message instead of failing every upload later.
 /// </summary>
-internal sealed partial class StorageStartupCheck(IStorageProvider storage, ILogger<StorageStartupCheck> logger) : IHostedService
+internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogger<StorageStartupCheck> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        try
+        foreach (var (name, storage) in targets.All)
         {
-            await storage.ProbeAsync(timeout.Token);
-            StorageReady(logger, storage.Name);
-        }
-        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
-        {
-            throw new InvalidOperationException($"Storage '{storage.Name}' is not reachable: {ex.Message}. Check the Storage settings.", ex);
+            try
+            {
+                await storage.ProbeAsync(timeout.Token);
+                StorageReady(logger, storage.Name, name);
+            }
+            catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+            {
+                var settings = name == StorageTargets.Default ? "Storage" : $"Storage:Targets:{name}";
+                var which = name == StorageTargets.Default ? $"Storage '{storage.Name}'" : $"Storage target '{name}' ({storage.Name})";
+                throw new InvalidOperationException($"{which} is not reachable: {ex.Message}. Check the {settings} settings.", ex);
+            }
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(1, LogLevel.Information, "Storage {Provider} answered the start-up probe")]
-    private static partial void StorageReady(ILogger logger, string provider);
+    [LoggerMessage(1, LogLevel.Information, "Storage {Provider} (target {Target}) answered the start-up probe")]
+    private static partial void StorageReady(ILogger logger, string provider, string target);
 }

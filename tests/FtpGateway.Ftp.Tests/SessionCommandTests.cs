@@ -94,7 +94,7 @@ public sealed class SessionCommandTests : IAsyncLifetime
     [Theory]
     [InlineData("FOO", 500)]
     [InlineData("ACCT x", 202)]
-    [InlineData("ALLO 1000", 202)]
+    [InlineData("ALLO 1000", 200)] // 202 makes some IP cameras (Dahua) retry for ever
     [InlineData("SMNT /x", 502)]
     [InlineData("MODE S", 200)]
     [InlineData("MODE B", 504)]

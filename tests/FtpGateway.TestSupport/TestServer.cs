@@ -51,7 +51,9 @@ public sealed class TestServer : IAsyncDisposable
         FtpGateway.Ftp.Telemetry.FtpTelemetry? telemetry = null,
         TimeProvider? time = null,
         Action<SecurityOptions>? security = null,
-        UserDirectory? users = null)
+        UserDirectory? users = null,
+        UserStore? userStore = null,
+        HttpAuthHook? authHook = null)
     {
         var root = new TempDirectory();
         var options = new FtpServerOptions
@@ -84,7 +86,7 @@ public sealed class TestServer : IAsyncDisposable
         }
 
         var server = new FtpServer(
-            Options.Create(options), storage, users ?? Users(anonymous), NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions));
+            Options.Create(options), storage, userStore ?? new UserStore(users ?? Users(anonymous)), NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions), authHook);
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, root, storage);
     }

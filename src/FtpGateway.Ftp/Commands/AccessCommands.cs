@@ -28,7 +28,7 @@ internal static class AccessCommands
         s.Login.PendingUser = argument;
         return FtpReply.Of(
             ReplyCodes.NeedPassword,
-            UserDirectory.IsAnonymousName(argument) && s.Server.Users.AnonymousEnabled
+            UserDirectory.IsAnonymousName(argument) && s.Server.Users.Current.AnonymousEnabled
                 ? "Anonymous login ok, send your e-mail address as password."
                 : "Password required.");
     }
@@ -48,15 +48,32 @@ internal static class AccessCommands
         }
 
         var started = s.Server.Time.GetTimestamp();
-        var (user, checkedPassword) = await s.Server.PasswordChecks.RunAsync(
-            s.ClientAddress,
-            () => (s.Server.Users.Authenticate(name, argument), true),
-            () => !bans.IsBanned(s.ClientAddress),
-            ((FtpUser?)null, false),
-            ct);
-        if (!checkedPassword)
+        FtpUser? user;
+        if (s.Server.AuthHook is { } hook && !s.Server.Users.Current.Defines(name))
         {
-            return BannedReply; // banned while this check waited its turn: skipped, and not a failure of its own
+            // Not a user of the configuration or the users file: the HTTP hook decides.
+            var (verdict, answer) = await hook.AuthenticateAsync(name, argument, s.ClientAddress, s.Tls.Active, ct);
+            if (verdict == HookVerdict.Unavailable)
+            {
+                return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Authentication is unavailable; try again later.", SessionEndReason.ProtocolError);
+            }
+
+            user = answer is not null && (answer.AllowedAddresses.IsEmpty || answer.AllowedAddresses.Contains(s.ClientAddress)) ? answer : null;
+        }
+        else
+        {
+            var (checkedUser, checkedPassword) = await s.Server.PasswordChecks.RunAsync(
+                s.ClientAddress,
+                () => (s.Server.Users.Current.Authenticate(name, argument, s.ClientAddress), true),
+                () => !bans.IsBanned(s.ClientAddress),
+                ((FtpUser?)null, false),
+                ct);
+            if (!checkedPassword)
+            {
+                return BannedReply; // banned while this check waited its turn: skipped, and not a failure of its own
+            }
+
+            user = checkedUser;
         }
 
         if (user is null)
@@ -79,8 +96,35 @@ internal static class AccessCommands
                 : FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");
         }
 
-        await EnsureRootExistsAsync(s.Server.Storage, user.Root, ct);
-        s.Storage = s.Server.Storage.ForRoot(user.Root);
+        if (user.RequireTls && !s.Tls.Active)
+        {
+            // Checked after the password, as the same 530 would be before it: the user must log in over TLS.
+            return FtpReply.Of(ReplyCodes.NotLoggedIn, "This user must use TLS: send AUTH TLS first (or use implicit FTPS).");
+        }
+
+        if (!s.Server.Targets.TryGetValue(user.StorageTarget ?? StorageTargets.Default, out var storage))
+        {
+            // Only the HTTP hook can name a target that does not exist (the users file is checked when it loads).
+            Log.UnknownStorageTarget(s.Logger, user.Name, LogText.Sanitize(user.StorageTarget ?? string.Empty));
+            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Your storage is not available; try again later.", SessionEndReason.ProtocolError);
+        }
+
+        if (!s.Server.UserSessions.TryEnter(user))
+        {
+            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, $"Too many sessions for user {user.Name}; try again later.", SessionEndReason.UserSessionLimit);
+        }
+
+        try
+        {
+            await EnsureRootExistsAsync(storage, user.Root, ct);
+        }
+        catch
+        {
+            s.Server.UserSessions.Leave(user);
+            throw;
+        }
+
+        s.Storage = storage.ForRoot(user.Root);
         s.Login.User = user;
         s.Navigation.Reset();
         s.SessionActivity?.SetTag("enduser.id", user.Name);
@@ -105,9 +149,10 @@ internal static class AccessCommands
     {
         // Ftp:LoginTimeout counts again from the end of a login, never from a USER or REIN that did not log in:
         // a client cannot keep a connection that never logs in alive by repeating them.
-        if (s.Login.User is not null)
+        if (s.Login.User is { } user)
         {
             s.Login.StartedAt = s.Server.Time.GetTimestamp();
+            s.Server.UserSessions.Leave(user);
         }
 
         s.Login.Reset();

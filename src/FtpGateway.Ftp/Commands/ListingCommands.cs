@@ -23,6 +23,23 @@ internal static class ListingCommands
             ct);
     }
 
+    /// <summary>A listing line in a device's legacy code page: formatted as UTF-8, then re-encoded.</summary>
+    private static ListingLine Transcoded(ListingLine utf8, System.Text.Encoding target) =>
+        (Span<byte> destination, StorageEntry entry, string name, out int written) =>
+        {
+            var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(destination.Length);
+            try
+            {
+                written = 0;
+                return utf8(scratch.AsSpan(0, destination.Length), entry, name, out var length)
+                    && target.TryGetBytes(Encoding.UTF8.GetString(scratch.AsSpan(0, length)), destination, out written);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+            }
+        };
+
     public static ValueTask<FtpReply> Nlst(SessionContext s, string argument, CancellationToken ct) =>
         ListingAsync(
             s, "NLST", CommandChecks.StripListOptions(argument), patterns: true,
@@ -106,6 +123,11 @@ internal static class ListingCommands
     private static async ValueTask<FtpReply> ListingAsync(SessionContext s, string verb, string argument, bool patterns, ListingLine format, CancellationToken ct)
     {
         s.Parameters.TakeRestOffset(); // a REST applies to the next transfer only, and a listing is one
+        if (s.NameEncoding is { } legacy)
+        {
+            format = Transcoded(format, legacy);
+        }
+
         var found = await s.FindReadableAsync(argument, ct);
         Glob? glob = null;
         var shownPrefix = string.Empty;

@@ -180,6 +180,10 @@ internal static class ParameterCommands
         return FtpReply.Of(ReplyCodes.PendingFurtherInformation, $"Restarting at {offset}. Send STOR, APPE or RETR to start the transfer.");
     }
 
+    /// <summary>
+    /// RFC 959 allows 200 or 202. Some IP cameras (Dahua) take 202 for a refusal and retry for ever, so the answer
+    /// is 200: nothing needs allocating, and the upload that follows is checked against the user's limits anyway.
+    /// </summary>
     public static FtpReply Allo(SessionContext s, string argument) =>
-        FtpReply.Of(ReplyCodes.Superfluous, "No storage allocation necessary.");
+        FtpReply.Of(ReplyCodes.Okay, "ALLO command successful; no storage allocation necessary.");
 }

@@ -47,7 +47,7 @@ internal static class TlsCommands
             case "P":
                 s.Tls.ProtectData = true;
                 return FtpReply.Of(ReplyCodes.Okay, "Data protection level set to private.");
-            case "C" when s.Options.Tls.Required:
+            case "C" when s.Options.Tls.Required || s.Login.User?.RequireTls == true:
                 return FtpReply.Of(ReplyCodes.ProtectionLevelDenied, "This server requires PROT P.");
             case "C":
                 s.Tls.ProtectData = false;

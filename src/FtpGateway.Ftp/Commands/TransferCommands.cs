@@ -104,6 +104,24 @@ internal static class TransferCommands
             }
         }
 
+        // The user's size limit counts the final size: what is kept (REST) or already there (APPE) plus the upload.
+        long? allowance = null;
+        if (s.User.MaxUploadBytes is { } max)
+        {
+            var kept = mode switch
+            {
+                UploadMode.Resume => offset,
+                UploadMode.Append => (await s.Storage.GetEntryAsync(target, ct)) is { IsDirectory: false } file ? file.Size : 0,
+                _ => 0,
+            };
+            if (kept > max)
+            {
+                return SizeLimitReply(max);
+            }
+
+            allowance = max - kept;
+        }
+
         if (DataChannelRefusal(s) is { } noChannel)
         {
             return noChannel;
@@ -115,6 +133,11 @@ internal static class TransferCommands
         return Start(s, verb, TransferDirection.Upload, path.Value, opening, async (data, token) =>
         {
             Stream source = ascii ? new AsciiUploadStream(data) : data;
+            if (allowance is { } bytes)
+            {
+                source = new SizeLimitedStream(source, bytes);
+            }
+
             var request = new UploadRequest(target, source)
             {
                 Mode = mode,
@@ -125,6 +148,9 @@ internal static class TransferCommands
             return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
         });
     }
+
+    private static FtpReply SizeLimitReply(long max) =>
+        FtpReply.Of(ReplyCodes.ExceededStorage, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"File larger than your upload limit of {max} bytes; nothing stored."));
 
     /// <summary>
     /// Called by the provider after the data connection ended cleanly and before the commit: a client that
@@ -155,14 +181,18 @@ internal static class TransferCommands
     /// <summary>Why a transfer cannot start: no data connection negotiated (425), or one in clear text where TLS is required (534).</summary>
     internal static FtpReply? DataChannelRefusal(SessionContext s) =>
         s.Parameters.PendingData is null ? FtpReply.Of(ReplyCodes.CantOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first.")
-        : s.Options.Tls.Required && !s.Tls.ProtectData ? FtpReply.Of(ReplyCodes.ProtectionLevelDenied, "This server requires PROT P for data connections.")
+        : (s.Options.Tls.Required || s.Login.User?.RequireTls == true) && !s.Tls.ProtectData
+            ? FtpReply.Of(ReplyCodes.ProtectionLevelDenied, "This server requires PROT P for data connections.")
         : null;
 
     /// <summary>The 150 that starts a transfer on the negotiated data connection.</summary>
     internal static FtpReply Start(SessionContext s, string verb, TransferDirection direction, UserPath path, string openingText, TransferWork work) =>
         FtpReply.StartTransfer(
             openingText,
-            new TransferJob(verb, direction, path, path.ToStorage(s.User), s.Parameters.TakePendingData(), s.Tls.ProtectData, work));
+            new TransferJob(verb, direction, path, path.ToStorage(s.User), s.Parameters.TakePendingData(), s.Tls.ProtectData, work)
+            {
+                Throttle = direction == TransferDirection.Listing ? null : s.Server.UserSessions.Throttle(s.User, direction == TransferDirection.Upload),
+            });
 
     private static async Task SendAsync(Stream source, Stream data, bool ascii, CancellationToken ct)
     {

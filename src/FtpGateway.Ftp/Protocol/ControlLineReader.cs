@@ -25,6 +25,9 @@ internal sealed class ControlLineReader
 
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
+    /// <summary>The logged-in user's legacy code page for command lines (file names); null: UTF-8.</summary>
+    public Encoding? NameEncoding { get; set; }
+
     private readonly int _maxLength;
     private byte[]? _buffer;
     private byte[]? _line;
@@ -162,7 +165,8 @@ internal sealed class ControlLineReader
 
     private ControlLine TakeLine()
     {
-        var result = _overflow ? new ControlLine(string.Empty, true) : new ControlLine(Decode(_line.AsSpan(0, _lineLength)), false);
+        var result = _overflow ? new ControlLine(string.Empty, true)
+            : new ControlLine(NameEncoding?.GetString(_line.AsSpan(0, _lineLength)) ?? Decode(_line.AsSpan(0, _lineLength)), false);
         _lineLength = 0;
         _overflow = false;
         return result;

@@ -29,6 +29,13 @@ internal sealed class ControlChannel : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>The code page of command lines and replies (a device's legacy file-name encoding); null: UTF-8.</summary>
+    public Encoding? NameEncoding
+    {
+        get => _reader.NameEncoding;
+        set => _reader.NameEncoding = value;
+    }
+
     /// <summary>The next command line; null when the client closed the connection.</summary>
     public ValueTask<ControlLine?> ReadLineAsync(CancellationToken ct) => _reader.ReadLineAsync(_stream, ct);
 
@@ -79,7 +86,7 @@ internal sealed class ControlChannel : IAsyncDisposable
 
     private async Task SendAsync(StringBuilder text, CancellationToken ct)
     {
-        await _stream.WriteAsync(Utf8.GetBytes(text.ToString()), ct);
+        await _stream.WriteAsync((NameEncoding ?? Utf8).GetBytes(text.ToString()), ct);
         await _stream.FlushAsync(ct);
         text.Clear();
     }

@@ -82,6 +82,7 @@ internal sealed class FtpSession : IAsyncDisposable
 
                 _timeouts.Touch();
                 await DispatchAsync(line, ct);
+                _control.NameEncoding = _s.NameEncoding; // after a login (or logout), the user's file-name code page
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -96,6 +97,7 @@ internal sealed class FtpSession : IAsyncDisposable
         {
             // The client is gone (or we are closing): a transfer still running must not commit.
             await _s.Transfers.CancelAsync(TransferFailure.ControlConnectionLost);
+            AccessCommands.ResetLogin(_s); // the user's session count goes down
             var reason = (EndReason ?? SessionEndReason.ClientClosed).ToString();
             Log.SessionEnded(_s.Logger, reason);
             telemetry.ActiveSessions.Add(-1);
@@ -246,6 +248,19 @@ internal sealed class FtpSession : IAsyncDisposable
         await _s.Transfers.WaitAsync();
         End(SessionEndReason.ServerShutdown);
         await CloseAsync(CommandExecutor.ShuttingDown);
+    }
+
+    /// <summary>The logged-in user, if any.</summary>
+    internal Users.FtpUser? User => _s.Login.User;
+
+    /// <summary>The user was removed or disabled: a running transfer may finish, then 421 and the session closes.</summary>
+    internal async Task CloseForRemovedUserAsync()
+    {
+        await _s.Transfers.WaitAsync();
+        if (End(SessionEndReason.UserRemoved))
+        {
+            await CloseAsync("Your user was removed or disabled; closing connection.");
+        }
     }
 
     /// <summary>From outside the command loop: a last 421, then the connection closes, which ends <see cref="RunAsync"/>.</summary>

@@ -83,6 +83,9 @@ internal sealed class SessionContext : IDisposable
     /// <summary>The storage as this session's user may reach it (confined to the user's root after login).</summary>
     public IStorageProvider Storage { get; set; } = null!;
 
+    /// <summary>The code page of file names on the control and data connections (the user's FileNameEncoding); null: UTF-8.</summary>
+    public System.Text.Encoding? NameEncoding => Login.User?.FileNameEncoding;
+
     /// <summary>The logged-in user (commands flagged NeedsLogin run only after login).</summary>
     public FtpUser User => Login.User ?? throw new InvalidOperationException("Not logged in");
 

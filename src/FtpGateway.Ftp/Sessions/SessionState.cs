@@ -14,6 +14,8 @@ internal enum SessionEndReason
     LoginTimeout,
     TooManyLoginFailures,
     Banned,
+    UserSessionLimit,
+    UserRemoved,
     ServerShutdown,
     ProtocolError,
 }

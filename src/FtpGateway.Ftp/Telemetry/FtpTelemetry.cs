@@ -31,6 +31,7 @@ public sealed class FtpTelemetry : IDisposable
         DataConnectionFailures = _meter.CreateCounter<long>("ftpgateway.data_connections.failed", "{connection}", "Data connections that did not open or broke");
         RefusedConnections = _meter.CreateCounter<long>("ftpgateway.connections.refused", "{connection}", "Control connections refused before the greeting, by reason");
         Bans = _meter.CreateCounter<long>("ftpgateway.bans", "{ban}", "Client addresses banned after too many failed logins");
+        UserReloadFailures = _meter.CreateCounter<long>("ftpgateway.users.reload_failures", "{reload}", "Users-file reloads that failed (the previous users stay in force)");
     }
 
     internal Meter Meter => _meter;
@@ -55,9 +56,15 @@ public sealed class FtpTelemetry : IDisposable
 
     public Counter<long> Bans { get; }
 
+    public Counter<long> UserReloadFailures { get; }
+
     /// <summary>Passive ports held now (observed from the pool).</summary>
     internal void ObservePassivePorts(Func<int> inUse) =>
         _meter.CreateObservableGauge("ftpgateway.passive_ports.in_use", inUse, "{port}", "Passive data ports in use");
+
+    /// <summary>Users configured now (observed from the user store).</summary>
+    internal void ObserveUsers(Func<int> count) =>
+        _meter.CreateObservableUpDownCounter("ftpgateway.users", count, "{user}", "Users configured now (configuration and users file)");
 
     /// <summary>Bans in force now (observed from the ban list).</summary>
     internal void ObserveBans(Func<int> active) =>

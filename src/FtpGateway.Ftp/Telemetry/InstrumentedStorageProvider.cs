@@ -9,15 +9,18 @@ namespace FtpGateway.Ftp.Telemetry;
 /// caused it, and its duration is recorded by provider, operation and outcome. The cloud SDKs' own spans
 /// (Azure's natively) nest underneath.
 /// </summary>
-internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTelemetry telemetry) : IStorageProvider
+internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTelemetry telemetry, string target = StorageTargets.Default) : IStorageProvider
 {
     public string Name => inner.Name;
+
+    /// <summary>The storage target's name (<c>default</c>: the top-level Storage), on every span and measurement.</summary>
+    public string Target => target;
 
     public StorageCapabilities Capabilities => inner.Capabilities;
 
     public IReadOnlyList<string> HashAlgorithms => inner.HashAlgorithms;
 
-    public IStorageProvider ForRoot(StoragePath root) => new InstrumentedStorageProvider(inner.ForRoot(root), telemetry);
+    public IStorageProvider ForRoot(StoragePath root) => new InstrumentedStorageProvider(inner.ForRoot(root), telemetry, target);
 
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) =>
         Run("stat", path, () => inner.GetEntryAsync(path, cancellationToken));
@@ -124,6 +127,7 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
             _name = name;
             Activity = FtpTelemetry.Source.StartActivity("storage " + name, ActivityKind.Client);
             Activity?.SetTag("storage.provider", owner.Name);
+            Activity?.SetTag("storage.target", owner.Target);
             Activity?.SetTag("storage.operation", name);
             Activity?.SetTag("storage.path", path.Value);
         }
@@ -149,6 +153,7 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
         telemetry.StorageDuration.Record(
             seconds,
             new KeyValuePair<string, object?>("storage.provider", Name),
+            new KeyValuePair<string, object?>("storage.target", target),
             new KeyValuePair<string, object?>("storage.operation", operation),
             new KeyValuePair<string, object?>("outcome", outcome));
 }

@@ -38,6 +38,9 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
+    /// <summary>The user's bandwidth limit for this transfer's direction, if any; its waits are not the client's.</summary>
+    public Users.TokenBucket? Throttle { get; init; }
+
     /// <summary>
     /// How long the pending read or write has waited for the client; zero when none is pending. Time the
     /// storage spends between reads (backpressure while S3 is slow) is not the client's idleness.
@@ -69,8 +72,14 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
         Interlocked.Exchange(ref _waitingSince, Math.Max(1, time.GetTimestamp()));
         try
         {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
+            var read = await inner.ReadAsync(Throttle is null ? buffer : buffer[..Math.Min(buffer.Length, 16 * 1024)], cancellationToken);
             Interlocked.Add(ref _bytes, read);
+            EndWait();
+            if (Throttle is not null && read > 0)
+            {
+                await Throttle.TakeAsync(read, cancellationToken);
+            }
+
             return read;
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
@@ -85,6 +94,18 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (Throttle is not null)
+        {
+            // In slices, so that several sessions of one user share the rate smoothly.
+            while (buffer.Length > 16 * 1024)
+            {
+                await WriteAsync(buffer[..(16 * 1024)], cancellationToken);
+                buffer = buffer[(16 * 1024)..];
+            }
+
+            await Throttle.TakeAsync(buffer.Length, cancellationToken);
+        }
+
         Interlocked.Exchange(ref _waitingSince, Math.Max(1, time.GetTimestamp()));
         try
         {
@@ -104,7 +125,10 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
     private void EndWait()
     {
         var since = Interlocked.Exchange(ref _waitingSince, 0);
-        Interlocked.Add(ref _waited, Math.Max(0, time.GetTimestamp() - since));
+        if (since != 0)
+        {
+            Interlocked.Add(ref _waited, Math.Max(0, time.GetTimestamp() - since));
+        }
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

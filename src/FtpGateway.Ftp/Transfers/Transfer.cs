@@ -32,6 +32,9 @@ internal enum TransferFailure
     /// <summary>The control connection closed: nobody is left to answer, and an upload must not commit.</summary>
     ControlConnectionLost,
 
+    /// <summary>The upload went past the user's MaxUploadBytes (552); nothing was stored.</summary>
+    SizeLimit,
+
     /// <summary>The storage refused or failed (its reply from <see cref="Protocol.ReplyMapper"/>).</summary>
     StorageFailed,
 
@@ -58,6 +61,9 @@ internal sealed record TransferJob(
 {
     /// <summary>What the command opened for the transfer (a download's source), released with the job.</summary>
     public IDisposable? Opened { get; init; }
+
+    /// <summary>The user's bandwidth limit for this direction, shared with the user's other sessions.</summary>
+    public Users.TokenBucket? Throttle { get; init; }
 
     public void Dispose()
     {

@@ -94,7 +94,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
                 stream = await ProtectAsync(stream, transfer.Token);
             }
 
-            await using var data = new DataConnectionStream(stream, server.Time);
+            await using var data = new DataConnectionStream(stream, server.Time) { Throttle = job.Throttle };
             transfer.Data = data;
             var text = await job.Work(data, transfer.Token);
             await CloseAsync(stream, socket, job.Direction == TransferDirection.Upload);
@@ -113,6 +113,10 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         {
             // A reset or broken connection, or a TLS handshake on it that failed or timed out.
             return TransferOutcome.Failed(TransferFailure.DataConnectionBroken, ReplyCodes.TransferAborted, "Data connection failed; transfer aborted.", ex.Message);
+        }
+        catch (UploadLimitExceededException)
+        {
+            return TransferOutcome.Failed(TransferFailure.SizeLimit, ReplyCodes.ExceededStorage, "File larger than your upload limit; nothing stored.");
         }
         catch (StorageException ex)
         {

@@ -1,12 +1,34 @@
 using System.Security.Cryptography;
 using System.Text;
+using FtpGateway.Ftp.Security;
 using FtpGateway.Storage;
 
 namespace FtpGateway.Ftp.Users;
 
-/// <summary>A logged-in user: who, where their root is in the storage, and what they may do.</summary>
+/// <summary>A logged-in user: who, where their root is in the storage, what they may do, and their limits.</summary>
 public sealed record FtpUser(string Name, StoragePath Root, UserPermissions Permissions, bool IsAnonymous)
 {
+    /// <summary>The storage target's name; null: the default storage.</summary>
+    public string? StorageTarget { get; init; }
+
+    public AddressList AllowedAddresses { get; init; } = AddressList.Empty;
+
+    public int? MaxSessions { get; init; }
+
+    public long? MaxUploadBytes { get; init; }
+
+    public long? UploadBytesPerSecond { get; init; }
+
+    public long? DownloadBytesPerSecond { get; init; }
+
+    public bool RequireTls { get; init; }
+
+    /// <summary>The code page the device sends file names in; null: UTF-8.</summary>
+    public Encoding? FileNameEncoding { get; init; }
+
+    /// <summary>Where the user came from: configuration and the users file are reloaded; a hook's users are not.</summary>
+    public bool FromHook { get; init; }
+
     public bool CanRead => Permissions != UserPermissions.WriteOnly;
 
     public bool CanWrite => Permissions != UserPermissions.ReadOnly;
@@ -23,37 +45,29 @@ public sealed class UserDirectory
     private readonly string _decoyHash;
 
     public UserDirectory(IEnumerable<UserOptions> users, AnonymousOptions anonymous)
+        : this((users ?? throw new ArgumentNullException(nameof(users))).Select((u, i) => (u, $"Users:{i}")), anonymous, 0)
+    {
+    }
+
+    /// <summary>Users with where each was defined (<c>Users:3</c>, <c>users file entry 7</c>), for the error messages.</summary>
+    public static UserDirectory Create(IEnumerable<(UserOptions Options, string Where)> users, AnonymousOptions anonymous) => new(users, anonymous, 0);
+
+    private UserDirectory(IEnumerable<(UserOptions Options, string Where)> users, AnonymousOptions anonymous, int _)
     {
         ArgumentNullException.ThrowIfNull(users);
         ArgumentNullException.ThrowIfNull(anonymous);
-        var index = 0;
-        foreach (var u in users)
+        foreach (var (u, where) in users)
         {
-            var where = $"Users:{index++}";
-            if (string.IsNullOrWhiteSpace(u.Name))
+            var user = Build(u, where);
+            if (!_users.TryAdd(u.Name, (u, user)))
             {
-                throw new InvalidOperationException($"{where}:Name is required");
-            }
-
-            if (u.PasswordHash is null && u.Password is null)
-            {
-                throw new InvalidOperationException($"{where} ('{u.Name}') needs Password or PasswordHash");
-            }
-
-            if (u.PasswordHash is not null && !PasswordHasher.IsWellFormed(u.PasswordHash))
-            {
-                throw new InvalidOperationException($"{where}:PasswordHash is not a hash from 'FtpGateway hash-password'");
-            }
-
-            if (!_users.TryAdd(u.Name, (u, new FtpUser(u.Name, ParseRoot(u.Root, where), u.Permissions, false))))
-            {
-                throw new InvalidOperationException($"{where}: user '{u.Name}' is configured twice");
+                throw new InvalidOperationException($"{where}: user '{u.Name}' is defined twice");
             }
         }
 
         if (anonymous.Enabled)
         {
-            _anonymous = new FtpUser("anonymous", ParseRoot(anonymous.Root, "Anonymous"), UserPermissions.ReadOnly, true);
+            _anonymous = new FtpUser("anonymous", ParseRoot(anonymous.Root, "Anonymous", "anonymous"), UserPermissions.ReadOnly, true);
         }
 
         // What a failure costs must not tell whether the name exists: names without a hash (unknown names, plain
@@ -62,6 +76,64 @@ public sealed class UserDirectory
             .GroupBy(i => i).OrderByDescending(g => g.Count()).Select(g => g.Key).DefaultIfEmpty(PasswordHasher.DefaultIterations).First();
         _decoyHash = PasswordHasher.Decoy(iterations);
     }
+
+    /// <summary>Checks one user's settings (an exception names <paramref name="where"/> and the field) and builds it.</summary>
+    public static FtpUser Build(UserOptions u, string where, bool requirePassword = true)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        if (string.IsNullOrWhiteSpace(u.Name))
+        {
+            throw new InvalidOperationException($"{where}:Name is required");
+        }
+
+        if (requirePassword && u.PasswordHash is null && u.Password is null)
+        {
+            throw new InvalidOperationException($"{where} ('{u.Name}') needs Password or PasswordHash");
+        }
+
+        if (u.PasswordHash is not null && !PasswordHasher.IsWellFormed(u.PasswordHash))
+        {
+            throw new InvalidOperationException($"{where}:PasswordHash is not a hash from 'FtpGateway hash-password'");
+        }
+
+        var errors = new List<string>();
+        var allowed = AddressList.Parse(u.AllowedAddresses, $"{where}:AllowedAddresses", errors);
+        if (u.MaxSessions is < 1 || u.MaxUploadBytes is < 0 || u.UploadBytesPerSecond is < 1 || u.DownloadBytesPerSecond is < 1)
+        {
+            errors.Add($"{where} ('{u.Name}'): MaxSessions, UploadBytesPerSecond and DownloadBytesPerSecond must be at least 1, MaxUploadBytes not negative");
+        }
+
+        if (u.FileNameEncoding is { Length: > 0 } encoding && NameEncodings.Find(encoding) is null)
+        {
+            errors.Add($"{where}:FileNameEncoding '{encoding}' is not an encoding this gateway knows (e.g. gb18030, shift_jis, latin1, windows-1252)");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join("; ", errors));
+        }
+
+        return new FtpUser(u.Name, ParseRoot(u.Root, where, u.Name), u.Permissions, false)
+        {
+            StorageTarget = string.IsNullOrWhiteSpace(u.Storage) ? null : u.Storage,
+            AllowedAddresses = allowed,
+            MaxSessions = u.MaxSessions,
+            MaxUploadBytes = u.MaxUploadBytes,
+            UploadBytesPerSecond = u.UploadBytesPerSecond,
+            DownloadBytesPerSecond = u.DownloadBytesPerSecond,
+            RequireTls = u.RequireTls,
+            FileNameEncoding = string.IsNullOrWhiteSpace(u.FileNameEncoding) ? null : NameEncodings.Find(u.FileNameEncoding),
+        };
+    }
+
+    /// <summary>The enabled users, by name (what a reload compares).</summary>
+    public IEnumerable<string> EnabledNames => _users.Values.Where(u => !u.Options.Disabled).Select(u => u.User.Name);
+
+    /// <summary>True when <paramref name="name"/> is defined here (enabled or not): the HTTP hook is asked only for other names.</summary>
+    public bool Defines(string name) => _users.ContainsKey(name) || (_anonymous is not null && IsAnonymousName(name));
+
+    /// <summary>The storage targets the users name.</summary>
+    public IEnumerable<string> StorageTargets => _users.Values.Select(u => u.User.StorageTarget).OfType<string>().Distinct(StringComparer.Ordinal);
 
     public int Count => _users.Count;
 
@@ -75,7 +147,7 @@ public sealed class UserDirectory
     /// parameters — an unknown name, a wrong plain password and a wrong hashed one alike — so the time a failure
     /// takes does not tell whether the name exists.
     /// </summary>
-    public FtpUser? Authenticate(string name, string password)
+    public FtpUser? Authenticate(string name, string password, System.Net.IPAddress? client = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(password);
@@ -84,29 +156,44 @@ public sealed class UserDirectory
             return _anonymous;
         }
 
-        if (!_users.TryGetValue(name, out var entry))
+        if (!_users.TryGetValue(name, out var entry) || entry.Options.Disabled)
         {
             PasswordHasher.Verify(password, _decoyHash);
             return null;
         }
 
+        bool matches;
         if (entry.Options.PasswordHash is { } hash)
         {
-            return PasswordHasher.Verify(password, hash) ? entry.User : null;
+            matches = PasswordHasher.Verify(password, hash);
         }
-
-        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(entry.Options.Password!)))
+        else
         {
-            return entry.User;
+            matches = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(entry.Options.Password!));
+            if (!matches)
+            {
+                PasswordHasher.Verify(password, _decoyHash);
+            }
         }
 
-        PasswordHasher.Verify(password, _decoyHash);
-        return null;
+        // From an address the user may not log in from: the same answer, after the same work, as a wrong password.
+        return matches && (client is null || entry.User.AllowedAddresses.IsEmpty || entry.User.AllowedAddresses.Contains(client)) ? entry.User : null;
     }
 
-    private static StoragePath ParseRoot(string? root, string where)
+    private static StoragePath ParseRoot(string? root, string where, string name)
     {
         var text = string.IsNullOrWhiteSpace(root) ? "/" : root;
+        if (text.Contains("{user}", StringComparison.Ordinal))
+        {
+            // The name becomes one path segment: nothing in it may climb out or split it.
+            if (name is "." or ".." || name.AsSpan().IndexOfAny("/\\") >= 0 || name.Any(char.IsControl))
+            {
+                throw new InvalidOperationException($"{where}: the name '{name}' cannot stand for {{user}} in Root (no '/', '\\', '.', '..' or control characters)");
+            }
+
+            text = text.Replace("{user}", name, StringComparison.Ordinal);
+        }
+
         if (!StoragePath.TryResolve(StoragePath.Root, text, out var path))
         {
             throw new InvalidOperationException($"{where}:Root '{root}' is not a valid path");

@@ -13,7 +13,7 @@ public enum UserPermissions
     WriteOnly,
 }
 
-/// <summary>One entry of the <c>Users</c> configuration array.</summary>
+/// <summary>One user: an entry of the <c>Users</c> configuration array, of the users file, or an HTTP hook's answer.</summary>
 public sealed class UserOptions
 {
     public string Name { get; set; } = string.Empty;
@@ -24,10 +24,37 @@ public sealed class UserOptions
     /// <summary>Output of <c>FtpGateway hash-password</c>: <c>pbkdf2-sha256$iterations$salt$hash</c>.</summary>
     public string? PasswordHash { get; set; }
 
-    /// <summary>The user's root inside the storage; the user cannot see or touch anything outside it.</summary>
+    /// <summary>The user's root inside the storage; the user cannot see or touch anything outside it. <c>{user}</c> is the user's name.</summary>
     public string Root { get; set; } = "/";
 
     public UserPermissions Permissions { get; set; } = UserPermissions.Full;
+
+    /// <summary>The storage target (<c>Storage:Targets:&lt;name&gt;</c>); empty: the top-level <c>Storage</c>.</summary>
+    public string? Storage { get; set; }
+
+    /// <summary>Networks (CIDR) this user may log in from; empty: anywhere.</summary>
+    public List<string> AllowedAddresses { get; set; } = [];
+
+    /// <summary>Concurrent sessions of this user on one gateway; empty: no limit.</summary>
+    public int? MaxSessions { get; set; }
+
+    /// <summary>The largest file this user may store (the final size, for APPE and REST too); empty: no limit.</summary>
+    public long? MaxUploadBytes { get; set; }
+
+    /// <summary>Upload bandwidth of this user, all its sessions on one gateway together; empty: no limit.</summary>
+    public long? UploadBytesPerSecond { get; set; }
+
+    /// <summary>Download bandwidth of this user, all its sessions on one gateway together; empty: no limit.</summary>
+    public long? DownloadBytesPerSecond { get; set; }
+
+    /// <summary>This user must log in over TLS (AUTH TLS or implicit) and transfer with PROT P.</summary>
+    public bool RequireTls { get; set; }
+
+    /// <summary>A disabled user cannot log in; its open sessions are closed after their running transfer.</summary>
+    public bool Disabled { get; set; }
+
+    /// <summary>The code page the device sends file names in (e.g. <c>gb18030</c>, <c>latin1</c>); empty: UTF-8. Stored as UTF-8.</summary>
+    public string? FileNameEncoding { get; set; }
 }
 
 /// <summary>Configuration section <c>Anonymous</c>. Anonymous users are always read-only.</summary>

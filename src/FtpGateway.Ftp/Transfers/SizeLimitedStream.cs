@@ -1,0 +1,35 @@
+namespace FtpGateway.Ftp.Transfers;
+
+/// <summary>Thrown when an upload goes past the user's <c>MaxUploadBytes</c>: the upload fails (552) and commits nothing.</summary>
+public sealed class UploadLimitExceededException : Exception
+{
+    public UploadLimitExceededException()
+        : this("The upload exceeds the user's size limit")
+    {
+    }
+
+    public UploadLimitExceededException(string message)
+        : base(message)
+    {
+    }
+
+    public UploadLimitExceededException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public long Limit { get; init; }
+}
+
+/// <summary>An upload's source that fails as soon as more than <paramref name="allowance"/> bytes arrive.</summary>
+internal sealed class SizeLimitedStream(Stream inner, long allowance) : Storage.ReadOnlyStream
+{
+    private long _read;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await inner.ReadAsync(buffer, cancellationToken);
+        _read += n;
+        return _read > allowance ? throw new UploadLimitExceededException { Limit = allowance } : n;
+    }
+}

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp.Users;
+
+/// <summary>Configuration section <c>Auth</c>.</summary>
+public sealed class AuthOptions
+{
+    public const string SectionName = "Auth";
+
+    public AuthHttpOptions Http { get; set; } = new();
+}
+
+/// <summary>Configuration section <c>Auth:Http</c>: an HTTP service that authenticates users not defined here.</summary>
+public sealed class AuthHttpOptions
+{
+    /// <summary>Where the hook is POSTed; empty: no hook.</summary>
+    public string? Url { get; set; }
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a successful answer is reused for the same user and password; zero: never.</summary>
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A PEM file of CA certificates trusted for an HTTPS hook, besides the system's.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>The start-up checks, naming the key.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Url))
+        {
+            yield break;
+        }
+
+        if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            yield return $"Auth:Http:Url '{Url}' must be an absolute http:// or https:// URL";
+        }
+
+        if (Timeout <= TimeSpan.Zero || CacheDuration < TimeSpan.Zero)
+        {
+            yield return "Auth:Http:Timeout must be positive and Auth:Http:CacheDuration not negative";
+        }
+
+        if (!string.IsNullOrWhiteSpace(CaFile) && !File.Exists(CaFile))
+        {
+            yield return $"Auth:Http:CaFile '{CaFile}' does not exist";
+        }
+    }
+}
+
+/// <summary>What the hook said.</summary>
+public enum HookVerdict
+{
+    LoggedIn,
+    Denied,
+    Unavailable,
+}
+
+/// <summary>
+/// The HTTP authentication hook: for a user not defined in configuration or the users file, POSTs
+/// <c>{"user", "password", "clientAddress", "tls"}</c>. <c>200</c> with a user object (the users file's fields)
+/// logs in with those settings; <c>401</c>, <c>403</c>, <c>404</c> deny; anything else, a timeout or a body that is
+/// not a valid user is "unavailable" (the client is told to try later), never a login. Successes are cached for
+/// <see cref="AuthHttpOptions.CacheDuration"/> under the user and an HMAC of the password with a key that lives
+/// only in this process: the password is never kept or logged in clear.
+/// </summary>
+public sealed class HttpAuthHook : IDisposable
+{
+    private const int MaxCached = 10_000;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly AuthHttpOptions _options;
+    private readonly HttpClient _http;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
+    private readonly ConcurrentDictionary<string, (FtpUser User, long Expires)> _cache = new(StringComparer.Ordinal);
+
+    public HttpAuthHook(AuthHttpOptions options, ILogger logger, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (!string.IsNullOrWhiteSpace(options.CaFile))
+        {
+            var extra = new X509Certificate2Collection();
+            extra.ImportFromPemFile(options.CaFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                errors == SslPolicyErrors.None || (errors == SslPolicyErrors.RemoteCertificateChainErrors && TrustedBy(extra, certificate));
+        }
+
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Asks the hook (or the cache) about <paramref name="user"/>.</summary>
+    public async Task<(HookVerdict Verdict, FtpUser? User)> AuthenticateAsync(string user, string password, IPAddress client, bool tls, CancellationToken ct)
+    {
+        var key = CacheKey(user, password);
+        if (_cache.TryGetValue(key, out var cached) && _time.GetTimestamp() < cached.Expires)
+        {
+            return (HookVerdict.LoggedIn, cached.User);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.PostAsJsonAsync(_options.Url, new { user, password, clientAddress = client.ToString(), tls }, timeout.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            Log.AuthHookFailed(_logger, LogText.Sanitize(user), ex is OperationCanceledException ? "no answer in time" : ex.Message);
+            return (HookVerdict.Unavailable, null);
+        }
+
+        using (response)
+        {
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound:
+                    return (HookVerdict.Denied, null);
+                case HttpStatusCode.OK:
+                    break;
+                default:
+                    Log.AuthHookFailed(_logger, LogText.Sanitize(user), $"answered {(int)response.StatusCode}");
+                    return (HookVerdict.Unavailable, null);
+            }
+
+            FtpUser answer;
+            try
+            {
+                var options = await response.Content.ReadFromJsonAsync<UserOptions>(Json, timeout.Token) ?? throw new JsonException("empty body");
+                if (!string.IsNullOrEmpty(options.Name) && options.Name != user)
+                {
+                    throw new JsonException($"the answer names another user ('{LogText.Sanitize(options.Name)}')");
+                }
+
+                options.Name = user;
+                answer = UserDirectory.Build(options, "the HTTP hook's answer", requirePassword: false) with { FromHook = true };
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException
+                || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                Log.AuthHookFailed(_logger, LogText.Sanitize(user), "invalid answer: " + ex.Message);
+                return (HookVerdict.Unavailable, null);
+            }
+
+            if (_options.CacheDuration > TimeSpan.Zero)
+            {
+                Remember(key, answer);
+            }
+
+            return (HookVerdict.LoggedIn, answer);
+        }
+    }
+
+    private void Remember(string key, FtpUser user)
+    {
+        var now = _time.GetTimestamp();
+        if (_cache.Count >= MaxCached)
+        {
+            foreach (var expired in _cache.Where(e => e.Value.Expires <= now).Select(e => e.Key).ToList())
+            {
+                _cache.TryRemove(expired, out _);
+            }
+
+            if (_cache.Count >= MaxCached)
+            {
+                _cache.Clear();
+            }
+        }
+
+        _cache[key] = (user, now + (long)(_options.CacheDuration.TotalSeconds * _time.TimestampFrequency));
+    }
+
+    private string CacheKey(string user, string password) =>
+        user + "\n" + Convert.ToBase64String(HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(user + "\0" + password)));
+
+    private static bool TrustedBy(X509Certificate2Collection roots, X509Certificate? certificate)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

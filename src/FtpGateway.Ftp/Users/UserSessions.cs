@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+
+namespace FtpGateway.Ftp.Users;
+
+/// <summary>
+/// What a user's sessions share on this gateway: how many are logged in (<see cref="UserOptions.MaxSessions"/>)
+/// and their bandwidth (<see cref="UserOptions.UploadBytesPerSecond"/>, <see cref="UserOptions.DownloadBytesPerSecond"/>).
+/// </summary>
+internal sealed class UserSessions(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, Shared> _users = new(StringComparer.Ordinal);
+
+    /// <summary>Counts a login; false (and not counted) when the user already has <c>MaxSessions</c>.</summary>
+    public bool TryEnter(FtpUser user)
+    {
+        var shared = _users.GetOrAdd(user.Name, _ => new Shared());
+        lock (shared)
+        {
+            if (user.MaxSessions is { } max && shared.Sessions >= max)
+            {
+                return false;
+            }
+
+            shared.Sessions++;
+            return true;
+        }
+    }
+
+    public void Leave(FtpUser user)
+    {
+        if (_users.TryGetValue(user.Name, out var shared))
+        {
+            lock (shared)
+            {
+                shared.Sessions--;
+            }
+        }
+    }
+
+    /// <summary>The user's shared bandwidth in one direction; null when unlimited.</summary>
+    public TokenBucket? Throttle(FtpUser user, bool upload)
+    {
+        var rate = upload ? user.UploadBytesPerSecond : user.DownloadBytesPerSecond;
+        if (rate is not { } bytesPerSecond)
+        {
+            return null;
+        }
+
+        var shared = _users.GetOrAdd(user.Name, _ => new Shared());
+        lock (shared)
+        {
+            ref var bucket = ref upload ? ref shared.Upload : ref shared.Download;
+            if (bucket is null || bucket.Rate != bytesPerSecond)
+            {
+                bucket = new TokenBucket(bytesPerSecond, time);
+            }
+
+            return bucket;
+        }
+    }
+
+    private sealed class Shared
+    {
+        public int Sessions;
+        public TokenBucket? Upload;
+        public TokenBucket? Download;
+    }
+}
+
+/// <summary>
+/// A bandwidth limit shared by several streams: each takes what it moved and, when the bucket runs into debt,
+/// waits until the rate has paid it back. It starts empty (a transfer gets the rate from its first byte) and
+/// saves up at most one second's worth while idle.
+/// </summary>
+internal sealed class TokenBucket(long rate, TimeProvider time)
+{
+    private readonly Lock _lock = new();
+    private double _tokens;
+    private long _last = time.GetTimestamp();
+
+    public long Rate => rate;
+
+    /// <summary>Takes <paramref name="bytes"/> and waits for as long as the bucket is in debt.</summary>
+    public Task TakeAsync(int bytes, CancellationToken ct)
+    {
+        TimeSpan wait;
+        lock (_lock)
+        {
+            var now = time.GetTimestamp();
+            _tokens = Math.Min(rate, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * rate));
+            _last = now;
+            _tokens -= bytes;
+            wait = _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / rate);
+        }
+
+        return wait == TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait, time, ct);
+    }
+}

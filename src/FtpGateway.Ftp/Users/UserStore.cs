@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FtpGateway.Ftp.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp.Users;
+
+/// <summary>
+/// The users now in force: those of the configuration (<c>Users:N</c>) and those of the users file
+/// (<c>Users:File</c>), which is read again whenever its content changes. The file is polled by content, not
+/// watched by inode, so a Kubernetes Secret volume's atomic swap of its <c>..data</c> symlink is seen like any
+/// other change. A reload that fails keeps the previous users whole, logs one error naming the entry and counts
+/// <c>ftpgateway.users.reload_failures</c>.
+/// </summary>
+public sealed class UserStore : IDisposable
+{
+    /// <summary>How often the users file is looked at.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly IReadOnlyList<UserOptions> _configured;
+    private readonly AnonymousOptions _anonymous;
+    private readonly string? _file;
+    private readonly ILogger? _logger;
+    private readonly FtpTelemetry? _telemetry;
+    private readonly ITimer? _poll;
+    private readonly IReadOnlySet<string>? _knownTargets;
+    private readonly Lock _reloading = new();
+    private byte[]? _fileHash;
+    private byte[]? _failedHash;
+    private volatile UserDirectory _current;
+
+    /// <summary>A fixed set of users (tests, a gateway without a users file).</summary>
+    public UserStore(UserDirectory users)
+    {
+        _current = users ?? throw new ArgumentNullException(nameof(users));
+        _configured = [];
+        _anonymous = new AnonymousOptions();
+    }
+
+    /// <summary>
+    /// The configured users plus the users file, read once now (a broken file stops the start) and then every
+    /// <see cref="PollInterval"/> on <paramref name="time"/>.
+    /// </summary>
+    public UserStore(
+        IReadOnlyList<UserOptions> configured, AnonymousOptions anonymous, string? file, TimeProvider time, ILogger logger, FtpTelemetry telemetry,
+        IReadOnlySet<string>? knownTargets = null)
+    {
+        _knownTargets = knownTargets;
+        ArgumentNullException.ThrowIfNull(time);
+        _configured = configured;
+        _anonymous = anonymous;
+        _file = string.IsNullOrWhiteSpace(file) ? null : file;
+        _logger = logger;
+        _telemetry = telemetry;
+        _current = Load(_file is null ? null : File.ReadAllBytes(_file));
+        _fileHash = _file is null ? null : SHA256.HashData(File.ReadAllBytes(_file));
+        telemetry?.ObserveUsers(() => _current.Count);
+        if (_file is not null)
+        {
+            _poll = time.CreateTimer(_ => Reload(), null, PollInterval, PollInterval);
+        }
+    }
+
+    /// <summary>The users in force now.</summary>
+    public UserDirectory Current => _current;
+
+    /// <summary>Raised after a reload changed the users, with the previous and the new directory.</summary>
+    public event Action<UserDirectory, UserDirectory>? Changed;
+
+    /// <summary>Reads the file again if its content changed (called by the poll; tests may call it).</summary>
+    public void Reload()
+    {
+        if (_file is null)
+        {
+            return;
+        }
+
+        lock (_reloading)
+        {
+            byte[] content;
+            try
+            {
+                content = File.ReadAllBytes(_file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Fail(null, $"cannot read it: {ex.Message}");
+                return;
+            }
+
+            var hash = SHA256.HashData(content);
+            if (_fileHash is not null && hash.AsSpan().SequenceEqual(_fileHash))
+            {
+                return;
+            }
+
+            UserDirectory next;
+            try
+            {
+                next = Load(content);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or JsonException or FormatException)
+            {
+                Fail(hash, ex.Message);
+                return;
+            }
+
+            var previous = _current;
+            _current = next;
+            _fileHash = hash;
+            _failedHash = null;
+            Log.UsersReloaded(_logger!, _file, next.Count);
+            Changed?.Invoke(previous, next);
+        }
+    }
+
+    private void Fail(byte[]? hash, string reason)
+    {
+        _telemetry?.UserReloadFailures.Add(1);
+        if (hash is null || _failedHash is null || !hash.AsSpan().SequenceEqual(_failedHash))
+        {
+            Log.UsersReloadFailed(_logger!, _file!, reason); // once per broken version, not every poll
+        }
+
+        _failedHash = hash;
+    }
+
+    /// <summary>The configured users and the file's as one directory; throws naming the bad entry.</summary>
+    private UserDirectory Load(byte[]? file)
+    {
+        var users = _configured.Select((u, i) => (u, $"Users:{i}")).ToList();
+        if (file is not null)
+        {
+            var parsed = JsonSerializer.Deserialize<UsersFile>(file, Json)
+                ?? throw new InvalidOperationException($"users file {_file}: empty");
+            users.AddRange((parsed.Users ?? []).Select((u, i) => (u, $"users file {_file}, entry {i} ('{u.Name}')")));
+        }
+
+        var directory = UserDirectory.Create(users, _anonymous);
+        if (_knownTargets is not null && directory.StorageTargets.FirstOrDefault(t => !_knownTargets.Contains(t)) is { } unknown)
+        {
+            throw new InvalidOperationException($"a user names storage target '{unknown}', which is not configured (Storage:Targets:{unknown})");
+        }
+
+        return directory;
+    }
+
+    public void Dispose() => _poll?.Dispose();
+
+    /// <summary>The users file: <c>{ "users": [ { "name": ..., "passwordHash": ..., ... } ] }</c>.</summary>
+    private sealed class UsersFile
+    {
+        public List<UserOptions>? Users { get; set; }
+    }
+}

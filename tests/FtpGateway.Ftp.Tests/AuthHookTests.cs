@@ -1,0 +1,162 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using FtpGateway.Ftp.Users;
+using FtpGateway.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FtpGateway.Ftp.Tests;
+
+/// <summary>The HTTP authentication hook against a real HTTP server on loopback (HttpListener).</summary>
+public sealed class AuthHookTests : IAsyncLifetime
+{
+    private readonly HttpListener _listener = new();
+    private readonly List<JsonElement> _requests = [];
+    private Task _serving = Task.CompletedTask;
+    private string _url = string.Empty;
+
+    public Task InitializeAsync()
+    {
+        var port = FreePorts.One();
+        _url = $"http://127.0.0.1:{port}/ftp-auth/";
+        _listener.Prefixes.Add(_url);
+        _listener.Start();
+        _serving = ServeAsync();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>good/pw: a user with a root and a limit; denied: 403; down: 500; slow: 3 s; garbage: not JSON.</summary>
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = AnswerAsync(context);
+        }
+    }
+
+    private async Task AnswerAsync(HttpListenerContext context)
+    {
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
+            var request = body.RootElement.Clone();
+            lock (_requests)
+            {
+                _requests.Add(request);
+            }
+
+            var (status, answer) = (request.GetProperty("user").GetString(), request.GetProperty("password").GetString()) switch
+            {
+                ("good", "pw") => (200, """{ "root": "/hooked/{user}", "maxUploadBytes": 5 }"""),
+                ("denied", _) => (403, ""),
+                ("down", _) => (500, ""),
+                ("garbage", _) => (200, "<html>"),
+                ("slow", _) => (200, "{}"),
+                _ => (401, ""),
+            };
+            if (request.GetProperty("user").GetString() == "slow")
+            {
+                await Task.Delay(3000);
+            }
+
+            context.Response.StatusCode = status;
+            var bytes = Encoding.UTF8.GetBytes(answer);
+            await context.Response.OutputStream.WriteAsync(bytes);
+            context.Response.Close();
+        }
+        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or IOException)
+        {
+            // The gateway gave up on a slow answer, or the test is over.
+        }
+    }
+
+    private int Requests(string user)
+    {
+        lock (_requests)
+        {
+            return _requests.Count(r => r.GetProperty("user").GetString() == user);
+        }
+    }
+
+    private async Task<TestServer> StartAsync(TimeSpan? timeout = null) =>
+        await TestServer.StartAsync(
+            o => o.LoginFailureDelay = TimeSpan.Zero,
+            authHook: new HttpAuthHook(new AuthHttpOptions { Url = _url, Timeout = timeout ?? TimeSpan.FromSeconds(5) }, NullLogger.Instance));
+
+    private static async Task<WireReply> LoginAsync(int port, string user, string password)
+    {
+        await using var c = await RawFtpClient.ConnectAsync(port);
+        await c.ExpectAsync("USER " + user, 331);
+        return await c.SendAsync("PASS " + password);
+    }
+
+    [Fact]
+    public async Task TheHookAccepts_WithItsSettings_AndIsAskedOncePerCacheDuration()
+    {
+        await using var server = await StartAsync();
+        await using (var c = await RawFtpClient.ConnectAsync(server.Port))
+        {
+            await c.ExpectAsync("USER good", 331);
+            await c.ExpectAsync("PASS pw", 230);
+            Assert.Equal(226, (await c.UploadAsync("STOR a.txt", [1, 2, 3])).Code);
+            Assert.Equal(552, (await c.UploadAsync("STOR b.txt", new byte[6])).Code); // the hook's maxUploadBytes
+        }
+
+        Assert.True(File.Exists(server.Root.File("hooked/good/a.txt")));
+        Assert.Equal(230, (await LoginAsync(server.Port, "good", "pw")).Code);
+        Assert.Equal(1, Requests("good")); // the second login came from the cache
+        Assert.Equal(530, (await LoginAsync(server.Port, "good", "wrong")).Code); // another password is asked again
+        Assert.Equal(2, Requests("good"));
+
+        lock (_requests)
+        {
+            var request = _requests[0];
+            Assert.Equal("127.0.0.1", request.GetProperty("clientAddress").GetString());
+            Assert.False(request.GetProperty("tls").GetBoolean());
+        }
+    }
+
+    [Theory]
+    [InlineData("denied", 530)]
+    [InlineData("nobody", 530)]
+    [InlineData("down", 421)]
+    [InlineData("garbage", 421)]
+    public async Task TheHooksAnswer_BecomesTheReply(string user, int code)
+    {
+        await using var server = await StartAsync();
+        Assert.Equal(code, (await LoginAsync(server.Port, user, "pw")).Code);
+    }
+
+    [Fact]
+    public async Task ASlowHook_Is421_NeverALogin()
+    {
+        await using var server = await StartAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(421, (await LoginAsync(server.Port, "slow", "pw")).Code);
+    }
+
+    [Fact]
+    public async Task UsersDefinedHere_NeverReachTheHook()
+    {
+        await using var server = await StartAsync();
+        Assert.Equal(230, (await LoginAsync(server.Port, TestServer.UserName, TestServer.Password)).Code);
+        Assert.Equal(530, (await LoginAsync(server.Port, TestServer.UserName, "wrong")).Code);
+        Assert.Equal(0, Requests(TestServer.UserName));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        await _serving;
+    }
+}
