@@ -114,6 +114,11 @@ public sealed class ChartS3DeploymentTests(S3StoreFixture s3)
         await stored.ResponseStream.CopyToAsync(read);
         Assert.Equal(content, read.ToArray());
 
+        // cam02 comes from the users file the chart mounts from its own Secret.
+        await ChartScenario.CurlAsync("-T", file, $"ftp://cam02:chart-ci-reader@127.0.0.1:{port}/scan.pdf");
+        using var fromFile = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, "devices/cameras/cam02/scan.pdf");
+        Assert.Equal(content.Length, fromFile.ContentLength);
+
         var (address, dataPort) = await ChartScenario.PasvAsync(port, "cam01", "chart-ci-camera");
         Assert.Equal("127.0.0.1", address);
         Assert.InRange(dataPort, passive, passive + 4);

@@ -48,7 +48,9 @@ internal sealed class ChartPod : IAsyncDisposable
             Directory.CreateDirectory(directory);
             if (volume.TryGetProperty("secret", out var secret))
             {
-                foreach (var (key, value) in existingSecrets[secret.GetProperty("secretName").GetString()!])
+                var secretName = secret.GetProperty("secretName").GetString()!;
+                var data = existingSecrets.TryGetValue(secretName, out var existing) ? existing : chart.SecretData(secretName); // or one the chart made
+                foreach (var (key, value) in data)
                 {
                     await File.WriteAllTextAsync(Path.Combine(directory, key), value);
                 }

@@ -28,7 +28,7 @@ public sealed class HelmChartTests
     [Theory]
     [InlineData("default", "Deployment PersistentVolumeClaim Service Service ServiceAccount")]
     [InlineData("filesystem", "Deployment PersistentVolumeClaim Secret Service Service ServiceAccount")]
-    [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget Secret Service Service ServiceAccount ServiceMonitor")]
+    [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget Secret Secret Service Service ServiceAccount ServiceMonitor")]
     [InlineData("azure", "Deployment Service Service ServiceAccount")]
     public async Task EveryScenario_RendersValidKubernetesObjects(string scenario, string kinds)
     {
@@ -148,6 +148,19 @@ public sealed class HelmChartTests
         // The kubelet waits for the preStop pause and the drain before it kills the container.
         Assert.Equal(120 + 5 + 15, s3.PodSpec.GetProperty("terminationGracePeriodSeconds").GetInt32());
         Assert.False(s3.Has("PersistentVolumeClaim"));
+
+        // The users file: a chart-made Secret, mounted as a directory (a subPath mount would never see updates).
+        Assert.Equal("/etc/ftpgateway/users/users.json", s3.Env("Users__File"));
+        var file = System.Text.Json.JsonDocument.Parse(s3.SecretData(HelmChart.FullName + "-users")["users.json"]).RootElement;
+        Assert.Equal("cam02", file.GetProperty("users")[0].GetProperty("name").GetString());
+        Assert.Equal("/cameras/{user}", file.GetProperty("users")[0].GetProperty("root").GetString());
+        var mount = s3.Container.GetProperty("volumeMounts").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "users-file");
+        Assert.Equal("/etc/ftpgateway/users", mount.GetProperty("mountPath").GetString());
+        Assert.False(mount.TryGetProperty("subPath", out _));
+
+        // A change of the users file needs no restart: the pod template does not change with it.
+        var changedUsers = await HelmChart.RenderAsync("s3", "usersFile.users[0].maxUploadBytes=1");
+        Assert.Equal(s3.Deployment.GetProperty("spec").GetProperty("template").GetRawText(), changedUsers.Deployment.GetProperty("spec").GetProperty("template").GetRawText());
 
         var fs = await HelmChart.RenderAsync("filesystem");
         Assert.Equal("Recreate", fs.Deployment.GetProperty("spec").GetProperty("strategy").GetProperty("type").GetString());

@@ -95,7 +95,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if and (eq $v.storage.provider "FileSystem") (not (and $v.persistence.enabled (or $v.persistence.existingClaim (has "ReadWriteMany" $v.persistence.accessModes)))) }}
 {{- fail "replicaCount > 1 with storage.provider FileSystem needs one shared volume: persistence.enabled with accessModes [ReadWriteMany] (or an existingClaim that is ReadWriteMany), or use S3 or AzureBlob" }}
 {{- end }}
-{{- if not (or $v.users $v.usersExistingSecret $v.anonymous.enabled) }}
+{{- if not (or $v.users $v.usersExistingSecret $v.anonymous.enabled $v.usersFile.enabled) }}
 {{- fail "replicaCount > 1 needs users (or usersExistingSecret): without them every pod makes up its own demo password" }}
 {{- end }}
 {{- end }}
@@ -108,7 +108,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- fail "storage.provider AzureBlob needs storage.azureBlob.connectionString, existingSecret or serviceUri" }}
 {{- end }}
 {{- end }}
-{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
+{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
 {{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
 {{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
 {{- end }}
