@@ -374,16 +374,18 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
-    /// <summary>After a users-file reload: sessions of users removed or disabled end once their transfer has finished.</summary>
+    /// <summary>
+    /// After a users-file reload: sessions of users removed, disabled or changed (a new password, root, target,
+    /// limit) end once their running transfer has finished; the user logs in again with the new settings.
+    /// </summary>
     private void OnUsersChanged(UserDirectory previous, UserDirectory current)
     {
-        var enabled = current.EnabledNames.ToHashSet(StringComparer.Ordinal);
         foreach (var (session, _) in _sessions.Values)
         {
-            if (session.User is { IsAnonymous: false, FromHook: false } user && !enabled.Contains(user.Name))
+            if (session.User is { IsAnonymous: false, FromHook: false } user && !current.IsCurrent(user))
             {
                 Log.UserSessionsClosing(_logger, user.Name);
-                _ = session.CloseForRemovedUserAsync();
+                _ = session.CloseForChangedUserAsync();
             }
         }
     }

@@ -49,7 +49,7 @@ internal static partial class Log
     [LoggerMessage(121, LogLevel.Error, "Users file {File} not reloaded, the previous users stay in force: {Reason}")]
     public static partial void UsersReloadFailed(ILogger logger, string file, string reason);
 
-    [LoggerMessage(122, LogLevel.Information, "Closing the sessions of user {User}: removed or disabled")]
+    [LoggerMessage(122, LogLevel.Information, "Closing a session of user {User}: removed, disabled or changed in the users file")]
     public static partial void UserSessionsClosing(ILogger logger, string user);
 
     [LoggerMessage(123, LogLevel.Warning, "Authentication hook could not decide on user {User}: {Reason}")]

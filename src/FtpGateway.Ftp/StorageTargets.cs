@@ -13,6 +13,11 @@ public sealed class StorageTargets
     public StorageTargets(IStorageProvider defaultStorage, IReadOnlyDictionary<string, IStorageProvider>? named = null)
     {
         ArgumentNullException.ThrowIfNull(defaultStorage);
+        if (named?.ContainsKey(Default) == true)
+        {
+            throw new InvalidOperationException($"Storage:Targets:{Default} cannot be configured: '{Default}' is the name of the top-level Storage");
+        }
+
         All = new Dictionary<string, IStorageProvider>(named ?? new Dictionary<string, IStorageProvider>(), StringComparer.Ordinal)
         {
             [Default] = defaultStorage,

@@ -94,17 +94,22 @@ public static class GatewayHost
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        foreach (var (name, storage) in targets.All)
+        // Every target at once, within the same 5 s: a probe per target, not one after the other.
+        var failed = await Task.WhenAll(targets.All.Select(async t =>
         {
             try
             {
-                await storage.ProbeAsync(timeout.Token);
+                await t.Value.ProbeAsync(timeout.Token);
+                return null;
             }
             catch (Exception ex) when (ex is StorageException or OperationCanceledException)
             {
-                var which = name == StorageTargets.Default ? storage.Name : $"target {name} ({storage.Name})";
-                return Results.Text($"not ready: storage {which} does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+                return t.Key == StorageTargets.Default ? t.Value.Name : $"target {t.Key} ({t.Value.Name})";
             }
+        }));
+        if (failed.FirstOrDefault(f => f is not null) is { } which)
+        {
+            return Results.Text($"not ready: storage {which} does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
         return Results.Text("ready\n");

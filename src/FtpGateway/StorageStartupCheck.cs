@@ -13,21 +13,24 @@ internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogge
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Every target at once, each with its own 30 s: many customers' stores do not add up to a false timeout.
+        await Task.WhenAll(targets.All.Select(t => ProbeAsync(t.Key, t.Value, cancellationToken)));
+    }
+
+    private async Task ProbeAsync(string name, IStorageProvider storage, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        foreach (var (name, storage) in targets.All)
+        try
         {
-            try
-            {
-                await storage.ProbeAsync(timeout.Token);
-                StorageReady(logger, storage.Name, name);
-            }
-            catch (Exception ex) when (ex is StorageException or OperationCanceledException)
-            {
-                var settings = name == StorageTargets.Default ? "Storage" : $"Storage:Targets:{name}";
-                var which = name == StorageTargets.Default ? $"Storage '{storage.Name}'" : $"Storage target '{name}' ({storage.Name})";
-                throw new InvalidOperationException($"{which} is not reachable: {ex.Message}. Check the {settings} settings.", ex);
-            }
+            await storage.ProbeAsync(timeout.Token);
+            StorageReady(logger, storage.Name, name);
+        }
+        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+        {
+            var settings = name == StorageTargets.Default ? "Storage" : $"Storage:Targets:{name}";
+            var which = name == StorageTargets.Default ? $"Storage '{storage.Name}'" : $"Storage target '{name}' ({storage.Name})";
+            throw new InvalidOperationException($"{which} is not reachable: {ex.Message}. Check the {settings} settings.", ex);
         }
     }
 

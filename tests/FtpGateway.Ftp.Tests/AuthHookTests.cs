@@ -61,6 +61,8 @@ public sealed class AuthHookTests : IAsyncLifetime
                 ("denied", _) => (403, ""),
                 ("down", _) => (500, ""),
                 ("garbage", _) => (200, "<html>"),
+                ("off", _) => (200, """{ "disabled": true }"""),
+                ("fenced", "pw") => (200, """{ "allowedAddresses": ["127.0.0.2/32"] }"""),
                 ("slow", _) => (200, "{}"),
                 _ => (401, ""),
             };
@@ -88,10 +90,14 @@ public sealed class AuthHookTests : IAsyncLifetime
         }
     }
 
-    private async Task<TestServer> StartAsync(TimeSpan? timeout = null) =>
-        await TestServer.StartAsync(
-            o => o.LoginFailureDelay = TimeSpan.Zero,
-            authHook: new HttpAuthHook(new AuthHttpOptions { Url = _url, Timeout = timeout ?? TimeSpan.FromSeconds(5) }, NullLogger.Instance));
+    private readonly List<HttpAuthHook> _hooks = [];
+
+    private async Task<TestServer> StartAsync(TimeSpan? timeout = null)
+    {
+        var hook = new HttpAuthHook(new AuthHttpOptions { Url = _url, Timeout = timeout ?? TimeSpan.FromSeconds(5) }, NullLogger.Instance);
+        _hooks.Add(hook);
+        return await TestServer.StartAsync(o => o.LoginFailureDelay = TimeSpan.Zero, authHook: hook);
+    }
 
     private static async Task<WireReply> LoginAsync(int port, string user, string password)
     {
@@ -130,6 +136,8 @@ public sealed class AuthHookTests : IAsyncLifetime
     [InlineData("denied", 530)]
     [InlineData("nobody", 530)]
     [InlineData("down", 421)]
+    [InlineData("off", 530)]
+    [InlineData("fenced", 530)] // allowed from 127.0.0.2 only; the test connects from 127.0.0.1
     [InlineData("garbage", 421)]
     public async Task TheHooksAnswer_BecomesTheReply(string user, int code)
     {
@@ -155,6 +163,7 @@ public sealed class AuthHookTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _hooks.ForEach(h => h.Dispose());
         _listener.Stop();
         _listener.Close();
         await _serving;

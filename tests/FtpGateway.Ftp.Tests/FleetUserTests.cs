@@ -45,6 +45,17 @@ public sealed class FleetUserTests : IDisposable
     [Fact]
     public async Task AUserAddedToTheFile_LogsInWithoutARestart_AndABrokenFileKeepsTheUsers()
     {
+        var failures = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == _telemetry.Meter && instrument.Name == "ftpgateway.users.reload_failures")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref failures, (int)value));
+        listener.Start();
         WriteUsers(Entry("cam01", "pw1"));
         using var users = Store();
         await using var server = await StartAsync(users);
@@ -60,14 +71,18 @@ public sealed class FleetUserTests : IDisposable
             "{ \"users\": [ " + Entry("cam01", "x") + ", " + Entry("cam01", "y") + " ] }",       // a name twice
             "{ \"users\": [ { \"name\": \"cam03\", \"password\": \"p\", \"maxSesions\": 2 } ] }", // a misspelt field
             "{ \"users\": [ { \"name\": \"cam03\", \"password\": \"p\", \"root\": \"/a/{user}\", \"allowedAddresses\": [\"10.0.0.1/8\"] } ] }",
+            "{ \"users\": [ null ] }",                                                       // not a user at all
+            "{ \"users\": [ { \"name\": \"cam03\", \"password\": \"p\", \"fileNameEncoding\": \"utf-16\" } ] }", // commands are ASCII
         })
         {
             File.WriteAllText(UsersFile, broken);
             Poll();
+            Poll(); // the same broken version again: counted and logged once
             Assert.Equal(230, await LoginCodeAsync(server.Port, "cam02", "pw2")); // the previous users stay
         }
 
         Assert.Equal(2, users.Current.Count);
+        Assert.Equal(6, failures);
     }
 
     [Fact]
@@ -96,7 +111,7 @@ public sealed class FleetUserTests : IDisposable
     [Fact]
     public async Task ARemovedOrDisabledUser_CannotLogIn_AndItsSessionClosesAfterItsTransfer()
     {
-        WriteUsers(Entry("cam01", "pw1"), Entry("cam02", "pw2"));
+        WriteUsers(Entry("cam01", "pw1"), Entry("cam02", "pw2"), Entry("cam03", "pw3"));
         using var users = Store();
         await using var server = await StartAsync(users);
         await using var uploading = await RawFtpClient.LoginAsync(server.Port, "cam01", "pw1");
@@ -105,11 +120,14 @@ public sealed class FleetUserTests : IDisposable
         await uploading.ExpectAsync("STOR running.bin", 150);
         await data.SendAsync(new byte[10_000]);
 
-        WriteUsers(Entry("cam02", "pw2", "\"disabled\": true"));
+        await using var changed = await RawFtpClient.LoginAsync(server.Port, "cam03", "pw3");
+        WriteUsers(Entry("cam02", "pw2", "\"disabled\": true"), Entry("cam03", "new-pw3"));
         Poll();
         Assert.Equal(530, await LoginCodeAsync(server.Port, "cam01", "pw1"));
         Assert.Equal(530, await LoginCodeAsync(server.Port, "cam02", "pw2"));
         Assert.Equal(421, (await idle.ReadReplyAsync()).Code); // no transfer running: closed at once
+        Assert.Equal(421, (await changed.ReadReplyAsync()).Code); // a changed password ends the session too
+        Assert.Equal(230, await LoginCodeAsync(server.Port, "cam03", "new-pw3"));
 
         // The running upload finishes and is committed; then the session gets 421.
         data.Shutdown(SocketShutdown.Send);
@@ -135,6 +153,7 @@ public sealed class FleetUserTests : IDisposable
         }
 
         Assert.Equal([1, 2, 3], File.ReadAllBytes(server.Root.File("devices/cam01/img.jpg")));
+        await TestSupport.Poll.UntilAsync(() => server.ActiveSessions == 0, "the first session gone");
 
         // cam02 only from 127.0.0.2: elsewhere the same 530 as a wrong password.
         Assert.Equal(530, await LoginCodeAsync(server.Port, "cam02", "pw2", IPAddress.Parse("127.0.0.3")));
@@ -188,10 +207,10 @@ public sealed class FleetUserTests : IDisposable
         await using var a = await RawFtpClient.LoginAsync(server.Port, "cam01", "pw1");
         await using var b = await RawFtpClient.LoginAsync(server.Port, "cam01", "pw1");
 
-        // Two sessions of one user upload 256 KiB each at once: 512 KiB at 256 KiB/s together is about 2 s.
+        // Two sessions of one user upload 2 x 512 KiB at once: 1 MiB at 256 KiB/s together is about 4 s.
         var clock = Stopwatch.StartNew();
-        var uploads = await Task.WhenAll(a.UploadAsync("STOR a.bin", new byte[Rate]), b.UploadAsync("STOR b.bin", new byte[Rate]));
-        var rate = 2.0 * Rate / clock.Elapsed.TotalSeconds;
+        var uploads = await Task.WhenAll(a.UploadAsync("STOR a.bin", new byte[2 * Rate]), b.UploadAsync("STOR b.bin", new byte[2 * Rate]));
+        var rate = 4.0 * Rate / clock.Elapsed.TotalSeconds;
         Assert.All(uploads, r => Assert.Equal(226, r.Code));
         Assert.InRange(rate, Rate * 0.8, Rate * 1.2);
 
@@ -242,8 +261,10 @@ public sealed class FleetUserTests : IDisposable
         var curl = ExternalProcess.Require("curl");
         var secure = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "-k", "-l", $"ftp://secure:pw1@127.0.0.1:{server.Port}/"]);
         Assert.True(secure.ExitCode == 0, secure.ToString());
-        var clearData = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-control", "-k", "-l", $"ftp://secure:pw1@127.0.0.1:{server.Port}/"]);
-        Assert.NotEqual(0, clearData.ExitCode); // TLS login, but PROT C: refused
+        var clearData = await ExternalProcess.RunAsync(curl, ["-sS", "-v", "--ftp-ssl-control", "-k", "-l", $"ftp://secure:pw1@127.0.0.1:{server.Port}/"]);
+        Assert.NotEqual(0, clearData.ExitCode); // TLS login, but clear data: refused
+        Assert.Contains("< 230", clearData.StandardError, StringComparison.Ordinal);
+        Assert.Contains("< 534", clearData.StandardError, StringComparison.Ordinal);
     }
 
     public void Dispose()

@@ -145,8 +145,8 @@ public sealed class TelemetryTests : IDisposable
         }
 
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.logins.failed"));
-        Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=upload|storage.provider=FileSystem"));
-        Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=download|storage.provider=FileSystem"));
+        Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=upload|storage.provider=FileSystem|storage.target=default"));
+        Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=download|storage.provider=FileSystem|storage.target=default"));
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=STOR|ftp.reply_class=1xx"));
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=PASS|ftp.reply_class=5xx"));
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=unknown|ftp.reply_class=5xx"));

@@ -53,6 +53,11 @@ internal static class AccessCommands
         {
             // Not a user of the configuration or the users file: the HTTP hook decides.
             var (verdict, answer) = await hook.AuthenticateAsync(name, argument, s.ClientAddress, s.Tls.Active, ct);
+            if (bans.IsBanned(s.ClientAddress))
+            {
+                return BannedReply; // banned while the hook was asked
+            }
+
             if (verdict == HookVerdict.Unavailable)
             {
                 return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Authentication is unavailable; try again later.", SessionEndReason.ProtocolError);
@@ -126,6 +131,13 @@ internal static class AccessCommands
 
         s.Storage = storage.ForRoot(user.Root);
         s.Login.User = user;
+        if (!s.Server.Users.Current.IsCurrent(user))
+        {
+            // The users file changed while this login was checked (the reload's close did not see it): not logged in.
+            ResetLogin(s);
+            return FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");
+        }
+
         s.Navigation.Reset();
         s.SessionActivity?.SetTag("enduser.id", user.Name);
         Log.LoggedIn(s.Logger, user.Name);

@@ -32,10 +32,10 @@ internal static class CommandExecutor
             await s.Transfers.WaitAsync();
         }
 
-        if (s.Draining && spec.Verb != "QUIT")
+        if (s.Closing is { } closing && spec.Verb != "QUIT")
         {
-            // Shutting down: no new work (RFC 959 §4.2: 421 closes the control connection).
-            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, ShuttingDown, SessionEndReason.ServerShutdown);
+            // Shutting down, or the user was removed: no new work (RFC 959 §4.2: 421 closes the control connection).
+            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, closing.Text, closing.Reason);
         }
 
         if (spec.Has(CommandFlags.NeedsLogin) && s.Login.User is null)

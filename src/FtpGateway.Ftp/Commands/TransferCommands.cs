@@ -192,6 +192,8 @@ internal static class TransferCommands
             new TransferJob(verb, direction, path, path.ToStorage(s.User), s.Parameters.TakePendingData(), s.Tls.ProtectData, work)
             {
                 Throttle = direction == TransferDirection.Listing ? null : s.Server.UserSessions.Throttle(s.User, direction == TransferDirection.Upload),
+                StorageTarget = s.User.StorageTarget ?? StorageTargets.Default,
+                StorageProvider = s.Storage.Name,
             });
 
     private static async Task SendAsync(Stream source, Stream data, bool ascii, CancellationToken ct)

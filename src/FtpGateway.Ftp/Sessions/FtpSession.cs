@@ -43,6 +43,7 @@ internal sealed class FtpSession : IAsyncDisposable
     }
 
     private readonly bool _implicitTls;
+    private readonly SemaphoreSlim _commandGate = new(1, 1);
 
     public string Id => _s.Id;
 
@@ -108,6 +109,21 @@ internal sealed class FtpSession : IAsyncDisposable
     }
 
     private async Task DispatchAsync(ControlLine line, CancellationToken ct)
+    {
+        // Held for the whole command, up to the start of the transfer it may begin, so that a close from outside
+        // (drain, removed user) never falls between a 150 and its transfer.
+        await _commandGate.WaitAsync(ct);
+        try
+        {
+            await DispatchCommandAsync(line, ct);
+        }
+        finally
+        {
+            _commandGate.Release();
+        }
+    }
+
+    private async Task DispatchCommandAsync(ControlLine line, CancellationToken ct)
     {
         if (line.TooLong)
         {
@@ -238,28 +254,40 @@ internal sealed class FtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The logged-in user, if any.</summary>
+    internal Users.FtpUser? User => _s.Login.User;
+
+    /// <summary>The user was removed, disabled or changed: a running transfer may finish, then 421 and the session closes.</summary>
+    internal Task CloseForChangedUserAsync() =>
+        CloseFromOutsideAsync(new SessionClose("Your user was removed or changed; closing connection.", SessionEndReason.UserRemoved));
+
     /// <summary>
     /// Graceful shutdown: a running transfer may finish (and is answered as usual), then the session gets 421
     /// and is closed. Commands that arrive meanwhile are answered 421 as well.
     /// </summary>
-    internal async Task DrainAsync()
-    {
-        _s.Draining = true;
-        await _s.Transfers.WaitAsync();
-        End(SessionEndReason.ServerShutdown);
-        await CloseAsync(CommandExecutor.ShuttingDown);
-    }
+    internal Task DrainAsync() => CloseFromOutsideAsync(new SessionClose(CommandExecutor.ShuttingDown, SessionEndReason.ServerShutdown));
 
-    /// <summary>The logged-in user, if any.</summary>
-    internal Users.FtpUser? User => _s.Login.User;
-
-    /// <summary>The user was removed or disabled: a running transfer may finish, then 421 and the session closes.</summary>
-    internal async Task CloseForRemovedUserAsync()
+    /// <summary>
+    /// Stops new work (the next command gets the 421), waits for a command in progress to finish — so a transfer
+    /// it starts is seen — and for the running transfer, then sends the 421 and closes.
+    /// </summary>
+    private async Task CloseFromOutsideAsync(SessionClose close)
     {
-        await _s.Transfers.WaitAsync();
-        if (End(SessionEndReason.UserRemoved))
+        _s.Closing ??= close;
+        try
         {
-            await CloseAsync("Your user was removed or disabled; closing connection.");
+            await _commandGate.WaitAsync(_cts.Token);
+            _commandGate.Release();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            return; // the session ended meanwhile
+        }
+
+        await _s.Transfers.WaitAsync();
+        if (End(close.Reason))
+        {
+            await CloseAsync(close.Text);
         }
     }
 
@@ -294,5 +322,6 @@ internal sealed class FtpSession : IAsyncDisposable
         _s.Dispose();
         await _control.DisposeAsync();
         _cts.Dispose();
+        _commandGate.Dispose();
     }
 }

@@ -13,6 +13,9 @@ namespace FtpGateway.Ftp.Sessions;
 /// concept, the running transfer, and the server's shared services. No socket: commands read and change this
 /// state and return a reply, so a test can run any command against a context built in memory.
 /// </summary>
+/// <summary>Why and with what 421 text a session is being closed from outside.</summary>
+internal sealed record SessionClose(string Text, SessionEndReason Reason);
+
 internal sealed class SessionContext : IDisposable
 {
     public SessionContext(FtpServerContext server, string id, IPEndPoint remote, IPEndPoint local, ILogger logger)
@@ -71,11 +74,14 @@ internal sealed class SessionContext : IDisposable
     /// <summary>The session's span (attributes learnt later, such as the user, go onto it).</summary>
     public Activity? SessionActivity { get; set; }
 
-    /// <summary>True once the server drains for shutdown (set from the server's thread): no new work starts.</summary>
-    public bool Draining
+    /// <summary>
+    /// Set from outside the command loop when the session is to end (the server drains for shutdown, the user
+    /// was removed): no new work starts, and the next command is answered 421 with this text.
+    /// </summary>
+    public SessionClose? Closing
     {
-        get => Volatile.Read(ref _draining);
-        set => Volatile.Write(ref _draining, value);
+        get => Volatile.Read(ref _closing);
+        set => Volatile.Write(ref _closing, value);
     }
 
     public FtpServerOptions Options => Server.Options;
@@ -91,5 +97,5 @@ internal sealed class SessionContext : IDisposable
 
     public void Dispose() => Parameters.Dispose();
 
-    private bool _draining;
+    private SessionClose? _closing;
 }

@@ -62,6 +62,12 @@ internal sealed record TransferJob(
     /// <summary>What the command opened for the transfer (a download's source), released with the job.</summary>
     public IDisposable? Opened { get; init; }
 
+    /// <summary>The storage target the transfer reads or writes (<c>default</c>: the top-level Storage), for telemetry.</summary>
+    public string StorageTarget { get; init; } = FtpGateway.Ftp.StorageTargets.Default;
+
+    /// <summary>The provider of that target (<c>FileSystem</c>, <c>S3</c>, <c>AzureBlob</c>); null: the default storage's.</summary>
+    public string? StorageProvider { get; init; }
+
     /// <summary>The user's bandwidth limit for this direction, shared with the user's other sessions.</summary>
     public Users.TokenBucket? Throttle { get; init; }
 

@@ -55,7 +55,8 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         using var activity = FtpTelemetry.Source.StartActivity("ftp.transfer " + job.Verb);
         activity?.SetTag("ftp.transfer.direction", DirectionName(job.Direction));
         activity?.SetTag("ftp.path", job.StoragePath.Value);
-        activity?.SetTag("storage.provider", server.Storage.Name);
+        activity?.SetTag("storage.provider", job.StorageProvider ?? server.Storage.Name);
+        activity?.SetTag("storage.target", job.StorageTarget);
         var outcome = await ExecuteAsync(transfer);
         Record(activity, transfer, outcome, server.Time.GetElapsedTime(started));
         transferEnded();
@@ -203,10 +204,11 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         var job = transfer.Job;
         var bytes = transfer.Bytes;
         var telemetry = server.Telemetry;
-        var provider = new KeyValuePair<string, object?>("storage.provider", server.Storage.Name);
+        var provider = new KeyValuePair<string, object?>("storage.provider", job.StorageProvider ?? server.Storage.Name);
+        var target = new KeyValuePair<string, object?>("storage.target", job.StorageTarget);
         var direction = new KeyValuePair<string, object?>("ftp.transfer.direction", DirectionName(job.Direction));
-        telemetry.Bytes.Add(bytes, direction, provider);
-        telemetry.TransferDuration.Record(elapsed.TotalSeconds, direction, provider, new KeyValuePair<string, object?>("ftp.transfer.result", outcome.Result));
+        telemetry.Bytes.Add(bytes, direction, provider, target);
+        telemetry.TransferDuration.Record(elapsed.TotalSeconds, direction, provider, target, new KeyValuePair<string, object?>("ftp.transfer.result", outcome.Result));
         if (outcome.Failure is TransferFailure.DataConnectionNotOpened or TransferFailure.DataConnectionBroken)
         {
             telemetry.DataConnectionFailures.Add(1);

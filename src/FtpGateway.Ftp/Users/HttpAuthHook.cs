@@ -92,19 +92,23 @@ public sealed class HttpAuthHook : IDisposable
     private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, (FtpUser User, long Expires)> _cache = new(StringComparer.Ordinal);
 
+    // At most this many requests to the hook at once: a flood of logins for unknown names waits here.
+    private readonly SemaphoreSlim _inFlight = new(32, 32);
+
     public HttpAuthHook(AuthHttpOptions options, ILogger logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        // No redirects: a 307 would re-send the password to wherever the hook points.
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false };
         if (!string.IsNullOrWhiteSpace(options.CaFile))
         {
             var extra = new X509Certificate2Collection();
             extra.ImportFromPemFile(options.CaFile);
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                errors == SslPolicyErrors.None || (errors == SslPolicyErrors.RemoteCertificateChainErrors && TrustedBy(extra, certificate));
+                errors == SslPolicyErrors.None || (errors == SslPolicyErrors.RemoteCertificateChainErrors && TrustedBy(extra, certificate, chain));
         }
 
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
@@ -119,6 +123,19 @@ public sealed class HttpAuthHook : IDisposable
             return (HookVerdict.LoggedIn, cached.User);
         }
 
+        await _inFlight.WaitAsync(ct);
+        try
+        {
+            return await AskAsync(user, password, client, tls, key, ct);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task<(HookVerdict Verdict, FtpUser? User)> AskAsync(string user, string password, IPAddress client, bool tls, string key, CancellationToken ct)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.Timeout);
         HttpResponseMessage response;
@@ -152,6 +169,11 @@ public sealed class HttpAuthHook : IDisposable
                 if (!string.IsNullOrEmpty(options.Name) && options.Name != user)
                 {
                     throw new JsonException($"the answer names another user ('{LogText.Sanitize(options.Name)}')");
+                }
+
+                if (options.Disabled)
+                {
+                    return (HookVerdict.Denied, null);
                 }
 
                 options.Name = user;
@@ -195,9 +217,10 @@ public sealed class HttpAuthHook : IDisposable
     private string CacheKey(string user, string password) =>
         user + "\n" + Convert.ToBase64String(HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(user + "\0" + password)));
 
-    private static bool TrustedBy(X509Certificate2Collection roots, X509Certificate? certificate)
+    /// <summary>The server's chain (with the intermediates it sent) built up to one of <paramref name="roots"/>, for server authentication.</summary>
+    private static bool TrustedBy(X509Certificate2Collection roots, X509Certificate? certificate, X509Chain? sent)
     {
-        if (certificate is null)
+        if (certificate is not X509Certificate2 leaf)
         {
             return false;
         }
@@ -206,9 +229,21 @@ public sealed class HttpAuthHook : IDisposable
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = new X509Certificate2(certificate);
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1")); // serverAuth
+        if (sent is not null)
+        {
+            foreach (var element in sent.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
         return chain.Build(leaf);
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _inFlight.Dispose();
+    }
 }

@@ -10,12 +10,18 @@ public static class NameEncodings
 {
     static NameEncodings() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
-    /// <summary>The encoding named <paramref name="name"/>, with replacement fallbacks; null when unknown.</summary>
+    /// <summary>
+    /// The encoding named <paramref name="name"/>, with replacement fallbacks; null when unknown or when it does not
+    /// keep ASCII as ASCII (UTF-16, UTF-32, EBCDIC): FTP commands themselves are ASCII.
+    /// </summary>
     public static Encoding? Find(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
         try
         {
-            return Encoding.GetEncoding(name.Trim(), EncoderFallback.ReplacementFallback, DecoderFallback.ReplacementFallback);
+            var encoding = Encoding.GetEncoding(name.Trim(), EncoderFallback.ReplacementFallback, DecoderFallback.ReplacementFallback);
+            const string Probe = "STOR a/Z.~\r\n";
+            return encoding.GetBytes(Probe).AsSpan().SequenceEqual(Encoding.ASCII.GetBytes(Probe)) ? encoding : null;
         }
         catch (ArgumentException)
         {

@@ -29,6 +29,9 @@ public sealed record FtpUser(string Name, StoragePath Root, UserPermissions Perm
     /// <summary>Where the user came from: configuration and the users file are reloaded; a hook's users are not.</summary>
     public bool FromHook { get; init; }
 
+    /// <summary>A digest of every setting of the entry (password included): a reload that changes it ends the user's sessions.</summary>
+    internal string Fingerprint { get; init; } = string.Empty;
+
     public bool CanRead => Permissions != UserPermissions.WriteOnly;
 
     public bool CanWrite => Permissions != UserPermissions.ReadOnly;
@@ -123,11 +126,18 @@ public sealed class UserDirectory
             DownloadBytesPerSecond = u.DownloadBytesPerSecond,
             RequireTls = u.RequireTls,
             FileNameEncoding = string.IsNullOrWhiteSpace(u.FileNameEncoding) ? null : NameEncodings.Find(u.FileNameEncoding),
+            Fingerprint = Convert.ToBase64String(SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(u))),
         };
     }
 
-    /// <summary>The enabled users, by name (what a reload compares).</summary>
-    public IEnumerable<string> EnabledNames => _users.Values.Where(u => !u.Options.Disabled).Select(u => u.User.Name);
+    /// <summary>
+    /// True when <paramref name="user"/> is still defined here, enabled, with the very settings it logged in with
+    /// (users of the hook and anonymous users are not in this directory and always are).
+    /// </summary>
+    public bool IsCurrent(FtpUser user) =>
+        user is null ? throw new ArgumentNullException(nameof(user))
+        : user.FromHook || user.IsAnonymous
+        || (_users.TryGetValue(user.Name, out var entry) && !entry.Options.Disabled && entry.User.Fingerprint == user.Fingerprint);
 
     /// <summary>True when <paramref name="name"/> is defined here (enabled or not): the HTTP hook is asked only for other names.</summary>
     public bool Defines(string name) => _users.ContainsKey(name) || (_anonymous is not null && IsAnonymousName(name));

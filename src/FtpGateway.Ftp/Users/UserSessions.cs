@@ -49,12 +49,10 @@ internal sealed class UserSessions(TimeProvider time)
         var shared = _users.GetOrAdd(user.Name, _ => new Shared());
         lock (shared)
         {
+            // One bucket per user and direction; a changed rate (users file) is taken over in place.
             ref var bucket = ref upload ? ref shared.Upload : ref shared.Download;
-            if (bucket is null || bucket.Rate != bytesPerSecond)
-            {
-                bucket = new TokenBucket(bytesPerSecond, time);
-            }
-
+            bucket ??= new TokenBucket(bytesPerSecond, time);
+            bucket.Rate = bytesPerSecond;
             return bucket;
         }
     }
@@ -72,13 +70,18 @@ internal sealed class UserSessions(TimeProvider time)
 /// waits until the rate has paid it back. It starts empty (a transfer gets the rate from its first byte) and
 /// saves up at most one second's worth while idle.
 /// </summary>
-internal sealed class TokenBucket(long rate, TimeProvider time)
+internal sealed class TokenBucket(long initialRate, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private double _tokens;
     private long _last = time.GetTimestamp();
+    private long _rate = initialRate;
 
-    public long Rate => rate;
+    public long Rate
+    {
+        get => Interlocked.Read(ref _rate);
+        set => Interlocked.Exchange(ref _rate, value);
+    }
 
     /// <summary>Takes <paramref name="bytes"/> and waits for as long as the bucket is in debt.</summary>
     public Task TakeAsync(int bytes, CancellationToken ct)
@@ -86,6 +89,7 @@ internal sealed class TokenBucket(long rate, TimeProvider time)
         TimeSpan wait;
         lock (_lock)
         {
+            var rate = Rate;
             var now = time.GetTimestamp();
             _tokens = Math.Min(rate, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * rate));
             _last = now;

@@ -62,8 +62,9 @@ public sealed class UserStore : IDisposable
         _file = string.IsNullOrWhiteSpace(file) ? null : file;
         _logger = logger;
         _telemetry = telemetry;
-        _current = Load(_file is null ? null : File.ReadAllBytes(_file));
-        _fileHash = _file is null ? null : SHA256.HashData(File.ReadAllBytes(_file));
+        var content = _file is null ? null : File.ReadAllBytes(_file); // read once: what is loaded is what is hashed
+        _current = Load(content);
+        _fileHash = content is null ? null : SHA256.HashData(content);
         telemetry?.ObserveUsers(() => _current.Count);
         if (_file is not null)
         {
@@ -94,7 +95,7 @@ public sealed class UserStore : IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Fail(null, $"cannot read it: {ex.Message}");
+                Fail(ReadFailure, $"cannot read it: {ex.Message}");
                 return;
             }
 
@@ -109,9 +110,10 @@ public sealed class UserStore : IDisposable
             {
                 next = Load(content);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or JsonException or FormatException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Fail(hash, ex.Message);
+                // Whatever is wrong with the file, the previous users stay: a reload never ends the gateway.
+                Fail(hash, ex is InvalidOperationException or JsonException or FormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
                 return;
             }
 
@@ -124,15 +126,20 @@ public sealed class UserStore : IDisposable
         }
     }
 
-    private void Fail(byte[]? hash, string reason)
+    /// <summary>Stands for "the file could not be read" among the versions already reported.</summary>
+    private static readonly byte[] ReadFailure = [0];
+
+    /// <summary>Counts a failed reload and logs it once per broken version (or once while the file is unreadable), not every poll.</summary>
+    private void Fail(byte[] version, string reason)
     {
-        _telemetry?.UserReloadFailures.Add(1);
-        if (hash is null || _failedHash is null || !hash.AsSpan().SequenceEqual(_failedHash))
+        if (_failedHash is not null && version.AsSpan().SequenceEqual(_failedHash))
         {
-            Log.UsersReloadFailed(_logger!, _file!, reason); // once per broken version, not every poll
+            return;
         }
 
-        _failedHash = hash;
+        _telemetry?.UserReloadFailures.Add(1);
+        Log.UsersReloadFailed(_logger!, _file!, reason);
+        _failedHash = version;
     }
 
     /// <summary>The configured users and the file's as one directory; throws naming the bad entry.</summary>
@@ -143,16 +150,23 @@ public sealed class UserStore : IDisposable
         {
             var parsed = JsonSerializer.Deserialize<UsersFile>(file, Json)
                 ?? throw new InvalidOperationException($"users file {_file}: empty");
-            users.AddRange((parsed.Users ?? []).Select((u, i) => (u, $"users file {_file}, entry {i} ('{u.Name}')")));
+            var entries = parsed.Users ?? throw new InvalidOperationException($"users file {_file}: no \"users\" array");
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var where = $"users file {_file}, entry {i}";
+                users.Add((entries[i] ?? throw new InvalidOperationException($"{where}: null instead of a user"), $"{where} ('{entries[i]!.Name}')"));
+            }
         }
 
-        var directory = UserDirectory.Create(users, _anonymous);
-        if (_knownTargets is not null && directory.StorageTargets.FirstOrDefault(t => !_knownTargets.Contains(t)) is { } unknown)
+        foreach (var (user, where) in users)
         {
-            throw new InvalidOperationException($"a user names storage target '{unknown}', which is not configured (Storage:Targets:{unknown})");
+            if (_knownTargets is not null && !string.IsNullOrEmpty(user.Storage) && !_knownTargets.Contains(user.Storage))
+            {
+                throw new InvalidOperationException($"{where}: storage target '{user.Storage}' is not configured (Storage:Targets:{user.Storage})");
+            }
         }
 
-        return directory;
+        return UserDirectory.Create(users, _anonymous);
     }
 
     public void Dispose() => _poll?.Dispose();
