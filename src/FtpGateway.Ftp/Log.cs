@@ -89,7 +89,32 @@ internal static partial class Log
     public static partial void LoginFailed(ILogger logger, string user);
 
     [LoggerMessage(206, LogLevel.Warning, "Storage error on {Verb}: {Kind}")]
-    public static partial void StorageError(ILogger logger, Exception exception, string verb, Storage.StorageErrorKind kind);
+    private static partial void StorageFailure(ILogger logger, Exception exception, string verb, Storage.StorageErrorKind kind);
+
+    [LoggerMessage(212, LogLevel.Information, "{Verb} refused: {Kind}")]
+    private static partial void StorageRefusal(ILogger logger, string verb, Storage.StorageErrorKind kind);
+
+    /// <summary>
+    /// A storage failure: what a client caused (an existing directory, a missing file, a name not allowed) is an
+    /// Information line without a stack trace; what an operator must look at (the store unavailable, full, or
+    /// refusing the gateway's credentials) stays a Warning with the exception.
+    /// </summary>
+    public static void StorageError(ILogger logger, Storage.StorageException exception, string verb, Storage.StorageErrorKind kind)
+    {
+        if (IsClientCondition(kind))
+        {
+            StorageRefusal(logger, verb, kind);
+        }
+        else
+        {
+            StorageFailure(logger, exception, verb, kind);
+        }
+    }
+
+    internal static bool IsClientCondition(Storage.StorageErrorKind kind) => kind is Storage.StorageErrorKind.NotFound
+        or Storage.StorageErrorKind.AlreadyExists or Storage.StorageErrorKind.NotADirectory or Storage.StorageErrorKind.IsADirectory
+        or Storage.StorageErrorKind.DirectoryNotEmpty or Storage.StorageErrorKind.InvalidName or Storage.StorageErrorKind.InvalidRange
+        or Storage.StorageErrorKind.LimitExceeded or Storage.StorageErrorKind.NotSupported or Storage.StorageErrorKind.Conflict;
 
     [LoggerMessage(207, LogLevel.Error, "Unexpected error on {Verb}")]
     public static partial void UnexpectedError(ILogger logger, Exception exception, string verb);
@@ -111,4 +136,8 @@ internal static partial class Log
 
     [LoggerMessage(301, LogLevel.Warning, "{Verb} {Path} failed after {Bytes} bytes: {Reason}")]
     public static partial void TransferFailed(ILogger logger, string verb, string path, long bytes, string reason);
+
+    /// <summary>A transfer the client ended or caused to fail (aborted, disconnected, too slow, over its limit, a missing directory): routine, not an operator's problem.</summary>
+    [LoggerMessage(302, LogLevel.Information, "{Verb} {Path} did not complete after {Bytes} bytes: {Reason}")]
+    public static partial void TransferIncomplete(ILogger logger, string verb, string path, long bytes, string reason);
 }

@@ -195,10 +195,11 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
     /// Put Blob only for content shorter than its single-upload threshold, hence the threshold one byte above
     /// the length (at the length itself it staged a block and committed it: two requests per small file).
     /// </summary>
-    protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken cancellationToken)
+    protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var options = Decorate(new BlobUploadOptions
         {
+            Metadata = metadata?.ToDictionary(),
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream", ContentHash = MD5.HashData(content.Span) },
             Conditions = Conditions(condition),
             TransferOptions = new StorageTransferOptions { InitialTransferSize = content.Length + 1L, MaximumConcurrency = 1 },
@@ -207,8 +208,8 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
         await _container.GetBlockBlobClient(key).UploadAsync(ReadOnlyStream.Over(content), options, cancellationToken);
     }
 
-    protected override Task<MultipartWrite> BeginMultipartAsync(string key, CancellationToken cancellationToken) =>
-        Task.FromResult<MultipartWrite>(new AzureBlockWrite(this, _container.GetBlockBlobClient(key)));
+    protected override Task<MultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken) =>
+        Task.FromResult<MultipartWrite>(new AzureBlockWrite(this, _container.GetBlockBlobClient(key), metadata));
 
     /// <summary>
     /// The existing blob's committed blocks that lie wholly inside the kept range stay as they are (no data moves);
@@ -248,11 +249,12 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
         return new KeptPrefix(reused, remainder);
     }
 
-    internal Task CommitAsync(BlockBlobClient blob, IEnumerable<string> ids, WriteCondition condition, byte[]? md5) =>
+    internal Task CommitAsync(BlockBlobClient blob, IEnumerable<string> ids, WriteCondition condition, byte[]? md5, IReadOnlyDictionary<string, string>? metadata) =>
         blob.CommitBlockListAsync(
             ids,
             Decorate(new CommitBlockListOptions
             {
+                Metadata = metadata?.ToDictionary(),
                 HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream", ContentHash = md5 },
                 Conditions = Conditions(condition),
             }),

@@ -11,7 +11,7 @@ namespace FtpGateway.Storage.AzureBlob;
 /// never mix blocks), each with a transactional MD5 the service checks; one CommitBlockList is the only moment
 /// the blob changes. Staged blocks that are never committed expire on their own, so nothing needs aborting.
 /// </summary>
-internal sealed class AzureBlockWrite(AzureBlobStorageProvider provider, BlockBlobClient blob) : MultipartWrite
+internal sealed class AzureBlockWrite(AzureBlobStorageProvider provider, BlockBlobClient blob, IReadOnlyDictionary<string, string>? metadata) : MultipartWrite
 {
     private int _idLength = 32; // bytes before base64; all block ids of a blob must have the same length
 
@@ -30,7 +30,7 @@ internal sealed class AzureBlockWrite(AzureBlobStorageProvider provider, BlockBl
     }
 
     public override Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
-        provider.CommitAsync(blob, parts.Select(p => p.Token), condition, md5);
+        provider.CommitAsync(blob, parts.Select(p => p.Token), condition, md5, metadata);
 
     public override Task AbortAsync() => Task.CompletedTask;
 

@@ -254,7 +254,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         return request;
     }
 
-    protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken cancellationToken)
+    protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var put = Decorate(new PutObjectRequest
         {
@@ -268,12 +268,22 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
             IfMatch = Unquoted(condition.IfMatch),
         });
         put.Metadata.Add(Sha256Metadata, Convert.ToHexStringLower(SHA256.HashData(content.Span)));
+        foreach (var (name, value) in metadata ?? new Dictionary<string, string>())
+        {
+            put.Metadata.Add(S3MetadataName(name), value);
+        }
+
         await _s3.PutObjectAsync(put, cancellationToken);
     }
 
-    protected override async Task<MultipartWrite> BeginMultipartAsync(string key, CancellationToken cancellationToken)
+    protected override async Task<MultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var init = Decorate(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = key, ContentType = "application/octet-stream" });
+        foreach (var (name, value) in metadata ?? new Dictionary<string, string>())
+        {
+            init.Metadata.Add(S3MetadataName(name), value);
+        }
+
 
         // Not cancelled half-way: the store could create the upload and we would never learn its id to abort it.
         var uploadId = (await _s3.InitiateMultipartUploadAsync(init, CancellationToken.None)).UploadId;
@@ -453,6 +463,9 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     internal static string? Unquoted(string? etag) => etag?.Trim('"');
 
     /// <summary>The SDK names user metadata "x-amz-meta-name"; requests take the bare name.</summary>
+    /// <summary>Underscores become hyphens: several S3 stores and proxies drop or rewrite header names with underscores.</summary>
+    private static string S3MetadataName(string name) => name.Replace('_', '-');
+
     private static string MetadataName(string name) =>
         name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase) ? name["x-amz-meta-".Length..] : name;
 

@@ -50,6 +50,12 @@ public sealed record UploadRequest(StoragePath Path, Stream Source)
     public long Offset { get; init; }
 
     public Func<CancellationToken, ValueTask>? BeforeCommit { get; init; }
+
+    /// <summary>
+    /// Stored with the object where the store keeps user metadata (S3 user metadata, blob metadata): names of
+    /// letters, digits and underscores, values in ASCII. The FTP layer puts the upload's trace context here.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }
 
 /// <summary>

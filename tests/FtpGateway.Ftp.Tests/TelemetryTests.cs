@@ -26,14 +26,18 @@ public sealed class TelemetryTests : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    /// <summary>The spans of the session served on <paramref name="port"/> (other tests run in parallel).</summary>
+    /// <summary>
+    /// The spans of the session served on <paramref name="port"/> (other tests run in parallel): the session's
+    /// own span, and every trace whose root links to it (one per command, with the transfer it starts).
+    /// </summary>
     private async Task<List<Activity>> SessionSpansAsync(int port)
     {
         Activity? root = null;
         await Poll.UntilAsync(
             () => (root = _spans.FirstOrDefault(a => a.OperationName == "ftp.session" && Equals(a.GetTagItem("server.port"), port))) is not null,
             "the session span");
-        return _spans.Where(a => a.TraceId == root!.TraceId).ToList();
+        var traces = _spans.Where(a => a.Links.Any(l => l.Context.SpanId == root!.SpanId)).Select(a => a.TraceId).Append(root!.TraceId).ToHashSet();
+        return _spans.Where(a => traces.Contains(a.TraceId)).ToList();
     }
 
     [Fact]
@@ -55,8 +59,14 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(TestServer.UserName, session.GetTagItem("enduser.id"));
         Assert.Equal("ClientQuit", session.GetTagItem("ftp.session.end_reason"));
 
+        // Each command is its own small trace, linked to the session and carrying the session, user and client.
         var stor = spans.Single(a => a.OperationName == "ftp STOR");
-        Assert.Equal(session.SpanId, stor.ParentSpanId);
+        Assert.Equal(default, stor.ParentSpanId);
+        Assert.NotEqual(session.TraceId, stor.TraceId);
+        Assert.Contains(stor.Links, l => l.Context.SpanId == session.SpanId);
+        Assert.Equal(session.GetTagItem("ftp.session.id"), stor.GetTagItem("ftp.session.id"));
+        Assert.Equal(TestServer.UserName, stor.GetTagItem("enduser.id"));
+        Assert.Equal("127.0.0.1", stor.GetTagItem("client.address"));
         Assert.Equal("traced/f.bin", stor.GetTagItem("ftp.argument"));
         Assert.Equal(150, stor.GetTagItem("ftp.reply_code"));
 
@@ -147,7 +157,10 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.logins.failed"));
         Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=upload|storage.provider=FileSystem|storage.target=default"));
         Assert.Equal(7000, longs.GetValueOrDefault("ftpgateway.transfer.bytes|ftp.transfer.direction=download|storage.provider=FileSystem|storage.target=default"));
-        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=STOR|ftp.reply_class=1xx"));
+        // Transfer commands count with their final reply (the 226), never the 150.
+        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=STOR|ftp.reply_class=2xx"));
+        Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=RETR|ftp.reply_class=2xx"));
+        Assert.DoesNotContain(longs.Keys, k => k.Contains("ftp.reply_class=1xx", StringComparison.Ordinal));
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=PASS|ftp.reply_class=5xx"));
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.commands|ftp.command=unknown|ftp.reply_class=5xx"));
         Assert.Equal(1, longs.GetValueOrDefault("ftpgateway.sessions|ftp.session.end_reason=ClientQuit"));
@@ -155,5 +168,36 @@ public sealed class TelemetryTests : IDisposable
         Assert.True(histograms.GetValueOrDefault("ftpgateway.transfer.duration") >= 2);
         Assert.True(histograms.GetValueOrDefault("ftpgateway.storage.duration") >= 2);
         Assert.DoesNotContain(longs.Keys, k => k.Contains("nope", StringComparison.Ordinal) || k.Contains(TestServer.Password, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TransferCommands_AreCountedWithTheirFinalReply_SoFailedTransfersShowAsErrors()
+    {
+        // Regression: STOR, RETR and LIST were counted with their 150, so the error-replies panel never saw a failed transfer.
+        using var telemetry = new FtpTelemetry();
+        var counts = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter == telemetry.Meter && instrument.Name == "ftpgateway.commands")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            counts.AddOrUpdate(string.Join("|", tags.ToArray().OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Value)), value, (_, v) => v + value));
+        meters.Start();
+
+        var faulty = (FaultyStorage?)null;
+        await using var server = await TestServer.StartAsync(telemetry: telemetry, wrap: s => faulty = new FaultyStorage(s));
+        await using var c = await RawFtpClient.LoginAsync(server.Port);
+        Assert.Equal(226, (await c.UploadAsync("STOR ok.bin", new byte[10])).Code);
+        faulty!.FailUploads = (0, StorageErrorKind.Unavailable);
+        Assert.Equal(451, (await c.UploadAsync("STOR failing.bin", new byte[10])).Code);
+        Assert.Equal(550, (await c.DownloadAsync("RETR missing.bin")).Final.Code);
+        Assert.Equal(1, counts.GetValueOrDefault("STOR|2xx"));
+        Assert.Equal(1, counts.GetValueOrDefault("STOR|4xx"));
+        Assert.Equal(1, counts.GetValueOrDefault("RETR|5xx"));
+        Assert.DoesNotContain(counts.Keys, k => k.EndsWith("|1xx", StringComparison.Ordinal));
     }
 }

@@ -44,6 +44,12 @@ public sealed partial class DashboardTests
         await Poll.UntilAsync(
             async () => (scrape = await http.GetStringAsync(new Uri(gateway.ManagementUrl, "/metrics"))).Contains("ftpgateway_logins_failed", StringComparison.Ordinal),
             "the scrape to show the failed login"); // the exporter caches a scrape briefly
+        // Histogram buckets fit what they measure (seconds): storage calls from 1 ms, transfers up to an hour.
+        Assert.Contains("ftpgateway_storage_duration_seconds_bucket{", scrape, StringComparison.Ordinal);
+        Assert.Matches(@"ftpgateway_storage_duration_seconds_bucket\{[^}]*le=""0\.001""", scrape);
+        Assert.Matches(@"ftpgateway_transfer_duration_seconds_bucket\{[^}]*le=""3600""", scrape);
+        Assert.DoesNotMatch(@"ftpgateway_storage_duration_seconds_bucket\{[^}]*le=""10000""", scrape);
+
         var exposed = scrape.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => MetricName().Match(l).Value).ToHashSet();
 
         foreach (var metric in expressions.SelectMany(e => Metric().Matches(e).Select(m => m.Value)).Distinct())

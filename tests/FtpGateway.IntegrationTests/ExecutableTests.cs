@@ -137,16 +137,35 @@ public sealed partial class ExecutableTests
     }
 
     [Fact]
-    public async Task Sigterm_DuringAnUpload_LetsItFinish_AndTheProcessExitsCleanly()
+    public async Task Sigterm_DuringAnUpload_LetsItFinish_AndTheProcessExitsCleanly_WithoutAWarningInTheLog()
     {
         using var root = new TempDirectory();
         var port = FreePorts.One();
+        var management = FreePorts.One();
         var content = System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
         await using var gateway = await RunningGateway.StartAsync(
-            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}",
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}", $"--Management:Port={management}",
             "--Users:0:Name=term", "--Users:0:Password=term-pw", "--Ftp:DrainTimeout=00:00:20");
         await gateway.WaitForPortAsync(port);
+        await gateway.WaitForPortAsync(management);
+
+        // Probes and scrapes, as Kubernetes and Prometheus send them all day: not one log line each.
+        using (var http = new HttpClient())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal("ok\n", await http.GetStringAsync(new Uri($"http://127.0.0.1:{management}/healthz")));
+                await http.GetStringAsync(new Uri($"http://127.0.0.1:{management}/metrics"));
+            }
+        }
+
         await using var c = await RawFtpClient.LoginAsync(port, "term", "term-pw");
+
+        // Routine client conditions: Information lines, no warnings, no stack traces.
+        await c.ExpectAsync("MKD seen", 257);
+        await c.ExpectAsync("MKD seen", 550);
+        Assert.Equal(226, (await c.UploadAsync("STOR seen/f.txt", [1])).Code);
+        await c.ExpectAsync("RMD seen", 550);
         using var data = await c.OpenPassiveAsync();
         await c.ExpectAsync("STOR sigterm.bin", 150);
         await data.SendAsync(content.AsMemory(0, 1024 * 1024));
@@ -162,6 +181,16 @@ public sealed partial class ExecutableTests
         Assert.Equal(421, (await c.ReadReplyAsync()).Code);
         Assert.Equal(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(root.Path, "sigterm.bin")));
+
+        // Regression: every SIGTERM logged "fail: ... Accept loop failed" with a stack trace, every probe three
+        // Information lines, and an MKD of an existing directory a warning with a stack trace.
+        var output = gateway.Output;
+        Assert.Contains("MKD refused: AlreadyExists", output, StringComparison.Ordinal);
+        Assert.Contains("RMD refused: DirectoryNotEmpty", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warn:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Request starting", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
     [GeneratedRegex("password '([^']+)'")]

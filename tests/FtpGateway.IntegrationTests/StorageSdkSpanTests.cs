@@ -43,8 +43,21 @@ internal static class SdkSpans
         gateway.Services.GetRequiredService<TracerProvider>().ForceFlush();
         var exported = spans.Snapshot();
         var session = exported.Single(a => a.OperationName == "ftp.session" && a.GetTagItem("server.port") is int port && port == gateway.Port);
-        var transfer = exported.Single(a => a.OperationName == "ftp.transfer STOR" && IsUnder(a, session, exported));
+        var transfer = exported.Single(a => a.OperationName == "ftp.transfer STOR" && InSession(a, session, exported));
         return (session, exported.Single(a => a.OperationName == "storage upload" && IsUnder(a, transfer, exported)), exported);
+    }
+
+    /// <summary>True when <paramref name="span"/>'s trace is one of the session's: its root links to the session's span.</summary>
+    public static bool InSession(Activity span, Activity session, List<Activity> all)
+    {
+        var byId = all.ToDictionary(a => a.SpanId);
+        var root = span;
+        while (root.ParentSpanId != default && byId.TryGetValue(root.ParentSpanId, out var parent))
+        {
+            root = parent;
+        }
+
+        return root.Links.Any(l => l.Context.SpanId == session.SpanId);
     }
 
     public static bool IsUnder(Activity span, Activity ancestor, List<Activity> all)
@@ -69,10 +82,17 @@ public sealed class S3SdkSpanTests(S3StoreFixture s3)
     public async Task EveryS3Call_OfAMultipartUpload_IsASpanUnderTheStorageSpan()
     {
         var spans = new ExportedSpans();
-        await using var gateway = await SdkSpans.StartAsync(s3.GatewaySettings("spans-" + Guid.NewGuid().ToString("N")[..8]), spans);
+        var prefix = "spans-" + Guid.NewGuid().ToString("N")[..8];
+        await using var gateway = await SdkSpans.StartAsync(s3.GatewaySettings(prefix), spans);
 
         var (session, storage, exported) = await SdkSpans.UploadAsync(gateway, spans, (7 * 1024 * 1024) + 123, c => c.ExpectAsync("SIZE missing.bin", 550)); // two parts
         var sdk = exported.Where(a => a.Source.Name == "AWSSDK.S3" && SdkSpans.IsUnder(a, storage, exported)).ToList();
+
+        // The object carries the upload's trace context: whoever holds it finds the upload that wrote it.
+        var metadata = (await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, $"{prefix}/traced.bin")).Metadata;
+        Assert.StartsWith($"00-{storage.TraceId}-", metadata["x-amz-meta-ftpgateway-traceparent"], StringComparison.Ordinal);
+        Assert.Equal(Gateway.User, metadata["x-amz-meta-ftpgateway-user"]);
+        Assert.Equal("127.0.0.1", metadata["x-amz-meta-ftpgateway-client"]);
         var operations = sdk.Where(a => a.Kind == ActivityKind.Client).ToList();
         Assert.True(operations.Count > 0, "no S3 spans under the storage span; spans: " + string.Join(", ", exported.Select(a => $"{a.Source.Name}:{a.OperationName}")));
         Assert.Equal(1, operations.Count(a => a.OperationName == "S3.InitiateMultipartUpload"));
@@ -88,7 +108,7 @@ public sealed class S3SdkSpanTests(S3StoreFixture s3)
         });
 
         // A call the store refuses (HEAD of a missing object, for SIZE) is an error span naming the exception type.
-        var size = exported.Single(a => a.OperationName == "ftp SIZE" && SdkSpans.IsUnder(a, session, exported));
+        var size = exported.Single(a => a.OperationName == "ftp SIZE" && SdkSpans.InSession(a, session, exported));
         var refused = exported.Single(a => a.Source.Name == "AWSSDK.S3" && a.Kind == ActivityKind.Client && SdkSpans.IsUnder(a, size, exported) && a.Status == ActivityStatusCode.Error);
         Assert.Equal("S3.GetObjectMetadata", refused.OperationName); // the SDK's name for HeadObject
         Assert.NotNull(refused.GetTagItem("error.type"));
@@ -102,12 +122,17 @@ public sealed class AzureSdkSpanTests(AzureStoreFixture azure)
     public async Task EveryAzureCall_OfABlockUpload_IsASpanUnderTheStorageSpan()
     {
         var spans = new ExportedSpans();
-        await using var gateway = await SdkSpans.StartAsync(azure.GatewaySettings("spans-" + Guid.NewGuid().ToString("N")[..8]), spans);
+        var prefix = "spans-" + Guid.NewGuid().ToString("N")[..8];
+        await using var gateway = await SdkSpans.StartAsync(azure.GatewaySettings(prefix), spans);
 
         var (_, storage, exported) = await SdkSpans.UploadAsync(gateway, spans, (2 * 1024 * 1024) + 123); // three blocks
         var sdk = exported.Where(a => a.Source.Name.StartsWith("Azure.", StringComparison.Ordinal) && SdkSpans.IsUnder(a, storage, exported)).ToList();
         Assert.True(sdk.Count > 0, "no Azure spans under the storage span; spans: " + string.Join(", ", exported.Select(a => $"{a.Source.Name}:{a.OperationName}")));
         Assert.Equal(3, sdk.Count(a => a.OperationName == "BlockBlobClient.StageBlock"));
         Assert.Equal(1, sdk.Count(a => a.OperationName == "BlockBlobClient.CommitBlockList"));
+
+        var metadata = (await azure.Container.GetBlobClient($"{prefix}/traced.bin").GetPropertiesAsync()).Value.Metadata;
+        Assert.StartsWith($"00-{storage.TraceId}-", metadata["ftpgateway_traceparent"], StringComparison.Ordinal);
+        Assert.Equal(Gateway.User, metadata["ftpgateway_user"]);
     }
 }

@@ -143,10 +143,32 @@ internal static class TransferCommands
                 Mode = mode,
                 Offset = offset,
                 BeforeCommit = commitToken => ConfirmClientPresent(clientGone, commitToken),
+                Metadata = UploadMetadata(s),
             };
             await s.Storage.UploadAsync(request, token);
             return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
         });
+    }
+
+    /// <summary>
+    /// Stored with the object (S3 user metadata, blob metadata), so that whoever holds an object can find the
+    /// upload that wrote it: the W3C traceparent of the transfer's span (when tracing is on), the session, the
+    /// user and the client's address. Values are ASCII (user names percent-encoded where they are not).
+    /// </summary>
+    private static Dictionary<string, string> UploadMetadata(SessionContext s)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ftpgateway_session"] = s.Id,
+            ["ftpgateway_user"] = Uri.EscapeDataString(s.User.Name),
+            ["ftpgateway_client"] = s.ClientAddress.ToString(),
+        };
+        if (System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } activity)
+        {
+            metadata["ftpgateway_traceparent"] = activity.Id!;
+        }
+
+        return metadata;
     }
 
     private static FtpReply SizeLimitReply(long max) =>

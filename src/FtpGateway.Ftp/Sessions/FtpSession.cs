@@ -154,20 +154,31 @@ internal sealed class FtpSession : IAsyncDisposable
             return;
         }
 
-        // A span per command. Only path arguments are recorded, so PASS (or anything else) never is.
-        using var activity = FtpTelemetry.Source.StartActivity("ftp " + spec.Verb);
+        // A trace per command (and the transfer it starts), linked to the session's span and carrying the session,
+        // user and client: a device's all-day session is then many small traces, not one that never ends. Only
+        // path arguments are recorded, so PASS (or anything else) never is.
+        using var activity = FtpTelemetry.StartLinkedRoot("ftp " + spec.Verb, _s.SessionActivity);
         activity?.SetTag("ftp.command", spec.Verb);
+        activity?.SetTag("ftp.session.id", Id);
+        activity?.SetTag("client.address", ClientAddress.ToString());
+        if (_s.Login.User is { } user)
+        {
+            activity?.SetTag("enduser.id", user.Name);
+        }
+
         if (spec.Has(CommandFlags.PathArgument) && argument.Length > 0)
         {
             activity?.SetTag("ftp.argument", LogText.Sanitize(argument));
         }
 
         var code = 0;
+        var transferStarted = false;
         try
         {
             var reply = await CommandExecutor.ExecuteAsync(_s, spec, argument, ct);
             code = reply.Code;
             await ApplyAsync(reply, ct);
+            transferStarted = reply.Transfer is not null; // its final reply is counted by the transfer runner
         }
         finally
         {
@@ -178,7 +189,10 @@ internal sealed class FtpSession : IAsyncDisposable
                 activity?.SetTag("error.type", code.ToString(CultureInfo.InvariantCulture));
             }
 
-            CountCommand(spec.Verb, code);
+            if (!transferStarted)
+            {
+                CountCommand(spec.Verb, code);
+            }
         }
     }
 
@@ -217,11 +231,7 @@ internal sealed class FtpSession : IAsyncDisposable
         }
     }
 
-    private void CountCommand(string verb, int code) =>
-        _s.Server.Telemetry.Commands.Add(
-            1,
-            new KeyValuePair<string, object?>("ftp.command", verb),
-            new KeyValuePair<string, object?>("ftp.reply_class", code == 0 ? "none" : $"{code / 100}xx"));
+    private void CountCommand(string verb, int code) => _s.Server.Telemetry.CountCommand(verb, code);
 
     /// <summary>Records why the session ends; the first reason wins.</summary>
     private bool End(SessionEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, NotEnded) == NotEnded;

@@ -26,8 +26,14 @@ public sealed class FtpTelemetry : IDisposable
         LoginFailures = _meter.CreateCounter<long>("ftpgateway.logins.failed", "{login}", "Failed logins");
         Commands = _meter.CreateCounter<long>("ftpgateway.commands", "{command}", "FTP commands, by verb and reply class");
         Bytes = _meter.CreateCounter<long>("ftpgateway.transfer.bytes", "By", "Bytes transferred, by direction and storage provider");
-        TransferDuration = _meter.CreateHistogram<double>("ftpgateway.transfer.duration", "s", "Duration of data transfers");
-        StorageDuration = _meter.CreateHistogram<double>("ftpgateway.storage.duration", "s", "Duration of storage operations, by provider, operation and outcome");
+        // Boundaries through the instruments' advice, so that OTLP and Prometheus export the same buckets; the
+        // SDK's defaults (0, 5, 10, ... 10000) are for milliseconds and put every call under 5 s in one bucket.
+        TransferDuration = _meter.CreateHistogram(
+            "ftpgateway.transfer.duration", "s", "Duration of data transfers", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = TransferBuckets });
+        StorageDuration = _meter.CreateHistogram(
+            "ftpgateway.storage.duration", "s", "Duration of storage operations, by provider, operation and outcome", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = StorageBuckets });
         DataConnectionFailures = _meter.CreateCounter<long>("ftpgateway.data_connections.failed", "{connection}", "Data connections that did not open or broke");
         RefusedConnections = _meter.CreateCounter<long>("ftpgateway.connections.refused", "{connection}", "Control connections refused before the greeting, by reason");
         Bans = _meter.CreateCounter<long>("ftpgateway.bans", "{ban}", "Client addresses banned after too many failed logins");
@@ -35,6 +41,12 @@ public sealed class FtpTelemetry : IDisposable
     }
 
     internal Meter Meter => _meter;
+
+    /// <summary>Storage calls: 1 ms to 60 s.</summary>
+    public static IReadOnlyList<double> StorageBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+    /// <summary>Transfers: 5 ms to 1 h.</summary>
+    public static IReadOnlyList<double> TransferBuckets { get; } = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
     public UpDownCounter<long> ActiveSessions { get; }
 
@@ -57,6 +69,34 @@ public sealed class FtpTelemetry : IDisposable
     public Counter<long> Bans { get; }
 
     public Counter<long> UserReloadFailures { get; }
+
+    /// <summary>Counts a command by its verb and the class of its final reply (a transfer's 226/4xx, not its 150).</summary>
+    public void CountCommand(string verb, int code) =>
+        Commands.Add(
+            1,
+            new KeyValuePair<string, object?>("ftp.command", verb),
+            new KeyValuePair<string, object?>("ftp.reply_class", code == 0 ? "none" : $"{code / 100}xx"));
+
+    /// <summary>
+    /// Starts a span as the root of a new trace (whatever span is current), linked to <paramref name="link"/>
+    /// (the session's span), so that one long session does not make one unbounded trace.
+    /// </summary>
+    public static Activity? StartLinkedRoot(string name, Activity? link, ActivityKind kind = ActivityKind.Internal)
+    {
+        var current = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            return Source.StartActivity(name, kind, default(ActivityContext), links: link is null ? null : [new ActivityLink(link.Context)]);
+        }
+        finally
+        {
+            if (Activity.Current is null)
+            {
+                Activity.Current = current; // nothing was started (no listener): leave the caller as it was
+            }
+        }
+    }
 
     /// <summary>Passive ports held now (observed from the pool).</summary>
     internal void ObservePassivePorts(Func<int> inUse) =>

@@ -59,6 +59,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         activity?.SetTag("storage.target", job.StorageTarget);
         var outcome = await ExecuteAsync(transfer);
         Record(activity, transfer, outcome, server.Time.GetElapsedTime(started));
+        server.Telemetry.CountCommand(job.Verb, outcome.Code); // the final reply, not the 150
         transferEnded();
         try
         {
@@ -218,9 +219,14 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         {
             Log.TransferCompleted(logger, job.Verb, job.StoragePath.Value, bytes, (long)elapsed.TotalMilliseconds);
         }
-        else
+        else if (outcome.Failure is TransferFailure.StorageFailed or TransferFailure.LocalError
+            && !(outcome.Failure == TransferFailure.StorageFailed && Enum.TryParse<StorageErrorKind>(outcome.Result, out var kind) && Log.IsClientCondition(kind)))
         {
             Log.TransferFailed(logger, job.Verb, job.StoragePath.Value, bytes, outcome.Detail ?? outcome.Result);
+        }
+        else
+        {
+            Log.TransferIncomplete(logger, job.Verb, job.StoragePath.Value, bytes, outcome.Detail ?? outcome.Result);
         }
 
         if (activity is null)

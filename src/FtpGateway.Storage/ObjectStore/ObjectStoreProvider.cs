@@ -102,9 +102,9 @@ public abstract class ObjectStoreProvider : IStorageProvider
     protected internal abstract Task PutMarkerAsync(string key, DateTimeOffset? time, CancellationToken cancellationToken);
 
     /// <summary>Stores a whole object in one request: the commit of a small upload.</summary>
-    protected internal abstract Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken cancellationToken);
+    protected internal abstract Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
 
-    protected internal abstract Task<MultipartWrite> BeginMultipartAsync(string key, CancellationToken cancellationToken);
+    protected internal abstract Task<MultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
 
     /// <summary>Plans how the first <paramref name="keep"/> bytes of <paramref name="existing"/> are kept by an upload.</summary>
     protected internal abstract Task<KeptPrefix> KeepPrefixAsync(ObjectInfo existing, long keep, CancellationToken cancellationToken);

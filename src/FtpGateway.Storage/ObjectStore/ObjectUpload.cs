@@ -64,7 +64,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
             if (kept.Parts.Count == 0 && ended)
             {
                 await ConfirmAsync();
-                await store.PutAsync(key, first.Array.AsMemory(0, length), condition, CancellationToken.None); // the commit point
+                await store.PutAsync(key, first.Array.AsMemory(0, length), condition, request.Metadata, CancellationToken.None); // the commit point
                 return length;
             }
 
@@ -78,7 +78,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
 
     private async Task<long> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, int firstLength, bool ended, WriteCondition condition, IncrementalHash? md5)
     {
-        var write = await store.BeginMultipartAsync(key, cancellationToken);
+        var write = await store.BeginMultipartAsync(key, request.Metadata, cancellationToken);
         try
         {
             var parts = new List<(int Number, string Token)>();
