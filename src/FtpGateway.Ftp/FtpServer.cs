@@ -46,7 +46,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         TimeProvider? time = null,
         IOptions<SecurityOptions>? security = null,
         HttpAuthHook? authHook = null,
-        StorageTargets? targets = null)
+        StorageTargets? targets = null,
+        Audit.AuditTrail? audit = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
@@ -72,7 +73,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             telemetry,
             new BanList(s.Bans, time, loggerFactory.CreateLogger("FtpGateway.Ftp.Bans"), telemetry),
             new PasswordChecks(s.PasswordCheckers),
-            authHook);
+            authHook,
+            audit);
     }
 
     /// <summary>Where the server listens (the real port when configured with port 0).</summary>

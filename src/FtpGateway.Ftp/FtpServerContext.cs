@@ -22,8 +22,12 @@ internal sealed class FtpServerContext(
     FtpTelemetry telemetry,
     BanList bans,
     PasswordChecks passwordChecks,
-    HttpAuthHook? authHook = null)
+    HttpAuthHook? authHook = null,
+    Audit.AuditTrail? audit = null)
 {
+    /// <summary>One line per finished upload or download (log category FtpGateway.Audit, and the audit file).</summary>
+    public Audit.AuditTrail Audit { get; } = audit ?? FtpGateway.Ftp.Audit.AuditTrail.LogOnly(loggerFactory);
+
     /// <summary>The HTTP authentication hook for users defined nowhere else, if configured.</summary>
     public HttpAuthHook? AuthHook => authHook;
 

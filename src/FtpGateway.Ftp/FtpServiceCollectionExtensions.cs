@@ -27,6 +27,8 @@ public static class FtpServiceCollectionExtensions
             services.AddSingleton(sp => new HttpAuthHook(auth.Http, sp.GetRequiredService<ILoggerFactory>().CreateLogger("FtpGateway.Ftp.AuthHook")));
         }
 
+        var audit = configuration.GetSection(Audit.AuditOptions.SectionName).Get<Audit.AuditOptions>() ?? new Audit.AuditOptions();
+        services.AddSingleton(sp => new Audit.AuditTrail(audit, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<FtpServer>();
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());
         return services;

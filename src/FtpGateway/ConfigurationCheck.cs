@@ -30,6 +30,7 @@ internal static class ConfigurationCheck
         Walk(configuration.GetSection(ManagementOptions.SectionName), typeof(ManagementOptions), unknown);
         Walk(configuration.GetSection(FtpGateway.Ftp.Security.SecurityOptions.SectionName), typeof(FtpGateway.Ftp.Security.SecurityOptions), unknown);
         Walk(configuration.GetSection(AuthOptions.SectionName), typeof(AuthOptions), unknown);
+        Walk(configuration.GetSection(FtpGateway.Ftp.Audit.AuditOptions.SectionName), typeof(FtpGateway.Ftp.Audit.AuditOptions), unknown);
         Walk(configuration.GetSection(AnonymousOptions.SectionName), typeof(AnonymousOptions), unknown);
         foreach (var user in configuration.GetSection("Users").GetChildren())
         {

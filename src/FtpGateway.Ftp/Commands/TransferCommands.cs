@@ -215,6 +215,7 @@ internal static class TransferCommands
             {
                 Throttle = direction == TransferDirection.Listing ? null : s.Server.UserSessions.Throttle(s.User, direction == TransferDirection.Upload),
                 StorageTarget = s.User.StorageTarget ?? StorageTargets.Default,
+                Party = new TransferParty(s.User.Name, s.User.IsAnonymous, s.ClientAddress.ToString(), s.Id, s.Parameters.Ascii),
                 StorageProvider = s.Storage.Name,
             });
 

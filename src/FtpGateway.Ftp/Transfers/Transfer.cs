@@ -68,6 +68,9 @@ internal sealed record TransferJob(
     /// <summary>The provider of that target (<c>FileSystem</c>, <c>S3</c>, <c>AzureBlob</c>); null: the default storage's.</summary>
     public string? StorageProvider { get; init; }
 
+    /// <summary>Who transfers (for the audit trail): user, client, session, and whether the bytes were TYPE A.</summary>
+    public TransferParty? Party { get; init; }
+
     /// <summary>The user's bandwidth limit for this direction, shared with the user's other sessions.</summary>
     public Users.TokenBucket? Throttle { get; init; }
 
@@ -77,6 +80,9 @@ internal sealed record TransferJob(
         Opened?.Dispose();
     }
 }
+
+/// <summary>Who a transfer is for, as the audit trail records it.</summary>
+internal sealed record TransferParty(string User, bool Anonymous, string ClientAddress, string SessionId, bool Ascii);
 
 /// <summary>A running transfer: how far it got, and how to cut it short.</summary>
 internal sealed class Transfer(TransferJob job) : IDisposable

@@ -215,6 +215,14 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
             telemetry.DataConnectionFailures.Add(1);
         }
 
+        if (job.Direction != TransferDirection.Listing && job.Party is { } party)
+        {
+            server.Audit.Record(new Audit.AuditRecord(
+                server.Time.GetUtcNow(), party.User, party.Anonymous, party.ClientAddress, party.SessionId, DirectionName(job.Direction), job.Verb,
+                job.Path.Value, job.StorageTarget, job.StorageProvider ?? server.Storage.Name, bytes, elapsed.TotalSeconds, outcome.Result,
+                outcome.Failure is null ? null : outcome.Detail ?? outcome.Result, outcome.Code, party.Ascii, activity?.TraceId.ToString()));
+        }
+
         if (outcome.Failure is null)
         {
             Log.TransferCompleted(logger, job.Verb, job.StoragePath.Value, bytes, (long)elapsed.TotalMilliseconds);

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp.Audit;
+
+/// <summary>How the audit file is written.</summary>
+public enum AuditFormat
+{
+    /// <summary>One JSON object per line, the same fields as the audit log line.</summary>
+    Json,
+
+    /// <summary>The classic xferlog format of wu-ftpd, vsftpd and pure-ftpd, which many log tools parse.</summary>
+    Xferlog,
+}
+
+/// <summary>Configuration section <c>Audit</c>.</summary>
+public sealed class AuditOptions
+{
+    public const string SectionName = "Audit";
+
+    /// <summary>A file the audit trail is appended to, besides the <c>FtpGateway.Audit</c> log category; empty: none.</summary>
+    public string? File { get; set; }
+
+    public AuditFormat Format { get; set; } = AuditFormat.Json;
+}
+
+/// <summary>One finished transfer, as the audit trail records it.</summary>
+public sealed record AuditRecord(
+    DateTimeOffset Time,
+    string User,
+    bool Anonymous,
+    string ClientAddress,
+    string SessionId,
+    string Direction,
+    string Verb,
+    string Path,
+    string StorageTarget,
+    string StorageProvider,
+    long Bytes,
+    double DurationSeconds,
+    string Result,
+    string? Reason,
+    int ReplyCode,
+    bool Ascii,
+    string? TraceId);
+
+/// <summary>
+/// The audit trail: one structured line per finished upload or download on the log category
+/// <c>FtpGateway.Audit</c> (whatever the outcome), and the same appended to <see cref="AuditOptions.File"/> when set,
+/// as JSON lines or xferlog. The file is written by one background writer, so a slow disk never holds up a
+/// transfer; it is opened for appending and shared for reading (rotate it with copytruncate).
+/// </summary>
+public sealed partial class AuditTrail : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    private readonly ILogger _logger;
+    private readonly AuditFormat _format;
+    private readonly Channel<AuditRecord>? _pending;
+    private readonly Task _writer = Task.CompletedTask;
+
+    public AuditTrail(AuditOptions options, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _logger = loggerFactory.CreateLogger("FtpGateway.Audit");
+        _format = options.Format;
+        if (!string.IsNullOrWhiteSpace(options.File))
+        {
+            var file = new FileStream(options.File, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            _pending = Channel.CreateUnbounded<AuditRecord>(new UnboundedChannelOptions { SingleReader = true });
+            _writer = WriteAsync(file, _pending.Reader);
+        }
+    }
+
+    /// <summary>A trail that only logs (tests, a gateway without an audit file).</summary>
+    public static AuditTrail LogOnly(ILoggerFactory loggerFactory) => new(new AuditOptions(), loggerFactory);
+
+    public void Record(AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        Transfer(
+            _logger, record.Direction, record.User, record.ClientAddress, record.Path, record.Bytes, record.DurationSeconds, record.Result,
+            record.Reason, record.SessionId, record.StorageTarget, record.StorageProvider, record.ReplyCode, record.TraceId);
+        _pending?.Writer.TryWrite(record);
+    }
+
+    [LoggerMessage(
+        1,
+        LogLevel.Information,
+        "{Direction} {User}@{ClientAddress} {Path} {Bytes} bytes in {DurationSeconds:F3} s: {Result} {Reason} (session {SessionId}, target {StorageTarget}/{StorageProvider}, reply {ReplyCode}, trace {TraceId})")]
+    private static partial void Transfer(
+        ILogger logger, string direction, string user, string clientAddress, string path, long bytes, double durationSeconds, string result,
+        string? reason, string sessionId, string storageTarget, string storageProvider, int replyCode, string? traceId);
+
+    private async Task WriteAsync(FileStream file, ChannelReader<AuditRecord> records)
+    {
+        await using (file)
+        {
+            await foreach (var record in records.ReadAllAsync())
+            {
+                var line = _format == AuditFormat.Xferlog ? Xferlog(record) : JsonSerializer.Serialize(record, Json);
+                await file.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"));
+                await file.FlushAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>current-time transfer-time remote-host file-size filename transfer-type special-action-flag direction
+    /// access-mode username service-name authentication-method authenticated-user-id completion-status</c>
+    /// (xferlog(5)); whitespace in names becomes '_' so that the fields stay fields.
+    /// </summary>
+    internal static string Xferlog(AuditRecord r)
+    {
+        var t = r.Time.UtcDateTime;
+        var time = string.Create(CultureInfo.InvariantCulture, $"{t:ddd MMM} {t.Day,2} {t:HH:mm:ss yyyy}");
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{time} {Math.Max(1, (long)Math.Round(r.DurationSeconds))} {r.ClientAddress} {r.Bytes} {Field(r.Path)} {(r.Ascii ? 'a' : 'b')} _ {(r.Direction == "upload" ? 'i' : 'o')} {(r.Anonymous ? 'a' : 'r')} {Field(r.User)} ftp 0 * {(r.Result == "completed" ? 'c' : 'i')}");
+    }
+
+    private static string Field(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            builder.Append(char.IsWhiteSpace(c) || char.IsControl(c) ? '_' : c);
+        }
+
+        return builder.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending?.Writer.TryComplete();
+        await _writer;
+    }
+}
