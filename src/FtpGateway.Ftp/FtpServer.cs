@@ -47,7 +47,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         IOptions<SecurityOptions>? security = null,
         HttpAuthHook? authHook = null,
         StorageTargets? targets = null,
-        Audit.AuditTrail? audit = null)
+        Audit.AuditTrail? audit = null,
+        Events.EventPublisher? events = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
@@ -74,7 +75,12 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             new BanList(s.Bans, time, loggerFactory.CreateLogger("FtpGateway.Ftp.Bans"), telemetry),
             new PasswordChecks(s.PasswordCheckers),
             authHook,
-            audit);
+            audit,
+            events);
+        _context.Bans.Banned += (address, duration, bans) => _context.Events.Publish(
+            FtpGateway.Ftp.Events.EventTypes.AddressBanned,
+            address,
+            new Dictionary<string, object?> { ["clientAddress"] = address, ["durationSeconds"] = (long)duration.TotalSeconds, ["banNumber"] = bans });
     }
 
     /// <summary>Where the server listens (the real port when configured with port 0).</summary>

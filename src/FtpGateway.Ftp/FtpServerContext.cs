@@ -23,8 +23,15 @@ internal sealed class FtpServerContext(
     BanList bans,
     PasswordChecks passwordChecks,
     HttpAuthHook? authHook = null,
-    Audit.AuditTrail? audit = null)
+    Audit.AuditTrail? audit = null,
+    Events.EventPublisher? events = null)
 {
+    /// <summary>Events for downstream systems (webhooks); a no-op without any.</summary>
+    public Events.EventPublisher Events { get; } = events ?? FtpGateway.Ftp.Events.EventPublisher.None;
+
+    /// <summary>What events say about a path: where it lives in its target's store.</summary>
+    public string? Locate(string target, StoragePath path) => targets.TryGetValue(target, out var storage) ? storage.Locate(path) : null;
+
     /// <summary>One line per finished upload or download (log category FtpGateway.Audit, and the audit file).</summary>
     public Audit.AuditTrail Audit { get; } = audit ?? FtpGateway.Ftp.Audit.AuditTrail.LogOnly(loggerFactory);
 

@@ -29,6 +29,17 @@ public static class FtpServiceCollectionExtensions
 
         var audit = configuration.GetSection(Audit.AuditOptions.SectionName).Get<Audit.AuditOptions>() ?? new Audit.AuditOptions();
         services.AddSingleton(sp => new Audit.AuditTrail(audit, sp.GetRequiredService<ILoggerFactory>()));
+        var events = configuration.GetSection(Events.EventOptions.SectionName).Get<Events.EventOptions>() ?? new Events.EventOptions();
+        if (events.Validate().ToList() is { Count: > 0 } eventErrors)
+        {
+            throw new InvalidOperationException(string.Join("; ", eventErrors));
+        }
+
+        if (events.Webhooks.Count > 0)
+        {
+            services.AddSingleton(sp => new Events.EventPublisher(events, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Telemetry.FtpTelemetry>()));
+        }
+
         services.AddSingleton<FtpServer>();
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());
         return services;

@@ -254,6 +254,8 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         return request;
     }
 
+    public string? Locate(StoragePath path) => $"s3://{_bucket}/{Key(path)}";
+
     protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var put = Decorate(new PutObjectRequest

@@ -68,6 +68,12 @@ public interface IStorageProvider
     /// <summary>Short name for logs and metrics ("FileSystem", "S3", "AzureBlob").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Where <paramref name="path"/> lives in the store, for events that tell downstream systems about a file:
+    /// <c>s3://bucket/key</c>, the blob's URL, or the file's full path. Null where the provider cannot say.
+    /// </summary>
+    string? Locate(StoragePath path) => null;
+
     StorageCapabilities Capabilities { get; }
 
     /// <summary>Hash algorithms (HASH names: "SHA-256", "SHA-1", "MD5", "CRC32") this provider answers cheaply.</summary>

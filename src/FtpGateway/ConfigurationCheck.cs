@@ -31,6 +31,7 @@ internal static class ConfigurationCheck
         Walk(configuration.GetSection(FtpGateway.Ftp.Security.SecurityOptions.SectionName), typeof(FtpGateway.Ftp.Security.SecurityOptions), unknown);
         Walk(configuration.GetSection(AuthOptions.SectionName), typeof(AuthOptions), unknown);
         Walk(configuration.GetSection(FtpGateway.Ftp.Audit.AuditOptions.SectionName), typeof(FtpGateway.Ftp.Audit.AuditOptions), unknown);
+        Walk(configuration.GetSection(FtpGateway.Ftp.Events.EventOptions.SectionName), typeof(FtpGateway.Ftp.Events.EventOptions), unknown);
         Walk(configuration.GetSection(AnonymousOptions.SectionName), typeof(AnonymousOptions), unknown);
         foreach (var user in configuration.GetSection("Users").GetChildren())
         {
@@ -92,6 +93,14 @@ internal static class ConfigurationCheck
             else if (IsOptionsClass(property.PropertyType))
             {
                 Walk(child, property.PropertyType, unknown);
+            }
+            else if (property.PropertyType.IsGenericType && property.PropertyType.GetGenericTypeDefinition() == typeof(List<>)
+                && IsOptionsClass(property.PropertyType.GetGenericArguments()[0]))
+            {
+                foreach (var item in child.GetChildren())
+                {
+                    Walk(item, property.PropertyType.GetGenericArguments()[0], unknown); // Events:Webhooks:N:*
+                }
             }
         }
     }

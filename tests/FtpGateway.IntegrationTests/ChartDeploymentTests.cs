@@ -52,7 +52,11 @@ public sealed class ChartDeploymentTests
     {
         using var work = new TempDirectory();
         var chart = await HelmChart.RenderAsync("filesystem", [.. ChartScenario.Ports(out var port, out var passive), "metrics.serviceMonitor.enabled=true"]);
-        await using var pod = await ChartPod.StartAsync(chart, new Dictionary<string, Dictionary<string, string>> { ["ftp-gateway-tls"] = ChartScenario.TlsSecret(work) });
+        await using var pod = await ChartPod.StartAsync(chart, new Dictionary<string, Dictionary<string, string>>
+        {
+            ["ftp-gateway-tls"] = ChartScenario.TlsSecret(work),
+            ["ftp-gateway-webhook"] = new() { ["secret"] = "chart-ci-webhook-secret" },
+        });
 
         Assert.Equal(HttpStatusCode.OK, await pod.ProbeAsync("livenessProbe"));
         Assert.Equal(HttpStatusCode.OK, await pod.ProbeAsync("readinessProbe"));

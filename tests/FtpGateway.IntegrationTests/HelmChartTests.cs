@@ -175,6 +175,11 @@ public sealed class HelmChartTests
         Assert.Equal("192.0.2.0/24", fs.Env("Security__DeniedAddresses__0"));
         Assert.Equal("20", fs.Env("Security__Bans__MaxFailures"));
         Assert.Equal("198.51.100.7/32", fs.Env("Security__Bans__Exempt__0"));
+        Assert.Equal("https://ingest.example.com/ftp-events", fs.Env("Events__Webhooks__0__Url"));
+        Assert.Equal("ftpgateway.file.deleted", fs.Env("Events__Webhooks__0__Types__1"));
+        Assert.Equal("/var/spool/ftpgateway", fs.Env("Events__SpoolDirectory"));
+        Assert.Contains(fs.Container.GetProperty("volumeMounts").EnumerateArray(), m => m.GetProperty("mountPath").GetString() == "/var/spool/ftpgateway");
+        Assert.DoesNotContain("ftp-gateway-webhook", fs.SecretData().Keys); // the signing secret stays in its own Secret
         Assert.Null(s3.Env("Ftp__Tls__ImplicitPort"));
         Assert.Equal("true", s3.Env("Security__Bans__Enabled"));
         Assert.Equal("50Gi", fs.Get("PersistentVolumeClaim").GetProperty("spec").GetProperty("resources").GetProperty("requests").GetProperty("storage").GetString());

@@ -53,7 +53,8 @@ public sealed class TestServer : IAsyncDisposable
         Action<SecurityOptions>? security = null,
         UserDirectory? users = null,
         UserStore? userStore = null,
-        HttpAuthHook? authHook = null)
+        HttpAuthHook? authHook = null,
+        FtpGateway.Ftp.Events.EventPublisher? events = null)
     {
         var root = new TempDirectory();
         var options = new FtpServerOptions
@@ -86,7 +87,7 @@ public sealed class TestServer : IAsyncDisposable
         }
 
         var server = new FtpServer(
-            Options.Create(options), storage, userStore ?? new UserStore(users ?? Users(anonymous)), NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions), authHook);
+            Options.Create(options), storage, userStore ?? new UserStore(users ?? Users(anonymous)), NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions), authHook, events: events);
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, root, storage);
     }

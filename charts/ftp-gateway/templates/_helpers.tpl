@@ -108,7 +108,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- fail "storage.provider AzureBlob needs storage.azureBlob.connectionString, existingSecret or serviceUri" }}
 {{- end }}
 {{- end }}
-{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
+{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
 {{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
 {{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
 {{- end }}

@@ -27,6 +27,7 @@ internal static class FileCommands
         }
 
         await s.Storage.CreateDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        s.PublishFileEvent(Events.EventTypes.DirectoryCreated, path.Value);
         return FtpReply.Of(ReplyCodes.PathCreated, $"{path.Value.Quoted()} created.");
     }
 
@@ -44,6 +45,7 @@ internal static class FileCommands
         }
 
         await s.Storage.DeleteDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        s.PublishFileEvent(Events.EventTypes.DirectoryDeleted, path.Value);
         return FtpReply.Of(ReplyCodes.FileActionOkay, "Directory removed.");
     }
 
@@ -56,6 +58,7 @@ internal static class FileCommands
         }
 
         await s.Storage.DeleteFileAsync(path.Value.ToStorage(s.User), ct);
+        s.PublishFileEvent(Events.EventTypes.FileDeleted, path.Value);
         return FtpReply.Of(ReplyCodes.FileActionOkay, "File deleted.");
     }
 
@@ -97,6 +100,7 @@ internal static class FileCommands
         }
 
         await s.Storage.RenameAsync(source.ToStorage(s.User), to.Value.ToStorage(s.User), ct);
+        s.PublishFileEvent(Events.EventTypes.FileRenamed, to.Value, source);
         return FtpReply.Of(ReplyCodes.FileActionOkay, "Rename successful.");
     }
 

@@ -53,6 +53,9 @@ public sealed class BanList : IDisposable
         }
     }
 
+    /// <summary>Raised after a ban (address or /64, its duration, the how-manieth ban of it), outside the lock.</summary>
+    public event Action<string, TimeSpan, int>? Banned;
+
     /// <summary>Bans in force now.</summary>
     public int Active => Volatile.Read(ref _banned);
 
@@ -79,7 +82,18 @@ public sealed class BanList : IDisposable
             return FailureOutcome.Counted;
         }
 
-        var key = Addresses.ClientKey(address);
+        var outcome = Record(Addresses.ClientKey(address), out var ban);
+        if (ban is { } b)
+        {
+            Banned?.Invoke(b.Address, b.Duration, b.Number);
+        }
+
+        return outcome;
+    }
+
+    private FailureOutcome Record(IPAddress key, out (string Address, TimeSpan Duration, int Number)? ban)
+    {
+        ban = null;
         var now = _time.GetTimestamp();
         lock (_lock)
         {
@@ -122,6 +136,7 @@ public sealed class BanList : IDisposable
             _banned++;
             _telemetry.Bans.Add(1);
             Log.Banned(_logger, Describe(key), (long)duration.TotalSeconds, failures, (long)_options.Window.TotalSeconds, offender.Bans);
+            ban = (Describe(key), duration, offender.Bans);
             return FailureOutcome.BannedNow;
         }
     }

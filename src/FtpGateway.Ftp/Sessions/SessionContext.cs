@@ -95,6 +95,34 @@ internal sealed class SessionContext : IDisposable
     /// <summary>The logged-in user (commands flagged NeedsLogin run only after login).</summary>
     public FtpUser User => Login.User ?? throw new InvalidOperationException("Not logged in");
 
+    /// <summary>An event about a path this session changed (deleted, renamed, a directory made or removed).</summary>
+    public void PublishFileEvent(string type, UserPath path, UserPath? from = null)
+    {
+        if (!Server.Events.Enabled)
+        {
+            return;
+        }
+
+        var target = User.StorageTarget ?? StorageTargets.Default;
+        var data = new Dictionary<string, object?>
+        {
+            ["user"] = User.Name,
+            ["clientAddress"] = ClientAddress.ToString(),
+            ["sessionId"] = Id,
+            ["path"] = path.Value,
+            ["storageTarget"] = target,
+            ["storageProvider"] = Storage.Name,
+            ["location"] = Server.Locate(target, path.ToStorage(User)),
+        };
+        if (from is { } source)
+        {
+            data["from"] = source.Value;
+            data["fromLocation"] = Server.Locate(target, source.ToStorage(User));
+        }
+
+        Server.Events.Publish(type, path.Value, data);
+    }
+
     public void Dispose() => Parameters.Dispose();
 
     private SessionClose? _closing;

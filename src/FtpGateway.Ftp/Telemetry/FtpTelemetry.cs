@@ -37,6 +37,9 @@ public sealed class FtpTelemetry : IDisposable
         DataConnectionFailures = _meter.CreateCounter<long>("ftpgateway.data_connections.failed", "{connection}", "Data connections that did not open or broke");
         RefusedConnections = _meter.CreateCounter<long>("ftpgateway.connections.refused", "{connection}", "Control connections refused before the greeting, by reason");
         Bans = _meter.CreateCounter<long>("ftpgateway.bans", "{ban}", "Client addresses banned after too many failed logins");
+        EventsDelivered = _meter.CreateCounter<long>("ftpgateway.events.delivered", "{event}", "Events delivered to webhooks");
+        EventsFailedAttempts = _meter.CreateCounter<long>("ftpgateway.events.failed_attempts", "{attempt}", "Webhook deliveries that failed and will be retried");
+        EventsDropped = _meter.CreateCounter<long>("ftpgateway.events.dropped", "{event}", "Events dropped undelivered, by reason (max_age, spool_full)");
         UserReloadFailures = _meter.CreateCounter<long>("ftpgateway.users.reload_failures", "{reload}", "Users-file reloads that failed (the previous users stay in force)");
     }
 
@@ -69,6 +72,16 @@ public sealed class FtpTelemetry : IDisposable
     public Counter<long> Bans { get; }
 
     public Counter<long> UserReloadFailures { get; }
+
+    public Counter<long> EventsDelivered { get; }
+
+    public Counter<long> EventsFailedAttempts { get; }
+
+    public Counter<long> EventsDropped { get; }
+
+    /// <summary>Events waiting for delivery (observed from the webhook queues).</summary>
+    internal void ObserveEventsPending(Func<int> pending) =>
+        _meter.CreateObservableUpDownCounter("ftpgateway.events.pending", pending, "{event}", "Events waiting for delivery to webhooks");
 
     /// <summary>Counts a command by its verb and the class of its final reply (a transfer's 226/4xx, not its 150).</summary>
     public void CountCommand(string verb, int code) =>

@@ -13,6 +13,8 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
 {
     public string Name => inner.Name;
 
+    public string? Locate(StoragePath path) => inner.Locate(path);
+
     /// <summary>The storage target's name (<c>default</c>: the top-level Storage), on every span and measurement.</summary>
     public string Target => target;
 

@@ -217,6 +217,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
 
         if (job.Direction != TransferDirection.Listing && job.Party is { } party)
         {
+            Publish(job, party, outcome, bytes, elapsed);
             server.Audit.Record(new Audit.AuditRecord(
                 server.Time.GetUtcNow(), party.User, party.Anonymous, party.ClientAddress, party.SessionId, DirectionName(job.Direction), job.Verb,
                 job.Path.Value, job.StorageTarget, job.StorageProvider ?? server.Storage.Name, bytes, elapsed.TotalSeconds, outcome.Result,
@@ -251,6 +252,53 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
             activity.SetStatus(ActivityStatusCode.Error);
             activity.SetTag("error.type", outcome.Result);
         }
+    }
+
+    /// <summary>
+    /// upload.completed exactly once per committed upload (a 226: the storage committed it), upload.failed for one
+    /// that did not commit, download.completed for a whole download.
+    /// </summary>
+    private void Publish(TransferJob job, TransferParty party, TransferOutcome outcome, long bytes, TimeSpan elapsed)
+    {
+        var type = (job.Direction, outcome.Failure) switch
+        {
+            (TransferDirection.Upload, null) => Events.EventTypes.UploadCompleted,
+            (TransferDirection.Upload, _) => Events.EventTypes.UploadFailed,
+            (TransferDirection.Download, null) => Events.EventTypes.DownloadCompleted,
+            _ => null,
+        };
+        if (type is null || !server.Events.Enabled)
+        {
+            return;
+        }
+
+        var data = new Dictionary<string, object?>
+        {
+            ["user"] = party.User,
+            ["clientAddress"] = party.ClientAddress,
+            ["sessionId"] = party.SessionId,
+            ["path"] = job.Path.Value,
+            ["storageTarget"] = job.StorageTarget,
+            ["storageProvider"] = job.StorageProvider ?? server.Storage.Name,
+            ["location"] = server.Locate(job.StorageTarget, job.StoragePath),
+            ["size"] = bytes,
+            ["durationSeconds"] = Math.Round(elapsed.TotalSeconds, 3),
+        };
+        if (outcome.Failure is not null)
+        {
+            data["reason"] = outcome.Failure switch
+            {
+                TransferFailure.Aborted => "aborted",
+                TransferFailure.ControlConnectionLost or TransferFailure.DataConnectionBroken or TransferFailure.DataConnectionNotOpened => "connection lost",
+                TransferFailure.StorageFailed => "store failure",
+                TransferFailure.SizeLimit => "size limit",
+                TransferFailure.Timeout or TransferFailure.TooSlow => "timeout",
+                _ => "local error",
+            };
+            data["detail"] = outcome.Result;
+        }
+
+        server.Events.Publish(type, job.Path.Value, data);
     }
 
     internal static string DirectionName(TransferDirection direction) => direction switch

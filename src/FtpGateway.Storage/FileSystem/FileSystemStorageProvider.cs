@@ -44,6 +44,8 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
 
     public string Name => "FileSystem";
 
+    public string? Locate(StoragePath path) => System.IO.Path.Join(_shared.Root, path.Value);
+
     public StorageCapabilities Capabilities =>
         StorageCapabilities.Append | StorageCapabilities.ResumeUpload | StorageCapabilities.AtomicRename
         | StorageCapabilities.SetModificationTime | StorageCapabilities.UniqueIds;

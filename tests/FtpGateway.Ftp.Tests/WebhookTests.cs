@@ -1,0 +1,218 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FtpGateway.Ftp.Events;
+using FtpGateway.Ftp.Telemetry;
+using FtpGateway.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FtpGateway.Ftp.Tests;
+
+/// <summary>Events to a real HTTP receiver on loopback (HttpListener), which can be told to be down.</summary>
+public sealed class WebhookTests : IAsyncLifetime
+{
+    private const string Secret = "s3cr3t";
+    private readonly HttpListener _listener = new();
+    private readonly List<(JsonElement Event, string? Signature, byte[] Body)> _received = [];
+    private readonly TempDirectory _spool = new();
+    private readonly FtpTelemetry _telemetry = new();
+    private Task _serving = Task.CompletedTask;
+    private volatile bool _down;
+    private string _url = string.Empty;
+
+    public Task InitializeAsync()
+    {
+        _url = $"http://127.0.0.1:{FreePorts.One()}/events/";
+        _listener.Prefixes.Add(_url);
+        _listener.Start();
+        _serving = ServeAsync();
+        return Task.CompletedTask;
+    }
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body);
+            if (_down)
+            {
+                context.Response.StatusCode = 503;
+            }
+            else
+            {
+                Assert.Equal("application/cloudevents+json; charset=utf-8", context.Request.ContentType);
+                lock (_received)
+                {
+                    _received.Add((JsonDocument.Parse(body.ToArray()).RootElement.Clone(), context.Request.Headers["X-FtpGateway-Signature"], body.ToArray()));
+                }
+            }
+
+            context.Response.Close();
+        }
+    }
+
+    private List<JsonElement> Events(string? type = null)
+    {
+        lock (_received)
+        {
+            return [.. _received.Select(r => r.Event).Where(e => type is null || e.GetProperty("type").GetString() == type)];
+        }
+    }
+
+    private EventPublisher Publisher(TimeProvider? time = null, bool spool = false) => new(
+        new EventOptions { Webhooks = [new WebhookOptions { Url = _url, Secret = Secret }], SpoolDirectory = spool ? _spool.Path : null },
+        NullLoggerFactory.Instance,
+        _telemetry,
+        time);
+
+    [Fact]
+    public async Task OneSignedUploadCompleted_PerCommittedUpload_NoneForAKilledOne_AndFileEvents()
+    {
+        await using var events = Publisher();
+        await using var server = await TestServer.StartAsync(events: events);
+        await using (var c = await RawFtpClient.LoginAsync(server.Port))
+        {
+            Assert.Equal(226, (await c.UploadAsync("STOR in.jpg", new byte[4321])).Code);
+            await c.ExpectAsync("MKD archive", 257);
+            await c.ExpectAsync("RNFR in.jpg", 350);
+            await c.ExpectAsync("RNTO archive/in.jpg", 250);
+            await c.ExpectAsync("DELE archive/in.jpg", 250);
+        }
+
+        // A killed client: data sent, then both connections dropped without a clean end.
+        var killed = await RawFtpClient.LoginAsync(server.Port);
+        var data = await killed.OpenPassiveAsync();
+        await killed.ExpectAsync("STOR killed.jpg", 150);
+        await data.SendAsync(new byte[1000]);
+        killed.Socket.LingerState = new LingerOption(true, 0);
+        await killed.DisposeAsync();
+        data.LingerState = new LingerOption(true, 0);
+        data.Dispose();
+        await Poll.UntilAsync(() => Events(EventTypes.UploadFailed).Count == 1, "the failed upload's event");
+
+        await Poll.UntilAsync(() => Events().Count >= 5, "the events");
+        Assert.Equal(5, Events().Count);
+        var completed = Assert.Single(Events(EventTypes.UploadCompleted));
+        Assert.Equal("1.0", completed.GetProperty("specversion").GetString());
+        Assert.Equal("/in.jpg", completed.GetProperty("subject").GetString());
+        var d = completed.GetProperty("data");
+        Assert.Equal(TestServer.UserName, d.GetProperty("user").GetString());
+        Assert.Equal(4321, d.GetProperty("size").GetInt64());
+        Assert.Equal("default", d.GetProperty("storageTarget").GetString());
+        Assert.Equal(server.Root.File("in.jpg"), d.GetProperty("location").GetString());
+        Assert.Equal("connection lost", Events(EventTypes.UploadFailed)[0].GetProperty("data").GetProperty("reason").GetString());
+        Assert.Equal("/archive/in.jpg", Assert.Single(Events(EventTypes.FileRenamed)).GetProperty("data").GetProperty("path").GetString());
+        Assert.Single(Events(EventTypes.DirectoryCreated));
+        Assert.Single(Events(EventTypes.FileDeleted));
+        Assert.False(File.Exists(server.Root.File("killed.jpg")));
+
+        // Every body is signed with the webhook's secret, and every id is unique.
+        lock (_received)
+        {
+            Assert.All(_received, r => Assert.Equal("sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), r.Body)), r.Signature));
+            Assert.Equal(_received.Count, _received.Select(r => r.Event.GetProperty("id").GetString()).Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public async Task AReceiverDownFor30Seconds_GetsTheEventsAfterwards_InOrder()
+    {
+        var time = new FakeTimeProvider();
+        _down = true;
+        await using var events = Publisher(time);
+        for (var i = 0; i < 3; i++)
+        {
+            events.Publish(EventTypes.FileDeleted, $"/f{i}", new Dictionary<string, object?> { ["n"] = i });
+        }
+
+        // Retries back off (1, 2, 4, 8, 16 s ...) on the clock; 30 s of it pass while the receiver is down.
+        for (var second = 0; second < 30; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Yield();
+        }
+
+        Assert.Empty(Events());
+        _down = false;
+        await Poll.UntilAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(5));
+                return Events().Count == 3;
+            },
+            "the events after the receiver came back");
+        Assert.Equal(["/f0", "/f1", "/f2"], Events().Select(e => e.GetProperty("subject").GetString()));
+    }
+
+    [Fact]
+    public async Task WithASpool_EventsQueuedBeforeARestart_AreDeliveredAfterIt()
+    {
+        _down = true;
+        await using (var before = Publisher(spool: true))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                before.Publish(EventTypes.UploadCompleted, $"/img{i}.jpg", new Dictionary<string, object?> { ["n"] = i });
+            }
+
+            Assert.Equal(3, Directory.GetFiles(_spool.Path, "*.json", SearchOption.AllDirectories).Length); // on disk at once
+        }
+
+        _down = false;
+        await using var after = Publisher(spool: true);
+        await Poll.UntilAsync(() => Events().Count == 3, "the spooled events");
+        Assert.Equal(["/img0.jpg", "/img1.jpg", "/img2.jpg"], Events().Select(e => e.GetProperty("subject").GetString()));
+        await Poll.UntilAsync(() => Directory.GetFiles(_spool.Path, "*.json", SearchOption.AllDirectories).Length == 0, "the spool emptied");
+    }
+
+    [Fact]
+    public async Task AnEventOlderThanMaxAge_IsDropped()
+    {
+        var time = new FakeTimeProvider();
+        _down = true;
+        var options = new EventOptions { Webhooks = [new WebhookOptions { Url = _url }], MaxAge = TimeSpan.FromMinutes(10) };
+        await using var events = new EventPublisher(options, NullLoggerFactory.Instance, _telemetry, time);
+        events.Publish(EventTypes.FileDeleted, "/old", new Dictionary<string, object?>());
+        await Poll.UntilAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromMinutes(1));
+                return time.GetUtcNow() - time.Start > TimeSpan.FromMinutes(12);
+            },
+            "twelve minutes of retries");
+        _down = false;
+        time.Advance(TimeSpan.FromMinutes(5));
+        events.Publish(EventTypes.FileDeleted, "/new", new Dictionary<string, object?>());
+        await Poll.UntilAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromMinutes(1));
+                return Events().Count > 0;
+            },
+            "the new event");
+        Assert.Equal(["/new"], Events().Select(e => e.GetProperty("subject").GetString()));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        await _serving;
+        _spool.Dispose();
+        _telemetry.Dispose();
+    }
+}
