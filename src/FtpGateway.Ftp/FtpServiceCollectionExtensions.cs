@@ -15,7 +15,8 @@ public static class FtpServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<FtpServerOptions>, FtpServerOptionsValidator>();
         services.AddOptions<Security.SecurityOptions>().Bind(configuration.GetSection(Security.SecurityOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Security.SecurityOptions>, Security.SecurityOptionsValidator>();
-        services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        var perUser = configuration.GetValue<bool>("Telemetry:PerUserMetrics");
+        services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), perUser));
         var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         if (auth.Http.Validate().ToList() is { Count: > 0 } errors)
         {

@@ -28,7 +28,7 @@ public sealed class HelmChartTests
     [Theory]
     [InlineData("default", "Deployment PersistentVolumeClaim Service Service ServiceAccount")]
     [InlineData("filesystem", "Deployment PersistentVolumeClaim Secret Service Service ServiceAccount")]
-    [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget Secret Secret Service Service ServiceAccount ServiceMonitor")]
+    [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget PrometheusRule Secret Secret Service Service ServiceAccount ServiceMonitor")]
     [InlineData("azure", "Deployment Service Service ServiceAccount")]
     public async Task EveryScenario_RendersValidKubernetesObjects(string scenario, string kinds)
     {

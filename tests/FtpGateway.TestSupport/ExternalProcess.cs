@@ -64,6 +64,60 @@ public static class ExternalProcess
     /// The path of a required client. Tests never skip: a missing client fails the test with the install
     /// hint (tests/run-all.sh installs them).
     /// </summary>
+    /// <summary>Starts a long-running program (a server for a test); disposing it kills it.</summary>
+    public static Task<Running> StartAsync(string fileName, IEnumerable<string> arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException($"could not start {fileName}");
+        var running = new Running(process);
+        process.OutputDataReceived += (_, e) => running.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => running.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return Task.FromResult(running);
+    }
+
+    /// <summary>A program started by <see cref="StartAsync"/>, with what it printed so far.</summary>
+    public sealed class Running(System.Diagnostics.Process process) : IAsyncDisposable
+    {
+        private readonly System.Text.StringBuilder _output = new();
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        internal void Append(string? line)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+    }
+
     public static string Require(string program) =>
         Find(program) ?? throw new InvalidOperationException($"'{program}' is not installed; run tests/run-all.sh, which installs the test clients");
 }

@@ -69,8 +69,9 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 await backend.ConnectAsync(IPAddress.Loopback, _targetPort);
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
+                // The backend is down, or Cut() disposed this socket while it was connecting.
                 client.Dispose();
                 continue;
             }

@@ -224,6 +224,11 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
                 outcome.Failure is null ? null : outcome.Detail ?? outcome.Result, outcome.Code, party.Ascii, activity?.TraceId.ToString()));
         }
 
+        if (outcome.Failure is null && job.Direction == TransferDirection.Upload && job.Party is { } uploader)
+        {
+            telemetry.UserUploaded(uploader.User, server.Time.GetUtcNow());
+        }
+
         if (outcome.Failure is null)
         {
             Log.TransferCompleted(logger, job.Verb, job.StoragePath.Value, bytes, (long)elapsed.TotalMilliseconds);
