@@ -58,6 +58,9 @@ internal static partial class Log
     [LoggerMessage(124, LogLevel.Error, "User {User} names storage target '{Target}', which is not configured")]
     public static partial void UnknownStorageTarget(ILogger logger, string user, string target);
 
+    [LoggerMessage(125, LogLevel.Warning, "Ftp:PublicHost {Host} did not resolve ({Reason}); PASV keeps the last address it had, or the connection's own")]
+    public static partial void PublicHostUnresolved(ILogger logger, string host, string reason);
+
     [LoggerMessage(102, LogLevel.Error, "Accept loop failed")]
     public static partial void AcceptFailed(ILogger logger, Exception exception);
 

@@ -254,7 +254,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         return request;
     }
 
-    public string? Locate(StoragePath path) => $"s3://{_bucket}/{Key(path)}";
+    public override string? Locate(StoragePath path) => $"s3://{_bucket}/{Key(path)}";
 
     protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {

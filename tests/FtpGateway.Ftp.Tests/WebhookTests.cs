@@ -52,6 +52,10 @@ public sealed class WebhookTests : IAsyncLifetime
             {
                 context.Response.StatusCode = 503;
             }
+            else if (JsonDocument.Parse(body.ToArray()).RootElement.TryGetProperty("subject", out var subject) && subject.GetString() == "/refused")
+            {
+                context.Response.StatusCode = 422; // this receiver will never take this event
+            }
             else
             {
                 Assert.Equal("application/cloudevents+json; charset=utf-8", context.Request.ContentType);
@@ -205,6 +209,29 @@ public sealed class WebhookTests : IAsyncLifetime
             },
             "the new event");
         Assert.Equal(["/new"], Events().Select(e => e.GetProperty("subject").GetString()));
+    }
+
+    [Fact]
+    public async Task AnEventTheReceiverRefusesForGood_IsDropped_AndDoesNotBlockTheNext()
+    {
+        await using var events = Publisher();
+        events.Publish(EventTypes.FileDeleted, "/refused", new Dictionary<string, object?>());
+        events.Publish(EventTypes.FileDeleted, "/next", new Dictionary<string, object?>());
+        await Poll.UntilAsync(() => Events().Count == 1, "the next event");
+        Assert.Equal("/next", Events()[0].GetProperty("subject").GetString());
+    }
+
+    [Fact]
+    public async Task ASpoolThatCannotBeWritten_DropsTheEvent_AndNeverFailsTheCaller()
+    {
+        await using var events = Publisher(spool: true);
+        var webhookSpool = Directory.GetDirectories(_spool.Path).Single();
+        Directory.Delete(webhookSpool); // the spool's directory vanishes (a volume gone read-only would do the same)
+        events.Publish(EventTypes.UploadCompleted, "/lost", new Dictionary<string, object?>()); // must not throw
+        Directory.CreateDirectory(webhookSpool);
+        events.Publish(EventTypes.UploadCompleted, "/kept", new Dictionary<string, object?>());
+        await Poll.UntilAsync(() => Events().Count == 1, "the event written to the spool");
+        Assert.Equal("/kept", Events()[0].GetProperty("subject").GetString());
     }
 
     public async Task DisposeAsync()

@@ -22,6 +22,13 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
     private BlobClient Blob(string name) => azure.Container.GetBlobClient(_prefix + "/" + name);
 
     [Fact]
+    public void Locate_IsTheBlobsUrl_ThroughTheInterface()
+    {
+        var location = Provider.Locate(StoragePath.Parse("/devices/a.jpg"));
+        Assert.Equal(azure.Container.GetBlobClient($"{_prefix}/devices/a.jpg").Uri.ToString(), location);
+    }
+
+    [Fact]
     public async Task ALargeUpload_IsStagedInBlocks_ByteExact_WithContentMd5()
     {
         var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 7);

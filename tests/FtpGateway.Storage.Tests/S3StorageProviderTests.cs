@@ -37,6 +37,13 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
     }
 
     [Fact]
+    public void Locate_NamesTheObject_ThroughTheInterface()
+    {
+        // Regression: the S3 and Azure Locate were not the interface's, so events carried location null.
+        Assert.Equal($"s3://{S3StoreFixture.Bucket}/{_prefix}/devices/a b.jpg", Provider.Locate(StoragePath.Parse("/devices/a b.jpg")));
+    }
+
+    [Fact]
     public async Task ALargeUpload_GoesMultipart_AndIsByteExact_InTheBucket()
     {
         var content = RandomNumberGenerator.GetBytes(17 * 1024 * 1024 + 5);

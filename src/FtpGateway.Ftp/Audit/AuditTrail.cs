@@ -70,8 +70,9 @@ public sealed partial class AuditTrail : IAsyncDisposable
         _format = options.Format;
         if (!string.IsNullOrWhiteSpace(options.File))
         {
-            var file = new FileStream(options.File, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            _pending = Channel.CreateUnbounded<AuditRecord>(new UnboundedChannelOptions { SingleReader = true });
+            var file = new FileStream(options.File, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            // Bounded: a file that cannot be written (disk full) must not grow memory; what does not fit is counted.
+            _pending = Channel.CreateBounded<AuditRecord>(new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
             _writer = WriteAsync(file, _pending.Reader);
         }
     }
@@ -85,8 +86,19 @@ public sealed partial class AuditTrail : IAsyncDisposable
         Transfer(
             _logger, record.Direction, record.User, record.ClientAddress, record.Path, record.Bytes, record.DurationSeconds, record.Result,
             record.Reason, record.SessionId, record.StorageTarget, record.StorageProvider, record.ReplyCode, record.TraceId);
-        _pending?.Writer.TryWrite(record);
+        if (_pending is not null && !_pending.Writer.TryWrite(record) && Interlocked.Increment(ref _lost) == 1)
+        {
+            Lost(_logger); // once: the file falls behind
+        }
     }
+
+    private long _lost;
+
+    [LoggerMessage(3, LogLevel.Error, "The audit file falls behind: audit lines are dropped from it (the log category FtpGateway.Audit still has them)")]
+    private static partial void Lost(ILogger logger);
+
+    [LoggerMessage(2, LogLevel.Error, "Could not write to the audit file; the line stays in the log category FtpGateway.Audit")]
+    private static partial void WriteFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(
         1,
@@ -103,8 +115,18 @@ public sealed partial class AuditTrail : IAsyncDisposable
             await foreach (var record in records.ReadAllAsync())
             {
                 var line = _format == AuditFormat.Xferlog ? Xferlog(record) : JsonSerializer.Serialize(record, Json);
-                await file.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"));
-                await file.FlushAsync();
+                try
+                {
+                    // At the end every time: after a copytruncate rotation the file is empty again, and the next line
+                    // goes to its start instead of leaving a hole of NUL bytes where the old end was.
+                    file.Seek(0, SeekOrigin.End);
+                    await file.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"));
+                    await file.FlushAsync();
+                }
+                catch (IOException ex)
+                {
+                    WriteFailed(_logger, ex);
+                }
             }
         }
     }

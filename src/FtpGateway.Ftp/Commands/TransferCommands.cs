@@ -160,7 +160,7 @@ internal static class TransferCommands
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["ftpgateway_session"] = s.Id,
-            ["ftpgateway_user"] = Uri.EscapeDataString(s.User.Name),
+            ["ftpgateway_user"] = Truncated(Uri.EscapeDataString(s.User.Name)), // S3 keeps 2 KB of user metadata in all
             ["ftpgateway_client"] = s.ClientAddress.ToString(),
         };
         if (System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } activity)
@@ -170,6 +170,8 @@ internal static class TransferCommands
 
         return metadata;
     }
+
+    private static string Truncated(string value) => value.Length <= 256 ? value : value[..256];
 
     private static FtpReply SizeLimitReply(long max) =>
         FtpReply.Of(ReplyCodes.ExceededStorage, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"File larger than your upload limit of {max} bytes; nothing stored."));

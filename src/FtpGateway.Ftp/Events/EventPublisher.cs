@@ -77,7 +77,7 @@ public sealed class EventPublisher : IAsyncDisposable
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         foreach (var queue in _queues.Where(q => q.Wants(type)))
         {
-            queue.Add(bytes);
+            queue.Add(bytes); // never throws: what happened has happened, whatever becomes of its event
         }
     }
 
@@ -109,6 +109,7 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private readonly HashSet<string> _types;
+    private readonly Lock _adding = new();
     private long _bytes;
     private long _sequence;
 
@@ -129,12 +130,21 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
             // One directory per webhook, named by its position and URL: a changed URL does not inherit another's events.
             var name = $"webhook-{index}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hook.Url)))[..12]}";
             _spool = Directory.CreateDirectory(Path.Combine(options.SpoolDirectory, name)).FullName;
+            foreach (var orphan in Directory.GetFiles(_spool, "*.tmp"))
+            {
+                File.Delete(orphan); // a write a crash interrupted: never acknowledged to anyone
+            }
+
             foreach (var file in Directory.GetFiles(_spool, "*.json").Order(StringComparer.Ordinal))
             {
                 Enqueue(new PendingEvent(File.ReadAllBytes(file), CreatedFrom(file), file));
             }
 
             _sequence = _pending.Count;
+            if (_pending.Count > 0)
+            {
+                SpoolReplayed(_logger, _index, _pending.Count);
+            }
         }
 
         _loop = Task.Run(() => DeliverAsync(_stopping.Token));
@@ -155,22 +165,35 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
 
     public void Add(byte[] body)
     {
-        var created = _time.GetUtcNow();
-        string? file = null;
-        if (_spool is not null)
+        // One at a time: the order in the queue is the order in the spool, so a restart replays the same order.
+        lock (_adding)
         {
-            // Written (and flushed) before Publish returns: an event the client was told about survives a crash.
-            file = Path.Combine(_spool, string.Create(CultureInfo.InvariantCulture, $"{created.UtcTicks:D20}-{Interlocked.Increment(ref _sequence):D10}.json"));
-            using (var stream = new FileStream(file + ".tmp", FileMode.CreateNew, FileAccess.Write))
+            var created = _time.GetUtcNow();
+            string? file = null;
+            try
             {
-                stream.Write(body);
-                stream.Flush(flushToDisk: true);
+                if (_spool is not null)
+                {
+                    // Written and flushed before Publish returns: an event the client was told about survives a crash.
+                    file = Path.Combine(_spool, string.Create(CultureInfo.InvariantCulture, $"{created.UtcTicks:D20}-{++_sequence:D10}.json"));
+                    using (var stream = new FileStream(file + ".tmp", FileMode.CreateNew, FileAccess.Write))
+                    {
+                        stream.Write(body);
+                        stream.Flush(flushToDisk: true);
+                    }
+
+                    File.Move(file + ".tmp", file);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _telemetry?.EventsDropped.Add(1, new KeyValuePair<string, object?>("reason", "spool_error"));
+                EventDropped(_logger, _index, $"it could not be written to the spool: {ex.Message}");
+                return;
             }
 
-            File.Move(file + ".tmp", file);
+            Enqueue(new PendingEvent(body, created, file));
         }
-
-        Enqueue(new PendingEvent(body, created, file));
     }
 
     private void Enqueue(PendingEvent pending)
@@ -199,7 +222,14 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
             _bytes -= pending.Body.Length;
             if (pending.File is not null)
             {
-                File.Delete(pending.File);
+                try
+                {
+                    File.Delete(pending.File);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    EventDropped(_logger, _index, $"its spool file could not be deleted and may be sent again after a restart: {ex.Message}");
+                }
             }
         }
     }
@@ -209,6 +239,27 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
+            try
+            {
+                failures = await DeliverNextAsync(failures, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Whatever went wrong, this webhook keeps being served.
+                LoopFailed(_logger, ex, _index);
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Delivers (or drops, or backs off for) the oldest event; returns the count of failures in a row.</summary>
+    private async Task<int> DeliverNextAsync(int failures, CancellationToken ct)
+    {
+        {
             PendingEvent? next;
             lock (_pending)
             {
@@ -217,56 +268,57 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
 
             if (next is null)
             {
-                try
-                {
-                    await _signal.WaitAsync(ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                continue;
+                await _signal.WaitAsync(ct);
+                return failures;
             }
 
             if (_time.GetUtcNow() - next.Created > _options.MaxAge)
             {
-                lock (_pending)
-                {
-                    Remove(next);
-                }
-
-                _telemetry?.EventsDropped.Add(1, new KeyValuePair<string, object?>("reason", "max_age"));
-                EventDropped(_logger, _index, "not delivered within Events:MaxAge");
-                continue;
+                Drop(next, "max_age", "not delivered within Events:MaxAge");
+                return failures;
             }
 
-            if (await SendAsync(next.Body, ct))
+            switch (await SendAsync(next.Body, failures == 0, ct))
             {
-                lock (_pending)
-                {
-                    Remove(next);
-                }
+                case Delivery.Delivered:
+                    lock (_pending)
+                    {
+                        Remove(next);
+                    }
 
-                failures = 0;
-                _telemetry?.EventsDelivered.Add(1);
-                continue;
-            }
-
-            _telemetry?.EventsFailedAttempts.Add(1);
-            var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures++, 16))));
-            try
-            {
-                await Task.Delay(backoff, _time, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                    _telemetry?.EventsDelivered.Add(1);
+                    return 0;
+                case Delivery.Refused:
+                    Drop(next, "refused", "the receiver refused it for good (4xx)");
+                    return 0;
+                default:
+                    _telemetry?.EventsFailedAttempts.Add(1);
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 16)))), _time, ct);
+                    return failures + 1;
             }
         }
     }
 
-    private async Task<bool> SendAsync(byte[] body, CancellationToken ct)
+    private void Drop(PendingEvent pending, string reason, string text)
+    {
+        lock (_pending)
+        {
+            Remove(pending);
+        }
+
+        _telemetry?.EventsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        EventDropped(_logger, _index, text);
+    }
+
+    private enum Delivery
+    {
+        Delivered,
+        Failed,
+        Refused,
+    }
+
+    /// <summary>2xx: delivered; 4xx other than 408 and 429: refused for good (retrying cannot help); else: retry.</summary>
+    private async Task<Delivery> SendAsync(byte[] body, bool firstFailure, CancellationToken ct)
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/cloudevents+json") { CharSet = "utf-8" };
@@ -281,18 +333,37 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
         try
         {
             using var response = await _http.SendAsync(request, timeout.Token);
+            var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                return true;
+                return Delivery.Delivered;
             }
 
-            DeliveryFailed(_logger, _index, $"answered {(int)response.StatusCode}");
-            return false;
+            if (status is >= 400 and < 500 and not 408 and not 429)
+            {
+                return Delivery.Refused;
+            }
+
+            Failed($"answered {status}");
+            return Delivery.Failed;
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            DeliveryFailed(_logger, _index, ex is OperationCanceledException ? "no answer within 30 s" : ex.Message);
-            return false;
+            Failed(ex is OperationCanceledException ? "no answer within 30 s" : ex.Message);
+            return Delivery.Failed;
+        }
+
+        // The first failure of a run is a Warning (the receiver is down, or refuses); the retries after it are not.
+        void Failed(string reason)
+        {
+            if (firstFailure)
+            {
+                DeliveryFailing(_logger, _index, reason);
+            }
+            else
+            {
+                DeliveryFailed(_logger, _index, reason);
+            }
         }
     }
 
@@ -303,6 +374,15 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
 
     [LoggerMessage(1, LogLevel.Information, "Webhook {Webhook}: delivery failed, will retry: {Reason}")]
     private static partial void DeliveryFailed(ILogger logger, int webhook, string reason);
+
+    [LoggerMessage(3, LogLevel.Warning, "Webhook {Webhook}: delivery failing, retrying with backoff: {Reason}")]
+    private static partial void DeliveryFailing(ILogger logger, int webhook, string reason);
+
+    [LoggerMessage(4, LogLevel.Error, "Webhook {Webhook}: the delivery loop failed; it goes on")]
+    private static partial void LoopFailed(ILogger logger, Exception exception, int webhook);
+
+    [LoggerMessage(5, LogLevel.Information, "Webhook {Webhook}: {Count} events from the spool to deliver")]
+    private static partial void SpoolReplayed(ILogger logger, int webhook, int count);
 
     [LoggerMessage(2, LogLevel.Error, "Webhook {Webhook}: an event was dropped: {Reason}")]
     private static partial void EventDropped(ILogger logger, int webhook, string reason);
@@ -316,7 +396,7 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
         }
 
         await _stopping.CancelAsync();
-        await _loop;
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _http.Dispose();
         _signal.Dispose();
         _stopping.Dispose();

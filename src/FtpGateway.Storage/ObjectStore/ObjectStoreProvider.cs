@@ -55,6 +55,9 @@ public abstract class ObjectStoreProvider : IStorageProvider
     /// <summary>A key means only itself: nothing can reach outside a user's prefix.</summary>
     public IStorageProvider ForRoot(StoragePath root) => this;
 
+    /// <summary>Where a path lives in the store (<c>s3://bucket/key</c>, a blob's URL), for events.</summary>
+    public abstract string? Locate(StoragePath path);
+
     /// <summary>Rename is a copy then a delete: not atomic for readers.</summary>
     public StorageCapabilities Capabilities =>
         StorageCapabilities.Append | StorageCapabilities.ResumeUpload | StorageCapabilities.SetModificationTime;
