@@ -61,7 +61,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         _denied = AddressList.Parse(s.DeniedAddresses, "Security:DeniedAddresses");
         ArgumentNullException.ThrowIfNull(users);
         users.Changed += OnUsersChanged;
-        var ports = new PassivePortPool(o.ParsePassiveRange());
+        var ports = new PassivePortPool(o.OwnPassiveRange());
         telemetry.ObservePassivePorts(() => ports.InUse);
         _context = new FtpServerContext(
             o,
@@ -107,7 +107,9 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             ImplicitTlsEndPoint = (IPEndPoint)Listen(implicitPort).LocalEndPoint!;
         }
 
-        Log.Listening(_logger, LocalEndPoint, o.PassivePortRange ?? "any", o.PublicAddress ?? "control connection's", _context.Storage.Name);
+        var own = o.OwnPassiveRange() is { } r ? $"{r.Start}-{r.End}" : "any";
+        Log.Listening(_logger, LocalEndPoint, own, o.PublicAddress ?? o.PublicHost ?? "control connection's", _context.Storage.Name);
+        _context.StartResolvingPublicHost();
         if (ImplicitTlsEndPoint is not null)
         {
             Log.ListeningImplicitTls(_logger, ImplicitTlsEndPoint);
@@ -411,6 +413,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         _context.Bans.Dispose();
         _context.PasswordChecks.Dispose();
         _context.Users.Changed -= OnUsersChanged;
+        _context.StopResolvingPublicHost();
         _ownedTelemetry?.Dispose();
     }
 }

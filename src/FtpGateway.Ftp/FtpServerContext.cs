@@ -71,8 +71,48 @@ internal sealed class FtpServerContext(
 
     public TimeProvider Time => time;
 
-    public System.Net.IPAddress? PublicAddress { get; } =
-        string.IsNullOrWhiteSpace(options.PublicAddress) ? null : System.Net.IPAddress.Parse(options.PublicAddress);
+    private readonly System.Net.IPAddress? _fixedPublicAddress =
+        !string.IsNullOrWhiteSpace(options.PublicAddress) ? System.Net.IPAddress.Parse(options.PublicAddress)
+        : options.PublicAddresses.Count > 0 ? System.Net.IPAddress.Parse(options.PublicAddresses[options.Ordinal])
+        : null;
+
+    private volatile System.Net.IPAddress? _resolvedPublicHost;
+    private ITimer? _resolving;
+
+    /// <summary>
+    /// The IPv4 address PASV advertises: Ftp:PublicAddress, this replica's entry of Ftp:PublicAddresses, or the
+    /// last address Ftp:PublicHost resolved to; null: the control connection's own.
+    /// </summary>
+    public System.Net.IPAddress? PublicAddress => _fixedPublicAddress ?? _resolvedPublicHost;
+
+    /// <summary>Resolves Ftp:PublicHost now and every 30 s (a load balancer's name can move); the last good answer stays.</summary>
+    public void StartResolvingPublicHost()
+    {
+        if (_fixedPublicAddress is not null || string.IsNullOrWhiteSpace(options.PublicHost))
+        {
+            return;
+        }
+
+        var host = options.PublicHost.Replace("{ordinal}", options.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var logger = loggerFactory.CreateLogger("FtpGateway.Ftp.PublicHost");
+        void Resolve()
+        {
+            try
+            {
+                var addresses = System.Net.Dns.GetHostAddresses(host);
+                _resolvedPublicHost = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? _resolvedPublicHost;
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                Log.PublicHostUnresolved(logger, host, ex.Message);
+            }
+        }
+
+        Resolve();
+        _resolving = time.CreateTimer(_ => Resolve(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+    }
+
+    public void StopResolvingPublicHost() => _resolving?.Dispose();
 
     /// <summary>
     /// TLS 1.2 and 1.3 on the control connection. Data connections get TLS 1.2 only: a TLS 1.3 server sends

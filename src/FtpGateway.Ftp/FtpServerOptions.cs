@@ -21,6 +21,43 @@ public sealed class FtpServerOptions
     /// <summary>IPv4 address PASV advertises (the load balancer's or NAT's); empty means the control connection's local address.</summary>
     public string? PublicAddress { get; set; }
 
+    /// <summary>
+    /// A DNS name PASV advertises the IPv4 address of (re-resolved every 30 s): cloud load balancers have names,
+    /// not fixed addresses. <c>{ordinal}</c> is this replica's ordinal. Ignored when <see cref="PublicAddress"/> is set.
+    /// </summary>
+    public string? PublicHost { get; set; }
+
+    /// <summary>Per replica, the IPv4 address PASV advertises, indexed by the replica's ordinal (HA mode).</summary>
+    public List<string> PublicAddresses { get; set; } = [];
+
+    /// <summary>
+    /// This replica's name or ordinal (a StatefulSet pod's name, <c>ftp-gateway-2</c>: the trailing number is the
+    /// ordinal). With <see cref="Replicas"/> above 1, the replica owns its slice of the passive range.
+    /// </summary>
+    public string? Replica { get; set; }
+
+    /// <summary>How many replicas share the passive range (HA mode); 1: all of it.</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>This replica's ordinal (0 when no <see cref="Replica"/> is set).</summary>
+    internal int Ordinal =>
+        string.IsNullOrWhiteSpace(Replica) ? 0
+        : int.TryParse(Replica.AsSpan(Replica.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+        : -1;
+
+    /// <summary>The passive ports this replica owns: its slice of the range when several replicas share it.</summary>
+    internal (int Start, int End)? OwnPassiveRange()
+    {
+        if (ParsePassiveRange() is not { } range || Replicas <= 1)
+        {
+            return ParsePassiveRange();
+        }
+
+        var size = (range.End - range.Start + 1) / Replicas;
+        var start = range.Start + (Ordinal * size);
+        return (start, Ordinal == Replicas - 1 ? range.End : start + size - 1);
+    }
+
     /// <summary>Allow PORT/EPRT (active mode); targets are always limited to the client's own address and ports ≥ 1024.</summary>
     public bool AllowActiveMode { get; set; } = true;
 
@@ -168,6 +205,29 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
             yield return $"Ftp:PublicAddress '{o.PublicAddress}' must be an IPv4 address (PASV can only carry IPv4)";
         }
 
+        for (var i = 0; i < o.PublicAddresses.Count; i++)
+        {
+            if (!IPAddress.TryParse(o.PublicAddresses[i], out var each) || each.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+            {
+                yield return $"Ftp:PublicAddresses:{i} '{o.PublicAddresses[i]}' must be an IPv4 address";
+            }
+        }
+
+        if (o.Replicas < 1 || o.Ordinal < 0 || o.Ordinal >= o.Replicas)
+        {
+            yield return $"Ftp:Replica '{o.Replica}' must end in an ordinal below Ftp:Replicas ({o.Replicas})";
+        }
+
+        if (o.PublicAddresses.Count > 0 && o.PublicAddresses.Count <= o.Ordinal)
+        {
+            yield return $"Ftp:PublicAddresses has no entry for replica {o.Ordinal}";
+        }
+
+        if (o.Replicas > 1 && o.PassivePortRange is { Length: > 0 } && ParsedRangeSize(o) < o.Replicas)
+        {
+            yield return $"Ftp:PassivePortRange must hold at least one port per replica ({o.Replicas})";
+        }
+
         string? range = null;
         try
         {
@@ -181,6 +241,18 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
         if (range is not null)
         {
             yield return range;
+        }
+    }
+
+    private static int ParsedRangeSize(FtpServerOptions o)
+    {
+        try
+        {
+            return o.ParsePassiveRange() is { } r ? r.End - r.Start + 1 : int.MaxValue;
+        }
+        catch (FormatException)
+        {
+            return int.MaxValue; // reported on its own
         }
     }
 

@@ -33,10 +33,13 @@ internal sealed class ChartPod : IAsyncDisposable
     /// <summary>The directory standing in for a volume of the pod.</summary>
     public string Volume(string name) => _volumeDirectories[name];
 
-    public static async Task<ChartPod> StartAsync(RenderedChart chart, IReadOnlyDictionary<string, Dictionary<string, string>>? existingSecrets = null)
+    /// <param name="podName">the pod's name (a StatefulSet's pods are <c>name-0</c>, <c>name-1</c>, ...).</param>
+    /// <param name="address">the pod's own address (several pods on this machine: 127.0.0.11, .12, ...).</param>
+    public static async Task<ChartPod> StartAsync(
+        RenderedChart chart, IReadOnlyDictionary<string, Dictionary<string, string>>? existingSecrets = null, string? podName = null, string address = "127.0.0.1")
     {
         existingSecrets ??= new Dictionary<string, Dictionary<string, string>>();
-        var environment = chart.PodEnvironment(existingSecrets);
+        var environment = podName is null ? chart.PodEnvironment(existingSecrets) : chart.PodEnvironment(existingSecrets, podName);
         var volumes = new TempDirectory();
         var directories = new Dictionary<string, string>();
         var mounts = new Dictionary<string, string>();
@@ -72,12 +75,12 @@ internal sealed class ChartPod : IAsyncDisposable
             }
         }
 
-        environment["Ftp__ListenAddress"] = "127.0.0.1";
-        environment["Management__ListenAddress"] = "127.0.0.1";
+        environment["Ftp__ListenAddress"] = address;
+        environment["Management__ListenAddress"] = address;
         var process = RunningGateway.StartWithEnvironment(environment);
-        var pod = new ChartPod(chart, process, volumes, directories);
-        await process.WaitForPortAsync(pod.FtpPort);
-        await process.WaitForPortAsync(chart.ContainerPort("management"));
+        var pod = new ChartPod(chart, process, volumes, directories) { Address = address };
+        await process.WaitForPortAsync(pod.FtpPort, IPAddress.Parse(address));
+        await process.WaitForPortAsync(chart.ContainerPort("management"), IPAddress.Parse(address));
         return pod;
     }
 
@@ -114,8 +117,14 @@ internal sealed class ChartPod : IAsyncDisposable
         return response.StatusCode;
     }
 
+    /// <summary>The pod's own address.</summary>
+    public string Address { get; private init; } = "127.0.0.1";
+
+    /// <summary>The gateway process (its output, its id).</summary>
+    public RunningGateway Process => _process;
+
     private Uri Url(string portName, string path) =>
-        new($"http://127.0.0.1:{Chart.ContainerPort(portName)}{path}");
+        new($"http://{Address}:{Chart.ContainerPort(portName)}{path}");
 
     public async ValueTask DisposeAsync()
     {

@@ -63,7 +63,8 @@ internal sealed partial class RenderedChart(JsonDocument json)
     private static bool Is(JsonElement o, string kind, string name) =>
         o.GetProperty("kind").GetString() == kind && o.GetProperty("metadata").GetProperty("name").GetString() == name;
 
-    public JsonElement Deployment => Get("Deployment");
+    /// <summary>The workload: a Deployment, or in the HA mode a StatefulSet.</summary>
+    public JsonElement Deployment => Has("StatefulSet") ? Get("StatefulSet") : Get("Deployment");
 
     public JsonElement PodSpec => Deployment.GetProperty("spec").GetProperty("template").GetProperty("spec");
 

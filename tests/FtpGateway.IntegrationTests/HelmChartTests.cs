@@ -13,10 +13,12 @@ public sealed class HelmChartTests
 {
     public static TheoryData<string> Scenarios => ["default", "filesystem", "s3", "azure"];
 
+    public static TheoryData<string> AllScenarios => ["default", "filesystem", "s3", "azure", "ha"];
+
     private static string? ScenarioOrDefault(string scenario) => scenario == "default" ? null : scenario;
 
     [Theory]
-    [MemberData(nameof(Scenarios))]
+    [MemberData(nameof(AllScenarios))]
     public async Task LintStrict_Passes(string scenario)
     {
         string[] values = ScenarioOrDefault(scenario) is { } s ? ["-f", HelmChart.Scenario(s)] : [];
@@ -30,6 +32,7 @@ public sealed class HelmChartTests
     [InlineData("filesystem", "Deployment PersistentVolumeClaim Secret Service Service ServiceAccount")]
     [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget PrometheusRule Secret Secret Service Service ServiceAccount ServiceMonitor")]
     [InlineData("azure", "Deployment Service Service ServiceAccount")]
+    [InlineData("ha", "PodDisruptionBudget Secret Service Service Service Service Service Service ServiceAccount StatefulSet")]
     public async Task EveryScenario_RendersValidKubernetesObjects(string scenario, string kinds)
     {
         var chart = await HelmChart.RenderAsync(ScenarioOrDefault(scenario));
@@ -90,6 +93,42 @@ public sealed class HelmChartTests
         Assert.Equal(int.Parse(chart.Env("Management__Port")!), management);
         Assert.NotEqual(chart.ContainerPort("ftp"), management);
         Assert.DoesNotContain(management, passive);
+    }
+
+    [Fact]
+    public async Task HaMode_GivesEachPodItsOwnSliceAndService_AndNeedsNoAffinity()
+    {
+        var chart = await HelmChart.RenderAsync("ha");
+        Assert.Equal("StatefulSet", chart.Deployment.GetProperty("kind").GetString());
+        Assert.Equal("$(POD_NAME)", chart.Env("Ftp__Replica"));
+        Assert.Equal("3", chart.Env("Ftp__Replicas"));
+        Assert.Equal(["203.0.113.11", "203.0.113.12", "203.0.113.13"], Enumerable.Range(0, 3).Select(i => chart.Env($"Ftp__PublicAddresses__{i}")));
+        var control = chart.FtpService.GetProperty("spec");
+        Assert.Equal("None", control.GetProperty("sessionAffinity").GetString());
+        Assert.Equal(["ftp"], control.GetProperty("ports").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+
+        // The pods' Services split the passive range between them, each selecting its own pod, with the same numbers end to end.
+        var range = chart.Env("Ftp__PassivePortRange")!.Split('-').Select(int.Parse).ToArray();
+        var slices = Enumerable.Range(0, 3).Select(i =>
+        {
+            var spec = chart.Get("Service", $"{HelmChart.FullName}-{i}").GetProperty("spec");
+            Assert.Equal($"{HelmChart.FullName}-{i}", spec.GetProperty("selector").GetProperty("statefulset.kubernetes.io/pod-name").GetString());
+            Assert.Equal("203.0.113.1" + (i + 1), spec.GetProperty("loadBalancerIP").GetString());
+            return spec.GetProperty("ports").EnumerateArray().Select(p =>
+            {
+                Assert.Equal(p.GetProperty("port").GetInt32(), p.GetProperty("targetPort").GetInt32());
+                return p.GetProperty("port").GetInt32();
+            }).ToList();
+        }).ToList();
+        Assert.Equal(Enumerable.Range(range[0], range[1] - range[0] + 1), slices.SelectMany(s => s));
+        Assert.All(slices, s => Assert.Equal(10, s.Count));
+
+        // What the gateway computes for each pod is the slice its Service exposes.
+        for (var i = 0; i < 3; i++)
+        {
+            var options = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = chart.Env("Ftp__PassivePortRange"), Replica = $"{HelmChart.FullName}-{i}", Replicas = 3 };
+            Assert.Equal((slices[i][0], slices[i][^1]), options.OwnPassiveRange());
+        }
     }
 
     [Fact]
@@ -236,6 +275,8 @@ public sealed class HelmChartTests
     [InlineData("ftp.tls.implicit.port=990", "ftp/tls/implicit/port")]
     [InlineData("security.bans.exempt={not a network}", "security/bans/exempt/0")]
     [InlineData("config.Security:Bans:Exempt:0=10.0.0.0/8", "config.Security:Bans:Exempt:0 is set by the chart")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|ha.publicAddresses={203.0.113.1}", "one address per replica")]
+    [InlineData("ha.enabled=true|replicaCount=30|ftp.passive.end=50009|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "at least one port per replica")]
     [InlineData("config.Storage:S3:Bucket=other", "config.Storage:S3:Bucket is set by the chart")]
     [InlineData("config.not-a-key=1", "invalid propertyName 'not-a-key'")]
     public async Task InvalidValues_AreRefusedAtInstall_NamingTheValue(string sets, string message)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using System.Text;
 using FtpGateway.TestSupport;
@@ -82,11 +83,11 @@ internal sealed class RunningGateway : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    public async Task WaitForPortAsync(int port)
+    public async Task WaitForPortAsync(int port, IPAddress? address = null)
     {
         try
         {
-            await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(30), () => _process.HasExited ? $"The gateway exited with {_process.ExitCode}" : null);
+            await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(30), () => _process.HasExited ? $"The gateway exited with {_process.ExitCode}" : null, address);
         }
         catch (InvalidOperationException ex)
         {

@@ -289,10 +289,10 @@ public static class FreePorts
     /// Waits until something accepts connections on <paramref name="port"/>. <paramref name="gone"/> names why
     /// waiting is pointless (the server process exited), or returns null to go on waiting.
     /// </summary>
-    public static async Task WaitForListenerAsync(int port, TimeSpan timeout, Func<string?>? gone = null)
+    public static async Task WaitForListenerAsync(int port, TimeSpan timeout, Func<string?>? gone = null, IPAddress? address = null)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!IsListening(port))
+        while (!IsListening(port, address))
         {
             if (gone?.Invoke() is { } reason)
             {
@@ -308,12 +308,12 @@ public static class FreePorts
         }
     }
 
-    public static bool IsListening(int port)
+    public static bool IsListening(int port, IPAddress? address = null)
     {
         try
         {
             using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, port);
+            c.Connect(address ?? IPAddress.Loopback, port);
             return true;
         }
         catch (SocketException)

@@ -88,9 +88,17 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if eq (int $v.ftp.port) (int $v.management.port) }}
 {{- fail "management.port must differ from ftp.port: probes and scrapes must never be FTP sessions" }}
 {{- end }}
+{{- if $v.ha.enabled }}
+{{- if lt (add (sub $end $start) 1) (int $v.replicaCount) }}
+{{- fail (printf "ha.enabled: the passive range %d-%d must hold at least one port per replica (%d)" $start $end (int $v.replicaCount)) }}
+{{- end }}
+{{- if and $v.ha.publicAddresses (ne (len $v.ha.publicAddresses) (int $v.replicaCount)) }}
+{{- fail (printf "ha.publicAddresses must have one address per replica (%d), in pod-ordinal order" (int $v.replicaCount)) }}
+{{- end }}
+{{- end }}
 {{- if gt (int $v.replicaCount) 1 }}
-{{- if ne $v.service.sessionAffinity "ClientIP" }}
-{{- fail "replicaCount > 1 needs service.sessionAffinity: ClientIP, or passive data connections land on another pod than their control connection" }}
+{{- if and (not $v.ha.enabled) (ne $v.service.sessionAffinity "ClientIP") }}
+{{- fail "replicaCount > 1 needs ha.enabled (each pod its own passive slice and Service) or service.sessionAffinity: ClientIP, or passive data connections land on another pod than their control connection" }}
 {{- end }}
 {{- if and (eq $v.storage.provider "FileSystem") (not (and $v.persistence.enabled (or $v.persistence.existingClaim (has "ReadWriteMany" $v.persistence.accessModes)))) }}
 {{- fail "replicaCount > 1 with storage.provider FileSystem needs one shared volume: persistence.enabled with accessModes [ReadWriteMany] (or an existingClaim that is ReadWriteMany), or use S3 or AzureBlob" }}
@@ -108,7 +116,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- fail "storage.provider AzureBlob needs storage.azureBlob.connectionString, existingSecret or serviceUri" }}
 {{- end }}
 {{- end }}
-{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
+{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:PublicAddresses" "Ftp:PublicHost" "Ftp:Replica" "Ftp:Replicas" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
 {{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
 {{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
 {{- end }}

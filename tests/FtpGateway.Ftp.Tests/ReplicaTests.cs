@@ -1,0 +1,53 @@
+using FtpGateway.TestSupport;
+
+namespace FtpGateway.Ftp.Tests;
+
+/// <summary>The HA mode as one replica sees it: its slice of the passive range and the address it advertises.</summary>
+public sealed class ReplicaTests
+{
+    private static (string Address, int Port) Pasv(WireReply reply)
+    {
+        var numbers = reply.Message[(reply.Message.IndexOf('(', StringComparison.Ordinal) + 1)..reply.Message.IndexOf(')', StringComparison.Ordinal)].Split(',').Select(int.Parse).ToArray();
+        return (string.Join('.', numbers[..4]), (numbers[4] * 256) + numbers[5]);
+    }
+
+    [Fact]
+    public async Task AReplica_UsesItsSliceOfThePassiveRange_AndAdvertisesItsOwnAddress()
+    {
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.PassivePortRange = "43000-43029";
+            o.Replica = "ftpgw-ftp-gateway-2";
+            o.Replicas = 3;
+            o.PublicAddresses = ["203.0.113.11", "203.0.113.12", "203.0.113.13"];
+        });
+        await using var c = await RawFtpClient.LoginAsync(server.Port);
+        for (var i = 0; i < 10; i++)
+        {
+            var (address, port) = Pasv(await c.ExpectAsync("PASV", 227));
+            Assert.Equal("203.0.113.13", address);
+            Assert.InRange(port, 43020, 43029);
+        }
+    }
+
+    [Fact]
+    public async Task PublicHost_IsResolved_AndAdvertised()
+    {
+        // The server listens on 127.0.0.2; the name resolves to 127.0.0.1: PASV must carry the name's address.
+        await using var server = await TestServer.StartAsync(o => (o.ListenAddress, o.PublicHost) = ("127.0.0.2", "localhost"));
+        await using var c = await RawFtpClient.ConnectAsync(server.Port, System.Net.IPAddress.Parse("127.0.0.2"));
+        await c.ExpectAsync("USER " + TestServer.UserName, 331);
+        await c.ExpectAsync("PASS " + TestServer.Password, 230);
+        Assert.Equal("127.0.0.1", Pasv(await c.ExpectAsync("PASV", 227)).Address);
+    }
+
+    [Theory]
+    [InlineData("gw-3", 3, "must end in an ordinal below")]
+    [InlineData("gw-x", 3, "must end in an ordinal below")]
+    [InlineData("gw-1", 30, "at least one port per replica")]
+    public void ABadReplicaConfiguration_StopsTheStart(string replica, int replicas, string message)
+    {
+        var result = new FtpServerOptionsValidator().Validate(null, new FtpServerOptions { PassivePortRange = "43000-43009", Replica = replica, Replicas = replicas });
+        Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+    }
+}
