@@ -148,11 +148,34 @@ public sealed class HaSimulationTests(S3StoreFixture s3)
                 }
             }
 
-            // 50 concurrent sessions of real clients, both passive modes, uploads and downloads.
+            // 50 concurrent sessions of real clients (a raw client, curl, lftp, Python's ftplib), both passive modes,
+            // uploads and downloads.
             var sessions = Enumerable.Range(0, 50).Select(async n =>
             {
                 var content = RandomNumberGenerator.GetBytes(200_000 + n);
                 var mode = n % 2 == 0 ? DataMode.Pasv : DataMode.Epsv;
+                if (n == 1)
+                {
+                    // Python's ftplib: a whole session (MKD, transfers, listings, rename, ABOR) through the balancer.
+                    var python = await ExternalProcess.RunAsync(ExternalProcess.Require("python3"),
+                        [Path.Combine(AppContext.BaseDirectory, "clients", "ftplib_scenario.py"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), "cam01", "chart-ci-camera", "passive", "plain"]);
+                    Assert.True(python.ExitCode == 0, python.ToString());
+                }
+
+                if (n % 10 == 3)
+                {
+                    using var work = new TempDirectory();
+                    await File.WriteAllBytesAsync(work.File("f.bin"), content);
+                    var lftp = await ExternalProcess.RunAsync(ExternalProcess.Require("lftp"),
+                    [
+                        "-c",
+                        $"set net:max-retries 1; set ftp:passive-mode on; set ftp:prefer-epsv {(n % 20 == 3 ? "yes" : "no")}; " +
+                        $"open -u cam01,chart-ci-camera ftp://127.0.0.1:{port}; put {work.File("f.bin")} -o s{n}.bin; get s{n}.bin -o {work.File("back.bin")}",
+                    ]);
+                    Assert.True(lftp.ExitCode == 0, lftp.ToString());
+                    Assert.Equal(content, await File.ReadAllBytesAsync(work.File("back.bin")));
+                    return content;
+                }
                 if (n % 10 == 9)
                 {
                     using var work = new TempDirectory();
