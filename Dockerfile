@@ -12,21 +12,23 @@ FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/ src/
-# Self-contained: the runtime comes with the application, so the final image needs only runtime-deps.
-RUN dotnet publish src/FtpGateway/FtpGateway.csproj -c Release -r linux-x64 --self-contained -o /app \
+# Self-contained: the runtime comes with the application, so the final image needs only runtime-deps. The
+# architecture follows the build platform (TARGETARCH amd64 or arm64).
+ARG TARGETARCH=amd64
+RUN arch="$(echo "$TARGETARCH" | sed 's/amd64/x64/')" \
+ && dotnet publish src/FtpGateway/FtpGateway.csproj -c Release -r "linux-$arch" --self-contained -o /app \
  && mkdir -p /data
 
 FROM ${RUNTIME_IMAGE}
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="FtpGateway" \
       org.opencontainers.image.description="An FTP server whose files live in S3, Azure Blob Storage or on a volume" \
-      org.opencontainers.image.licenses="MIT" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.source="https://github.com/ftpgateway/ftpgateway"
+      org.opencontainers.image.version="${VERSION}"
 WORKDIR /app
 COPY --from=build /app ./
 # Local-disk storage lives in /data (mount a volume); cloud providers need none. Owned by the app user.
 COPY --from=build --chown=1654:1654 /data /data
+# Chiseled runtime-deps carries no ICU: the gateway is built with invariant globalization (Directory.Build.props).
 ENV Storage__FileSystem__Root=/data \
     Ftp__Port=2121 \
     DOTNET_gcServer=0

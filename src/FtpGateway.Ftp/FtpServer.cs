@@ -189,7 +189,13 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             return;
         }
 
-        IsDraining = true;
+        IsDraining = true; // readiness says "not ready" from now on
+        if (_context.Options.DrainDelay > TimeSpan.Zero)
+        {
+            // Keep accepting while the load balancers notice; then close the listener and drain.
+            await Task.Delay(_context.Options.DrainDelay, _context.Time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         _listeners.ForEach(l => l.Dispose());
         var sessions = _sessions.Values.ToList();
         Log.Draining(_logger, sessions.Count, _context.Options.DrainTimeout.TotalSeconds);

@@ -95,21 +95,22 @@ internal sealed class FtpServerContext(
 
         var host = options.PublicHost.Replace("{ordinal}", options.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         var logger = loggerFactory.CreateLogger("FtpGateway.Ftp.PublicHost");
-        void Resolve()
+        async Task ResolveAsync()
         {
             try
             {
-                var addresses = System.Net.Dns.GetHostAddresses(host);
+                var addresses = await System.Net.Dns.GetHostAddressesAsync(host);
                 _resolvedPublicHost = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? _resolvedPublicHost;
             }
-            catch (System.Net.Sockets.SocketException ex)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Log.PublicHostUnresolved(logger, host, ex.Message);
+                Log.PublicHostUnresolved(logger, host, ex.Message); // the last good address stays
             }
         }
 
-        Resolve();
-        _resolving = time.CreateTimer(_ => Resolve(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        // Resolved in the background (start-up never waits for a slow resolver), and again every 30 s.
+        _ = ResolveAsync();
+        _resolving = time.CreateTimer(_ => _ = ResolveAsync(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
     }
 
     public void StopResolvingPublicHost() => _resolving?.Dispose();

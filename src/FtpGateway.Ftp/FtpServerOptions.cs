@@ -58,6 +58,13 @@ public sealed class FtpServerOptions
         return (start, Ordinal == Replicas - 1 ? range.End : start + size - 1);
     }
 
+    /// <summary>
+    /// Answer EPSV. An EPSV client connects its data connection to the address of its control connection; in the HA
+    /// mode that is the shared control Service, which has no passive ports, so the chart turns EPSV off there and
+    /// clients fall back to PASV (502 is the answer they all know to fall back on).
+    /// </summary>
+    public bool AllowEpsv { get; set; } = true;
+
     /// <summary>Allow PORT/EPRT (active mode); targets are always limited to the client's own address and ports ≥ 1024.</summary>
     public bool AllowActiveMode { get; set; } = true;
 
@@ -101,6 +108,13 @@ public sealed class FtpServerOptions
 
     /// <summary>On shutdown (SIGTERM), how long running transfers may take to finish before they are cut off.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// On shutdown, how long to keep accepting sessions while readiness already says "not ready", so that load
+    /// balancers stop sending new connections before the listener closes (what a preStop sleep does, without a
+    /// shell in the image). Then the drain begins.
+    /// </summary>
+    public TimeSpan DrainDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>FTPS (RFC 4217, explicit AUTH TLS; implicit TLS on a second port).</summary>
     public FtpTlsOptions Tls { get; set; } = new();
@@ -223,6 +237,16 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
             yield return $"Ftp:PublicAddresses has no entry for replica {o.Ordinal}";
         }
 
+        if (o.Replicas > 1 && string.IsNullOrWhiteSpace(o.PassivePortRange))
+        {
+            yield return "Ftp:Replicas above 1 needs Ftp:PassivePortRange (each replica owns a slice of it)";
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.PublicHost) && Uri.CheckHostName(o.PublicHost.Replace("{ordinal}", "0", StringComparison.Ordinal)) != UriHostNameType.Dns)
+        {
+            yield return $"Ftp:PublicHost '{o.PublicHost}' must be a DNS name";
+        }
+
         if (o.Replicas > 1 && o.PassivePortRange is { Length: > 0 } && ParsedRangeSize(o) < o.Replicas)
         {
             yield return $"Ftp:PassivePortRange must hold at least one port per replica ({o.Replicas})";
@@ -287,9 +311,9 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
             yield return "Ftp:MaxIdleTimeout must not be shorter than Ftp:IdleTimeout (SITE IDLE may lengthen a session's timeout up to it)";
         }
 
-        if (o.DrainTimeout < TimeSpan.Zero)
+        if (o.DrainTimeout < TimeSpan.Zero || o.DrainDelay < TimeSpan.Zero)
         {
-            yield return "Ftp:DrainTimeout must not be negative";
+            yield return "Ftp:DrainTimeout and Ftp:DrainDelay must not be negative";
         }
 
         if (o.MaxSessions < 1 || o.MaxSessionsPerAddress < 1)

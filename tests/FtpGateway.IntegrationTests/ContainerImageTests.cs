@@ -8,7 +8,7 @@ namespace FtpGateway.IntegrationTests;
 /// <summary>
 /// The repository's Dockerfile, built and run with podman (runc; no Docker engine here). Registry images cannot be
 /// pulled here, so the two bases it takes as build arguments are made from Debian's packages with mmdebstrap: the
-/// runtime base from the libraries .NET needs (in place of Microsoft's runtime-deps image), the SDK base from the
+/// runtime base from the libraries .NET needs, without ICU (in place of Microsoft's chiseled runtime-deps image), the SDK base from the
 /// same plus this machine's .NET SDK and trust store (in place of Microsoft's SDK image). The build stage therefore
 /// really runs <c>dotnet publish</c> inside a container (restore included); what is not exercised is Microsoft's
 /// own base images. The image then runs the way the chart runs it: non-root, read-only root file system, a volume
@@ -17,8 +17,9 @@ namespace FtpGateway.IntegrationTests;
 [Collection("Alone")]
 public sealed class ContainerImageTests
 {
-    private const string RuntimeBase = "localhost/ftpgateway-test/runtime-deps:local";
-    private const string SdkBase = "localhost/ftpgateway-test/sdk:local";
+    private const string RuntimeBase = "localhost/ftpgateway-test/runtime-deps:no-icu";
+    // The SDK base carries this machine's SDK: its version is in the tag, so an SDK upgrade makes a new base.
+    private static readonly string SdkBase = "localhost/ftpgateway-test/sdk:" + Path.GetFileName(Directory.GetDirectories("/usr/share/dotnet/sdk").Max());
     private const string Image = "localhost/ftpgateway:test";
 
     private static readonly string[] Isolation = ["--runtime", "/usr/sbin/runc", "--network=host", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"];
@@ -33,7 +34,7 @@ public sealed class ContainerImageTests
     }
 
     /// <summary>A base image from Debian's packages (made once per machine; the tag is reused afterwards).</summary>
-    private static async Task BaseAsync(string tag, TempDirectory work, params string[] hooks)
+    private static async Task BaseAsync(string tag, TempDirectory work, string packages, params string[] hooks)
     {
         if ((await PodmanAsync("image", "exists", tag)).ExitCode == 0)
         {
@@ -43,7 +44,7 @@ public sealed class ContainerImageTests
         var rootfs = work.File(tag.Replace('/', '_').Replace(':', '_') + ".tar");
         await Succeed(ExternalProcess.RunAsync(
             ExternalProcess.Require("mmdebstrap"),
-            ["--variant=essential", "--include=ca-certificates,libstdc++6,libssl3,zlib1g,libicu72", .. hooks, "bookworm", rootfs],
+            ["--variant=essential", "--include=" + packages, .. hooks, "bookworm", rootfs],
             timeout: TimeSpan.FromMinutes(10)));
         await Succeed(PodmanAsync("import", rootfs, tag));
     }
@@ -52,8 +53,9 @@ public sealed class ContainerImageTests
     public async Task TheDockerfile_BuildsAndRuns_NonRoot_ReadOnly_AndExitsCleanlyAfterItsUploadOnSigterm()
     {
         using var work = new TempDirectory();
-        await BaseAsync(RuntimeBase, work);
-        await BaseAsync(SdkBase, work,
+        // The runtime base has what chiseled runtime-deps has, and no ICU either: the image must run without it.
+        await BaseAsync(RuntimeBase, work, "ca-certificates,libstdc++6,libssl3,zlib1g");
+        await BaseAsync(SdkBase, work, "ca-certificates,libstdc++6,libssl3,zlib1g,libicu72",
             "--customize-hook=copy-in /usr/share/dotnet /usr/share",
             "--customize-hook=chroot \"$1\" ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet",
             "--customize-hook=copy-in /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs");
@@ -128,6 +130,7 @@ public sealed class ContainerImageTests
         finally
         {
             await PodmanAsync("rm", "-f", name);
+            await PodmanAsync("image", "prune", "-f"); // the build stage's layers and the image a previous run left untagged
         }
     }
 }

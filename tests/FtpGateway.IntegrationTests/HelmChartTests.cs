@@ -123,6 +123,15 @@ public sealed class HelmChartTests
         Assert.Equal(Enumerable.Range(range[0], range[1] - range[0] + 1), slices.SelectMany(s => s));
         Assert.All(slices, s => Assert.Equal(10, s.Count));
 
+        // An uneven range: the last pod takes the remainder, in the chart and in the gateway alike.
+        var uneven = await HelmChart.RenderAsync("ha", "ftp.passive.end=50031");
+        for (var i = 0; i < 3; i++)
+        {
+            var ports = uneven.Get("Service", $"{HelmChart.FullName}-{i}").GetProperty("spec").GetProperty("ports").EnumerateArray().Select(p => p.GetProperty("port").GetInt32()).ToList();
+            var own = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = "50000-50031", Replica = $"{HelmChart.FullName}-{i}", Replicas = 3 }.OwnPassiveRange();
+            Assert.Equal((ports[0], ports[^1]), own);
+        }
+
         // What the gateway computes for each pod is the slice its Service exposes.
         for (var i = 0; i < 3; i++)
         {
@@ -184,8 +193,10 @@ public sealed class HelmChartTests
         Assert.Equal("k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE)", s3.Env("OTEL_RESOURCE_ATTRIBUTES"));
         Assert.Equal(3, s3.Deployment.GetProperty("spec").GetProperty("replicas").GetInt32());
         Assert.Equal(0, s3.Deployment.GetProperty("spec").GetProperty("strategy").GetProperty("rollingUpdate").GetProperty("maxUnavailable").GetInt32());
-        // The kubelet waits for the preStop pause and the drain before it kills the container.
+        // The kubelet waits for the pause (Ftp:DrainDelay, no preStop hook: the image has no shell) and the drain.
         Assert.Equal(120 + 5 + 15, s3.PodSpec.GetProperty("terminationGracePeriodSeconds").GetInt32());
+        Assert.Equal("00:00:05", s3.Env("Ftp__DrainDelay"));
+        Assert.False(s3.Container.TryGetProperty("lifecycle", out _));
         Assert.False(s3.Has("PersistentVolumeClaim"));
 
         // The users file: a chart-made Secret, mounted as a directory (a subPath mount would never see updates).
@@ -276,7 +287,10 @@ public sealed class HelmChartTests
     [InlineData("security.bans.exempt={not a network}", "security/bans/exempt/0")]
     [InlineData("config.Security:Bans:Exempt:0=10.0.0.0/8", "config.Security:Bans:Exempt:0 is set by the chart")]
     [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|ha.publicAddresses={203.0.113.1}", "one address per replica")]
-    [InlineData("ha.enabled=true|replicaCount=30|ftp.passive.end=50009|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "at least one port per replica")]
+    [InlineData("ha.enabled=true|ftp.passive.publicAddress=203.0.113.9|ha.publicHost=ftp-{ordinal}.example.com|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "every pod announce one address")]
+    [InlineData("ha.enabled=true|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "needs ha.publicAddresses or ha.publicHost")]
+    [InlineData("ha.enabled=true|ha.publicHost=f-{ordinal}.example.com|ha.podService.type=NodePort|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "node-port range")]
+    [InlineData("ha.enabled=true|ha.publicHost=f-{ordinal}.example.com|replicaCount=30|ftp.passive.end=50009|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "at least one port per replica")]
     [InlineData("config.Storage:S3:Bucket=other", "config.Storage:S3:Bucket is set by the chart")]
     [InlineData("config.not-a-key=1", "invalid propertyName 'not-a-key'")]
     public async Task InvalidValues_AreRefusedAtInstall_NamingTheValue(string sets, string message)

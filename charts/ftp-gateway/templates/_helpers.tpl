@@ -89,6 +89,21 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- fail "management.port must differ from ftp.port: probes and scrapes must never be FTP sessions" }}
 {{- end }}
 {{- if $v.ha.enabled }}
+{{- if lt (int $v.replicaCount) 1 }}
+{{- fail "ha.enabled needs replicaCount of at least 1" }}
+{{- end }}
+{{- if $v.ftp.passive.publicAddress }}
+{{- fail "ha.enabled: ftp.passive.publicAddress would make every pod announce one address; use ha.publicAddresses or ha.publicHost" }}
+{{- end }}
+{{- if and (ne $v.ha.podService.type "ClusterIP") (not (or $v.ha.publicAddresses $v.ha.publicHost)) }}
+{{- fail "ha.enabled needs ha.publicAddresses or ha.publicHost: what each pod announces in PASV" }}
+{{- end }}
+{{- if and (eq $v.ha.podService.type "NodePort") (or (lt $start 30000) (gt $end 32767)) }}
+{{- fail (printf "ha.podService.type NodePort: the passive range %d-%d must lie in the node-port range 30000-32767" $start $end) }}
+{{- end }}
+{{- if and $v.events.spool.enabled $v.events.spool.existingClaim }}
+{{- fail "ha.enabled: events.spool.existingClaim would be shared by every pod; leave it empty (a spool per pod)" }}
+{{- end }}
 {{- if lt (add (sub $end $start) 1) (int $v.replicaCount) }}
 {{- fail (printf "ha.enabled: the passive range %d-%d must hold at least one port per replica (%d)" $start $end (int $v.replicaCount)) }}
 {{- end }}
@@ -116,7 +131,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- fail "storage.provider AzureBlob needs storage.azureBlob.connectionString, existingSecret or serviceUri" }}
 {{- end }}
 {{- end }}
-{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:PublicAddresses" "Ftp:PublicHost" "Ftp:Replica" "Ftp:Replicas" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
+{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:PublicAddresses" "Ftp:PublicHost" "Ftp:Replica" "Ftp:Replicas" "Ftp:AllowEpsv" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:DrainDelay" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
 {{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
 {{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
 {{- end }}

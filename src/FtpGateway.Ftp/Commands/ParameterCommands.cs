@@ -101,6 +101,11 @@ internal static class ParameterCommands
 
     public static FtpReply Epsv(SessionContext s, string argument)
     {
+        if (!s.Options.AllowEpsv)
+        {
+            return FtpReply.Of(ReplyCodes.NotImplemented, "EPSV is not available here; use PASV.");
+        }
+
         var local = Addresses.Normalize(s.LocalEndPoint.Address);
         var family = local.AddressFamily == AddressFamily.InterNetwork ? "1" : "2";
         var arg = argument.Trim();

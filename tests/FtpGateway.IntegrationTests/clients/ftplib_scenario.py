@@ -44,6 +44,9 @@ if security in ("tls", "implicit"):
 else:
     ftp = ftplib.FTP(timeout=30)
 
+# Behind the HA mode's per-pod Services the PASV address is not the control connection's; ftplib ignores PASV
+# addresses unless told to trust them.
+ftp.trust_server_pasv_ipv4_address = os.environ.get("FTPLIB_TRUST_PASV") == "1"
 ftp.connect("127.0.0.1", port)
 if security == "tls":
     ftp.auth()
