@@ -25,7 +25,6 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     internal const string MtimeMetadata = "ftpgw-mtime";
     internal const string Sha256Metadata = "ftpgw-sha256";
     internal const long MinimumPartSize = 5L * 1024 * 1024;
-    private const long MaximumCopyPartSize = 5L * 1024 * 1024 * 1024;
 
     private readonly S3StorageOptions _options;
     private readonly AmazonS3Client _s3;
@@ -200,7 +199,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     }
 
     /// <summary>An object assembled from parts (ETag "...-N"): MFMT writes every object it stamps so.</summary>
-    private static bool MayCarryStoredTime(ObjectInfo listed) => listed.ETag?.Contains('-', StringComparison.Ordinal) == true;
+    internal static bool MayCarryStoredTime(ObjectInfo listed) => listed.ETag?.Contains('-', StringComparison.Ordinal) == true;
 
     protected override async Task<Stream?> OpenAsync(string key, long offset, CancellationToken cancellationToken)
     {
@@ -233,7 +232,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     /// What every write carries: the configured storage class, server-side encryption and KMS key. The one
     /// place they are set, for every request that creates an object.
     /// </summary>
-    private T Decorate<T>(T request)
+    internal T Decorate<T>(T request)
         where T : AmazonWebServiceRequest
     {
         switch (request)
@@ -280,16 +279,9 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
 
     protected override async Task<MultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
-        var init = Decorate(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = key, ContentType = "application/octet-stream" });
-        foreach (var (name, value) in metadata ?? new Dictionary<string, string>())
-        {
-            init.Metadata.Add(S3MetadataName(name), value);
-        }
-
-
         // Not cancelled half-way: the store could create the upload and we would never learn its id to abort it.
-        var uploadId = (await _s3.InitiateMultipartUploadAsync(init, CancellationToken.None)).UploadId;
-        var write = new S3MultipartWrite(this, key, uploadId);
+        var write = await InitiateMultipartAsync(
+            key, "application/octet-stream", metadata?.Select(m => KeyValuePair.Create(S3MetadataName(m.Key), m.Value)), CancellationToken.None);
         if (cancellationToken.IsCancellationRequested)
         {
             await write.AbortAsync();
@@ -307,7 +299,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     {
         if (keep >= MinimumPartSize)
         {
-            return new KeptPrefix(CopyRanges(keep).Select(r => new KeptPart(r.First, r.Length) { SourceETag = existing.ETag }).ToList(), null);
+            return new KeptPrefix(S3ServerCopy.Ranges(keep).Select(r => new KeptPart(r.First, r.Length) { SourceETag = existing.ETag }).ToList(), null);
         }
 
         var response = await _s3.GetObjectAsync(
@@ -318,7 +310,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
 
     /// <summary>Server-side copy: one CopyObject up to 5 GiB (metadata copied along), a multipart copy above.</summary>
     protected override Task CopyAsync(ObjectInfo source, string targetKey, CancellationToken cancellationToken) =>
-        CopyAsync(source, targetKey, replaceMetadata: null, cancellationToken);
+        new S3ServerCopy(this).RunAsync(source, targetKey, replaceMetadata: null, cancellationToken);
 
     /// <summary>
     /// S3 metadata is immutable: MFMT copies the object onto itself with the time added, as a multipart copy so
@@ -331,84 +323,7 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         {
             [MtimeMetadata] = time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
         };
-        await CopyAsync(file, file.Key, (metadata, file.ContentType), cancellationToken);
-    }
-
-    /// <summary>
-    /// A server-side copy. One CopyObject up to 5 GiB; a multipart copy above, and for an object that carries an
-    /// MFMT time (its copy must keep the multipart ETag that shows it).
-    /// </summary>
-    private async Task CopyAsync(ObjectInfo source, string targetKey, (Dictionary<string, string> Metadata, string? ContentType)? replaceMetadata, CancellationToken cancellationToken)
-    {
-        if (source.Metadata is null && MayCarryStoredTime(source))
-        {
-            source = await HeadAsync(source.Key, cancellationToken) ?? source; // listed: look whether it carries a time
-        }
-
-        var stamped = replaceMetadata is { } r ? r.Metadata.ContainsKey(MtimeMetadata) : source.StoredTime is not null;
-        if (source.Size <= MaximumCopyPartSize && !stamped)
-        {
-            var copy = Decorate(new CopyObjectRequest { SourceBucket = _bucket, SourceKey = source.Key, DestinationBucket = _bucket, DestinationKey = targetKey });
-            if (replaceMetadata is { } replace)
-            {
-                copy.MetadataDirective = S3MetadataDirective.REPLACE;
-                copy.ContentType = replace.ContentType;
-                foreach (var (name, value) in replace.Metadata)
-                {
-                    copy.Metadata.Add(name, value);
-                }
-            }
-
-            await _s3.CopyObjectAsync(copy, cancellationToken);
-            return;
-        }
-
-        // A multipart upload whose parts are copies; its metadata is set when it starts.
-        var head = source.Metadata is null ? await HeadAsync(source.Key, cancellationToken) ?? source : source;
-        var (metadata, contentType) = replaceMetadata ?? (new Dictionary<string, string>(head.Metadata ?? new Dictionary<string, string>()), head.ContentType);
-        var init = Decorate(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = targetKey, ContentType = contentType });
-        foreach (var (name, value) in metadata)
-        {
-            init.Metadata.Add(name, value);
-        }
-
-        var write = new S3MultipartWrite(this, targetKey, (await _s3.InitiateMultipartUploadAsync(init, cancellationToken)).UploadId, sourceKey: source.Key);
-        try
-        {
-            var parts = new List<(int, string)>();
-            foreach (var (first, length) in CopyRanges(source.Size))
-            {
-                parts.Add((parts.Count + 1, await write.AddKeptPartAsync(parts.Count + 1, new KeptPart(first, length) { SourceETag = source.ETag }, cancellationToken)));
-            }
-
-            if (parts.Count == 0)
-            {
-                parts.Add((1, await write.UploadPartAsync(1, ReadOnlyMemory<byte>.Empty, cancellationToken))); // an empty object: one empty part
-            }
-
-            await write.CompleteAsync(parts, WriteCondition.None, null, cancellationToken);
-        }
-        catch
-        {
-            await write.AbortAsync();
-            throw;
-        }
-    }
-
-    /// <summary>Bytes [0, length) in equal ranges of at most 5 GiB (S3's largest part).</summary>
-    private static IEnumerable<(long First, long Length)> CopyRanges(long length)
-    {
-        if (length == 0)
-        {
-            yield break;
-        }
-
-        var count = (length + MaximumCopyPartSize - 1) / MaximumCopyPartSize;
-        var size = (length + count - 1) / count;
-        for (long first = 0; first < length; first += size)
-        {
-            yield return (first, Math.Min(size, length - first));
-        }
+        await new S3ServerCopy(this).RunAsync(file, file.Key, (metadata, file.ContentType), cancellationToken);
     }
 
     protected override async Task PutMarkerAsync(string key, DateTimeOffset? time, CancellationToken cancellationToken)
@@ -433,7 +348,23 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
         }
     }
 
-    // ---- For S3MultipartWrite -------------------------------------------------------------------
+    // ---- For S3MultipartWrite and S3ServerCopy ---------------------------------------------------
+
+    /// <summary>Starts a multipart upload in the configured class and encryption, with these S3 metadata names and values.</summary>
+    internal async Task<S3MultipartWrite> InitiateMultipartAsync(
+        string key, string? contentType, IEnumerable<KeyValuePair<string, string>>? metadata, CancellationToken cancellationToken, string? sourceKey = null)
+    {
+        var init = Decorate(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = key, ContentType = contentType });
+        foreach (var (name, value) in metadata ?? [])
+        {
+            init.Metadata.Add(name, value);
+        }
+
+        return new S3MultipartWrite(this, key, (await _s3.InitiateMultipartUploadAsync(init, cancellationToken)).UploadId, sourceKey);
+    }
+
+    /// <summary>HEAD of an object, for the copy (which must see its metadata).</summary>
+    internal Task<ObjectInfo?> HeadObjectAsync(string key, CancellationToken cancellationToken) => HeadAsync(key, cancellationToken);
 
     internal IAmazonS3 Client => _s3;
 

@@ -7,79 +7,48 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FtpGateway.Ftp.Tests;
 
-/// <summary>The HTTP authentication hook against a real HTTP server on loopback (HttpListener).</summary>
+/// <summary>The HTTP authentication hook against a real HTTP server on loopback.</summary>
 public sealed class AuthHookTests : IAsyncLifetime
 {
-    private readonly HttpListener _listener = new();
     private readonly List<JsonElement> _requests = [];
-    private Task _serving = Task.CompletedTask;
+    private LoopbackHttpServer _hookServer = null!;
     private string _url = string.Empty;
 
     public Task InitializeAsync()
     {
-        var port = FreePorts.One();
-        _url = $"http://127.0.0.1:{port}/ftp-auth/";
-        _listener.Prefixes.Add(_url);
-        _listener.Start();
-        _serving = ServeAsync();
+        _hookServer = new LoopbackHttpServer("ftp-auth", AnswerAsync);
+        _url = _hookServer.Url;
         return Task.CompletedTask;
     }
 
     /// <summary>good/pw: a user with a root and a limit; denied: 403; down: 500; slow: 3 s; garbage: not JSON.</summary>
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = AnswerAsync(context);
-        }
-    }
-
     private async Task AnswerAsync(HttpListenerContext context)
     {
-        try
+        using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
+        var request = body.RootElement.Clone();
+        lock (_requests)
         {
-            using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
-            var request = body.RootElement.Clone();
-            lock (_requests)
-            {
-                _requests.Add(request);
-            }
-
-            var (status, answer) = (request.GetProperty("user").GetString(), request.GetProperty("password").GetString()) switch
-            {
-                ("good", "pw") => (200, """{ "root": "/hooked/{user}", "maxUploadBytes": 5 }"""),
-                ("denied", _) => (403, ""),
-                ("down", _) => (500, ""),
-                ("garbage", _) => (200, "<html>"),
-                ("off", _) => (200, """{ "disabled": true }"""),
-                ("fenced", "pw") => (200, """{ "allowedAddresses": ["127.0.0.2/32"] }"""),
-                ("slow", _) => (200, "{}"),
-                _ => (401, ""),
-            };
-            if (request.GetProperty("user").GetString() == "slow")
-            {
-                await Task.Delay(3000);
-            }
-
-            context.Response.StatusCode = status;
-            var bytes = Encoding.UTF8.GetBytes(answer);
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
+            _requests.Add(request);
         }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or IOException)
+
+        var (status, answer) = (request.GetProperty("user").GetString(), request.GetProperty("password").GetString()) switch
         {
-            // The gateway gave up on a slow answer, or the test is over.
+            ("good", "pw") => (200, """{ "root": "/hooked/{user}", "maxUploadBytes": 5 }"""),
+            ("denied", _) => (403, ""),
+            ("down", _) => (500, ""),
+            ("garbage", _) => (200, "<html>"),
+            ("off", _) => (200, """{ "disabled": true }"""),
+            ("fenced", "pw") => (200, """{ "allowedAddresses": ["127.0.0.2/32"] }"""),
+            ("slow", _) => (200, "{}"),
+            _ => (401, ""),
+        };
+        if (request.GetProperty("user").GetString() == "slow")
+        {
+            await Task.Delay(3000);
         }
+
+        context.Response.StatusCode = status;
+        await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(answer));
     }
 
     private int Requests(string user)
@@ -164,8 +133,6 @@ public sealed class AuthHookTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _hooks.ForEach(h => h.Dispose());
-        _listener.Stop();
-        _listener.Close();
-        await _serving;
+        await _hookServer.DisposeAsync();
     }
 }

@@ -11,61 +11,43 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace FtpGateway.Ftp.Tests;
 
-/// <summary>Events to a real HTTP receiver on loopback (HttpListener), which can be told to be down.</summary>
+/// <summary>Events to a real HTTP receiver on loopback, which can be told to be down.</summary>
 public sealed class WebhookTests : IAsyncLifetime
 {
     private const string Secret = "s3cr3t";
-    private readonly HttpListener _listener = new();
     private readonly List<(JsonElement Event, string? Signature, byte[] Body)> _received = [];
     private readonly TempDirectory _spool = new();
     private readonly FtpTelemetry _telemetry = new();
-    private Task _serving = Task.CompletedTask;
+    private LoopbackHttpServer _receiver = null!;
     private volatile bool _down;
     private string _url = string.Empty;
 
     public Task InitializeAsync()
     {
-        _url = $"http://127.0.0.1:{FreePorts.One()}/events/";
-        _listener.Prefixes.Add(_url);
-        _listener.Start();
-        _serving = ServeAsync();
+        _receiver = new LoopbackHttpServer("events", ReceiveAsync);
+        _url = _receiver.Url;
         return Task.CompletedTask;
     }
 
-    private async Task ServeAsync()
+    private async Task ReceiveAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
+        var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        if (_down)
         {
-            HttpListenerContext context;
-            try
+            context.Response.StatusCode = 503;
+        }
+        else if (JsonDocument.Parse(body.ToArray()).RootElement.TryGetProperty("subject", out var subject) && subject.GetString() == "/refused")
+        {
+            context.Response.StatusCode = 422; // this receiver will never take this event
+        }
+        else
+        {
+            Assert.Equal("application/cloudevents+json; charset=utf-8", context.Request.ContentType);
+            lock (_received)
             {
-                context = await _listener.GetContextAsync();
+                _received.Add((JsonDocument.Parse(body.ToArray()).RootElement.Clone(), context.Request.Headers["X-FtpGateway-Signature"], body.ToArray()));
             }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            if (_down)
-            {
-                context.Response.StatusCode = 503;
-            }
-            else if (JsonDocument.Parse(body.ToArray()).RootElement.TryGetProperty("subject", out var subject) && subject.GetString() == "/refused")
-            {
-                context.Response.StatusCode = 422; // this receiver will never take this event
-            }
-            else
-            {
-                Assert.Equal("application/cloudevents+json; charset=utf-8", context.Request.ContentType);
-                lock (_received)
-                {
-                    _received.Add((JsonDocument.Parse(body.ToArray()).RootElement.Clone(), context.Request.Headers["X-FtpGateway-Signature"], body.ToArray()));
-                }
-            }
-
-            context.Response.Close();
         }
     }
 
@@ -236,9 +218,7 @@ public sealed class WebhookTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
-        await _serving;
+        await _receiver.DisposeAsync();
         _spool.Dispose();
         _telemetry.Dispose();
     }

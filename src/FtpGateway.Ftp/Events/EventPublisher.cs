@@ -259,43 +259,41 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
     /// <summary>Delivers (or drops, or backs off for) the oldest event; returns the count of failures in a row.</summary>
     private async Task<int> DeliverNextAsync(int failures, CancellationToken ct)
     {
+        PendingEvent? next;
+        lock (_pending)
         {
-            PendingEvent? next;
-            lock (_pending)
-            {
-                next = _pending.First?.Value;
-            }
+            next = _pending.First?.Value;
+        }
 
-            if (next is null)
-            {
-                await _signal.WaitAsync(ct);
-                return failures;
-            }
+        if (next is null)
+        {
+            await _signal.WaitAsync(ct);
+            return failures;
+        }
 
-            if (_time.GetUtcNow() - next.Created > _options.MaxAge)
-            {
-                Drop(next, "max_age", "not delivered within Events:MaxAge");
-                return failures;
-            }
+        if (_time.GetUtcNow() - next.Created > _options.MaxAge)
+        {
+            Drop(next, "max_age", "not delivered within Events:MaxAge");
+            return failures;
+        }
 
-            switch (await SendAsync(next.Body, failures == 0, ct))
-            {
-                case Delivery.Delivered:
-                    lock (_pending)
-                    {
-                        Remove(next);
-                    }
+        switch (await SendAsync(next.Body, failures == 0, ct))
+        {
+            case Delivery.Delivered:
+                lock (_pending)
+                {
+                    Remove(next);
+                }
 
-                    _telemetry?.EventsDelivered.Add(1);
-                    return 0;
-                case Delivery.Refused:
-                    Drop(next, "refused", "the receiver refused it for good (4xx)");
-                    return 0;
-                default:
-                    _telemetry?.EventsFailedAttempts.Add(1);
-                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 16)))), _time, ct);
-                    return failures + 1;
-            }
+                _telemetry?.EventsDelivered.Add(1);
+                return 0;
+            case Delivery.Refused:
+                Drop(next, "refused", "the receiver refused it for good (4xx)");
+                return 0;
+            default:
+                _telemetry?.EventsFailedAttempts.Add(1);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 16)))), _time, ct);
+                return failures + 1;
         }
     }
 

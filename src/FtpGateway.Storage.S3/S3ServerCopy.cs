@@ -1,0 +1,82 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using FtpGateway.Storage.ObjectStore;
+
+namespace FtpGateway.Storage.S3;
+
+/// <summary>
+/// A server-side copy within the bucket (RNFR/RNTO and MFMT): one CopyObject up to 5 GiB; a multipart copy above,
+/// and for an object that carries an MFMT time (its copy must keep the multipart ETag that shows it).
+/// </summary>
+internal sealed class S3ServerCopy(S3StorageProvider provider)
+{
+    private const long MaximumCopyPartSize = 5L * 1024 * 1024 * 1024;
+
+    /// <param name="replaceMetadata">the copy's metadata and content type; null: the source's, copied along.</param>
+    public async Task RunAsync(ObjectInfo source, string targetKey, (Dictionary<string, string> Metadata, string? ContentType)? replaceMetadata, CancellationToken cancellationToken)
+    {
+        if (source.Metadata is null && S3StorageProvider.MayCarryStoredTime(source))
+        {
+            source = await provider.HeadObjectAsync(source.Key, cancellationToken) ?? source; // listed: look whether it carries a time
+        }
+
+        var stamped = replaceMetadata is { } r ? r.Metadata.ContainsKey(S3StorageProvider.MtimeMetadata) : source.StoredTime is not null;
+        if (source.Size <= MaximumCopyPartSize && !stamped)
+        {
+            var copy = provider.Decorate(new CopyObjectRequest { SourceBucket = provider.Bucket, SourceKey = source.Key, DestinationBucket = provider.Bucket, DestinationKey = targetKey });
+            if (replaceMetadata is { } replace)
+            {
+                copy.MetadataDirective = S3MetadataDirective.REPLACE;
+                copy.ContentType = replace.ContentType;
+                foreach (var (name, value) in replace.Metadata)
+                {
+                    copy.Metadata.Add(name, value);
+                }
+            }
+
+            await provider.Client.CopyObjectAsync(copy, cancellationToken);
+            return;
+        }
+
+        // A multipart upload whose parts are copies; its metadata is set when it starts.
+        var head = source.Metadata is null ? await provider.HeadObjectAsync(source.Key, cancellationToken) ?? source : source;
+        var (metadata, contentType) = replaceMetadata ?? (new Dictionary<string, string>(head.Metadata ?? new Dictionary<string, string>()), head.ContentType);
+        var write = await provider.InitiateMultipartAsync(targetKey, contentType, metadata, cancellationToken, sourceKey: source.Key);
+        try
+        {
+            var parts = new List<(int, string)>();
+            foreach (var (first, length) in Ranges(source.Size))
+            {
+                parts.Add((parts.Count + 1, await write.AddKeptPartAsync(parts.Count + 1, new KeptPart(first, length) { SourceETag = source.ETag }, cancellationToken)));
+            }
+
+            if (parts.Count == 0)
+            {
+                parts.Add((1, await write.UploadPartAsync(1, ReadOnlyMemory<byte>.Empty, cancellationToken))); // an empty object: one empty part
+            }
+
+            await write.CompleteAsync(parts, WriteCondition.None, null, cancellationToken);
+        }
+        catch
+        {
+            await write.AbortAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Bytes [0, length) in equal ranges of at most 5 GiB (S3's largest part).</summary>
+    public static IEnumerable<(long First, long Length)> Ranges(long length)
+    {
+        if (length == 0)
+        {
+            yield break;
+        }
+
+        var count = (length + MaximumCopyPartSize - 1) / MaximumCopyPartSize;
+        var size = (length + count - 1) / count;
+        for (long first = 0; first < length; first += size)
+        {
+            yield return (first, Math.Min(size, length - first));
+        }
+    }
+}
