@@ -114,6 +114,24 @@ public sealed class S3GatewayTests(S3StoreFixture s3) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACommandRightAfterTheDataConnectionCloses_NeverCostsTheUpload()
+    {
+        Assert.Empty(await UploadThenCommandRace.WithNoopAsync(_gateway.Port, uploads: 2_000, sessions: 8, Gateway.User, Gateway.Password));
+        Assert.Empty(await UploadThenCommandRace.WithQuitAsync(_gateway.Port, uploads: 300, parallel: 8, Gateway.User, Gateway.Password));
+        var keys = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = S3StoreFixture.Bucket, Prefix = _prefix + "/" };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.Client.ListObjectsV2Async(request);
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        Assert.Equal(2_300, keys.Count);
+    }
+
+    [Fact]
     public async Task Lftp_MirrorsATree_IntoTheBucket()
     {
         Directory.CreateDirectory(_work.File("tree/sub"));

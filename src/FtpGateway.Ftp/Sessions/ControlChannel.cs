@@ -121,16 +121,19 @@ internal sealed class ControlChannel : IAsyncDisposable
     }
 
     /// <summary>
-    /// True when the client has closed or reset the connection, checked without consuming input: readable with
-    /// nothing to read means the peer's FIN (or RST) has arrived.
+    /// True when the client has closed or reset the connection, checked without consuming input: one
+    /// non-blocking peek at the head of the receive queue, which is the end of the stream (0) only when the
+    /// peer's FIN is all that is left, and fails only after a reset. One system call, so the command loop's own
+    /// read can never take a command's bytes between two looks and make a client that is still there look gone
+    /// (as <c>Poll</c> then <c>Available</c> could: a device that closes the data connection and sends QUIT at once).
     /// </summary>
     public bool IsLost()
     {
         try
         {
-            return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+            return PeerSocket.HasClosed(_socket);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (ObjectDisposedException)
         {
             return true;
         }
