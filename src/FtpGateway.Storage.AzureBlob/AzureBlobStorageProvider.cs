@@ -41,6 +41,7 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
                 () => new(options.NamePrefix, options.BlockSize, options.MaxConcurrentBlocks, MaxParts: 50_000, options.MaxRenameObjects, "Storage:AzureBlob:BlockSizeMiB")
                 {
                     DirectoryCacheDuration = options.DirectoryCacheDuration,
+                    MaxKeyLength = 1024,
                 }),
             logger,
             time)

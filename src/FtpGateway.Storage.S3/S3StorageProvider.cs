@@ -51,6 +51,8 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
                 () => new(options.KeyPrefix, options.PartSize, options.MaxConcurrentParts, MaxParts: 10_000, options.MaxRenameObjects, "Storage:S3:PartSizeMiB")
                 {
                     DirectoryCacheDuration = options.DirectoryCacheDuration,
+                    MaxKeyLength = 1024,
+                    KeyLengthInBytes = true,
                 }),
             logger,
             time)

@@ -92,6 +92,14 @@ public interface IStorageProvider
     ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Whether an upload to <paramref name="path"/> can start: its directory exists, the name is not a directory,
+    /// and it is a name the store can hold. Asked before the client sends any data, so that a refusal is a reply
+    /// (553, 550) instead of a transfer broken off after the 150; the upload itself checks again. Throws NotFound
+    /// (the directory does not exist), NotADirectory, IsADirectory or InvalidName.
+    /// </summary>
+    ValueTask CheckUploadTargetAsync(StoragePath path, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Reads <see cref="UploadRequest.Source"/> to its end and commits the file. Returns only once the file is
     /// durably visible; throws (and leaves the previous file, or nothing, in place) otherwise.
     /// </summary>

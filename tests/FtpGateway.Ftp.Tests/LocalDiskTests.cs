@@ -41,8 +41,8 @@ public sealed class LocalDiskTests : IAsyncLifetime
 
         Assert.Equal(550, (await c.DownloadAsync("RETR l_chain_dir/secret.txt")).Final.Code);
         Assert.Equal(550, (await c.DownloadAsync("LIST l_chain_dir")).Final.Code);
-        Assert.Equal(550, (await c.UploadAsync("STOR l_chain_dir/planted.txt", [1])).Code);
-        Assert.Equal(550, (await c.UploadAsync("APPE l_chain_dir/secret.txt", [1])).Code);
+        Assert.Equal(553, (await c.UploadAsync("STOR l_chain_dir/planted.txt", [1])).Code); // as any missing directory
+        Assert.Equal(553, (await c.UploadAsync("APPE l_chain_dir/secret.txt", [1])).Code);
         await c.ExpectAsync("DELE l_chain_dir/secret.txt", 550);
         await c.ExpectAsync("MKD l_chain_dir/made", 550);
         await c.ExpectAsync("RNFR l_chain_dir/secret.txt", 550);

@@ -576,13 +576,43 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UploadIntoAMissingDirectory_Is550_AndOntoADirectoryIs550()
+    public async Task Nlst_OfAPath_AnswersNamesAsTheClientGaveThePath()
+    {
+        Directory.CreateDirectory(Disk("mp"));
+        File.WriteAllText(Disk("mp/one.txt"), "1");
+        File.WriteAllText(Disk("mp/two.txt"), "2");
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        async Task<string[]> Lines(string command) =>
+            [.. (await c.ListAsync(command)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)];
+
+        Assert.Equal(["mp/one.txt"], await Lines("NLST mp/one.txt"));
+        Assert.Equal(["/mp/one.txt"], await Lines("NLST /mp/one.txt"));
+        Assert.Equal(["mp/one.txt", "mp/two.txt"], await Lines("NLST mp"));
+        Assert.Equal(["mp/one.txt", "mp/two.txt"], await Lines("NLST mp/"));
+        Assert.Equal(["mp/one.txt"], await Lines("NLST mp/one*"));
+        await c.ExpectAsync("CWD mp", 250);
+        Assert.Equal(["one.txt", "two.txt"], await Lines("NLST"));
+        Assert.Equal(["one.txt"], await Lines("NLST one.txt"));
+
+        // What BSD ftp, inetutils and ftp.exe do for "mget mp/one.txt": NLST, then RETR each name as printed.
+        await c.ExpectAsync("CWD /", 250);
+        foreach (var name in await Lines("NLST mp/one.txt"))
+        {
+            Assert.Equal(226, (await c.DownloadAsync("RETR " + name)).Final.Code);
+        }
+    }
+
+    [Fact]
+    public async Task UploadIntoAMissingDirectory_Is553_AndOntoADirectoryIs550_BothBefore150()
     {
         Directory.CreateDirectory(Disk("d"));
         await using var c = await RawFtpClient.LoginAsync(_server.Port);
-        Assert.Equal(550, (await c.UploadAsync("STOR no/such/dir.bin", [1])).Code);
-        Assert.Equal(550, (await c.UploadAsync("STOR d", [1])).Code);
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR no/such/dir.bin", 553);
+        await c.ExpectAsync("STOU no/such/", 553);
+        await c.ExpectAsync("STOR d", 550);
         Assert.True(Directory.Exists(Disk("d")));
+        Assert.Equal(226, (await c.UploadAsync("STOR d/file.bin", [1])).Code);
     }
 
     [Fact]

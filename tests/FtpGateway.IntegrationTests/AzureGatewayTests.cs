@@ -177,4 +177,10 @@ public sealed class AzureGatewayTests(AzureStoreFixture azure) : IAsyncLifetime
         }));
         Assert.Contains("Storage 'AzureBlob' is not reachable", failure.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public Task Upload_IntoAMissingDirectory_IsRefusedBefore150() => UploadRefusals.IntoAMissingDirectoryAsync(_gateway, _work);
+
+    [Fact]
+    public Task ANameTooLongForTheStore_IsTheClientsError() => UploadRefusals.TooLongForTheStoreAsync(_gateway, new string('k', 1_100));
 }

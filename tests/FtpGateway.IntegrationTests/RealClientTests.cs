@@ -174,4 +174,27 @@ public sealed class RealClientTests : IAsyncLifetime
         var raw = await ExternalProcess.RunAsync(curl, ["-sS", "-B", $"{_gateway.UserUrl}/report.txt", "--trace-ascii", "-"]);
         Assert.Contains("TYPE A", raw.StandardOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public Task Upload_IntoAMissingDirectory_IsRefusedBefore150() => UploadRefusals.IntoAMissingDirectoryAsync(_gateway, _work);
+
+    [Fact]
+    public Task ANameTooLongForTheStore_IsTheClientsError() => UploadRefusals.TooLongForTheStoreAsync(_gateway, new string('k', 300));
+
+    [Theory]
+    [InlineData("tnftp")]
+    [InlineData("inetutils-ftp")]
+    public async Task ClassicClients_MgetOfAPath_RetrieveWhatNlstPrinted(string client)
+    {
+        Directory.CreateDirectory(Stored("mp"));
+        File.WriteAllText(Stored("mp/one.txt"), "first");
+        File.WriteAllText(Stored("mp/two.txt"), "second");
+        Directory.CreateDirectory(Local("got/mp")); // the clients save "mp/one.txt" as that local path
+        var script = string.Join('\n', $"user {Gateway.User} {Gateway.Password}", "binary", "prompt", "passive", $"lcd {Local("got")}", "mget mp/one.txt", "mget mp/t*", "quit", string.Empty);
+        var result = await ExternalProcess.RunAsync(ExternalProcess.Require(client), ["-n", "-v", "127.0.0.1", _gateway.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], standardInput: script);
+        Assert.True(File.Exists(Path.Combine(Local("got"), "mp", "one.txt")), result.ToString());
+        Assert.Equal("first", File.ReadAllText(Path.Combine(Local("got"), "mp", "one.txt")), ignoreLineEndingDifferences: true);
+        Assert.Equal("second", File.ReadAllText(Path.Combine(Local("got"), "mp", "two.txt")), ignoreLineEndingDifferences: true);
+        Assert.DoesNotContain("550", result.StandardOutput, StringComparison.Ordinal);
+    }
 }

@@ -263,4 +263,10 @@ public sealed class S3GatewayTests(S3StoreFixture s3) : IAsyncLifetime
         var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await Gateway.StartAsync(settings));
         Assert.Contains("Storage 'S3' is not reachable", failure.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public Task Upload_IntoAMissingDirectory_IsRefusedBefore150() => UploadRefusals.IntoAMissingDirectoryAsync(_gateway, _work);
+
+    [Fact]
+    public Task ANameTooLongForTheStore_IsTheClientsError() => UploadRefusals.TooLongForTheStoreAsync(_gateway, new string('k', 1_100));
 }

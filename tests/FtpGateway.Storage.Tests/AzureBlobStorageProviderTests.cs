@@ -168,4 +168,14 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
         Assert.Contains(errors, e => e.Contains("Storage:AzureBlob:BlockSizeMiB", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Storage:AzureBlob:AccessTier", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task ANameLongerThan1024Characters_IsAName_TheStoreCannotHold_CountedInCharacters()
+    {
+        var tooLong = StoragePath.Parse("/" + new string('k', 1_100));
+        Assert.Equal(StorageErrorKind.InvalidName, (await Assert.ThrowsAsync<StorageException>(() => Provider.CheckUploadTargetAsync(tooLong, Ct).AsTask())).Kind);
+        Assert.Equal(StorageErrorKind.InvalidName, (await Assert.ThrowsAsync<StorageException>(() => Provider.CreateDirectoryAsync(tooLong, Ct).AsTask())).Kind);
+        Assert.Null(await Provider.GetEntryAsync(tooLong, Ct));
+        await PutAsync("/" + new string('\u00e9', 600), [1]); // 600 characters (1,200 bytes): Azure counts characters
+    }
 }

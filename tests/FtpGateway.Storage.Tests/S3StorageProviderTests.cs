@@ -44,6 +44,19 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
     }
 
     [Fact]
+    public async Task AKeyLongerThan1024Bytes_IsAName_TheStoreCannotHold_CountedInUtf8Bytes()
+    {
+        // 600 characters, 1,200 bytes: S3 counts bytes.
+        var tooLong = StoragePath.Parse("/" + new string('\u00e9', 600));
+        Assert.Equal(StorageErrorKind.InvalidName, (await Assert.ThrowsAsync<StorageException>(() => Provider.CheckUploadTargetAsync(tooLong, Ct).AsTask())).Kind);
+        Assert.Equal(StorageErrorKind.InvalidName, (await Assert.ThrowsAsync<StorageException>(() => Provider.CreateDirectoryAsync(tooLong, Ct).AsTask())).Kind);
+        Assert.Equal(StorageErrorKind.InvalidName, (await Assert.ThrowsAsync<StorageException>(() => PutAsync(tooLong.Value, [1]))).Kind);
+        Assert.Null(await Provider.GetEntryAsync(tooLong, Ct));
+        Assert.Equal(StorageErrorKind.NotFound, (await Assert.ThrowsAsync<StorageException>(() => Provider.OpenReadAsync(tooLong, 0, Ct).AsTask())).Kind);
+        await PutAsync("/" + new string('\u00e9', 400), [1]); // 800 bytes (and the prefix): fits
+    }
+
+    [Fact]
     public async Task ALargeUpload_GoesMultipart_AndIsByteExact_InTheBucket()
     {
         var content = RandomNumberGenerator.GetBytes(17 * 1024 * 1024 + 5);

@@ -189,6 +189,17 @@ public abstract class StorageProviderConformanceTests
     }
 
     [Fact]
+    public async Task CheckUploadTarget_RefusesWhatTheUploadWould_BeforeAnyData()
+    {
+        await Provider.CreateDirectoryAsync(P("/d"), Ct);
+        await Provider.CheckUploadTargetAsync(P("/d/new.bin"), Ct);
+        await Provider.CheckUploadTargetAsync(P("/top.bin"), Ct);
+        Assert.Equal(StorageErrorKind.NotFound, await FailsWith(() => Provider.CheckUploadTargetAsync(P("/no/such/f"), Ct).AsTask()));
+        Assert.Equal(StorageErrorKind.IsADirectory, await FailsWith(() => Provider.CheckUploadTargetAsync(P("/d"), Ct).AsTask()));
+        Assert.Null(await Provider.GetEntryAsync(P("/d/new.bin"), Ct)); // a check writes nothing
+    }
+
+    [Fact]
     public async Task List_ShowsDirectChildrenOnly_WithTypesAndSizes()
     {
         await Provider.CreateDirectoryAsync(P("/a"), Ct);

@@ -109,6 +109,8 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
 
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) => inner.GetEntryAsync(path, cancellationToken);
 
+    public ValueTask CheckUploadTargetAsync(StoragePath path, CancellationToken cancellationToken) => inner.CheckUploadTargetAsync(path, cancellationToken);
+
     public async IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var count = 0;

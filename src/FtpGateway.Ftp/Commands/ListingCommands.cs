@@ -130,7 +130,12 @@ internal static class ListingCommands
 
         var found = await s.FindReadableAsync(argument, ct);
         Glob? glob = null;
-        var shownPrefix = string.Empty;
+
+        // NLST of a path answers names as the client gave the path ("mp/one.txt", "mp/two.txt" for NLST mp), as
+        // ls and the classic servers do: BSD ftp, inetutils and ftp.exe RETR what NLST printed for mget.
+        var shownPrefix = verb == "NLST" && argument.Length > 0 && found.Refusal is null
+            ? (found.Value.Entry.IsDirectory ? DirectoryPrefix(argument) : null)
+            : string.Empty;
         if (found.Refusal == CommandChecks.NoSuchEntry && patterns && SplitPattern(argument) is var (directory, pattern, prefix))
         {
             // Not a name that exists, but a pattern in its last component: one listing of its directory, filtered.
@@ -166,7 +171,7 @@ internal static class ListingCommands
             {
                 if (glob is null || glob.IsMatch(item.Name))
                 {
-                    await writer.WriteAsync(format, item, shownPrefix.Length == 0 ? item.Name : shownPrefix + item.Name, token);
+                    await writer.WriteAsync(format, item, shownPrefix is null ? argument : shownPrefix + item.Name, token);
                 }
             }
 
@@ -174,6 +179,9 @@ internal static class ListingCommands
             return "Transfer complete.";
         });
     }
+
+    /// <summary>"mp" and "mp/" both as "mp/"; "/" as "/".</summary>
+    private static string DirectoryPrefix(string argument) => argument.EndsWith('/') || argument.EndsWith('\\') ? argument : argument + "/";
 
     /// <summary>
     /// "sub/*.txt" as its directory ("sub"), the pattern ("*.txt") and the prefix matched names are shown with

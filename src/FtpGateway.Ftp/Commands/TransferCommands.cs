@@ -92,9 +92,15 @@ internal static class TransferCommands
             return FtpReply.Of(ReplyCodes.NotImplemented, mode == UploadMode.Append ? "APPE is not supported by this storage." : "Resuming uploads is not supported by this storage.");
         }
 
-        // The provider checks the target itself (a directory, a missing parent); only a restart offset is
-        // checked here, so that it is refused before 150. On object stores every check is a round trip.
+        // Refused before 150, as a reply: a missing directory, a directory, a name the store cannot hold. A device
+        // that makes its directory only when STOR is refused must see the refusal, not a transfer broken off. On
+        // object stores the check is answered by what the gateway saw lately, so it seldom costs a round trip.
         var target = path.Value.ToStorage(s.User);
+        if (await CheckTargetAsync(s, target, ct) is { } refused)
+        {
+            return refused;
+        }
+
         if (mode == UploadMode.Resume)
         {
             var existing = await s.Storage.GetEntryAsync(target, ct);
@@ -149,6 +155,23 @@ internal static class TransferCommands
             return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
         });
     }
+
+    /// <summary>RFC 959 §4.2: 553 for a name that cannot be stored there (as pure-ftpd answers a missing directory).</summary>
+    private static async ValueTask<FtpReply?> CheckTargetAsync(SessionContext s, StoragePath target, CancellationToken ct)
+    {
+        try
+        {
+            await s.Storage.CheckUploadTargetAsync(target, ct);
+            return null;
+        }
+        catch (StorageException ex) when (ex.Kind is StorageErrorKind.NotFound or StorageErrorKind.NotADirectory)
+        {
+            Log.StorageError(s.Logger, ex, "STOR", ex.Kind);
+            return NoSuchDirectory;
+        }
+    }
+
+    private static readonly FtpReply NoSuchDirectory = FtpReply.Of(ReplyCodes.FileNameNotAllowed, "No such directory; create it first (MKD).");
 
     /// <summary>
     /// Stored with the object (S3 user metadata, blob metadata), so that whoever holds an object can find the

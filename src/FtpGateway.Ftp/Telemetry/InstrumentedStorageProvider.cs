@@ -66,6 +66,9 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
         return Run("upload", request.Path, () => inner.UploadAsync(request, cancellationToken));
     }
 
+    public ValueTask CheckUploadTargetAsync(StoragePath path, CancellationToken cancellationToken) =>
+        Run("check_upload", path, () => inner.CheckUploadTargetAsync(path, cancellationToken));
+
     public ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken) =>
         Run("delete", path, () => inner.DeleteFileAsync(path, cancellationToken));
 

@@ -164,7 +164,8 @@ internal sealed class ConfinedTree
     {
         if (Libc.Statx(parent, path.Name, Libc.AtSymlinkNoFollow, Libc.StatxBasicStats, out var stat) != 0)
         {
-            return Libc.Errno == Libc.ENOENT ? null : throw FileSystemErrors.For(Libc.Errno, path, "stat");
+            // Nothing can exist under a name too long for the file system either.
+            return Libc.Errno is Libc.ENOENT or Libc.ENAMETOOLONG ? null : throw FileSystemErrors.For(Libc.Errno, path, "stat");
         }
 
         if (stat.Type != Libc.SIfLnk)

@@ -12,23 +12,15 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
 {
     private const int CopyBufferSize = 256 * 1024;
 
+    /// <summary>NAME_MAX of Linux file systems.</summary>
+    private const int MaxNameBytes = 255;
+
     public async ValueTask<StorageEntry> UploadAsync(UploadRequest request, CancellationToken cancellationToken)
     {
         var path = request.Path;
-        if (path.IsRoot)
-        {
-            throw new StorageException(StorageErrorKind.IsADirectory, "Cannot upload to the root");
-        }
 
         // The parent stays open for the whole upload: the file lands in that directory even if it is renamed meanwhile.
-        using var parent = tree.OpenParent(path);
-        var existing = tree.Describe(parent, path);
-        if (existing is { } found && found.Type != Libc.SIfReg)
-        {
-            throw found.Type == Libc.SIfDir
-                ? new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory")
-                : new StorageException(StorageErrorKind.AccessDenied, $"'{path}' is not a regular file");
-        }
+        using var parent = OpenTargetParent(tree, path, out var existing);
 
         if (request.Mode == UploadMode.Append && existing is not null)
         {
@@ -70,6 +62,45 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
             {
                 UploadTemporaries.Delete(temp);
             }
+        }
+    }
+
+    /// <summary>Refuses an upload to <paramref name="path"/> before any data: no such directory, a directory, a name too long.</summary>
+    public static void CheckTarget(ConfinedTree tree, StoragePath path)
+    {
+        using var parent = OpenTargetParent(tree, path, out _);
+    }
+
+    /// <summary>The opened directory an upload to <paramref name="path"/> lands in, and what is there now (a regular file, or nothing).</summary>
+    private static SafeFileHandle OpenTargetParent(ConfinedTree tree, StoragePath path, out Libc.StatxBuffer? existing)
+    {
+        if (path.IsRoot)
+        {
+            throw new StorageException(StorageErrorKind.IsADirectory, "Cannot upload to the root");
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(path.Name) > MaxNameBytes)
+        {
+            throw new StorageException(StorageErrorKind.InvalidName, $"'{path.Name[..16]}...' is longer than a file name may be ({MaxNameBytes} bytes)");
+        }
+
+        var parent = tree.OpenParent(path);
+        try
+        {
+            existing = tree.Describe(parent, path);
+            if (existing is { } found && found.Type != Libc.SIfReg)
+            {
+                throw found.Type == Libc.SIfDir
+                    ? new StorageException(StorageErrorKind.IsADirectory, $"'{path}' is a directory")
+                    : new StorageException(StorageErrorKind.AccessDenied, $"'{path}' is not a regular file");
+            }
+
+            return parent;
+        }
+        catch
+        {
+            parent.Dispose();
+            throw;
         }
     }
 

@@ -190,6 +190,12 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         return _uploads.UploadAsync(request, cancellationToken);
     }
 
+    public ValueTask CheckUploadTargetAsync(StoragePath path, CancellationToken cancellationToken)
+    {
+        DiskUploads.CheckTarget(_tree, path);
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken)
     {
         using var parent = _tree.OpenParent(path);

@@ -147,6 +147,13 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
             return;
         }
 
+        if (!store.Holds(store.Key(source)))
+        {
+            throw StorageException.NotFound(source);
+        }
+
+        store.RequireStorable(target, store.MarkerKey(target));
+
         await RequireParentAsync(target, cancellationToken);
         var file = await store.HeadAsync(store.Key(source), cancellationToken);
         if (file is { IsDirectoryMarker: false })
@@ -197,6 +204,11 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
             {
                 throw new StorageException(StorageErrorKind.LimitExceeded, $"Renaming '{source}' would copy more than {store.Settings.MaxRenameObjects} objects");
             }
+        }
+
+        if (moves.FirstOrDefault(m => !store.Holds(m.Target)) is { Target: not null } tooLong)
+        {
+            store.RequireStorable(target, tooLong.Target); // refused before anything is copied
         }
 
         await Parallel.ForEachAsync(moves, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (m, ct) =>

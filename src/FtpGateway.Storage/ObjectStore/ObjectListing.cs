@@ -13,6 +13,11 @@ internal static partial class ObjectListing
     public static async IAsyncEnumerable<StorageEntry> ListAsync(ObjectStoreProvider store, StoragePath directory, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var prefix = store.DirectoryPrefix(directory);
+        if (!store.Holds(prefix))
+        {
+            throw StorageException.NotFound(directory);
+        }
+
         var version = store.Directories.Knowledge.Version(directory);
         var folders = new HashSet<string>(StringComparer.Ordinal); // a folder can come as its marker and as a prefix
         var anything = directory.IsRoot;

@@ -17,6 +17,12 @@ public sealed record ObjectStoreSettings(string KeyPrefix, int PartSize, int Max
     /// <summary>How long what the gateway saw of a directory answers an upload's checks (<see cref="DirectoryKnowledge"/>); zero: never.</summary>
     public TimeSpan DirectoryCacheDuration { get; init; }
 
+    /// <summary>The longest key the store holds (S3: 1,024 bytes of UTF-8; Azure: 1,024 characters).</summary>
+    public int MaxKeyLength { get; init; } = int.MaxValue;
+
+    /// <summary>Whether <see cref="MaxKeyLength"/> counts UTF-8 bytes (S3) or characters (Azure).</summary>
+    public bool KeyLengthInBytes { get; init; }
+
     /// <summary>The settings of options whose validation found no <paramref name="errors"/>; otherwise an exception naming every invalid key.</summary>
     public static ObjectStoreSettings Validated(IReadOnlyList<string> errors, Func<ObjectStoreSettings> settings)
     {
@@ -151,6 +157,11 @@ public abstract class ObjectStoreProvider : IStorageProvider
             return new StorageEntry(path, true, 0, null);
         }
 
+        if (!Holds(DirectoryPrefix(path)))
+        {
+            return null; // nothing the store holds can have this name (asking would be a client's error answered as a failure)
+        }
+
         return await Call(path, async () =>
         {
             var head = await HeadAsync(Key(path), cancellationToken);
@@ -170,6 +181,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
     public async ValueTask<Stream> OpenReadAsync(StoragePath path, long offset, CancellationToken cancellationToken) =>
         await Call(path, async () =>
         {
+            RequireHeld(path);
             try
             {
                 return await OpenAsync(Key(path), offset, cancellationToken)
@@ -199,6 +211,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
         }
 
         var key = Key(path);
+        RequireStorable(path, key);
         var existing = await Call(path, async () =>
         {
             // Independent round trips, at once; the directory checks are often answered by what was seen lately.
@@ -223,9 +236,25 @@ public abstract class ObjectStoreProvider : IStorageProvider
         }
     }
 
+    public async ValueTask CheckUploadTargetAsync(StoragePath path, CancellationToken cancellationToken)
+    {
+        if (path.IsRoot)
+        {
+            throw new StorageException(StorageErrorKind.IsADirectory, "Cannot upload to the root");
+        }
+
+        RequireStorable(path, Key(path));
+        await Call(path, async () =>
+        {
+            await Directories.CheckUploadTargetAsync(path, cancellationToken);
+            return true;
+        });
+    }
+
     public async ValueTask DeleteFileAsync(StoragePath path, CancellationToken cancellationToken) =>
         await Call(path, async () =>
         {
+            RequireHeld(path);
             if (path.IsRoot || await HeadAsync(Key(path), cancellationToken) is null or { IsDirectoryMarker: true })
             {
                 throw await Directories.ExistsAsync(path, cancellationToken)
@@ -246,6 +275,8 @@ public abstract class ObjectStoreProvider : IStorageProvider
                 throw new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' exists");
             }
 
+            RequireStorable(path, MarkerKey(path));
+
             await Directories.RequireParentAsync(path, cancellationToken);
             await PutMarkerAsync(MarkerKey(path), null, cancellationToken);
             Directories.Knowledge.Created(path);
@@ -259,6 +290,8 @@ public abstract class ObjectStoreProvider : IStorageProvider
             {
                 throw new StorageException(StorageErrorKind.AccessDenied, "The root cannot be removed");
             }
+
+            RequireHeld(path);
 
             var marker = MarkerKey(path);
             var under = await Directories.FirstUnderAsync(DirectoryPrefix(path), 2, cancellationToken);
@@ -296,6 +329,8 @@ public abstract class ObjectStoreProvider : IStorageProvider
     public async ValueTask SetModificationTimeAsync(StoragePath path, DateTimeOffset time, CancellationToken cancellationToken) =>
         await Call(path, async () =>
         {
+            RequireHeld(path);
+
             // A file, or a directory marker under the path's own key (Azure): the time goes onto that object.
             var head = await HeadAsync(Key(path), cancellationToken);
             if (head is not null)
@@ -316,6 +351,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
 
     public async ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken)
     {
+        RequireHeld(path);
         var head = await Call(path, () => HeadAsync(Key(path), cancellationToken));
         if (head is null or { IsDirectoryMarker: true })
         {
@@ -347,6 +383,28 @@ public abstract class ObjectStoreProvider : IStorageProvider
         });
 
     // ---- Shared helpers ---------------------------------------------------------------------------
+
+    /// <summary>Whether the store can hold <paramref name="key"/> (<see cref="ObjectStoreSettings.MaxKeyLength"/>).</summary>
+    internal bool Holds(string key) =>
+        (Settings.KeyLengthInBytes ? System.Text.Encoding.UTF8.GetByteCount(key) : key.Length) <= Settings.MaxKeyLength;
+
+    /// <summary>A name too long for the store is one the client cannot have (553), never a store failure (451).</summary>
+    internal void RequireStorable(StoragePath path, string key)
+    {
+        if (!Holds(key))
+        {
+            throw new StorageException(StorageErrorKind.InvalidName, $"'{path}' is longer than the {Settings.MaxKeyLength} {(Settings.KeyLengthInBytes ? "bytes" : "characters")} a key may have");
+        }
+    }
+
+    /// <summary>Nothing the store holds has a name it cannot hold: such a path is not there (550).</summary>
+    private void RequireHeld(StoragePath path)
+    {
+        if (!path.IsRoot && !Holds(Key(path)))
+        {
+            throw StorageException.NotFound(path);
+        }
+    }
 
     /// <summary>Runs a backend call and turns the SDK's failures into <see cref="StorageException"/>.</summary>
     protected internal async Task<T> Call<T>(StoragePath path, Func<Task<T>> action)
