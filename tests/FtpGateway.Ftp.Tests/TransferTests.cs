@@ -525,6 +525,47 @@ public sealed class TransferTests : IAsyncLifetime
         Assert.Single(Directory.GetFiles(_server.Root.Path));
     }
 
+    /// <summary>
+    /// ^C in a classic client during an upload (RFC 959 §4.1.3): Telnet IP and Synch, then ABOR. BSD ftp (tnftp) sends
+    /// IAC IP IAC with MSG_OOB, then DM ABOR; Python's ftplib sends IAC IP IAC, then DM with MSG_OOB, then ABOR;
+    /// others send it all in band.
+    /// </summary>
+    [Theory]
+    [InlineData("bsd")]
+    [InlineData("ftplib")]
+    [InlineData("inband")]
+    public async Task TheClassicInterrupt_AbortsAnUpload_AndItsRepliesComeInStep(string style)
+    {
+        File.WriteAllText(Disk("keep.txt"), "old version");
+        await using var c = await RawFtpClient.LoginAsync(_server.Port);
+        using var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR keep.txt", 150);
+        await data.SendAsync(new byte[100_000]);
+        byte[] interrupt = [255, 244, 255];
+        switch (style)
+        {
+            case "bsd":
+                c.Socket.Send(interrupt, SocketFlags.OutOfBand); // the last byte (IAC) is the urgent one
+                c.Socket.Send([242, .. "ABOR\r\n"u8]);
+                break;
+            case "ftplib":
+                c.Socket.Send(interrupt);
+                c.Socket.Send([242], SocketFlags.OutOfBand);
+                c.Socket.Send("ABOR\r\n"u8);
+                break;
+            default:
+                c.Socket.Send([.. interrupt, 242, .. "ABOR\r\n"u8]);
+                break;
+        }
+
+        Assert.Equal(426, (await c.ReadReplyAsync()).Code);
+        Assert.Equal(226, (await c.ReadReplyAsync()).Code);
+        await data.SendAsync(new byte[1000]).ContinueWith(_ => { }, TaskScheduler.Default); // a client that sends on: nothing of it lands
+        await c.ExpectAsync("NOOP", 200);
+        Assert.Equal("old version", File.ReadAllText(Disk("keep.txt")));
+        Assert.Single(Directory.GetFiles(_server.Root.Path));
+    }
+
     [Fact]
     public async Task AResetDataConnection_DuringAnUpload_Is426_AndKeepsTheOldFile()
     {

@@ -22,6 +22,7 @@ internal sealed class ControlLineReader
     private const byte TelnetWill = 251;
     private const byte TelnetDont = 254;
     private const byte TelnetFirstCommand = 240;
+    private const byte TelnetDataMark = 242;
 
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
@@ -131,6 +132,11 @@ internal sealed class ControlLineReader
         {
             _telnet = 1;
             return false;
+        }
+
+        if (b == TelnetDataMark && _lineLength == 0 && !_overflow)
+        {
+            return false; // the DM of a Synch whose IAC went out of band: never part of a verb
         }
 
         if (_afterCr && (b == '\n' || b == 0))

@@ -24,6 +24,10 @@ internal sealed class ControlChannel : IAsyncDisposable
     public ControlChannel(Socket socket, int maxLineLength, ILogger logger)
     {
         _socket = socket;
+
+        // RFC 959 §4.1.3: before ABOR, a classic client sends Telnet IP and Synch with the urgent pointer set. Read
+        // in band, its urgent byte stays where the client put it, so the reader sees the whole Telnet sequence.
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.OutOfBandInline, true);
         _stream = new NetworkStream(socket, ownsSocket: false);
         _reader = new ControlLineReader(maxLineLength);
         _logger = logger;

@@ -39,6 +39,14 @@ public sealed class ControlLineReaderTests
     }
 
     [Fact]
+    public async Task ADataMarkWhoseIacWentOutOfBand_DoesNotJoinTheVerb()
+    {
+        // BSD ftp: IAC IP IAC with MSG_OOB (the urgent IAC leaves the stream when read out of band), then DM ABOR.
+        Assert.Equal(["ABOR"], await Texts([255, 244, 242, .. "ABOR\r\n"u8]));
+        Assert.Equal(["STOR \U00080000"], await Texts([.. "STOR "u8, 0xF2, 0x80, 0x80, 0x80, .. "\r\n"u8])); // inside a line, 0xF2 is data
+    }
+
+    [Fact]
     public async Task TelnetNegotiation_IsDropped_AndIacIac_IsA255Byte()
     {
         var lines = await Texts([255, 253, 1, .. "NOOP\r\n"u8, .. "X"u8, 255, 255, .. "Y\r\n"u8]);
