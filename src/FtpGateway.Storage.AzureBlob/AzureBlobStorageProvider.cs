@@ -35,10 +35,19 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
     /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
     /// <param name="time">the clock that ages what the gateway knows of directories.</param>
     public AzureBlobStorageProvider(AzureBlobStorageOptions options, ILogger? logger = null, TimeProvider? time = null)
+        : this(options, logger, time, parts: null)
+    {
+    }
+
+    /// <param name="options">the settings.</param>
+    /// <param name="logger">where the provider logs what clients are not told.</param>
+    /// <param name="time">the clock that ages what the gateway knows of directories.</param>
+    /// <param name="parts">the block sizes, when not Azure's (tests: a schedule that grows within a few blocks).</param>
+    internal AzureBlobStorageProvider(AzureBlobStorageOptions options, ILogger? logger, TimeProvider? time, PartSchedule? parts)
         : base(
             ObjectStoreSettings.Validated(
                 options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
-                () => new(options.NamePrefix, options.BlockSize, options.MaxConcurrentBlocks, MaxParts: 50_000, options.MaxRenameObjects, "Storage:AzureBlob:BlockSizeMiB")
+                () => new(options.NamePrefix, parts ?? Schedule(options.BlockSize), options.MaxConcurrentBlocks, options.MaxRenameObjects)
                 {
                     DirectoryCacheDuration = options.DirectoryCacheDuration,
                     MaxKeyLength = 1024,
@@ -51,6 +60,13 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
     }
 
     public override string Name => "AzureBlob";
+
+    /// <summary>
+    /// Azure's limits: 50,000 blocks of at most 4,000 MiB. The full 190.7 TiB would need every block at its largest
+    /// from the start (8 GB of memory per upload); blocks grow instead so that an upload can reach 100 TiB, at the
+    /// same memory per volume as S3's schedule.
+    /// </summary>
+    internal static PartSchedule Schedule(long firstBlockSize) => new(firstBlockSize, 4000L << 20, 50_000, 100L << 40);
 
     public override string? Locate(StoragePath path) => _container.GetBlobClient(Key(path)).Uri.ToString();
 

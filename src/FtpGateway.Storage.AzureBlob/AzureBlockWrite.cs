@@ -15,10 +15,10 @@ internal sealed class AzureBlockWrite(AzureBlobStorageProvider provider, BlockBl
 {
     private int _idLength = 32; // bytes before base64; all block ids of a blob must have the same length
 
-    public override async Task<string> UploadPartAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public override async Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken)
     {
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(_idLength));
-        await blob.StageBlockAsync(id, ReadOnlyStream.Over(data), MD5.HashData(data.Span), conditions: null, progressHandler: null, cancellationToken: cancellationToken);
+        await blob.StageBlockAsync(id, data.OpenRead(), data.Md5(), conditions: null, progressHandler: null, cancellationToken: cancellationToken);
         return id;
     }
 

@@ -6,7 +6,7 @@ namespace FtpGateway.Storage.S3;
 /// <summary>One S3 multipart upload: parts from data (UploadPart) or copied server-side (UploadPartCopy).</summary>
 internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, string uploadId, string? sourceKey = null) : MultipartWrite
 {
-    public override async Task<string> UploadPartAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public override async Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken)
     {
         var part = new UploadPartRequest
         {
@@ -15,8 +15,8 @@ internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, s
             UploadId = uploadId,
             PartNumber = number,
             PartSize = data.Length,
-            InputStream = ReadOnlyStream.Over(data),
-            MD5Digest = provider.ContentMd5(data.Span),
+            InputStream = data.OpenRead(),
+            MD5Digest = provider.ContentMd5(data),
             DisableDefaultChecksumValidation = provider.SignedPayloadSuffices,
         };
         return (await provider.Client.UploadPartAsync(part, cancellationToken)).ETag;

@@ -52,7 +52,7 @@ internal sealed class S3ServerCopy(S3StorageProvider provider)
 
             if (parts.Count == 0)
             {
-                parts.Add((1, await write.UploadPartAsync(1, ReadOnlyMemory<byte>.Empty, cancellationToken))); // an empty object: one empty part
+                parts.Add((1, await write.UploadPartAsync(1, PartContent.Empty, cancellationToken))); // an empty object: one empty part
             }
 
             await write.CompleteAsync(parts, WriteCondition.None, null, cancellationToken);

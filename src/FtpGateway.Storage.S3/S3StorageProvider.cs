@@ -44,11 +44,12 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     /// <param name="configure">last changes to the SDK's configuration (tests record the requests it sends).</param>
     /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
     /// <param name="time">the clock that ages what the gateway knows of directories.</param>
-    internal S3StorageProvider(S3StorageOptions options, Action<AmazonS3Config>? configure, ILogger? logger = null, TimeProvider? time = null)
+    /// <param name="parts">the part sizes, when not S3's (tests: a schedule that grows within a few parts).</param>
+    internal S3StorageProvider(S3StorageOptions options, Action<AmazonS3Config>? configure, ILogger? logger = null, TimeProvider? time = null, PartSchedule? parts = null)
         : base(
             ObjectStoreSettings.Validated(
                 options?.Validate() ?? throw new ArgumentNullException(nameof(options)),
-                () => new(options.KeyPrefix, options.PartSize, options.MaxConcurrentParts, MaxParts: 10_000, options.MaxRenameObjects, "Storage:S3:PartSizeMiB")
+                () => new(options.KeyPrefix, parts ?? Schedule(options.PartSize), options.MaxConcurrentParts, options.MaxRenameObjects)
                 {
                     DirectoryCacheDuration = options.DirectoryCacheDuration,
                     MaxKeyLength = 1024,
@@ -66,6 +67,9 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     }
 
     public override string Name => "S3";
+
+    /// <summary>S3's limits: 10,000 parts of at most 5 GiB, objects of at most 5 TiB. Parts grow so that an upload can reach 5 TiB.</summary>
+    internal static PartSchedule Schedule(long firstPartSize) => new(firstPartSize, 5L << 30, 10_000, 5L << 40);
 
     /// <summary>SHA-256 and MD5 come from what was stored with the object where possible, else from one streamed read.</summary>
     public override IReadOnlyList<string> HashAlgorithms { get; } = [Hashing.Sha256, Hashing.Md5];
@@ -381,6 +385,10 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     /// </summary>
     internal string? ContentMd5(ReadOnlySpan<byte> content) =>
         _options.ChecksumMode == S3ChecksumMode.WhenRequired && !SignedPayloadSuffices ? Convert.ToBase64String(MD5.HashData(content)) : null;
+
+    /// <inheritdoc cref="ContentMd5(ReadOnlySpan{byte})"/>
+    internal string? ContentMd5(PartContent content) =>
+        _options.ChecksumMode == S3ChecksumMode.WhenRequired && !SignedPayloadSuffices ? Convert.ToBase64String(content.Md5()) : null;
 
     /// <summary>
     /// WhenRequired over plain HTTP: the SDK signs every payload (SigV4 allows no unsigned payload without TLS),

@@ -3,6 +3,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using FtpGateway.Storage.AzureBlob;
+using FtpGateway.Storage.ObjectStore;
 using FtpGateway.TestSupport;
 
 namespace FtpGateway.Storage.Tests;
@@ -26,6 +27,26 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
     {
         var location = Provider.Locate(StoragePath.Parse("/devices/a.jpg"));
         Assert.Equal(azure.Container.GetBlobClient($"{_prefix}/devices/a.jpg").Uri.ToString(), location);
+    }
+
+    [Fact]
+    public async Task BlocksGrowAsTheUploadGrows_UpToWhatTheBlockCountHolds_AndNoFurther()
+    {
+        // Three blocks that must hold 6 MiB: 1, 2 and 3 MiB.
+        var schedule = new PartSchedule(1024 * 1024, 4000L << 20, maxParts: 3, largestObject: 6 * 1024 * 1024);
+        var provider = new AzureBlobStorageProvider(azure.Options(_prefix), null, null, schedule);
+        var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + (512 * 1024));
+        await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/grown.bin"), new TrickleStream(content, 64 * 1024)), Ct);
+        var blocks = (await azure.Container.GetBlockBlobClient(_prefix + "/grown.bin").GetBlockListAsync()).Value.CommittedBlocks.Select(b => b.SizeLong).ToList();
+        Assert.Equal([1L << 20, 2L << 20, (2L << 20) + (512 * 1024)], blocks);
+        using var ms = new MemoryStream();
+        await Blob("grown.bin").DownloadToAsync(ms);
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData(ms.ToArray()));
+
+        var tooLarge = await Assert.ThrowsAsync<StorageException>(() =>
+            provider.UploadAsync(new UploadRequest(StoragePath.Parse("/too-large.bin"), new MemoryStream(new byte[(6 * 1024 * 1024) + 1])), Ct).AsTask());
+        Assert.Equal(StorageErrorKind.InsufficientStorage, tooLarge.Kind);
+        Assert.False(await Blob("too-large.bin").ExistsAsync());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
+using FtpGateway.Storage.ObjectStore;
 using FtpGateway.Storage.S3;
 using FtpGateway.TestSupport;
 
@@ -72,6 +73,32 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         Assert.EndsWith("-4\"", head.ETag, StringComparison.Ordinal); // 5+5+5+2 MiB parts
         Assert.Empty(await OpenUploadsAsync());
         Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(StoragePath.Parse("/big.bin"), Hashing.Sha256, Ct));
+    }
+
+    [Fact]
+    public async Task PartsGrowAsTheUploadGrows_UpToWhatThePartCountHolds_AndNoFurther()
+    {
+        // A schedule of three parts that must hold 30 MiB: 5, 10 and 15 MiB (S3's rules: 5 MiB and more but the last).
+        var schedule = new PartSchedule(5 * 1024 * 1024, 5L << 30, maxParts: 3, largestObject: 30 * 1024 * 1024);
+        var recorded = new RecordingHttpClientFactory();
+        using var provider = new S3StorageProvider(s3.Options(_prefix), config => config.HttpClientFactory = recorded, parts: schedule);
+        var content = RandomNumberGenerator.GetBytes(29 * 1024 * 1024);
+        await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/grown.bin"), new TrickleStream(content, 256 * 1024)), Ct);
+        var parts = recorded.Requests.Where(r => r.Kind == "UploadPart").Select(r => long.Parse(r.Header("x-amz-decoded-content-length") ?? r.Header("Content-Length")!, System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+        Assert.Equal([5L << 20, 10L << 20, 14L << 20], parts);
+        using (var get = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, _prefix + "/grown.bin"))
+        using (var ms = new MemoryStream())
+        {
+            await get.ResponseStream.CopyToAsync(ms);
+            Assert.Equal(SHA256.HashData(content), SHA256.HashData(ms.ToArray()));
+        }
+
+        // One byte more than the schedule holds: refused as "the store is full" (552), nothing stored, no upload left open.
+        var tooLarge = await Assert.ThrowsAsync<StorageException>(() =>
+            provider.UploadAsync(new UploadRequest(StoragePath.Parse("/too-large.bin"), new MemoryStream(new byte[(30 * 1024 * 1024) + 1])), Ct).AsTask());
+        Assert.Equal(StorageErrorKind.InsufficientStorage, tooLarge.Kind);
+        Assert.False(await ObjectExistsAsync("too-large.bin"));
+        Assert.Empty(await OpenUploadsAsync());
     }
 
     [Fact]

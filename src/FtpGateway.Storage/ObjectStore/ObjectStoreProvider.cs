@@ -7,13 +7,14 @@ namespace FtpGateway.Storage.ObjectStore;
 
 /// <summary>The limits and names an object store's provider runs with.</summary>
 /// <param name="KeyPrefix">Prefix of every key ("" or "ftp/").</param>
-/// <param name="PartSize">Bytes per part (S3) or block (Azure).</param>
-/// <param name="MaxConcurrentParts">Parts in flight per upload.</param>
-/// <param name="MaxParts">The store's limit of parts per object.</param>
+/// <param name="Parts">The size of each part (S3) or block (Azure) of an upload; the first is the configured size.</param>
+/// <param name="MaxConcurrentParts">Parts in flight per upload, while parts have the configured size.</param>
 /// <param name="MaxRenameObjects">Most objects a directory rename may copy.</param>
-/// <param name="PartSizeKey">The configuration key of the part size, for messages.</param>
-public sealed record ObjectStoreSettings(string KeyPrefix, int PartSize, int MaxConcurrentParts, int MaxParts, int MaxRenameObjects, string PartSizeKey)
+public sealed record ObjectStoreSettings(string KeyPrefix, PartSchedule Parts, int MaxConcurrentParts, int MaxRenameObjects)
 {
+    /// <summary>The configured part size: the first part of every upload, and the size of a pooled buffer chunk.</summary>
+    public int PartSize => (int)Parts.SizeOf(1);
+
     /// <summary>How long what the gateway saw of a directory answers an upload's checks (<see cref="DirectoryKnowledge"/>); zero: never.</summary>
     public TimeSpan DirectoryCacheDuration { get; init; }
 

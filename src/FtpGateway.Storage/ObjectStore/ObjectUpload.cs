@@ -12,7 +12,7 @@ namespace FtpGateway.Storage.ObjectStore;
 public abstract class MultipartWrite
 {
     /// <summary>Uploads one part of new data; returns what the commit needs to name it (an ETag, a block id).</summary>
-    public abstract Task<string> UploadPartAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+    public abstract Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken);
 
     /// <summary>Makes a kept part of the existing object a part of this upload, server-side.</summary>
     public abstract Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken);
@@ -28,12 +28,14 @@ public abstract class MultipartWrite
 }
 
 /// <summary>
-/// The streaming upload both object stores share. The data is read into pooled buffers of the part size. If it
-/// ends within the first part (and nothing of an existing object is kept server-side), one request stores it;
-/// otherwise a multipart write runs with a bounded number of parts in flight: when the store is slower than
-/// the client, reading stops (backpressure onto the data connection), and memory stays at most part size ×
-/// (parts in flight + 1) whatever the file size. The first failure cancels the other parts and discards the
-/// upload. Nothing is visible until the commit, which happens only after the request's BeforeCommit check.
+/// The streaming upload both object stores share. The data is read into pooled chunks of the configured part
+/// size. If it ends within the first part (and nothing of an existing object is kept server-side), one request
+/// stores it; otherwise a multipart write runs, its parts growing as the upload grows (<see cref="PartSchedule"/>),
+/// with a bounded number of bytes in flight: when the store is slower than the client, reading stops
+/// (backpressure onto the data connection). Memory per upload is at most the configured part size × (parts in
+/// flight + 1), or two parts once parts have grown larger than that; never the file size. The first failure
+/// cancels the other parts and discards the upload. Nothing is visible until the commit, which happens only
+/// after the request's BeforeCommit check.
 /// </summary>
 internal sealed class ObjectUpload(ObjectStoreProvider store, string key, UploadRequest request, CancellationToken cancellationToken)
 {
@@ -60,15 +62,15 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         var first = new PartBuffer(store.Buffers, _settings.PartSize);
         try
         {
-            var (length, ended) = await FillAsync(source, first.Array);
+            var ended = await first.FillAsync(source, _settings.PartSize, cancellationToken);
             if (kept.Parts.Count == 0 && ended)
             {
                 await ConfirmAsync();
-                await store.PutAsync(key, first.Array.AsMemory(0, length), condition, request.Metadata, CancellationToken.None); // the commit point
-                return length;
+                await store.PutAsync(key, first.FirstChunk, condition, request.Metadata, CancellationToken.None); // the commit point
+                return first.Length;
             }
 
-            return await MultipartAsync(source, kept, first, length, ended, condition, md5);
+            return await MultipartAsync(source, kept, first, ended, condition, md5);
         }
         finally
         {
@@ -76,7 +78,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         }
     }
 
-    private async Task<long> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, int firstLength, bool ended, WriteCondition condition, IncrementalHash? md5)
+    private async Task<long> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, bool ended, WriteCondition condition, IncrementalHash? md5)
     {
         var write = await store.BeginMultipartAsync(key, request.Metadata, cancellationToken);
         try
@@ -88,7 +90,8 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
             }
 
             var keptBytes = kept.Parts.Sum(p => p.Length);
-            var (uploaded, bytes) = await UploadPartsAsync(write, source, first.Take(), firstLength, ended, parts.Count + 1, md5);
+            using var loop = new PartLoop(_settings, store.Buffers, write, md5, cancellationToken);
+            var (uploaded, bytes) = await loop.RunAsync(source, first.Take(), ended, parts.Count + 1);
             parts.AddRange(uploaded);
             await ConfirmAsync();
 
@@ -104,84 +107,6 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         }
     }
 
-    /// <summary>The bounded part loop: reads part after part while at most MaxConcurrentParts are in flight.</summary>
-    private async Task<(List<(int, string)> Parts, long Bytes)> UploadPartsAsync(
-        MultipartWrite write, Stream source, byte[] first, int firstLength, bool ended, int firstNumber, IncrementalHash? md5)
-    {
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var slots = new SemaphoreSlim(_settings.MaxConcurrentParts);
-        var inFlight = new List<Task<(int, string)>>();
-        var (buffer, length, number) = ((byte[]?)first, firstLength, firstNumber);
-        long total = 0;
-        try
-        {
-            while (length > 0)
-            {
-                if (number > _settings.MaxParts)
-                {
-                    throw new StorageException(StorageErrorKind.InsufficientStorage, $"More than {_settings.MaxParts} parts: raise {_settings.PartSizeKey}");
-                }
-
-                md5?.AppendData(buffer!, 0, length);
-                await slots.WaitAsync(failed.Token);
-                inFlight.Add(UploadPartAsync(write, number++, buffer!, length, slots, failed));
-                buffer = null; // the part task returns it
-                total += length;
-                if (ended)
-                {
-                    break;
-                }
-
-                buffer = store.Buffers.Rent(_settings.PartSize);
-                (length, ended) = await FillAsync(source, buffer);
-            }
-
-            return ([.. await Task.WhenAll(inFlight)], total);
-        }
-        catch (Exception ex)
-        {
-            await failed.CancelAsync();
-            await Task.WhenAll(inFlight).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-
-            // A part that failed cancelled the reader: the store's failure, not the cancellation, is what happened.
-            var partFailure = inFlight.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
-            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested && partFailure is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(partFailure);
-            }
-
-            throw;
-        }
-        finally
-        {
-            if (buffer is not null)
-            {
-                store.Buffers.Return(buffer);
-            }
-        }
-    }
-
-    private async Task<(int, string)> UploadPartAsync(MultipartWrite write, int number, byte[] buffer, int length, SemaphoreSlim slots, CancellationTokenSource failed)
-    {
-        try
-        {
-            return (number, await write.UploadPartAsync(number, buffer.AsMemory(0, length), failed.Token));
-        }
-        catch
-        {
-            await failed.CancelAsync(); // the first failure stops the others and the reader
-            throw;
-        }
-        finally
-        {
-            store.Buffers.Return(buffer);
-            slots.Release();
-        }
-    }
-
-    private ValueTask<(int Read, bool Ended)> FillAsync(Stream source, byte[] buffer) =>
-        ReadOnlyStream.FillAsync(source, buffer, 0, _settings.PartSize, cancellationToken);
-
     /// <summary>The last moment an upload can still be refused: cut short, or the client no longer there.</summary>
     private async Task ConfirmAsync()
     {
@@ -194,27 +119,181 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    /// <summary>A rented part buffer with one owner at a time: returned once, by whoever holds it last.</summary>
-    private sealed class PartBuffer(ArrayPool<byte> pool, int size)
+    /// <summary>
+    /// The bounded part loop: fills part after part while earlier ones upload. A filled part starts once the bytes in
+    /// flight, with it and the next part it will fill, stay within the budget (the configured part size × (parts in
+    /// flight + 1)), or when nothing else is in flight: so small parts go several at a time, and parts grown past
+    /// the budget one at a time, one being filled beside it.
+    /// </summary>
+    private sealed class PartLoop(ObjectStoreSettings settings, ArrayPool<byte> pool, MultipartWrite write, IncrementalHash? md5, CancellationToken cancellationToken) : IDisposable
     {
-        private byte[]? _array = pool.Rent(size);
+        private readonly Lock _lock = new();
+        private readonly SemaphoreSlim _released = new(0);
+        private long _inFlight;
 
-        public byte[] Array => _array ?? throw new InvalidOperationException("The buffer was handed over");
+        private long Budget => (long)settings.PartSize * (settings.MaxConcurrentParts + 1);
+
+        public async Task<(List<(int, string)> Parts, long Bytes)> RunAsync(Stream source, PartBuffer filled, bool ended, int number)
+        {
+            var schedule = settings.Parts;
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var inFlight = new List<Task<(int, string)>>();
+            var buffer = (PartBuffer?)filled;
+            long total = 0;
+            try
+            {
+                while (buffer!.Length > 0)
+                {
+                    if (number > schedule.MaxParts)
+                    {
+                        throw new StorageException(StorageErrorKind.InsufficientStorage, $"Larger than the store holds ({schedule.MaxParts} parts, {schedule.Capacity} bytes)");
+                    }
+
+                    if (md5 is not null)
+                    {
+                        buffer.Content.AppendTo(md5);
+                    }
+
+                    var next = ended ? 0 : schedule.SizeOf(number + 1);
+                    await WaitForRoomAsync(buffer.Length, next, failed.Token);
+                    inFlight.Add(UploadAsync(number++, buffer, failed));
+                    total += buffer.Length;
+                    buffer = null; // the part task returns it
+                    if (ended)
+                    {
+                        break;
+                    }
+
+                    buffer = new PartBuffer(pool, settings.PartSize);
+                    ended = await buffer.FillAsync(source, next, failed.Token);
+                    if (buffer.Length == 0)
+                    {
+                        break; // the data ended exactly at a part boundary
+                    }
+                }
+
+                return ([.. await Task.WhenAll(inFlight)], total);
+            }
+            catch (Exception ex)
+            {
+                await failed.CancelAsync();
+                await Task.WhenAll(inFlight).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+                // A part that failed cancelled the reader: the store's failure, not the cancellation, is what happened.
+                var partFailure = inFlight.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
+                if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested && partFailure is not null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(partFailure!);
+                }
+
+                throw;
+            }
+            finally
+            {
+                buffer?.Return();
+            }
+        }
+
+        public void Dispose() => _released.Dispose();
+
+        private async Task WaitForRoomAsync(long part, long next, CancellationToken ct)
+        {
+            while (true)
+            {
+                lock (_lock)
+                {
+                    if (_inFlight == 0 || _inFlight + part + next <= Budget)
+                    {
+                        _inFlight += part;
+                        return;
+                    }
+                }
+
+                await _released.WaitAsync(ct);
+            }
+        }
+
+        private async Task<(int, string)> UploadAsync(int number, PartBuffer buffer, CancellationTokenSource failed)
+        {
+            try
+            {
+                return (number, await write.UploadPartAsync(number, buffer.Content, failed.Token));
+            }
+            catch
+            {
+                await failed.CancelAsync(); // the first failure stops the others and the reader
+                throw;
+            }
+            finally
+            {
+                var length = buffer.Length;
+                buffer.Return();
+                lock (_lock)
+                {
+                    _inFlight -= length;
+                }
+
+                try
+                {
+                    _released.Release();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The loop has ended (it failed): nobody waits.
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A part being filled or uploaded: pooled chunks of the configured part size, with one owner at a time,
+    /// returned once by whoever holds it last.
+    /// </summary>
+    private sealed class PartBuffer(ArrayPool<byte> pool, int chunkSize)
+    {
+        private readonly List<byte[]> _chunks = [];
+        private bool _returned;
+
+        public long Length { get; private set; }
+
+        public PartContent Content => new(_chunks, chunkSize, Length);
+
+        /// <summary>The bytes of a part that fits in one chunk (a small upload's one request).</summary>
+        public ReadOnlyMemory<byte> FirstChunk => _chunks.Count == 0 ? ReadOnlyMemory<byte>.Empty : _chunks[0].AsMemory(0, (int)Length);
+
+        /// <summary>Reads until the part holds <paramref name="size"/> bytes or the source ends; true when it ended.</summary>
+        public async Task<bool> FillAsync(Stream source, long size, CancellationToken ct)
+        {
+            while (Length < size)
+            {
+                var within = (int)(Length % chunkSize);
+                if (within == 0)
+                {
+                    _chunks.Add(pool.Rent(chunkSize));
+                }
+
+                var want = (int)Math.Min(chunkSize - within, size - Length);
+                var (read, ended) = await ReadOnlyStream.FillAsync(source, _chunks[^1], within, want, ct);
+                Length += read;
+                if (ended)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>Hands the buffer over (to the part loop, which returns it).</summary>
-        public byte[] Take()
-        {
-            var array = Array;
-            _array = null;
-            return array;
-        }
+        public PartBuffer Take() => this;
 
         public void Return()
         {
-            if (_array is not null)
+            if (!_returned)
             {
-                pool.Return(_array);
-                _array = null;
+                _returned = true;
+                _chunks.ForEach(c => pool.Return(c));
+                _chunks.Clear();
             }
         }
     }
