@@ -10,6 +10,7 @@ namespace FtpGateway.Ftp.Tests;
 public sealed class TlsSessionTests : IAsyncLifetime
 {
     private readonly TempDirectory _certificates = new();
+    private readonly CollectingLoggerFactory _logs = new();
     private TestServer _server = null!;
     private string _thumbprint = string.Empty;
 
@@ -18,7 +19,7 @@ public sealed class TlsSessionTests : IAsyncLifetime
         var (certificate, key) = TestCertificates.CreateTlsFiles(_certificates.Path);
         using var pem = X509Certificate2.CreateFromPemFile(certificate, key);
         _thumbprint = pem.Thumbprint;
-        _server = await TestServer.StartAsync(o => (o.Tls.CertificatePath, o.Tls.KeyPath) = (certificate, key));
+        _server = await TestServer.StartAsync(o => (o.Tls.CertificatePath, o.Tls.KeyPath) = (certificate, key), loggers: _logs);
     }
 
     public async Task DisposeAsync()
@@ -48,6 +49,24 @@ public sealed class TlsSessionTests : IAsyncLifetime
         Assert.StartsWith("331 ", await ReadLineAsync(tls), StringComparison.Ordinal);
         await tls.WriteAsync(Encoding.ASCII.GetBytes($"PASS {TestServer.Password}\r\n"));
         Assert.StartsWith("230 ", await ReadLineAsync(tls), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APlainExplicitTlsLogin_LogsNoWarning()
+    {
+        // Regression: every AUTH TLS logged "Discarded 1 bytes sent in clear text" (its own LF), burying a real injection.
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(_server.EndPoint);
+        var clear = tcp.GetStream();
+        await ReadLineAsync(clear);
+        await clear.WriteAsync("AUTH TLS\r\n"u8.ToArray());
+        Assert.StartsWith("234 ", await ReadLineAsync(clear), StringComparison.Ordinal);
+        await using var tls = new SslStream(clear, leaveInnerStreamOpen: false, (_, certificate, _, _) => certificate?.GetCertHashString() == _thumbprint);
+        await tls.AuthenticateAsClientAsync("127.0.0.1");
+        await tls.WriteAsync(Encoding.ASCII.GetBytes($"USER {TestServer.UserName}\r\nPASS {TestServer.Password}\r\n"));
+        Assert.StartsWith("331 ", await ReadLineAsync(tls), StringComparison.Ordinal);
+        Assert.StartsWith("230 ", await ReadLineAsync(tls), StringComparison.Ordinal);
+        Assert.DoesNotContain(_logs.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
     }
 
     /// <summary>One reply line, read a byte at a time so nothing beyond it is consumed.</summary>

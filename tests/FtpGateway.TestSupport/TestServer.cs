@@ -54,7 +54,8 @@ public sealed class TestServer : IAsyncDisposable
         UserDirectory? users = null,
         UserStore? userStore = null,
         HttpAuthHook? authHook = null,
-        FtpGateway.Ftp.Events.EventPublisher? events = null)
+        FtpGateway.Ftp.Events.EventPublisher? events = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var root = new TempDirectory();
         var options = new FtpServerOptions
@@ -87,7 +88,7 @@ public sealed class TestServer : IAsyncDisposable
         }
 
         var server = new FtpServer(
-            Options.Create(options), storage, userStore ?? new UserStore(users ?? Users(anonymous)), NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions), authHook, events: events);
+            Options.Create(options), storage, userStore ?? new UserStore(users ?? Users(anonymous)), loggers ?? NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions), authHook, events: events);
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, root, storage);
     }

@@ -48,6 +48,11 @@ internal sealed class ControlLineReader
     /// </summary>
     public int DiscardBuffered()
     {
+        if (_afterCr && _start < _end && _buffer![_start] == '\n')
+        {
+            _start++; // the rest of the last line's own CRLF: not a byte sent behind it
+        }
+
         var discarded = _end - _start + _lineLength;
         _start = _end = _lineLength = 0;
         _overflow = _afterCr = false;

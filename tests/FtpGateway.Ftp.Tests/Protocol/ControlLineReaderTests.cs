@@ -73,8 +73,18 @@ public sealed class ControlLineReaderTests
         var reader = new ControlLineReader(64);
         var stream = new MemoryStream("AUTH TLS\r\nUSER u\r\nPASS p\r\nNO"u8.ToArray());
         Assert.Equal("AUTH TLS", (await reader.ReadLineAsync(stream, CancellationToken.None))!.Value.Text);
-        Assert.Equal(19, reader.DiscardBuffered()); // the LF of the first CRLF, both other lines, "NO"
+        Assert.Equal(18, reader.DiscardBuffered()); // both other lines and "NO"; the LF of AUTH TLS's own CRLF is not a byte behind it
         Assert.Null(await reader.ReadLineAsync(stream, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DiscardBuffered_AfterAPlainAuthTls_DiscardsNothing()
+    {
+        // Regression: every explicit-FTPS login logged "Discarded 1 bytes sent in clear text": AUTH TLS's own LF.
+        var reader = new ControlLineReader(64);
+        var stream = new MemoryStream("AUTH TLS\r\n"u8.ToArray());
+        Assert.Equal("AUTH TLS", (await reader.ReadLineAsync(stream, CancellationToken.None))!.Value.Text);
+        Assert.Equal(0, reader.DiscardBuffered());
     }
 
     [Fact]
