@@ -115,16 +115,27 @@ internal sealed class FtpServerContext(
 
     public void StopResolvingPublicHost() => _resolving?.Dispose();
 
-    /// <summary>
-    /// TLS 1.2 and 1.3 on the control connection. Data connections get TLS 1.2 only: a TLS 1.3 server sends
-    /// session tickets after the handshake, a client that only writes (an upload) never reads them, and when it
-    /// closes with unread data its kernel sends RST instead of FIN, which discards the end of the file still in
-    /// our receive buffer (seen with curl; see curl issue 6149 and proftpd issue 2015).
-    /// </summary>
-    public SslServerAuthenticationOptions TlsOptions(bool forData) => new()
+    /// <summary>TLS 1.2 and 1.3 on the control connection.</summary>
+    public SslServerAuthenticationOptions ControlTlsOptions => new()
     {
         ServerCertificate = certificate,
-        EnabledSslProtocols = forData ? SslProtocols.Tls12 : SslProtocols.Tls12 | SslProtocols.Tls13,
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         ClientCertificateRequired = false,
+    };
+
+    /// <summary>
+    /// A data connection's TLS, chosen from the client's hello: TLS 1.2 when the client offers it, TLS 1.3 to a
+    /// client that offers nothing older. A TLS 1.3 server may send session tickets after the handshake; a client that
+    /// only uploads never reads them, and when it closes with unread data its kernel resets the connection, which
+    /// discards the end of the file still on its way (curl issue 6149, proftpd issue 2015). The executable turns the
+    /// tickets off in OpenSSL (FtpGateway's TlsLibrary), so TLS 1.3-only clients upload safely; TLS 1.2 spares the
+    /// others the question wherever the library is configured otherwise.
+    /// </summary>
+    public SslServerAuthenticationOptions DataTlsOptions(SslProtocols offered) => new()
+    {
+        ServerCertificate = certificate,
+        EnabledSslProtocols = (offered & SslProtocols.Tls12) != 0 || offered == SslProtocols.None ? SslProtocols.Tls12 : SslProtocols.Tls12 | SslProtocols.Tls13,
+        ClientCertificateRequired = false,
+        AllowTlsResume = false,
     };
 }

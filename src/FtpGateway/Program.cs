@@ -13,6 +13,7 @@ return await RunAsync(args);
 // with one line naming the problem and exit code 1, not an unhandled-exception dump.
 static async Task<int> RunAsync(string[] args)
 {
+    TlsLibrary.UseGatewayDefaults(); // before anything loads OpenSSL
     Microsoft.AspNetCore.Builder.WebApplication host;
     try
     {

@@ -8,15 +8,16 @@ public sealed class TlsTests : IAsyncLifetime
 {
     private Gateway _gateway = null!;
     private TempDirectory _work = null!;
+    private (string Certificate, string Key) _tls;
 
     public async Task InitializeAsync()
     {
         _work = new TempDirectory();
-        var (cert, key) = TestCertificates.CreateTlsFiles(_work.Path);
+        _tls = TestCertificates.CreateTlsFiles(_work.Path);
         _gateway = await Gateway.StartAsync(new Dictionary<string, string?>
         {
-            ["Ftp:Tls:CertificatePath"] = cert,
-            ["Ftp:Tls:KeyPath"] = key,
+            ["Ftp:Tls:CertificatePath"] = _tls.Certificate,
+            ["Ftp:Tls:KeyPath"] = _tls.Key,
             ["Ftp:Tls:ImplicitPort"] = "0",
         });
     }
@@ -63,6 +64,43 @@ public sealed class TlsTests : IAsyncLifetime
             var up = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "-k", "-T", _work.File("repeat.bin"), $"{_gateway.UserUrl}/repeat-{i}.bin"]);
             Assert.True(up.ExitCode == 0, $"upload {i}: {up}");
             Assert.Equal(content, File.ReadAllBytes(_gateway.Root.File($"repeat-{i}.bin")));
+        }
+    }
+
+    [Fact]
+    public async Task Curl_WithATls13Minimum_ListsAndDownloads()
+    {
+        // Regression: data connections refused TLS 1.3, so a client with a TLS 1.3 minimum logged in and then got 426.
+        var curl = ExternalProcess.Require("curl");
+        File.WriteAllBytes(_gateway.Root.File("modern.bin"), RandomNumberGenerator.GetBytes(300_000));
+        var list = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "--tlsv1.3", "-k", "-l", $"{_gateway.UserUrl}/"]);
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("modern.bin", list.StandardOutput, StringComparison.Ordinal);
+        var down = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "--tlsv1.3", "-k", "-o", _work.File("modern.bin"), $"{_gateway.UserUrl}/modern.bin"]);
+        Assert.True(down.ExitCode == 0, down.ToString());
+        Assert.Equal(File.ReadAllBytes(_gateway.Root.File("modern.bin")), File.ReadAllBytes(_work.File("modern.bin")));
+    }
+
+    [Fact]
+    public async Task Curl_WithATls13Minimum_UploadsWhole_ThroughTheExecutable()
+    {
+        // TLS 1.3 on an upload's data connection is safe only without session tickets (curl issue 6149): the
+        // executable configures OpenSSL so before it loads. Twelve uploads, each whole and each answered 226.
+        var curl = ExternalProcess.Require("curl");
+        var root = _work.File("exe-root");
+        var port = FreePorts.One();
+        var (cert, key) = _tls;
+        await using var gateway = await RunningGateway.StartAsync(
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root}",
+            $"--Users:0:Name={Gateway.User}", $"--Users:0:Password={Gateway.Password}", $"--Ftp:Tls:CertificatePath={cert}", $"--Ftp:Tls:KeyPath={key}");
+        await gateway.WaitForPortAsync(port);
+        var content = RandomNumberGenerator.GetBytes(1_000_000);
+        File.WriteAllBytes(_work.File("modern-up.bin"), content);
+        for (var i = 0; i < 12; i++)
+        {
+            var up = await ExternalProcess.RunAsync(curl, ["-sS", "--ssl-reqd", "--tlsv1.3", "-k", "-T", _work.File("modern-up.bin"), $"ftp://{Gateway.User}:{Gateway.Password}@127.0.0.1:{port}/up-{i}.bin"]);
+            Assert.True(up.ExitCode == 0, $"upload {i}: {up}\n{gateway.Output}");
+            Assert.Equal(content, File.ReadAllBytes(Path.Combine(root, $"up-{i}.bin")));
         }
     }
 

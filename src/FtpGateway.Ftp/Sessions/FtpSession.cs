@@ -215,7 +215,7 @@ internal sealed class FtpSession : IAsyncDisposable
         }
         else if (reply.StartsTls)
         {
-            if (await _control.UpgradeToTlsAsync(_s.Server.TlsOptions(forData: false), _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
+            if (await _control.UpgradeToTlsAsync(_s.Server.ControlTlsOptions, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
             {
                 _s.Tls.Active = true;
                 AccessCommands.ResetLogin(_s); // RFC 4217 §4: a new security context starts a new login.
@@ -242,7 +242,7 @@ internal sealed class FtpSession : IAsyncDisposable
     /// </summary>
     private async Task<bool> StartImplicitTlsAsync(CancellationToken ct)
     {
-        if (!await _control.UpgradeToTlsAsync(_s.Server.TlsOptions(forData: false), _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
+        if (!await _control.UpgradeToTlsAsync(_s.Server.ControlTlsOptions, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
         {
             End(SessionEndReason.ProtocolError);
             return false;

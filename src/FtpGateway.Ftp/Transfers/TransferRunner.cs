@@ -159,24 +159,33 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
 
     private async Task<Stream> ProtectAsync(Stream stream, CancellationToken ct)
     {
-        var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
         using var deadline = new CancellationTokenSource(server.Options.DataConnectionTimeout, server.Time);
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        SslStream? ssl = null;
         try
         {
-            await ssl.AuthenticateAsServerAsync(server.TlsOptions(forData: true), handshake.Token);
+            var hello = await ClientHello.ReadAsync(stream, handshake.Token);
+            ssl = new SslStream(hello.Replayed(stream), leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsServerAsync(server.DataTlsOptions(hello.Offered), handshake.Token);
             return ssl;
         }
-        catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException && deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            await ssl.DisposeAsync();
+            await DisposeAsync(ssl, stream);
             throw new DataConnectionException("The TLS handshake on the data connection timed out", ex);
+        }
+        catch (EndOfStreamException ex)
+        {
+            await DisposeAsync(ssl, stream);
+            throw new DataConnectionException("The data connection closed before its TLS handshake", ex);
         }
         catch
         {
-            await ssl.DisposeAsync();
+            await DisposeAsync(ssl, stream);
             throw;
         }
+
+        static async ValueTask DisposeAsync(SslStream? ssl, Stream stream) => await (ssl ?? stream).DisposeAsync();
     }
 
     /// <summary>
