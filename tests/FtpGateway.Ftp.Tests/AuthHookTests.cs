@@ -31,20 +31,30 @@ public sealed class AuthHookTests : IAsyncLifetime
             _requests.Add(request);
         }
 
+        var client = request.GetProperty("clientAddress").GetString();
+        var tls = request.GetProperty("tls").GetBoolean();
         var (status, answer) = (request.GetProperty("user").GetString(), request.GetProperty("password").GetString()) switch
         {
-            ("good", "pw") => (200, """{ "root": "/hooked/{user}", "maxUploadBytes": 5 }"""),
+            ("good", "pw") => (200, """{ "root": "/hooked/{user}", "permissions": "Full", "maxUploadBytes": 5 }"""),
             ("denied", _) => (403, ""),
             ("down", _) => (500, ""),
             ("garbage", _) => (200, "<html>"),
             ("off", _) => (200, """{ "disabled": true }"""),
-            ("fenced", "pw") => (200, """{ "allowedAddresses": ["127.0.0.2/32"] }"""),
-            ("slow", _) => (200, "{}"),
+            ("fenced", "pw") => (200, """{ "root": "/", "permissions": "Full", "allowedAddresses": ["127.0.0.2/32"] }"""),
+            ("slow", _) => (200, """{ "root": "/", "permissions": "Full" }"""),
+            ("bare", _) => (200, "{}"),
+            ("rootless", _) => (200, """{ "permissions": "Full" }"""),
+            ("fromtwo", "pw") when client == "127.0.0.2" => (200, """{ "root": "/", "permissions": "ReadOnly" }"""),
+            ("tlsonly", "pw") when tls => (200, """{ "root": "/", "permissions": "ReadOnly" }"""),
             _ => (401, ""),
         };
         if (request.GetProperty("user").GetString() == "slow")
         {
             await Task.Delay(3000);
+        }
+        else if (request.GetProperty("user").GetString()!.StartsWith("guess", StringComparison.Ordinal))
+        {
+            await Task.Delay(100); // a directory lookup that takes a moment: the flood is still under way when others log in
         }
 
         context.Response.StatusCode = status;
@@ -61,16 +71,24 @@ public sealed class AuthHookTests : IAsyncLifetime
 
     private readonly List<HttpAuthHook> _hooks = [];
 
-    private async Task<TestServer> StartAsync(TimeSpan? timeout = null)
+    private readonly CollectingLoggerFactory _logs = new();
+
+    private async Task<TestServer> StartAsync(TimeSpan? timeout = null, Action<FtpServerOptions>? configure = null)
     {
-        var hook = new HttpAuthHook(new AuthHttpOptions { Url = _url, Timeout = timeout ?? TimeSpan.FromSeconds(5) }, NullLogger.Instance);
+        var hook = new HttpAuthHook(new AuthHttpOptions { Url = _url, Timeout = timeout ?? TimeSpan.FromSeconds(5) }, _logs.CreateLogger("FtpGateway.Ftp.AuthHook"));
         _hooks.Add(hook);
-        return await TestServer.StartAsync(o => o.LoginFailureDelay = TimeSpan.Zero, authHook: hook);
+        return await TestServer.StartAsync(
+            o =>
+            {
+                o.LoginFailureDelay = TimeSpan.Zero;
+                configure?.Invoke(o);
+            },
+            authHook: hook);
     }
 
-    private static async Task<WireReply> LoginAsync(int port, string user, string password)
+    private static async Task<WireReply> LoginAsync(int port, string user, string password, IPAddress? from = null)
     {
-        await using var c = await RawFtpClient.ConnectAsync(port);
+        await using var c = await RawFtpClient.ConnectAsync(port, from: from);
         await c.ExpectAsync("USER " + user, 331);
         return await c.SendAsync("PASS " + password);
     }
@@ -108,10 +126,125 @@ public sealed class AuthHookTests : IAsyncLifetime
     [InlineData("off", 530)]
     [InlineData("fenced", 530)] // allowed from 127.0.0.2 only; the test connects from 127.0.0.1
     [InlineData("garbage", 421)]
+    [InlineData("bare", 421)]     // 200 {} would have been the storage root with every right
+    [InlineData("rootless", 421)]
     public async Task TheHooksAnswer_BecomesTheReply(string user, int code)
     {
         await using var server = await StartAsync();
         Assert.Equal(code, (await LoginAsync(server.Port, user, "pw")).Code);
+    }
+
+    [Fact]
+    public async Task AnAnswerWithoutRootAndPermissions_IsRefused_WithOneLineNamingWhatIsMissing()
+    {
+        await using var server = await StartAsync();
+        Assert.Equal(421, (await LoginAsync(server.Port, "bare", "pw")).Code);
+        Assert.Contains(_logs.Lines, l => l.Message.Contains("'root' or 'permissions'", StringComparison.Ordinal) && l.Message.Contains("bare", StringComparison.Ordinal));
+        Assert.Equal(421, (await LoginAsync(server.Port, "rootless", "pw")).Code);
+        Assert.Contains(_logs.Lines, l => l.Message.Contains("does not say 'root';", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(server.Root.File("bare")));
+    }
+
+    [Fact]
+    public async Task ACachedAnswer_IsNeverReused_ForAnotherAddress()
+    {
+        // The hook allows "fromtwo" only from 127.0.0.2. Its yes must not let 127.0.0.3 in from the cache.
+        await using var server = await StartAsync();
+        Assert.Equal(230, (await LoginAsync(server.Port, "fromtwo", "pw", IPAddress.Parse("127.0.0.2"))).Code);
+        Assert.Equal(230, (await LoginAsync(server.Port, "fromtwo", "pw", IPAddress.Parse("127.0.0.2"))).Code);
+        Assert.Equal(1, Requests("fromtwo")); // the same address: from the cache
+        Assert.Equal(530, (await LoginAsync(server.Port, "fromtwo", "pw", IPAddress.Parse("127.0.0.3"))).Code);
+        Assert.Equal(2, Requests("fromtwo"));
+    }
+
+    [Fact]
+    public async Task ACachedAnswer_IsNeverReused_WithoutTls()
+    {
+        using var certificates = new TempDirectory();
+        var (certificate, key) = TestCertificates.CreateTlsFiles(certificates.Path);
+        string thumbprint;
+        using (var pem = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate, key))
+        {
+            thumbprint = pem.Thumbprint;
+        }
+
+        await using var server = await StartAsync(configure: o => (o.Tls.CertificatePath, o.Tls.KeyPath) = (certificate, key));
+        using (var tcp = new System.Net.Sockets.TcpClient())
+        {
+            await tcp.ConnectAsync(server.EndPoint);
+            var clear = tcp.GetStream();
+            await ReadLineAsync(clear);
+            await clear.WriteAsync("AUTH TLS\r\n"u8.ToArray());
+            await ReadLineAsync(clear);
+            await using var tls = new System.Net.Security.SslStream(clear, leaveInnerStreamOpen: false, (_, c, _, _) => c?.GetCertHashString() == thumbprint);
+            await tls.AuthenticateAsClientAsync("127.0.0.1");
+            await tls.WriteAsync("USER tlsonly\r\nPASS pw\r\n"u8.ToArray());
+            await ReadLineAsync(tls);
+            Assert.StartsWith("230 ", await ReadLineAsync(tls), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(530, (await LoginAsync(server.Port, "tlsonly", "pw")).Code); // in clear text: asked again, refused
+        Assert.Equal(2, Requests("tlsonly"));
+    }
+
+    [Fact]
+    public async Task AFloodOfWrongPasswords_ReachesTheHookInTurns_AndStopsAtTheBan()
+    {
+        // 400 wrong logins at once from 127.0.0.2 for names only the hook knows; then a good login from 127.0.0.3.
+        await using var server = await StartAsync();
+        var flooder = IPAddress.Parse("127.0.0.2");
+        var flood = Enumerable.Range(0, 400).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await using var c = await RawFtpClient.ConnectAsync(server.Port, from: flooder);
+                await c.SendAsync($"USER guess{i}");
+                return (await c.SendAsync("PASS wrong")).Code;
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidDataException)
+            {
+                return 421; // refused before the greeting: banned
+            }
+        })).ToList();
+        await Poll.UntilAsync(() => RequestsWhere(u => u.StartsWith("guess", StringComparison.Ordinal)) >= 1, "the flood to reach the hook");
+        Assert.Equal(230, (await LoginAsync(server.Port, "good", "pw", IPAddress.Parse("127.0.0.3"))).Code);
+        var codes = await Task.WhenAll(flood);
+
+        List<string> order;
+        lock (_requests)
+        {
+            order = [.. _requests.Select(r => r.GetProperty("user").GetString()!)];
+        }
+
+        Assert.InRange(order.IndexOf("good"), 0, 3); // in its own turn: at most the flood's request in flight and one more ahead of it
+        Assert.InRange(RequestsWhere(u => u.StartsWith("guess", StringComparison.Ordinal)), 10, 12); // the ban (10 failures) ends the flood's requests
+        Assert.All(codes, code => Assert.Contains(code, new[] { 530, 421 }));
+    }
+
+    private int RequestsWhere(Func<string, bool> user)
+    {
+        lock (_requests)
+        {
+            return _requests.Count(r => user(r.GetProperty("user").GetString()!));
+        }
+    }
+
+    /// <summary>One reply line, read a byte at a time so nothing beyond it is consumed.</summary>
+    private static async Task<string> ReadLineAsync(Stream stream)
+    {
+        var line = new StringBuilder();
+        var one = new byte[1];
+        while (!line.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            if (await stream.ReadAsync(one) == 0)
+            {
+                throw new EndOfStreamException($"closed after '{line}'");
+            }
+
+            line.Append((char)one[0]);
+        }
+
+        return line.ToString().TrimEnd();
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class HttpsAuthHookTests : IAsyncLifetime
         {
             var body = await System.Text.Json.JsonDocument.ParseAsync(request.Body);
             return body.RootElement.GetProperty("password").GetString() == "hook-pw"
-                ? Results.Text("""{ "root": "/from-hook/{user}" }""", "application/json")
+                ? Results.Text("""{ "root": "/from-hook/{user}", "permissions": "Full" }""", "application/json")
                 : Results.StatusCode(StatusCodes.Status401Unauthorized);
         });
         await _hook.StartAsync();
@@ -69,5 +69,28 @@ public sealed class HttpsAuthHookTests : IAsyncLifetime
         await _hook.StopAsync();
         await _hook.DisposeAsync();
         _work.Dispose();
+    }
+}
+
+/// <summary>A hook written with Python's http.server, which reads a body only by its Content-Length.</summary>
+public sealed class PythonAuthHookTests
+{
+    [Fact]
+    public async Task AMinimalPythonHook_ReadsTheRequestAndLogsTheDeviceIn()
+    {
+        // Regression: the request was sent chunked, without a Content-Length; such a hook read an empty body and
+        // refused everyone.
+        var port = FreePorts.One();
+        await using var hook = await ExternalProcess.StartAsync("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "clients", "auth_hook.py"), port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(20), () => null);
+        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?> { ["Auth:Http:Url"] = $"http://127.0.0.1:{port}/auth" });
+        await using var c = await RawFtpClient.ConnectAsync(gateway.Port);
+        await c.ExpectAsync("USER py-cam", 331);
+        await c.ExpectAsync("PASS py-pw", 230);
+        Assert.Equal(226, (await c.UploadAsync("STOR snap.jpg", [1, 2, 3])).Code);
+        Assert.True(File.Exists(gateway.Root.File("py/py-cam/snap.jpg")));
+        await using var wrong = await RawFtpClient.ConnectAsync(gateway.Port);
+        await wrong.ExpectAsync("USER py-cam", 331);
+        await wrong.ExpectAsync("PASS nope", 530);
     }
 }

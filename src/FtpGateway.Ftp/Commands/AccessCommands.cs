@@ -52,10 +52,10 @@ internal static class AccessCommands
         if (s.Server.AuthHook is { } hook && !s.Server.Users.Current.Defines(name))
         {
             // Not a user of the configuration or the users file: the HTTP hook decides.
-            var (verdict, answer) = await hook.AuthenticateAsync(name, argument, s.ClientAddress, s.Tls.Active, ct);
-            if (bans.IsBanned(s.ClientAddress))
+            var (verdict, answer) = await hook.AuthenticateAsync(name, argument, s.ClientAddress, s.Tls.Active, () => !bans.IsBanned(s.ClientAddress), ct);
+            if (verdict == HookVerdict.Skipped || bans.IsBanned(s.ClientAddress))
             {
-                return BannedReply; // banned while the hook was asked
+                return BannedReply; // banned while the request waited its turn, or while the hook was asked
             }
 
             if (verdict == HookVerdict.Unavailable)

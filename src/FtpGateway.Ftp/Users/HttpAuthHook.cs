@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FtpGateway.Ftp.Security;
 using Microsoft.Extensions.Logging;
 
 namespace FtpGateway.Ftp.Users;
@@ -64,15 +65,23 @@ public enum HookVerdict
     LoggedIn,
     Denied,
     Unavailable,
+
+    /// <summary>Not asked: the client was banned while its request waited for its turn.</summary>
+    Skipped,
 }
 
 /// <summary>
 /// The HTTP authentication hook: for a user not defined in configuration or the users file, POSTs
-/// <c>{"user", "password", "clientAddress", "tls"}</c>. <c>200</c> with a user object (the users file's fields)
-/// logs in with those settings; <c>401</c>, <c>403</c>, <c>404</c> deny; anything else, a timeout or a body that is
-/// not a valid user is "unavailable" (the client is told to try later), never a login. Successes are cached for
-/// <see cref="AuthHttpOptions.CacheDuration"/> under the user and an HMAC of the password with a key that lives
-/// only in this process: the password is never kept or logged in clear.
+/// <c>{"user", "password", "clientAddress", "tls"}</c> (with a Content-Length: minimal servers such as Python's
+/// http.server read no body without one). <c>200</c> with a user object (the users file's fields, <c>root</c> and
+/// <c>permissions</c> required: an answer that leaves them out would put the user at the storage root with every
+/// right) logs in with those settings; <c>401</c>, <c>403</c>, <c>404</c> deny; anything else, a timeout or a body
+/// that is not a valid user is "unavailable" (the client is told to try later), never a login. Requests are taken
+/// in turns per client (<see cref="ClientTurns"/>: one at a time per client, 32 at most in all) and skipped for a
+/// client banned while it waited. Successes are cached for <see cref="AuthHttpOptions.CacheDuration"/> under the
+/// user, the client's address, whether it came over TLS, and an HMAC of the password with a key that lives only in
+/// this process: a decision the hook made for one address or for TLS is never reused for another, and the password
+/// is never kept or logged in clear.
 /// </summary>
 public sealed class HttpAuthHook : IDisposable
 {
@@ -91,9 +100,7 @@ public sealed class HttpAuthHook : IDisposable
     private readonly ILogger _logger;
     private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, (FtpUser User, long Expires)> _cache = new(StringComparer.Ordinal);
-
-    // At most this many requests to the hook at once: a flood of logins for unknown names waits here.
-    private readonly SemaphoreSlim _inFlight = new(32, 32);
+    private readonly ClientTurns _turns = new(32);
 
     public HttpAuthHook(AuthHttpOptions options, ILogger logger, TimeProvider? time = null)
     {
@@ -114,24 +121,23 @@ public sealed class HttpAuthHook : IDisposable
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>Asks the hook (or the cache) about <paramref name="user"/>.</summary>
-    public async Task<(HookVerdict Verdict, FtpUser? User)> AuthenticateAsync(string user, string password, IPAddress client, bool tls, CancellationToken ct)
+    /// <summary>Requests waiting for their client's turn now.</summary>
+    public int Waiting => _turns.Waiting;
+
+    /// <summary>
+    /// Asks the hook (or the cache) about <paramref name="user"/>, in the client's turn; <see cref="HookVerdict.Skipped"/>
+    /// when <paramref name="stillWanted"/> says no by then.
+    /// </summary>
+    public async Task<(HookVerdict Verdict, FtpUser? User)> AuthenticateAsync(string user, string password, IPAddress client, bool tls, Func<bool> stillWanted, CancellationToken ct)
     {
-        var key = CacheKey(user, password);
+        ArgumentNullException.ThrowIfNull(client);
+        var key = CacheKey(user, password, client, tls);
         if (_cache.TryGetValue(key, out var cached) && _time.GetTimestamp() < cached.Expires)
         {
             return (HookVerdict.LoggedIn, cached.User);
         }
 
-        await _inFlight.WaitAsync(ct);
-        try
-        {
-            return await AskAsync(user, password, client, tls, key, ct);
-        }
-        finally
-        {
-            _inFlight.Release();
-        }
+        return await _turns.RunAsync(client, token => AskAsync(user, password, client, tls, key, token), stillWanted, (HookVerdict.Skipped, (FtpUser?)null), ct);
     }
 
     private async Task<(HookVerdict Verdict, FtpUser? User)> AskAsync(string user, string password, IPAddress client, bool tls, string key, CancellationToken ct)
@@ -141,7 +147,9 @@ public sealed class HttpAuthHook : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _http.PostAsJsonAsync(_options.Url, new { user, password, clientAddress = client.ToString(), tls }, timeout.Token);
+            using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new { user, password, clientAddress = client.ToString(), tls }));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            response = await _http.PostAsync(_options.Url, content, timeout.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
@@ -165,7 +173,8 @@ public sealed class HttpAuthHook : IDisposable
             FtpUser answer;
             try
             {
-                var options = await response.Content.ReadFromJsonAsync<UserOptions>(Json, timeout.Token) ?? throw new JsonException("empty body");
+                using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(timeout.Token), cancellationToken: timeout.Token);
+                var options = body.RootElement.Deserialize<UserOptions>(Json) ?? throw new JsonException("empty body");
                 if (!string.IsNullOrEmpty(options.Name) && options.Name != user)
                 {
                     throw new JsonException($"the answer names another user ('{LogText.Sanitize(options.Name)}')");
@@ -174,6 +183,13 @@ public sealed class HttpAuthHook : IDisposable
                 if (options.Disabled)
                 {
                     return (HookVerdict.Denied, null);
+                }
+
+                // No defaults here: the default root is the storage's root and the default permissions Full.
+                if (Missing(body.RootElement, "root", "permissions") is { Length: > 0 } missing)
+                {
+                    Log.AuthHookFailed(_logger, LogText.Sanitize(user), $"the answer does not say {missing}; refused (an answer must name the user's root and permissions)");
+                    return (HookVerdict.Unavailable, null);
                 }
 
                 options.Name = user;
@@ -214,8 +230,15 @@ public sealed class HttpAuthHook : IDisposable
         _cache[key] = (user, now + (long)(_options.CacheDuration.TotalSeconds * _time.TimestampFrequency));
     }
 
-    private string CacheKey(string user, string password) =>
-        user + "\n" + Convert.ToBase64String(HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(user + "\0" + password)));
+    private string CacheKey(string user, string password, IPAddress client, bool tls) =>
+        Convert.ToBase64String(HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes($"{user}\0{client}\0{(tls ? 1 : 0)}\0{password}")));
+
+    /// <summary>The fields of <paramref name="required"/> the answer leaves out (names compared as the binder does), as one phrase.</summary>
+    private static string Missing(JsonElement answer, params string[] required) =>
+        string.Join(" or ", required
+            .Where(field => answer.ValueKind != JsonValueKind.Object
+                || !answer.EnumerateObject().Any(p => p.Name.Equals(field, StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind != JsonValueKind.Null))
+            .Select(field => $"'{field}'"));
 
     /// <summary>The server's chain (with the intermediates it sent) built up to one of <paramref name="roots"/>, for server authentication.</summary>
     private static bool TrustedBy(X509Certificate2Collection roots, X509Certificate? certificate, X509Chain? sent)
@@ -241,9 +264,5 @@ public sealed class HttpAuthHook : IDisposable
         return chain.Build(leaf);
     }
 
-    public void Dispose()
-    {
-        _http.Dispose();
-        _inFlight.Dispose();
-    }
+    public void Dispose() => _http.Dispose();
 }
