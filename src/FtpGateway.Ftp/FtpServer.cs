@@ -327,7 +327,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             return ("session_limit", "Too many connections; try again later.");
         }
 
-        var count = _perAddress.AddOrUpdate(address, 1, (_, n) => n + 1);
+        // One client is an IPv4 address or an IPv6 /64, as bans count it.
+        var count = _perAddress.AddOrUpdate(Addresses.ClientKey(address), 1, (_, n) => n + 1);
         if (count > o.MaxSessionsPerAddress)
         {
             Release(address);
@@ -339,10 +340,11 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
     private void Release(IPAddress address)
     {
-        var remaining = _perAddress.AddOrUpdate(address, 0, (_, n) => n - 1);
+        var key = Addresses.ClientKey(address);
+        var remaining = _perAddress.AddOrUpdate(key, 0, (_, n) => n - 1);
         if (remaining <= 0)
         {
-            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, remaining));
+            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(key, remaining));
         }
     }
 

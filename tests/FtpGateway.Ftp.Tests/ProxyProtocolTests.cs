@@ -42,6 +42,48 @@ public sealed class ProxyProtocolTests
         return header;
     }
 
+    [Fact]
+    public async Task OneIpv6Slash64_IsOneClient_ForTheSessionsPerAddress()
+    {
+        // Bans already counted an IPv6 client by its /64; the per-address session limit counted single addresses,
+        // so one host with a /64 opened as many sessions (and passive ports) as it liked.
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.ProxyProtocol.TrustedProxies = ["127.0.0.1/32"];
+            o.MaxSessionsPerAddress = 3;
+        });
+        byte[] From(string source) => Encoding.ASCII.GetBytes($"PROXY TCP6 {source} 2001:db8::1 40000 21\r\n");
+        var open = new List<RawFtpClient>();
+        for (var i = 1; i <= 3; i++)
+        {
+            var client = await RawFtpClient.ConnectAsync(server.Port, prefix: From($"2001:db8:aa:bb::{i:x}"));
+            Assert.Equal(220, client.Greeting.Code);
+            open.Add(client);
+        }
+
+        await using (var fourth = await RawFtpClient.ConnectAsync(server.Port, prefix: From("2001:db8:aa:bb:ffff::9")))
+        {
+            Assert.Equal(421, fourth.Greeting.Code); // the same /64
+        }
+
+        await using (var neighbour = await RawFtpClient.ConnectAsync(server.Port, prefix: From("2001:db8:aa:bc::1")))
+        {
+            Assert.Equal(220, neighbour.Greeting.Code); // another /64
+        }
+
+        await open[0].DisposeAsync();
+        await Poll.UntilAsync(() => server.ActiveSessions == 2, "the first session to end");
+        await using (var again = await RawFtpClient.ConnectAsync(server.Port, prefix: From("2001:db8:aa:bb::42")))
+        {
+            Assert.Equal(220, again.Greeting.Code); // a slot of the /64 is free again
+        }
+
+        foreach (var client in open.Skip(1))
+        {
+            await client.DisposeAsync();
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -133,6 +175,7 @@ public sealed class ProxyProtocolTests
     [InlineData("USER alice\r\n")] // no header at all
     [InlineData("PROXY TCP4 198.51.100.7 127.0.0.1 99999 21\r\n")] // a port out of range
     [InlineData("PROXY TCP6 198.51.100.7 127.0.0.1 1 21\r\n")] // an IPv4 address in a TCP6 line
+    [InlineData("PROXY TCP4 1 2 3 4\r\n")] // not dotted quads (was taken as client 0.0.0.1)
     [InlineData("\r\n\r\n\0\r\nQUIT\n\x0021\x0011\x0000\x0004ABCD")] // v2: TCP over IPv4 in a 4-byte address block
     public async Task AMissingOrMalformedHeaderFromATrustedProxy_ClosesTheConnection(string first)
     {

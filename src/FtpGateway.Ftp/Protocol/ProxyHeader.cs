@@ -90,8 +90,16 @@ public sealed record ProxyHeader(IPEndPoint? Source, IPEndPoint? Destination)
         return new ProxyHeader(EndPoint(parts[1], parts[3], family), EndPoint(parts[2], parts[4], family));
     }
 
+    /// <summary>
+    /// An address exactly as the specification writes it: four decimal octets for TCP4 (IPAddress.TryParse also takes
+    /// "1" as 0.0.0.1, octal and hex), hex groups for TCP6 (no zone, no brackets).
+    /// </summary>
+    private static bool WellFormed(string address, AddressFamily family) => family == AddressFamily.InterNetwork
+        ? address.Split('.') is { Length: 4 } octets && octets.All(o => o.Length is >= 1 and <= 3 && o.All(char.IsAsciiDigit) && (o == "0" || o[0] != '0') && int.Parse(o, CultureInfo.InvariantCulture) <= 255)
+        : address.Contains(':', StringComparison.Ordinal) && address.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.');
+
     private static IPEndPoint EndPoint(string address, string port, AddressFamily family) =>
-        IPAddress.TryParse(address, out var ip) && ip.AddressFamily == family
+        WellFormed(address, family) && IPAddress.TryParse(address, out var ip) && ip.AddressFamily == family
         && ushort.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
         && (port == "0" || port[0] != '0')
             ? new IPEndPoint(ip, number)

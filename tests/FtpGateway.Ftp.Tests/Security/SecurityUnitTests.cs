@@ -147,6 +147,13 @@ public sealed class ProxyHeaderTests
     [InlineData("UDP4 198.51.100.7 10.0.0.1 40000 21")]
     [InlineData("TCP4 2001:db8::7 10.0.0.1 40000 21")]
     [InlineData("TCP4  198.51.100.7 10.0.0.1 40000 21")]
+    [InlineData("TCP4 1 2 40000 21")]                  // was taken as client 0.0.0.1
+    [InlineData("TCP4 198.51.100 10.0.0.1 40000 21")]
+    [InlineData("TCP4 0x7f.0.0.1 10.0.0.1 40000 21")]
+    [InlineData("TCP4 198.51.100.07 10.0.0.1 40000 21")]
+    [InlineData("TCP4 198.51.100.256 10.0.0.1 40000 21")]
+    [InlineData("TCP6 2001:db8::7%eth0 2001:db8::1 40000 21")]
+    [InlineData("TCP6 [2001:db8::7] 2001:db8::1 40000 21")]
     public void V1_Malformed_Throws(string line) => Assert.Throws<ProxyHeaderException>(() => ProxyHeader.ParseV1(line));
 
     [Fact]
