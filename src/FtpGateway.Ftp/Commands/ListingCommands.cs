@@ -136,9 +136,14 @@ internal static class ListingCommands
         var shownPrefix = verb == "NLST" && argument.Length > 0 && found.Refusal is null
             ? (found.Value.Entry.IsDirectory ? DirectoryPrefix(argument) : null)
             : string.Empty;
-        if (found.Refusal == CommandChecks.NoSuchEntry && patterns && SplitPattern(argument) is var (directory, pattern, prefix))
+        if (found.Refusal == CommandChecks.NoSuchEntry && patterns && SplitPattern(argument) is var (directory, last, prefix))
         {
             // Not a name that exists, but a pattern in its last component: one listing of its directory, filtered.
+            if (!Glob.TryCreate(last, out var pattern))
+            {
+                return PatternTooLong;
+            }
+
             (found, glob, shownPrefix) = (await s.FindReadableAsync(directory, ct), pattern, prefix);
             if (found.Refusal is null && !found.Value.Entry.IsDirectory)
             {
@@ -187,12 +192,16 @@ internal static class ListingCommands
     /// "sub/*.txt" as its directory ("sub"), the pattern ("*.txt") and the prefix matched names are shown with
     /// ("sub/", as <c>ls sub/*.txt</c> shows them); null when the last component has no wildcard.
     /// </summary>
-    private static (string Directory, Glob Pattern, string Prefix)? SplitPattern(string argument)
+    private static (string Directory, string Pattern, string Prefix)? SplitPattern(string argument)
     {
         var cut = argument.LastIndexOfAny(['/', '\\']);
         var (directory, last) = cut < 0 ? (string.Empty, argument) : (argument[..(cut + 1)], argument[(cut + 1)..]);
-        return Glob.For(last) is { } glob ? (directory, glob, directory) : null;
+        return Glob.IsPattern(last) ? (directory, last, directory) : null;
     }
+
+    private static readonly FtpReply PatternTooLong = FtpReply.Of(
+        ReplyCodes.SyntaxErrorInParameters,
+        string.Create(CultureInfo.InvariantCulture, $"Pattern too long: at most {Glob.MaxLength} characters and {Glob.MaxElements} wildcards, characters and classes."));
 
     /// <summary>
     /// A multi-line reply over the control connection cannot change its code once its first line is out: when the
