@@ -20,6 +20,7 @@ public sealed class WebhookTests : IAsyncLifetime
     private readonly FtpTelemetry _telemetry = new();
     private LoopbackHttpServer _receiver = null!;
     private volatile bool _down;
+    private volatile bool _slow;
     private string _url = string.Empty;
 
     public Task InitializeAsync()
@@ -33,6 +34,11 @@ public sealed class WebhookTests : IAsyncLifetime
     {
         var body = new MemoryStream();
         await context.Request.InputStream.CopyToAsync(body);
+        if (_slow)
+        {
+            await Task.Delay(5);
+        }
+
         if (_down)
         {
             context.Response.StatusCode = 503;
@@ -214,6 +220,49 @@ public sealed class WebhookTests : IAsyncLifetime
         events.Publish(EventTypes.UploadCompleted, "/kept", new Dictionary<string, object?>());
         await Poll.UntilAsync(() => Events().Count == 1, "the event written to the spool");
         Assert.Equal("/kept", Events()[0].GetProperty("subject").GetString());
+    }
+
+    [Fact]
+    public async Task OneUsersFlood_DelaysAnothersEvent_ByAtMostOneDelivery()
+    {
+        // Regression: 3,000-15,000 MKD/RMD events of one user queued ahead of another's upload.completed.
+        _slow = true; // each delivery takes a few milliseconds, as a real receiver's do
+        await using var events = Publisher();
+        for (var i = 0; i < 3_000; i++)
+        {
+            events.Publish(EventTypes.DirectoryCreated, $"/a/{i}", new Dictionary<string, object?> { ["user"] = "chatty" });
+        }
+
+        events.Publish(EventTypes.UploadCompleted, "/b/photo.jpg", new Dictionary<string, object?> { ["user"] = "quiet" });
+        await Poll.UntilAsync(() => Events(EventTypes.UploadCompleted).Count == 1, "the quiet user's event");
+        Assert.InRange(Events(EventTypes.DirectoryCreated).Count, 0, 3);
+
+        // Each user's own events stay in order.
+        _slow = false;
+        await Poll.UntilAsync(() => Events().Count == 3_001, "every event");
+        Assert.Equal(Enumerable.Range(0, 3_000).Select(i => $"/a/{i}"), Events(EventTypes.DirectoryCreated).Select(e => e.GetProperty("subject").GetString()));
+    }
+
+    [Fact]
+    public async Task AFullSpool_DropsTheFloodingUsersOldestEvents_NeverAnotherUsers()
+    {
+        // Regression: with a dead receiver and a small spool, 300 MKD/RMD of one user evicted another's event.
+        _down = true;
+        var options = new EventOptions { Webhooks = [new WebhookOptions { Url = _url }], SpoolDirectory = _spool.Path, MaxSpoolBytes = 20_000 };
+        await using var events = new EventPublisher(options, NullLoggerFactory.Instance, _telemetry);
+        events.Publish(EventTypes.UploadCompleted, "/b/photo.jpg", new Dictionary<string, object?> { ["user"] = "quiet" });
+        for (var i = 0; i < 300; i++)
+        {
+            events.Publish(EventTypes.DirectoryCreated, $"/a/{i}", new Dictionary<string, object?> { ["user"] = "chatty" });
+        }
+
+        _down = false;
+        await Poll.UntilAsync(() => Events(EventTypes.UploadCompleted).Count == 1, "the quiet user's event, kept");
+        await Poll.UntilAsync(() => Directory.GetFiles(_spool.Path, "*.json", SearchOption.AllDirectories).Length == 0, "the spool emptied");
+        var chatty = Events(EventTypes.DirectoryCreated).Select(e => e.GetProperty("subject").GetString()).ToList();
+        Assert.InRange(chatty.Count, 1, 299);        // the flood lost its oldest events ...
+        Assert.Equal("/a/299", chatty[^1]);          // ... and kept its newest, in order
+        Assert.Equal(chatty.Order(StringComparer.Ordinal).Count(), chatty.Distinct().Count());
     }
 
     public async Task DisposeAsync()
