@@ -15,8 +15,13 @@ public static class FtpServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<FtpServerOptions>, FtpServerOptionsValidator>();
         services.AddOptions<Security.SecurityOptions>().Bind(configuration.GetSection(Security.SecurityOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Security.SecurityOptions>, Security.SecurityOptionsValidator>();
-        var perUser = configuration.GetValue<bool>("Telemetry:PerUserMetrics");
-        services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), perUser));
+        var telemetry = configuration.GetSection(Telemetry.TelemetryOptions.SectionName).Get<Telemetry.TelemetryOptions>() ?? new Telemetry.TelemetryOptions();
+        if (telemetry.Validate().ToList() is { Count: > 0 } telemetryErrors)
+        {
+            throw new InvalidOperationException(string.Join("; ", telemetryErrors));
+        }
+
+        services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), telemetry, sp.GetService<TimeProvider>()));
         var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         if (auth.Http.Validate().ToList() is { Count: > 0 } errors)
         {

@@ -50,6 +50,40 @@ public sealed partial class ManagementTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PerUserSeries_AreBounded_TheLongestSilentUserMakesRoom()
+    {
+        // Regression: the per-user series were never pruned: one per device name ever seen, for the life of the process.
+        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Telemetry:PerUserMetrics"] = "true",
+            ["Telemetry:PerUserMetricsMaxUsers"] = "2",
+            ["Users:1:Name"] = "cam-b",
+            ["Users:1:Password"] = "pw-b",
+            ["Users:2:Name"] = "cam-c",
+            ["Users:2:Password"] = "pw-c",
+        });
+        async Task UploadAsync(string user, string password)
+        {
+            await using var c = await RawFtpClient.LoginAsync(gateway.Port, user, password);
+            Assert.Equal(226, (await c.UploadAsync($"STOR {user}.jpg", [1, 2, 3])).Code);
+        }
+
+        async Task<List<string>> ScrapedUsersAsync() =>
+            [.. UserSeries().Matches(await _http.GetStringAsync(new Uri(gateway.ManagementUrl, "/metrics"))).Select(m => m.Groups[1].Value).Distinct().Order(StringComparer.Ordinal)];
+
+        await UploadAsync(Gateway.User, Gateway.Password);
+        await UploadAsync("cam-b", "pw-b");
+        Assert.Equal(["cam-b", Gateway.User], await ScrapedUsersAsync());
+        await UploadAsync("cam-c", "pw-c");
+        List<string> users = [];
+        await Poll.UntilAsync(async () => (users = await ScrapedUsersAsync()).Contains("cam-c"), "a scrape after the third upload"); // the exporter caches a scrape briefly
+        Assert.Equal(["cam-b", "cam-c"], users); // the exported series goes too
+    }
+
+    [GeneratedRegex("""ftpgateway_user_uploads_total\{[^}]*enduser_id="([^"]+)"[^}]*\}""")]
+    private static partial Regex UserSeries();
+
+    [Fact]
     public async Task Metrics_AfterRealTransfers_CountTheRightAmounts()
     {
         await using (var c = await RawFtpClient.LoginAsync(_gateway.Port, Gateway.User, Gateway.Password))

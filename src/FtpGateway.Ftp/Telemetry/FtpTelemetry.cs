@@ -18,8 +18,14 @@ public sealed class FtpTelemetry : IDisposable
     private readonly bool _ownsMeter;
 
     public FtpTelemetry(IMeterFactory? meterFactory = null, bool perUserMetrics = false)
+        : this(meterFactory, new TelemetryOptions { PerUserMetrics = perUserMetrics })
     {
-        PerUserMetrics = perUserMetrics;
+    }
+
+    public FtpTelemetry(IMeterFactory? meterFactory, TelemetryOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PerUserMetrics = options.PerUserMetrics;
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(Name) ?? new Meter(Name);
         ActiveSessions = _meter.CreateUpDownCounter<long>("ftpgateway.sessions.active", "{session}", "FTP sessions open now");
@@ -36,15 +42,7 @@ public sealed class FtpTelemetry : IDisposable
             "ftpgateway.storage.duration", "s", "Duration of storage operations, by provider, operation and outcome", tags: null,
             new InstrumentAdvice<double> { HistogramBucketBoundaries = StorageBuckets });
         DataConnectionFailures = _meter.CreateCounter<long>("ftpgateway.data_connections.failed", "{connection}", "Data connections that did not open or broke");
-        if (perUserMetrics)
-        {
-            _userUploads = _meter.CreateCounter<long>("ftpgateway.user.uploads", "{upload}", "Committed uploads, per user");
-            _meter.CreateObservableGauge(
-                "ftpgateway.user.last_upload.time",
-                () => _lastUploads.Select(u => new Measurement<long>(u.Value, new KeyValuePair<string, object?>("enduser.id", u.Key))),
-                "s",
-                "Unix time of each user's last committed upload (a device that falls silent)");
-        }
+        _users = options.PerUserMetrics ? new UserActivity(_meter, options, time ?? TimeProvider.System) : null;
         RefusedConnections = _meter.CreateCounter<long>("ftpgateway.connections.refused", "{connection}", "Control connections refused before the greeting, by reason");
         Bans = _meter.CreateCounter<long>("ftpgateway.bans", "{ban}", "Client addresses banned after too many failed logins");
         EventsDelivered = _meter.CreateCounter<long>("ftpgateway.events.delivered", "{event}", "Events delivered to webhooks");
@@ -58,20 +56,13 @@ public sealed class FtpTelemetry : IDisposable
     /// <summary>Telemetry:PerUserMetrics: a series per user (one per device: mind the cardinality).</summary>
     public bool PerUserMetrics { get; }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastUploads = new(StringComparer.Ordinal);
-    private Counter<long>? _userUploads;
+    private readonly UserActivity? _users;
 
     /// <summary>With <see cref="PerUserMetrics"/>: counts a committed upload of <paramref name="user"/> and remembers when.</summary>
-    public void UserUploaded(string user, DateTimeOffset time)
-    {
-        if (!PerUserMetrics)
-        {
-            return;
-        }
+    public void UserUploaded(string user) => _users?.Uploaded(user);
 
-        _userUploads!.Add(1, new KeyValuePair<string, object?>("enduser.id", user));
-        _lastUploads[user] = time.ToUnixTimeSeconds();
-    }
+    /// <summary>Users with per-user series now (0 without <see cref="PerUserMetrics"/>).</summary>
+    internal int UsersObserved => _users?.Count ?? 0;
 
     /// <summary>Storage calls: 1 ms to 60 s.</summary>
     public static IReadOnlyList<double> StorageBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

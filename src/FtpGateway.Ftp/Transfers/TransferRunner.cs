@@ -235,7 +235,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
 
         if (outcome.Failure is null && job.Direction == TransferDirection.Upload && job.Party is { } uploader)
         {
-            telemetry.UserUploaded(uploader.User, server.Time.GetUtcNow());
+            telemetry.UserUploaded(uploader.User);
         }
 
         if (outcome.Failure is null)
