@@ -34,6 +34,9 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private readonly ConcurrentDictionary<Task, bool> _headerReads = new();
     private long _nextId;
+
+    // Session ids are unique across restarts and gateways: a random prefix for this process, then a counter.
+    private readonly string _idPrefix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
     private int _stopped;
     private Task? _drain;
 
@@ -100,11 +103,11 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = _context.Options;
-        var listener = Listen(o.Port);
+        var listener = Listen(o.Port, "Ftp:Port");
         LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         if (o.Tls.ImplicitPort is { } implicitPort)
         {
-            ImplicitTlsEndPoint = (IPEndPoint)Listen(implicitPort).LocalEndPoint!;
+            ImplicitTlsEndPoint = (IPEndPoint)Listen(implicitPort, "Ftp:Tls:ImplicitPort").LocalEndPoint!;
         }
 
         var own = o.OwnPassiveRange() is { } r ? $"{r.Start}-{r.End}" : "any";
@@ -123,23 +126,35 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    private Socket Listen(int port)
+    /// <summary>A listening socket on <paramref name="port"/>; a port in use stops the start with a message naming <paramref name="key"/>.</summary>
+    private Socket Listen(int port, string key)
     {
         var o = _context.Options;
-        Socket listener;
-        if (string.IsNullOrWhiteSpace(o.ListenAddress))
+        var address = string.IsNullOrWhiteSpace(o.ListenAddress) ? IPAddress.IPv6Any : IPAddress.Parse(o.ListenAddress);
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (address.Equals(IPAddress.IPv6Any))
         {
-            listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
-        }
-        else
-        {
-            var address = IPAddress.Parse(o.ListenAddress);
-            listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(address, port));
+            listener.DualMode = true; // every interface: IPv4 and IPv6
         }
 
-        listener.Listen(512);
+        try
+        {
+            listener.Bind(new IPEndPoint(address, port));
+            listener.Listen(512);
+        }
+        catch (SocketException ex)
+        {
+            listener.Dispose();
+            var where = address.Equals(IPAddress.IPv6Any) ? $"every interface, port {port}" : $"{address}:{port}";
+            throw new InvalidOperationException(ex.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => $"{key}: {where} is already in use by another program",
+                SocketError.AccessDenied => $"{key}: {where} may not be opened by this user (ports below 1024 need privileges)",
+                SocketError.AddressNotAvailable => $"{key}: {where}: Ftp:ListenAddress is not an address of this machine",
+                _ => $"{key}: cannot listen on {where}: {ex.Message}",
+            }, ex);
+        }
+
         _listeners.Add(listener);
         return listener;
     }
@@ -302,7 +317,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             return;
         }
 
-        var id = Interlocked.Increment(ref _nextId).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _nextId):x6}");
         var session = new FtpSession(_context, connection, id, ct);
         var task = RunSessionAsync(session, address);
         _sessions[id] = (session, task);

@@ -138,7 +138,9 @@ public sealed class FtpServerOptions
             return (start, end);
         }
 
-        throw new FormatException($"Ftp:PassivePortRange '{PassivePortRange}' must look like 50000-50099 (ports 1024-65535)");
+        throw new FormatException(parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var first) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var last) && first > last
+            ? $"Ftp:PassivePortRange '{PassivePortRange}' is reversed: write the lower port first ({last}-{first})"
+            : $"Ftp:PassivePortRange '{PassivePortRange}' must look like 50000-50099 (ports 1024-65535)");
     }
 }
 

@@ -46,6 +46,9 @@ internal static partial class Log
     [LoggerMessage(120, LogLevel.Information, "Users file {File} loaded: {Users} users")]
     public static partial void UsersReloaded(ILogger logger, string file, int users);
 
+    [LoggerMessage(126, LogLevel.Warning, "No users are defined (configuration, users file {File}) and anonymous logins are off: nobody can log in until the file has users")]
+    public static partial void NoUsers(ILogger logger, string file);
+
     [LoggerMessage(121, LogLevel.Error, "Users file {File} not reloaded, the previous users stay in force: {Reason}")]
     public static partial void UsersReloadFailed(ILogger logger, string file, string reason);
 

@@ -70,6 +70,8 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
 
     public override string? Locate(StoragePath path) => _container.GetBlobClient(Key(path)).Uri.ToString();
 
+    public override string Describe() => $"Azure container '{_container.Name}' at {_container.Uri.GetLeftPart(UriPartial.Authority)}";
+
     /// <summary>MD5 from the blob's Content-MD5 when set (every upload made here sets it), else from one streamed read.</summary>
     public override IReadOnlyList<string> HashAlgorithms { get; } = [Hashing.Md5, Hashing.Sha256];
 

@@ -261,6 +261,9 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
 
     public override string? Locate(StoragePath path) => $"s3://{_bucket}/{Key(path)}";
 
+    public override string Describe() =>
+        $"S3 bucket '{_bucket}' at {(string.IsNullOrWhiteSpace(_options.ServiceUrl) ? $"AWS region {(string.IsNullOrWhiteSpace(_options.Region) ? "us-east-1" : _options.Region)}" : _options.ServiceUrl)}";
+
     protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var put = Decorate(new PutObjectRequest

@@ -74,6 +74,12 @@ public interface IStorageProvider
     /// </summary>
     string? Locate(StoragePath path) => null;
 
+    /// <summary>
+    /// Which store this is, for an operator reading a start-up error: "S3 bucket 'inbox' at http://minio:9000",
+    /// "Azure container 'ftp' at https://acct.blob.core.windows.net/", "local disk /srv/ftp". Never a secret.
+    /// </summary>
+    string Describe() => Name;
+
     StorageCapabilities Capabilities { get; }
 
     /// <summary>Hash algorithms (HASH names: "SHA-256", "SHA-1", "MD5", "CRC32") this provider answers cheaply.</summary>

@@ -40,6 +40,10 @@ public static class GatewayHost
         }
 
         ConfigurationCheck.ThrowOnUnknownKeys(builder.Configuration);
+        ConfigurationCheck.ThrowOnPortConflicts(builder.Configuration);
+
+        // A start that fails is one line on standard error, written by Program: not the host's own stack trace too.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
         // Logging:Format=json: one JSON object per line, with the session scope (session id, client address).
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
@@ -50,7 +54,13 @@ public static class GatewayHost
 
         builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => CreateTargets(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IStorageProvider>(), sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddHostedService<StorageStartupCheck>(); // before the FTP listener: fail fast
+        var probeTimeout = builder.Configuration.GetValue<TimeSpan?>(StorageStartupCheck.ProbeTimeoutKey) ?? TimeSpan.FromSeconds(30);
+        if (probeTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"{StorageStartupCheck.ProbeTimeoutKey} must be positive");
+        }
+
+        builder.Services.AddHostedService(sp => new StorageStartupCheck(sp.GetRequiredService<StorageTargets>(), sp.GetRequiredService<ILogger<StorageStartupCheck>>(), probeTimeout)); // before the FTP listener: fail fast
         builder.Services.AddFtpServer(builder.Configuration);
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<FtpTelemetry>(), sp.GetRequiredService<StorageTargets>()));
 
@@ -216,8 +226,14 @@ public static class GatewayHost
     private static UserStore CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory, FtpTelemetry telemetry, StorageTargets targets)
     {
         var users = FtpServiceCollectionExtensions.CreateUserStore(configuration, loggerFactory, telemetry, targets: targets);
-        if (users.Current.Count > 0 || users.Current.AnonymousEnabled || !string.IsNullOrWhiteSpace(configuration[FtpServiceCollectionExtensions.UsersFileKey]))
+        var file = configuration[FtpServiceCollectionExtensions.UsersFileKey];
+        if (users.Current.Count > 0 || users.Current.AnonymousEnabled || !string.IsNullOrWhiteSpace(file))
         {
+            if (users.Current.Count == 0 && !users.Current.AnonymousEnabled && string.IsNullOrWhiteSpace(configuration["Auth:Http:Url"]))
+            {
+                FtpGateway.Ftp.Users.UserStore.WarnNoUsers(loggerFactory, file!);
+            }
+
             return users;
         }
 

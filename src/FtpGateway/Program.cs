@@ -2,12 +2,22 @@ using FtpGateway;
 using FtpGateway.Ftp.Users;
 using Microsoft.Extensions.Hosting;
 
-if (args.Length > 0 && args[0] == "hash-password")
+switch (args.FirstOrDefault())
 {
-    return HashPassword(args[1..]);
+    case "hash-password":
+        return HashPassword(args[1..]);
+    case "--help" or "-h" or "-?" or "help":
+        Console.WriteLine(Usage);
+        return 0;
+    case "--version" or "version":
+        Console.WriteLine($"FtpGateway {Version()}");
+        return 0;
+    case { } verb when !verb.StartsWith('-') && !verb.Contains('=', StringComparison.Ordinal):
+        Console.Error.WriteLine($"FtpGateway: unknown command '{verb}' (see FtpGateway --help)");
+        return 2;
+    default:
+        return await RunAsync(args);
 }
-
-return await RunAsync(args);
 
 // Configuration errors found at start-up (unknown keys, invalid values, unreachable storage) end the process
 // with one line naming the problem and exit code 1, not an unhandled-exception dump.
@@ -19,7 +29,7 @@ static async Task<int> RunAsync(string[] args)
     {
         host = GatewayHost.Build(GatewayHost.CreateBuilder(args));
     }
-    catch (InvalidOperationException ex)
+    catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException or FormatException)
     {
         return CannotStart(ex);
     }
@@ -30,7 +40,7 @@ static async Task<int> RunAsync(string[] args)
         {
             await host.StartAsync();
         }
-        catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
+        catch (Exception ex)
         {
             return CannotStart(ex);
         }
@@ -41,11 +51,23 @@ static async Task<int> RunAsync(string[] args)
     return 0;
 }
 
+// One line on standard error and exit code 1, whatever stopped the start: the message names the key.
 static int CannotStart(Exception ex)
 {
-    Console.Error.WriteLine($"FtpGateway: cannot start: {ex.Message}");
+    var message = ex switch
+    {
+        InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException => ex.Message,
+        IOException when ex.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
+            $"Management:Port: {ex.Message.TrimEnd('.')} (Management:Port and Management:ListenAddress choose it)",
+        _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+    Console.Error.WriteLine($"FtpGateway: cannot start: {message.ReplaceLineEndings("; ")}");
     return 1;
 }
+
+static string Version() =>
+    typeof(GatewayHost).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
 
 // `FtpGateway hash-password [--iterations N]`: reads the password from standard input (or prompts without
 // echo on a terminal) and prints the value for Users:N:PasswordHash.
@@ -95,4 +117,21 @@ static int HashPassword(string[] args)
 
     Console.WriteLine(PasswordHasher.Hash(password, iterations));
     return 0;
+}
+
+public partial class Program
+{
+    private const string Usage = """
+        FtpGateway: an FTP server whose files live in storage (local disk, S3, Azure Blob Storage).
+
+        usage:
+          FtpGateway [--Section:Key=value ...]      run the gateway (configuration: appsettings.json beside the
+                                                    program, environment variables such as Ftp__Port=2121,
+                                                    and --Key=value arguments, later ones winning)
+          FtpGateway hash-password [--iterations N] print a PasswordHash for a password read from standard input
+          FtpGateway --version                      print the version
+          FtpGateway --help                         print this text
+
+        The README lists every configuration key.
+        """;
 }

@@ -9,28 +9,32 @@ namespace FtpGateway;
 /// Probes the configured storage before the FTP listener opens, so that a wrong bucket, endpoint or credential
 /// stops the gateway at start-up with a clear message instead of failing every upload later.
 /// </summary>
-internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogger<StorageStartupCheck> logger) : IHostedService
+internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogger<StorageStartupCheck> logger, TimeSpan probeTimeout) : IHostedService
 {
+    /// <summary>The key of how long a store may take to answer the start-up probe (default 30 s).</summary>
+    public const string ProbeTimeoutKey = "Storage:ProbeTimeout";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // Every target at once, each with its own 30 s: many customers' stores do not add up to a false timeout.
+        // Every target at once, each with its own timeout: many customers' stores do not add up to a false timeout.
         await Task.WhenAll(targets.All.Select(t => ProbeAsync(t.Key, t.Value, cancellationToken)));
     }
 
     private async Task ProbeAsync(string name, IStorageProvider storage, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        timeout.CancelAfter(probeTimeout);
         try
         {
             await storage.ProbeAsync(timeout.Token);
             StorageReady(logger, storage.Name, name);
         }
-        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+        catch (Exception ex) when (ex is StorageException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var settings = name == StorageTargets.Default ? "Storage" : $"Storage:Targets:{name}";
-            var which = name == StorageTargets.Default ? $"Storage '{storage.Name}'" : $"Storage target '{name}' ({storage.Name})";
-            throw new InvalidOperationException($"{which} is not reachable: {ex.Message}. Check the {settings} settings.", ex);
+            var which = name == StorageTargets.Default ? "Storage" : $"Storage target '{name}'";
+            var problem = ex is OperationCanceledException ? $"did not answer: timed out after {probeTimeout.TotalSeconds:0.#} s" : $"is not usable: {ex.Message}";
+            throw new InvalidOperationException($"{which} ({storage.Describe()}) {problem}. Check the {settings} settings.", ex);
         }
     }
 

@@ -201,4 +201,65 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(1, counts.GetValueOrDefault("RETR|5xx"));
         Assert.DoesNotContain(counts.Keys, k => k.EndsWith("|1xx", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task AClientsSizeLimit_OrBrokenConnection_IsNotAStoreFailure()
+    {
+        // Regression: a 552 for MaxUploadBytes was recorded as a storage call with outcome "error", which the
+        // critical FtpGatewayStoreFailures alert counts.
+        using var telemetry = new FtpTelemetry();
+        var outcomes = new ConcurrentBag<string>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter == telemetry.Meter && instrument.Name == "ftpgateway.storage.duration")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            var all = tags.ToArray();
+            if (all.Any(t => t.Key == "storage.operation" && (string?)t.Value == "upload"))
+            {
+                outcomes.Add((string)all.Single(t => t.Key == "outcome").Value!);
+            }
+        });
+        meters.Start();
+        var users = new FtpGateway.Ftp.Users.UserDirectory(
+            [new FtpGateway.Ftp.Users.UserOptions { Name = "small", Password = "pw", MaxUploadBytes = 100 }], new FtpGateway.Ftp.Users.AnonymousOptions());
+        await using var server = await TestServer.StartAsync(telemetry: telemetry, users: users);
+        await using var c = await RawFtpClient.LoginAsync(server.Port, "small", "pw");
+        Assert.Equal(552, (await c.UploadAsync("STOR big.bin", new byte[5000])).Code);
+        var data = await c.OpenPassiveAsync();
+        await c.ExpectAsync("STOR reset.bin", 150);
+        await data.SendAsync(new byte[50]);
+        data.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        data.Dispose(); // a reset, not a clean end
+        Assert.Equal(426, (await c.ReadReplyAsync()).Code);
+        await Poll.UntilAsync(() => outcomes.Count == 2, "both uploads recorded");
+        Assert.Equal(["ClientData", "SizeLimit"], outcomes.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task SessionIds_AreUniqueAcrossGatewaysAndRestarts()
+    {
+        // Regression: every process counted from 00000001, so events and audit lines of two restarts shared ids.
+        var ids = new List<string>();
+        for (var restart = 0; restart < 2; restart++)
+        {
+            var logs = new CollectingLoggerFactory();
+            await using (var server = await TestServer.StartAsync(loggers: logs))
+            {
+                await using var c = await RawFtpClient.LoginAsync(server.Port);
+                Assert.Equal(226, (await c.UploadAsync("STOR id.bin", [1])).Code);
+            }
+
+            var audit = logs.Lines.Single(l => l.Category == "FtpGateway.Audit");
+            ids.Add(System.Text.RegularExpressions.Regex.Match(audit.Message, @"\(session ([^,]+),").Groups[1].Value);
+        }
+
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{10}-[0-9a-f]{6}$", id));
+        Assert.NotEqual(ids[0], ids[1]);
+    }
 }

@@ -70,7 +70,17 @@ public sealed partial class AuditTrail : IAsyncDisposable
         _format = options.Format;
         if (!string.IsNullOrWhiteSpace(options.File))
         {
-            var file = new FileStream(options.File, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            FileStream file;
+            try
+            {
+                file = new FileStream(options.File, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                var reason = ex is DirectoryNotFoundException ? "its directory does not exist" : ex.Message;
+                throw new InvalidOperationException($"Audit:File '{options.File}' cannot be opened for writing: {reason}", ex);
+            }
+
             // Bounded: a file that cannot be written (disk full) must not grow memory; what does not fit is counted.
             _pending = Channel.CreateBounded<AuditRecord>(new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
             _writer = WriteAsync(file, _pending.Reader);

@@ -134,9 +134,12 @@ public sealed class FtpTelemetry : IDisposable
     internal void ObservePassivePorts(Func<int> inUse) =>
         _meter.CreateObservableGauge("ftpgateway.passive_ports.in_use", inUse, "{port}", "Passive data ports in use");
 
-    /// <summary>Users configured now (observed from the user store).</summary>
-    internal void ObserveUsers(Func<int> count) =>
+    /// <summary>Users configured now, and whether the users file in force is the file's current content (observed from the user store).</summary>
+    internal void ObserveUsers(Func<int> count, Func<int> fileCurrent)
+    {
         _meter.CreateObservableUpDownCounter("ftpgateway.users", count, "{user}", "Users configured now (configuration and users file)");
+        _meter.CreateObservableGauge("ftpgateway.users.file_current", fileCurrent, "1", "1 while the users in force are the users file's current content; 0 while it is broken and the previous users stay");
+    }
 
     /// <summary>Bans in force now (observed from the ban list).</summary>
     internal void ObserveBans(Func<int> active) =>

@@ -15,6 +15,8 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
 
     public string? Locate(StoragePath path) => inner.Locate(path);
 
+    public string Describe() => inner.Describe();
+
     /// <summary>The storage target's name (<c>default</c>: the top-level Storage), on every span and measurement.</summary>
     public string Target => target;
 
@@ -139,9 +141,21 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
 
         public Activity? Activity { get; }
 
+        /// <summary>
+        /// The outcome is the store's error kind, or what the client did: its upload went past its limit (SizeLimit),
+        /// its data connection broke (ClientData), it was cut short (cancelled). Only the store's own failures may
+        /// count for the store-failure alert: a client's quota or connection is not the store failing.
+        /// </summary>
         public void Fail(Exception ex)
         {
-            _outcome = ex is StorageException storage ? storage.Kind.ToString() : ex is OperationCanceledException ? "cancelled" : "error";
+            _outcome = ex switch
+            {
+                StorageException storage => storage.Kind.ToString(),
+                Transfers.UploadLimitExceededException => "SizeLimit",
+                Transfers.DataConnectionException => "ClientData",
+                OperationCanceledException => "cancelled",
+                _ => "error",
+            };
             var type = ex is StorageException s ? s.Kind.ToString() : ex.GetType().Name;
             Activity?.SetStatus(ActivityStatusCode.Error);
             Activity?.SetTag("error.type", type);

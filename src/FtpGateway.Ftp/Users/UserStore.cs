@@ -18,15 +18,6 @@ public sealed class UserStore : IDisposable
     /// <summary>How often the users file is looked at.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNameCaseInsensitive = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     private readonly IReadOnlyList<UserOptions> _configured;
     private readonly AnonymousOptions _anonymous;
     private readonly string? _file;
@@ -62,10 +53,15 @@ public sealed class UserStore : IDisposable
         _file = string.IsNullOrWhiteSpace(file) ? null : file;
         _logger = logger;
         _telemetry = telemetry;
-        var content = _file is null ? null : File.ReadAllBytes(_file); // read once: what is loaded is what is hashed
+        var content = _file is null ? null : ReadAtStart(_file); // read once: what is loaded is what is hashed
         _current = Load(content);
         _fileHash = content is null ? null : SHA256.HashData(content);
-        telemetry?.ObserveUsers(() => _current.Count);
+        telemetry?.ObserveUsers(() => _current.Count, () => _failedHash is null ? 1 : 0);
+        if (_file is not null)
+        {
+            Log.UsersReloaded(logger, _file, _current.Count);
+        }
+
         if (_file is not null)
         {
             _poll = time.CreateTimer(_ => Reload(), null, PollInterval, PollInterval);
@@ -113,7 +109,7 @@ public sealed class UserStore : IDisposable
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Whatever is wrong with the file, the previous users stay: a reload never ends the gateway.
-                Fail(hash, ex is InvalidOperationException or JsonException or FormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
+                Fail(hash, ex is InvalidOperationException or FormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
                 return;
             }
 
@@ -148,14 +144,7 @@ public sealed class UserStore : IDisposable
         var users = _configured.Select((u, i) => (u, $"Users:{i}")).ToList();
         if (file is not null)
         {
-            var parsed = JsonSerializer.Deserialize<UsersFile>(file, Json)
-                ?? throw new InvalidOperationException($"users file {_file}: empty");
-            var entries = parsed.Users ?? throw new InvalidOperationException($"users file {_file}: no \"users\" array");
-            for (var i = 0; i < entries.Count; i++)
-            {
-                var where = $"users file {_file}, entry {i}";
-                users.Add((entries[i] ?? throw new InvalidOperationException($"{where}: null instead of a user"), $"{where} ('{entries[i]!.Name}')"));
-            }
+            users.AddRange(UsersFile.Parse(file, _file!));
         }
 
         foreach (var (user, where) in users)
@@ -169,11 +158,33 @@ public sealed class UserStore : IDisposable
         return UserDirectory.Create(users, _anonymous);
     }
 
-    public void Dispose() => _poll?.Dispose();
-
-    /// <summary>The users file: <c>{ "users": [ { "name": ..., "passwordHash": ..., ... } ] }</c>.</summary>
-    private sealed class UsersFile
+    /// <summary>The file's content at start-up; what stops the start names Users:File, the path and the cause.</summary>
+    private static byte[] ReadAtStart(string file)
     {
-        public List<UserOptions>? Users { get; set; }
+        if (Directory.Exists(file))
+        {
+            throw new InvalidOperationException($"Users:File '{file}' is a directory, not a users file");
+        }
+
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var reason = ex switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "it does not exist",
+                UnauthorizedAccessException => "it may not be read by this user",
+                _ => ex.Message,
+            };
+            throw new InvalidOperationException($"Users:File '{file}' cannot be read: {reason}", ex);
+        }
     }
+
+    /// <summary>The Warning of a gateway that starts with a users file and no users: nobody can log in.</summary>
+    public static void WarnNoUsers(ILoggerFactory loggerFactory, string file) =>
+        Log.NoUsers((loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory))).CreateLogger("FtpGateway.Ftp.Users"), file);
+
+    public void Dispose() => _poll?.Dispose();
 }

@@ -46,6 +46,8 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
 
     public string? Locate(StoragePath path) => System.IO.Path.Join(_shared.Root, path.Value);
 
+    public string Describe() => $"local disk {_shared.Root}";
+
     public StorageCapabilities Capabilities =>
         StorageCapabilities.Append | StorageCapabilities.ResumeUpload | StorageCapabilities.AtomicRename
         | StorageCapabilities.SetModificationTime | StorageCapabilities.UniqueIds;

@@ -65,6 +65,9 @@ public abstract class ObjectStoreProvider : IStorageProvider
     /// <summary>Where a path lives in the store (<c>s3://bucket/key</c>, a blob's URL), for events.</summary>
     public abstract string? Locate(StoragePath path);
 
+    /// <summary>Which store this is, for start-up errors (never a secret).</summary>
+    public abstract string Describe();
+
     /// <summary>Rename is a copy then a delete: not atomic for readers.</summary>
     public StorageCapabilities Capabilities =>
         StorageCapabilities.Append | StorageCapabilities.ResumeUpload | StorageCapabilities.SetModificationTime;
