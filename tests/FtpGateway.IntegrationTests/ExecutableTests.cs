@@ -68,6 +68,77 @@ public sealed partial class ExecutableTests
         Assert.DoesNotContain("Unhandled exception", result.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("users-file-missing", "Users:File", "does not exist")]
+    [InlineData("users-file-directory", "Users:File", "is a directory")]
+    [InlineData("users-file-bad-json", "users file", "line 2, column")]
+    [InlineData("users-file-unknown-field", "unknown field 'maxSesions'", "('cam01', line 1)")]
+    [InlineData("audit-file-directory-missing", "Audit:File", "its directory does not exist")]
+    [InlineData("ftp-port-in-use", "Ftp:Port", "already in use")]
+    [InlineData("implicit-port-in-use", "Ftp:Tls:ImplicitPort", "already in use")]
+    [InlineData("management-port-in-use", "Management:Port", "address already in use")]
+    [InlineData("management-on-the-ftp-port", "Management:Port", "is also an FTP port")]
+    [InlineData("passive-range-holds-the-ftp-port", "Ftp:PassivePortRange", "holds Ftp:Port")]
+    [InlineData("passive-range-reversed", "Ftp:PassivePortRange", "is reversed")]
+    [InlineData("audit-format-typo", "Audit:Format 'xfer'", "is not one of Json, Xferlog")]
+    [InlineData("telemetry-typo", "Telemetry:PerUserMetric", "Unknown configuration key")]
+    [InlineData("log-format-typo", "Logging:Format 'jsn'", "is not one of json, plain, simple")]
+    [InlineData("timeout-typo", "Ftp:IdleTimeout '10 minutes'", "is not a duration")]
+    public async Task EveryRefusedStart_IsOneLineOnStandardError_NamingTheKey_AndExitCode1(string situation, string key, string cause)
+    {
+        using var work = new TempDirectory();
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var inUse = ((IPEndPoint)busy.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (cert, tlsKey) = TestCertificates.CreateTlsFiles(work.Path);
+        File.WriteAllText(work.File("bad.json"), "{ \"users\": [\n  { \"name\": \"cam01\" \"password\": \"x\" } ] }");
+        File.WriteAllText(work.File("typo.json"), "{ \"users\": [ { \"name\": \"cam01\", \"password\": \"x\", \"maxSesions\": 2 } ] }");
+        string[] settings = situation switch
+        {
+            "users-file-missing" => [$"--Users:File={work.File("none.json")}"],
+            "users-file-directory" => [$"--Users:File={work.Path}"],
+            "users-file-bad-json" => [$"--Users:File={work.File("bad.json")}"],
+            "users-file-unknown-field" => [$"--Users:File={work.File("typo.json")}"],
+            "audit-file-directory-missing" => [$"--Audit:File={work.File("no/such/dir/audit.log")}"],
+            "ftp-port-in-use" => [$"--Ftp:Port={inUse}"],
+            "implicit-port-in-use" => [$"--Ftp:Tls:CertificatePath={cert}", $"--Ftp:Tls:KeyPath={tlsKey}", $"--Ftp:Tls:ImplicitPort={inUse}"],
+            "management-port-in-use" => [$"--Management:Port={inUse}"],
+            "management-on-the-ftp-port" => ["--Ftp:Port=2999", "--Management:Port=2999"],
+            "passive-range-holds-the-ftp-port" => ["--Ftp:Port=50005", "--Ftp:PassivePortRange=50000-50010"],
+            "passive-range-reversed" => ["--Ftp:PassivePortRange=50099-50000"],
+            "audit-format-typo" => ["--Audit:Format=xfer"],
+            "telemetry-typo" => ["--Telemetry:PerUserMetric=true"],
+            "log-format-typo" => ["--Logging:Format=jsn"],
+            _ => ["--Ftp:IdleTimeout=10 minutes"],
+        };
+        string[] defaults = ["--Ftp:Port=0", "--Ftp:ListenAddress=127.0.0.1", "--Management:Port=0", "--Management:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={work.File("root")}", "--Users:0:Name=u", "--Users:0:Password=p"];
+        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, .. defaults, .. settings], timeout: TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("FtpGateway: cannot start: ", line, StringComparison.Ordinal);
+        Assert.Contains(key, line, StringComparison.Ordinal);
+        Assert.Contains(cause, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--help", "FtpGateway: an FTP server")]
+    [InlineData("-h", "FtpGateway: an FTP server")]
+    [InlineData("--version", "FtpGateway ")]
+    [InlineData("version", "FtpGateway ")]
+    public async Task HelpAndVersion_PrintAndExit_WithoutStartingAServer(string argument, string expected)
+    {
+        var result = await ExternalProcess.RunAsync("dotnet", [GatewayDll, argument], timeout: TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith(expected, result.StandardOutput.TrimStart(), StringComparison.Ordinal);
+        Assert.DoesNotContain("demo", result.StandardOutput, StringComparison.Ordinal); // no server, no one-time password
+        var unknown = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "serve-forever"], timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown command 'serve-forever'", unknown.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task KnownKeys_InAnyCase_AndUnrelatedSections_AreAccepted()
     {

@@ -31,7 +31,7 @@ internal sealed class SessionHarness : IAsyncDisposable
         Storage = storage ?? new FileSystemStorageProvider(new FileSystemStorageOptions { Root = Root.Path });
         _bans = new BanList(new BanOptions(), Time, NullLogger.Instance, _telemetry);
         var server = new FtpServerContext(
-            o, new Dictionary<string, IStorageProvider> { [StorageTargets.Default] = Storage }, new Users.UserStore(TestServer.Users()), new PassivePortPool(null), null, NullLoggerFactory.Instance, Time, _telemetry, _bans, _passwordChecks);
+            o, new Dictionary<string, IStorageProvider> { [StorageTargets.Default] = Storage }, new FtpGateway.Ftp.Users.UserStore(TestServer.Users()), new PassivePortPool(null), null, NullLoggerFactory.Instance, Time, _telemetry, _bans, _passwordChecks);
         Session = new SessionContext(server, "test", new IPEndPoint(IPAddress.Loopback, 40000), new IPEndPoint(IPAddress.Loopback, 2121), NullLogger.Instance);
         Session.Transfers = new TransferRunner(server, NullLogger.Instance, CollectAsync, () => { });
     }
