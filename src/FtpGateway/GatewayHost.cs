@@ -62,6 +62,14 @@ public static class GatewayHost
 
         builder.Services.AddHostedService(sp => new StorageStartupCheck(sp.GetRequiredService<StorageTargets>(), sp.GetRequiredService<ILogger<StorageStartupCheck>>(), probeTimeout)); // before the FTP listener: fail fast
         builder.Services.AddFtpServer(builder.Configuration);
+        var management = builder.Configuration.GetSection(ManagementOptions.SectionName).Get<ManagementOptions>() ?? new ManagementOptions();
+        if (management.StorageProbeInterval < TimeSpan.FromSeconds(1))
+        {
+            throw new InvalidOperationException("Management:StorageProbeInterval must be at least 00:00:01");
+        }
+
+        builder.Services.AddSingleton(management);
+        builder.Services.AddHostedService<StorageHealth>();
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<FtpTelemetry>(), sp.GetRequiredService<StorageTargets>()));
 
         // The host must wait for the drain (default 30 s) and a little more before it gives up on stopping.
@@ -89,8 +97,11 @@ public static class GatewayHost
         return app;
     }
 
-    /// <summary>Ready when the FTP listener accepts and the storage answers a cheap probe.</summary>
-    private static async Task<IResult> ReadyAsync(FtpServer server, StorageTargets targets, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ready when the FTP listener accepts and every target of Management:ReadinessTargets answers a cheap probe
+    /// (none by default: a store only some users use must not take the pod out of service for all of them).
+    /// </summary>
+    private static async Task<IResult> ReadyAsync(FtpServer server, StorageTargets targets, ManagementOptions management, CancellationToken cancellationToken)
     {
         if (server.IsDraining)
         {
@@ -102,23 +113,11 @@ public static class GatewayHost
             return Results.Text("not ready: the FTP listener is not open\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        // Every target at once, within the same 5 s: a probe per target, not one after the other.
-        var failed = await Task.WhenAll(targets.All.Select(async t =>
+        // The listed targets at once, within the same 5 s: a probe per target, not one after the other.
+        var listed = targets.All.Where(t => management.ReadinessTargets.Contains(t.Key, StringComparer.Ordinal));
+        if ((await StorageHealth.ProbeAsync(listed, TimeSpan.FromSeconds(5), cancellationToken)).FirstOrDefault() is { } failed)
         {
-            try
-            {
-                await t.Value.ProbeAsync(timeout.Token);
-                return null;
-            }
-            catch (Exception ex) when (ex is StorageException or OperationCanceledException)
-            {
-                return t.Key == StorageTargets.Default ? t.Value.Name : $"target {t.Key} ({t.Value.Name})";
-            }
-        }));
-        if (failed.FirstOrDefault(f => f is not null) is { } which)
-        {
+            var which = failed == StorageTargets.Default ? targets.All[failed].Name : $"target {failed} ({targets.All[failed].Name})";
             return Results.Text($"not ready: storage {which} does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
@@ -219,9 +218,21 @@ public static class GatewayHost
     }
 
     /// <summary>The default storage and every <c>Storage:Targets:&lt;name&gt;</c>.</summary>
-    private static StorageTargets CreateTargets(IConfiguration configuration, IStorageProvider defaultStorage, ILoggerFactory loggerFactory) =>
-        new(defaultStorage, configuration.GetSection("Storage:Targets").GetChildren()
+    private static StorageTargets CreateTargets(IConfiguration configuration, IStorageProvider defaultStorage, ILoggerFactory loggerFactory)
+    {
+        var targets = new StorageTargets(defaultStorage, configuration.GetSection("Storage:Targets").GetChildren()
             .ToDictionary(t => t.Key, t => CreateStorage(t, loggerFactory), StringComparer.Ordinal));
+        var readiness = configuration.GetSection("Management:ReadinessTargets").Get<List<string>>() ?? [];
+        for (var i = 0; i < readiness.Count; i++)
+        {
+            if (!targets.All.ContainsKey(readiness[i]))
+            {
+                throw new InvalidOperationException($"Management:ReadinessTargets:{i} '{readiness[i]}' is not a storage target (default, or a name of Storage:Targets)");
+            }
+        }
+
+        return targets;
+    }
 
     private static UserStore CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory, FtpTelemetry telemetry, StorageTargets targets)
     {

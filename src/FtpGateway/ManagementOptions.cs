@@ -10,4 +10,13 @@ public sealed class ManagementOptions
 
     /// <summary>Address the management endpoint listens on.</summary>
     public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>
+    /// The storage targets (<c>default</c> or a name of Storage:Targets) /readyz probes; empty: none. A target only some
+    /// users use must not take the gateway out of service for all; each target has its health gauge and alert instead.
+    /// </summary>
+    public List<string> ReadinessTargets { get; set; } = [];
+
+    /// <summary>How often every storage target is probed for ftpgateway.storage.available.</summary>
+    public TimeSpan StorageProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

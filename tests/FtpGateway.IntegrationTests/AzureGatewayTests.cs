@@ -175,7 +175,7 @@ public sealed class AzureGatewayTests(AzureStoreFixture azure) : IAsyncLifetime
             ["Storage:AzureBlob:ConnectionString"] = azure.Server.ConnectionString,
             ["Storage:AzureBlob:Container"] = "no-such-container",
         }));
-        Assert.Contains("Storage 'AzureBlob' is not reachable", failure.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"Storage (Azure container 'no-such-container' at http://127.0.0.1:{azure.Server.Port}) is not usable: The container 'no-such-container' does not exist", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

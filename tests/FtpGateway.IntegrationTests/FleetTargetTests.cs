@@ -24,7 +24,14 @@ public sealed class FleetTargetTests(S3StoreFixture s3)
               ]
             }
             """);
-        var settings = new Dictionary<string, string?> { ["Users:File"] = usersFile, ["Users:0:Name"] = "ops", ["Users:0:Password"] = "ops-pw" };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Users:File"] = usersFile,
+            ["Users:0:Name"] = "ops",
+            ["Users:0:Password"] = "ops-pw",
+            ["Management:ReadinessTargets:0"] = "default",
+            ["Management:ReadinessTargets:1"] = "customer-b",
+        };
         foreach (var (key, value) in s3.GatewaySettings(prefix))
         {
             settings[key.Replace("Storage:", "Storage:Targets:customer-b:", StringComparison.Ordinal)] = value;
@@ -47,7 +54,7 @@ public sealed class FleetTargetTests(S3StoreFixture s3)
         var a = await s3.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = S3StoreFixture.Bucket, Prefix = $"{prefix}/devices/a-cam01/" });
         Assert.Empty(a.S3Objects ?? []);
 
-        // The readiness probe covers both targets.
+        // The readiness probe covers both targets, as Management:ReadinessTargets asks.
         using var http = new HttpClient();
         Assert.Equal("ready\n", await http.GetStringAsync(new Uri(gateway.ManagementUrl, "/readyz")));
     }

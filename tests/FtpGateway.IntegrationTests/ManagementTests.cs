@@ -40,13 +40,35 @@ public sealed partial class ManagementTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Readyz_TurnsUnready_WhenTheStorageDoesNotAnswer()
+    public async Task Readyz_TurnsUnready_WhenAReadinessTargetDoesNotAnswer()
     {
-        Directory.Delete(_gateway.Root.Path, recursive: true); // the local disk provider's probe fails now
-        var ready = await GetAsync("/readyz");
+        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?> { ["Management:ReadinessTargets:0"] = "default" });
+        Directory.Delete(gateway.Root.Path, recursive: true); // the local disk provider's probe fails now
+        var ready = await _http.GetAsync(new Uri(gateway.ManagementUrl, "/readyz"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Contains("storage FileSystem", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).StatusCode); // alive all the same
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri(gateway.ManagementUrl, "/healthz"))).StatusCode); // alive all the same
+    }
+
+    [Fact]
+    public async Task OneCustomersStoreGoingAway_TurnsItsGaugeTo0_AndLeavesThePodReady()
+    {
+        // Regression: with target a down, /readyz answered 503 although target b still took uploads.
+        using var a = new TempDirectory();
+        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Targets:customer-a:Provider"] = "FileSystem",
+            ["Storage:Targets:customer-a:FileSystem:Root"] = a.Path,
+            ["Management:StorageProbeInterval"] = "00:00:01",
+        });
+        Directory.Delete(a.Path, recursive: true);
+        await Poll.UntilAsync(
+            async () => (await _http.GetStringAsync(new Uri(gateway.ManagementUrl, "/metrics"))).Split('\n').Any(l => l.StartsWith("ftpgateway_storage_available{", StringComparison.Ordinal) && l.EndsWith("storage_target=\"customer-a\"} 0", StringComparison.Ordinal)),
+            "customer-a's gauge to fall to 0");
+        Assert.Contains((await _http.GetStringAsync(new Uri(gateway.ManagementUrl, "/metrics"))).Split('\n'), l => l.StartsWith("ftpgateway_storage_available{", StringComparison.Ordinal) && l.EndsWith("storage_target=\"default\"} 1", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri(gateway.ManagementUrl, "/readyz"))).StatusCode);
+        await using var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password);
+        Assert.Equal(226, (await c.UploadAsync("STOR still.jpg", [1])).Code); // the default target's users go on
     }
 
     [Fact]

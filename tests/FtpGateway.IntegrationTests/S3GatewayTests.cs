@@ -261,7 +261,22 @@ public sealed class S3GatewayTests(S3StoreFixture s3) : IAsyncLifetime
         var settings = s3.GatewaySettings(_prefix);
         settings["Storage:S3:Bucket"] = "no-such-bucket";
         var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await Gateway.StartAsync(settings));
-        Assert.Contains("Storage 'S3' is not reachable", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            $"Storage (S3 bucket 'no-such-bucket' at {s3.Server.ServiceUrl}) is not usable: The bucket does not exist (/). Check the Storage settings.",
+            failure.Message);
+    }
+
+    [Fact]
+    public async Task AStoreThatNeverAnswers_StopsTheStart_SayingItTimedOut()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0); // accepts, never answers
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var settings = s3.GatewaySettings(_prefix);
+        settings["Storage:S3:ServiceUrl"] = $"http://127.0.0.1:{port}";
+        settings["Storage:ProbeTimeout"] = "00:00:02";
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await Gateway.StartAsync(settings));
+        Assert.Equal($"Storage (S3 bucket '{S3StoreFixture.Bucket}' at http://127.0.0.1:{port}) did not answer: timed out after 2 s. Check the Storage settings.", failure.Message);
     }
 
     [Fact]

@@ -141,6 +141,14 @@ public sealed class FtpTelemetry : IDisposable
         _meter.CreateObservableGauge("ftpgateway.users.file_current", fileCurrent, "1", "1 while the users in force are the users file's current content; 0 while it is broken and the previous users stay");
     }
 
+    /// <summary>Per storage target, whether it answered its last probe (observed from the storage health check).</summary>
+    internal void ObserveStorageAvailability(Func<IEnumerable<(string Target, string Provider, bool Available)>> targets) =>
+        _meter.CreateObservableGauge(
+            "ftpgateway.storage.available",
+            () => targets().Select(t => new Measurement<int>(t.Available ? 1 : 0, new KeyValuePair<string, object?>("storage.target", t.Target), new KeyValuePair<string, object?>("storage.provider", t.Provider))),
+            "1",
+            "1 while a storage target answers its probe, 0 while it does not");
+
     /// <summary>Bans in force now (observed from the ban list).</summary>
     internal void ObserveBans(Func<int> active) =>
         _meter.CreateObservableUpDownCounter("ftpgateway.bans.active", active, "{ban}", "Client addresses banned now");
