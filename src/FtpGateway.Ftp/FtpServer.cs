@@ -401,8 +401,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         }
         finally
         {
-            _sessions.TryRemove(session.Id, out _); // first, so a drain never reaches a disposed session
-            Release(address);
+            Release(address); // the client's slot is free once the session is gone from the count
+            _sessions.TryRemove(session.Id, out _); // before the dispose, so a drain never reaches a disposed session
             await session.DisposeAsync();
         }
     }

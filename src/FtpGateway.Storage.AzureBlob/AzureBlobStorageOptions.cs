@@ -36,7 +36,7 @@ public sealed class AzureBlobStorageOptions
     /// <summary>How long what the gateway saw of a directory spares an upload its directory checks (zero: always check).</summary>
     public TimeSpan DirectoryCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    internal int BlockSize => BlockSizeMiB * 1024 * 1024;
+    internal long BlockSize => BlockSizeMiB * 1024L * 1024;
 
     internal string NamePrefix => string.IsNullOrWhiteSpace(Prefix) ? string.Empty : Prefix.Trim('/') + "/";
 

@@ -216,17 +216,17 @@ public sealed class AzureBlobStorageProvider : ObjectStoreProvider
     /// Put Blob only for content shorter than its single-upload threshold, hence the threshold one byte above
     /// the length (at the length itself it staged a block and committed it: two requests per small file).
     /// </summary>
-    protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    protected override async Task PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var options = Decorate(new BlobUploadOptions
         {
             Metadata = metadata?.ToDictionary(),
-            HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream", ContentHash = MD5.HashData(content.Span) },
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream", ContentHash = content.Md5() },
             Conditions = Conditions(condition),
             TransferOptions = new StorageTransferOptions { InitialTransferSize = content.Length + 1L, MaximumConcurrency = 1 },
             TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
         });
-        await _container.GetBlockBlobClient(key).UploadAsync(ReadOnlyStream.Over(content), options, cancellationToken);
+        await _container.GetBlockBlobClient(key).UploadAsync(content.OpenRead(), options, cancellationToken);
     }
 
     protected override Task<MultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken) =>

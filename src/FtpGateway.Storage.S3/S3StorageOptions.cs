@@ -85,7 +85,7 @@ public sealed class S3StorageOptions
     /// <summary>How long what the gateway saw of a directory spares an upload its directory checks (zero: always check).</summary>
     public TimeSpan DirectoryCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    internal int PartSize => PartSizeMiB * 1024 * 1024;
+    internal long PartSize => PartSizeMiB * 1024L * 1024;
 
     internal string KeyPrefix => string.IsNullOrWhiteSpace(Prefix) ? string.Empty : Prefix.Trim('/') + "/";
 

@@ -264,20 +264,22 @@ public sealed class S3StorageProvider : ObjectStoreProvider, IDisposable
     public override string Describe() =>
         $"S3 bucket '{_bucket}' at {(string.IsNullOrWhiteSpace(_options.ServiceUrl) ? $"AWS region {(string.IsNullOrWhiteSpace(_options.Region) ? "us-east-1" : _options.Region)}" : _options.ServiceUrl)}";
 
-    protected override async Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    protected override async Task PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var put = Decorate(new PutObjectRequest
         {
             BucketName = _bucket,
             Key = key,
-            InputStream = ReadOnlyStream.Over(content),
+            InputStream = content.OpenRead(),
             ContentType = "application/octet-stream",
-            MD5Digest = ContentMd5(content.Span),
+            MD5Digest = ContentMd5(content),
             DisableDefaultChecksumValidation = SignedPayloadSuffices,
             IfNoneMatch = condition.IfNoneMatch ? "*" : null,
             IfMatch = Unquoted(condition.IfMatch),
         });
-        put.Metadata.Add(Sha256Metadata, Convert.ToHexStringLower(SHA256.HashData(content.Span)));
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        content.AppendTo(sha256);
+        put.Metadata.Add(Sha256Metadata, Convert.ToHexStringLower(sha256.GetHashAndReset()));
         foreach (var (name, value) in metadata ?? new Dictionary<string, string>())
         {
             put.Metadata.Add(S3MetadataName(name), value);

@@ -19,6 +19,12 @@ using OpenTelemetry.Trace;
 
 namespace FtpGateway;
 
+/// <summary>Whether the host has started: until then a failure is Program's one line, not a host log entry.</summary>
+internal sealed class StartupState
+{
+    public volatile bool Started;
+}
+
 /// <summary>The composition root: configuration → options → storage provider → FTP server.</summary>
 public static class GatewayHost
 {
@@ -43,7 +49,10 @@ public static class GatewayHost
         ConfigurationCheck.ThrowOnPortConflicts(builder.Configuration);
 
         // A start that fails is one line on standard error, written by Program: not the host's own stack trace too.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // Once started, the host's errors are logged as usual.
+        var startup = new StartupState();
+        builder.Services.AddSingleton(startup);
+        builder.Logging.AddFilter((category, level) => startup.Started || category != "Microsoft.Extensions.Hosting.Internal.Host" || level >= LogLevel.Critical);
 
         // Logging:Format=json: one JSON object per line, with the session scope (session id, client address).
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
@@ -133,12 +142,13 @@ public static class GatewayHost
     private static void AddTelemetry(WebApplicationBuilder builder)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
         var console = builder.Configuration.GetValue<bool>("Telemetry:Console");
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? FtpTelemetry.Name))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(FtpTelemetry.Name).AddPrometheusExporter();
+                metrics.AddMeter(FtpTelemetry.Name).AddPerUserViews(telemetry).AddPrometheusExporter();
                 if (otlp)
                 {
                     metrics.AddOtlpExporter();
@@ -169,6 +179,15 @@ public static class GatewayHost
             }
         });
     }
+
+    /// <summary>
+    /// Room for the per-user series: OpenTelemetry keeps 2,000 series per instrument unless told otherwise, which
+    /// would fold the users beyond into one overflow series and blind the device-silence alert.
+    /// </summary>
+    internal static MeterProviderBuilder AddPerUserViews(this MeterProviderBuilder metrics, TelemetryOptions options) =>
+        !options.PerUserMetrics ? metrics : metrics
+            .AddView("ftpgateway.user.uploads", new MetricStreamConfiguration { CardinalityLimit = UserActivity.CardinalityLimit(options) })
+            .AddView("ftpgateway.user.last_upload.time", new MetricStreamConfiguration { CardinalityLimit = UserActivity.CardinalityLimit(options) });
 
     /// <summary>Picks the provider named by <c>Storage:Provider</c>.</summary>
     public static IStorageProvider CreateStorage(IConfiguration configuration, ILoggerFactory loggerFactory)

@@ -1,5 +1,6 @@
 using FtpGateway;
 using FtpGateway.Ftp.Users;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 switch (args.FirstOrDefault())
@@ -44,6 +45,8 @@ static async Task<int> RunAsync(string[] args)
         {
             return CannotStart(ex);
         }
+
+        host.Services.GetRequiredService<StartupState>().Started = true;
 
         await host.WaitForShutdownAsync();
     }

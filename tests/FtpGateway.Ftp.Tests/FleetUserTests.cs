@@ -86,6 +86,38 @@ public sealed class FleetUserTests : IDisposable
     }
 
     [Fact]
+    public void ABrokenFileReverted_IsCurrentAgain_AndSaysSo()
+    {
+        // Regression: reverting a broken edit to the content in force left ftpgateway_users_file_current at 0 for good.
+        var current = -1L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == _telemetry.Meter && instrument.Name == "ftpgateway.users.file_current")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) => current = value);
+        listener.Start();
+        var good = "{ \"users\": [ " + Entry("cam01", "pw1") + " ] }";
+        File.WriteAllText(UsersFile, good);
+        var logs = new CollectingLoggerFactory();
+        using var users = new UserStore([], new AnonymousOptions(), UsersFile, _clock, logs.CreateLogger("users"), _telemetry);
+        listener.RecordObservableInstruments();
+        Assert.Equal(1, current);
+        File.WriteAllText(UsersFile, "{ \"users\": [ ");
+        Poll();
+        listener.RecordObservableInstruments();
+        Assert.Equal(0, current);
+        File.WriteAllText(UsersFile, good); // the same content as in force
+        Poll();
+        listener.RecordObservableInstruments();
+        Assert.Equal(1, current);
+        Assert.Equal(2, logs.Lines.Count(l => l.Message.Contains("loaded: 1 users", StringComparison.Ordinal))); // at start, and when good again
+    }
+
+    [Fact]
     public async Task AKubernetesSecretSwap_IsSeen()
     {
         // A Secret volume: users.json -> ..data/users.json, ..data -> ..<timestamp>; an update swaps ..data atomically.

@@ -71,14 +71,15 @@ public sealed partial class ExecutableTests
     [Theory]
     [InlineData("users-file-missing", "Users:File", "does not exist")]
     [InlineData("users-file-directory", "Users:File", "is a directory")]
-    [InlineData("users-file-bad-json", "users file", "line 2, column")]
-    [InlineData("users-file-unknown-field", "unknown field 'maxSesions'", "('cam01', line 1)")]
+    [InlineData("users-file-bad-json", "Users:File", "line 2, column")]
+    [InlineData("users-file-unknown-field", "Users:File", "entry #1 ('cam01', line 1): unknown field 'maxSesions'")]
     [InlineData("audit-file-directory-missing", "Audit:File", "its directory does not exist")]
     [InlineData("ftp-port-in-use", "Ftp:Port", "already in use")]
     [InlineData("implicit-port-in-use", "Ftp:Tls:ImplicitPort", "already in use")]
     [InlineData("management-port-in-use", "Management:Port", "address already in use")]
     [InlineData("management-on-the-ftp-port", "Management:Port", "is also an FTP port")]
     [InlineData("passive-range-holds-the-ftp-port", "Ftp:PassivePortRange", "holds Ftp:Port")]
+    [InlineData("passive-range-holds-the-implicit-port", "Ftp:Tls:ImplicitPort", "lie outside Ftp:PassivePortRange")]
     [InlineData("passive-range-reversed", "Ftp:PassivePortRange", "is reversed")]
     [InlineData("audit-format-typo", "Audit:Format 'xfer'", "is not one of Json, Xferlog")]
     [InlineData("telemetry-typo", "Telemetry:PerUserMetric", "Unknown configuration key")]
@@ -105,6 +106,7 @@ public sealed partial class ExecutableTests
             "management-port-in-use" => [$"--Management:Port={inUse}"],
             "management-on-the-ftp-port" => ["--Ftp:Port=2999", "--Management:Port=2999"],
             "passive-range-holds-the-ftp-port" => ["--Ftp:Port=50005", "--Ftp:PassivePortRange=50000-50010"],
+            "passive-range-holds-the-implicit-port" => [$"--Ftp:Tls:CertificatePath={cert}", $"--Ftp:Tls:KeyPath={tlsKey}", "--Ftp:Tls:ImplicitPort=50003", "--Ftp:PassivePortRange=50000-50010"],
             "passive-range-reversed" => ["--Ftp:PassivePortRange=50099-50000"],
             "audit-format-typo" => ["--Audit:Format=xfer"],
             "telemetry-typo" => ["--Telemetry:PerUserMetric=true"],

@@ -50,6 +50,7 @@ internal sealed class RunningGateway : IAsyncDisposable
         }
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment.Remove("OPENSSL_CONF"); // the gateway's own OpenSSL configuration, as a user's machine has it
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

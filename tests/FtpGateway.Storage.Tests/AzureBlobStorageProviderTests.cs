@@ -198,5 +198,10 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
         Assert.Equal(StorageErrorKind.InvalidName, (await Assert.ThrowsAsync<StorageException>(() => Provider.CreateDirectoryAsync(tooLong, Ct).AsTask())).Kind);
         Assert.Null(await Provider.GetEntryAsync(tooLong, Ct));
         await PutAsync("/" + new string('\u00e9', 600), [1]); // 600 characters (1,200 bytes): Azure counts characters
+
+        // Exactly 1,024 characters: a directory there can be made and entered (Azure's marker has the path's own name).
+        var atTheLimit = StoragePath.Parse("/" + new string('d', 1024 - _prefix.Length - 1));
+        await Provider.CreateDirectoryAsync(atTheLimit, Ct);
+        Assert.True((await Provider.GetEntryAsync(atTheLimit, Ct))?.IsDirectory);
     }
 }

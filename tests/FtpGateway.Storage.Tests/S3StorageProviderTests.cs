@@ -55,6 +55,13 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         Assert.Null(await Provider.GetEntryAsync(tooLong, Ct));
         Assert.Equal(StorageErrorKind.NotFound, (await Assert.ThrowsAsync<StorageException>(() => Provider.OpenReadAsync(tooLong, 0, Ct).AsTask())).Kind);
         await PutAsync("/" + new string('\u00e9', 400), [1]); // 800 bytes (and the prefix): fits
+
+        // Exactly 1,024 bytes: stored, and found again.
+        var atTheLimit = StoragePath.Parse("/" + new string('k', 1024 - _prefix.Length - 1));
+        await PutAsync(atTheLimit.Value, [1, 2, 3]);
+        Assert.Equal(3, (await Provider.GetEntryAsync(atTheLimit, Ct))?.Size);
+        var directoryAtTheLimit = StoragePath.Parse("/" + new string('m', 1024 - _prefix.Length - 1));
+        Assert.Equal(StorageErrorKind.InvalidName, (await Assert.ThrowsAsync<StorageException>(() => Provider.CreateDirectoryAsync(directoryAtTheLimit, Ct).AsTask())).Kind); // its marker "m.../" is one byte more
     }
 
     [Fact]

@@ -111,8 +111,12 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
 
     public ValueTask CheckUploadTargetAsync(StoragePath path, CancellationToken cancellationToken) => inner.CheckUploadTargetAsync(path, cancellationToken);
 
+    /// <summary>Listings asked of the storage so far.</summary>
+    public int Listings => Volatile.Read(ref _faults.Listings);
+
     public async IAsyncEnumerable<StorageEntry> ListAsync(StoragePath directory, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _faults.Listings);
         var count = 0;
         await foreach (var entry in inner.ListAsync(directory, cancellationToken))
         {
@@ -143,6 +147,10 @@ public sealed class FaultyStorage(IStorageProvider inner) : IStorageProvider
 
     private sealed class Faults
     {
+#pragma warning disable SA1401, CA1051 // a counter updated with Interlocked
+        public int Listings;
+#pragma warning restore SA1401, CA1051
+
         public int? FailListingAfter { get; set; }
 
         public (long AfterBytes, StorageErrorKind Kind)? FailUploads { get; set; }

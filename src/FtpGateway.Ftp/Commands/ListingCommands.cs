@@ -131,11 +131,9 @@ internal static class ListingCommands
         var found = await s.FindReadableAsync(argument, ct);
         Glob? glob = null;
 
-        // NLST of a path answers names as the client gave the path ("mp/one.txt", "mp/two.txt" for NLST mp), as
-        // ls and the classic servers do: BSD ftp, inetutils and ftp.exe RETR what NLST printed for mget.
-        var shownPrefix = verb == "NLST" && argument.Length > 0 && found.Refusal is null
-            ? (found.Value.Entry.IsDirectory ? DirectoryPrefix(argument) : null)
-            : string.Empty;
+        // NLST of a file answers the file as the client named it ("mp/one.txt"), as ls does: BSD ftp, inetutils
+        // and ftp.exe RETR what NLST printed for mget. A directory's names stay bare, as ls shows them.
+        var shownPrefix = verb == "NLST" && argument.Length > 0 && found.Refusal is null && !found.Value.Entry.IsDirectory ? null : string.Empty;
         if (found.Refusal == CommandChecks.NoSuchEntry && patterns && SplitPattern(argument) is var (directory, last, prefix))
         {
             // Not a name that exists, but a pattern in its last component: one listing of its directory, filtered.
@@ -184,9 +182,6 @@ internal static class ListingCommands
             return "Transfer complete.";
         });
     }
-
-    /// <summary>"mp" and "mp/" both as "mp/"; "/" as "/".</summary>
-    private static string DirectoryPrefix(string argument) => argument.EndsWith('/') || argument.EndsWith('\\') ? argument : argument + "/";
 
     /// <summary>
     /// "sub/*.txt" as its directory ("sub"), the pattern ("*.txt") and the prefix matched names are shown with

@@ -9,7 +9,7 @@ namespace FtpGateway.Ftp.Events;
 /// <summary>
 /// One webhook's pending events and the loop that delivers them. Events wait in one line per user, in the order
 /// they happened; the loop serves the users' lines in turn, one event each, so one user's thousands of events
-/// delay another's by at most one delivery. When the pending events exceed <see cref="EventOptions.MaxSpoolBytes"/>,
+/// delay another's by at most the delivery in flight and one more. When the pending events exceed <see cref="EventOptions.MaxSpoolBytes"/>,
 /// the oldest event of the user with the most bytes waiting is dropped: a flood costs its own events only.
 /// </summary>
 internal sealed partial class WebhookQueue : IAsyncDisposable

@@ -3,30 +3,19 @@ using System.Net;
 namespace FtpGateway.Ftp.Security;
 
 /// <summary>
-/// Asynchronous login work (requests to the HTTP authentication hook) taken in turns per client: at most one
-/// request of a client (an IPv4 address, an IPv6 /64) at a time and at most <c>concurrency</c> in all; clients with
-/// work waiting are served round robin, so a flood from one address waits behind itself, never in front of another
-/// client. A waiting request is skipped when its turn comes if it is no longer wanted (the client was banned).
+/// Asynchronous login work (requests to the HTTP authentication hook) taken in turns per client
+/// (<see cref="FairQueue{T}"/>): at most <c>perClient</c> requests of one client at a time and <c>concurrency</c>
+/// in all. A waiting request is skipped when its turn comes if it is no longer wanted (the client was banned), and
+/// leaves the queue at once when its session ends.
 /// </summary>
-internal sealed class ClientTurns(int concurrency)
+internal sealed class ClientTurns(int concurrency, int perClient)
 {
+    private readonly FairQueue<Func<Task>> _queue = new(perClient);
     private readonly Lock _lock = new();
-    private readonly Dictionary<IPAddress, Queue<Func<Task>>> _waiting = [];
-    private readonly Queue<IPAddress> _ready = new();
-    private readonly HashSet<IPAddress> _running = [];
-    private int _inFlight;
+    private int _running;
 
     /// <summary>Requests waiting for their turn now.</summary>
-    public int Waiting
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _waiting.Values.Sum(q => q.Count);
-            }
-        }
-    }
+    public int Waiting => _queue.Waiting;
 
     /// <summary>
     /// Runs <paramref name="work"/> in <paramref name="client"/>'s turn; <paramref name="skipped"/> when
@@ -34,17 +23,15 @@ internal sealed class ClientTurns(int concurrency)
     /// </summary>
     public Task<T> RunAsync<T>(IPAddress client, Func<CancellationToken, Task<T>> work, Func<bool> stillWanted, T skipped, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(stillWanted);
         var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var registration = ct.Register(() => result.TrySetCanceled(ct));
-        _ = result.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         async Task Item()
         {
-            if (result.Task.IsCompleted)
+            if (ct.IsCancellationRequested)
             {
-                return; // the session gave up while waiting
+                result.TrySetCanceled(ct);
+                return;
             }
 
             if (!stillWanted())
@@ -67,73 +54,70 @@ internal sealed class ClientTurns(int concurrency)
             }
         }
 
-        var key = Addresses.ClientKey(client);
-        lock (_lock)
+        var handle = _queue.Add(client, Item);
+        var registration = ct.Register(() =>
         {
-            if (!_waiting.TryGetValue(key, out var queue))
-            {
-                _waiting[key] = queue = new Queue<Func<Task>>();
-                if (!_running.Contains(key))
-                {
-                    _ready.Enqueue(key);
-                }
-            }
-
-            queue.Enqueue(Item);
-        }
-
+            _queue.Remove(handle); // an abandoned request leaves the queue (and its password with it) at once
+            result.TrySetCanceled(ct);
+        });
+        _ = result.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Pump();
         return result.Task;
     }
 
-    /// <summary>Starts the next clients' work while there is room.</summary>
+    /// <summary>
+    /// Starts waiting requests while there is room, in a loop: work that finishes at once (skipped, cancelled) is
+    /// accounted here, never by a nested call, so however many are skipped in a row the stack does not grow.
+    /// </summary>
     private void Pump()
     {
         while (true)
         {
-            IPAddress key;
-            Func<Task> item;
             lock (_lock)
             {
-                if (_inFlight >= concurrency || !_ready.TryDequeue(out key!))
+                if (_running >= concurrency)
                 {
                     return;
                 }
 
-                var queue = _waiting[key];
-                item = queue.Dequeue();
-                if (queue.Count == 0)
-                {
-                    _waiting.Remove(key);
-                }
-
-                _running.Add(key);
-                _inFlight++;
+                _running++;
             }
 
-            _ = RunAsync(key, item);
+            if (!_queue.TryTake(out var item, out var client))
+            {
+                lock (_lock)
+                {
+                    _running--;
+                }
+
+                return;
+            }
+
+            var running = item();
+            if (running.IsCompleted)
+            {
+                Finished(client);
+                continue;
+            }
+
+            _ = running.ContinueWith(
+                _ =>
+                {
+                    Finished(client);
+                    Pump();
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
         }
     }
 
-    private async Task RunAsync(IPAddress key, Func<Task> item)
+    private void Finished(IPAddress client)
     {
-        try
+        _queue.Done(client);
+        lock (_lock)
         {
-            await item();
-        }
-        finally
-        {
-            lock (_lock)
-            {
-                _running.Remove(key);
-                _inFlight--;
-                if (_waiting.ContainsKey(key))
-                {
-                    _ready.Enqueue(key); // its next request, behind every other client waiting now
-                }
-            }
-
-            Pump();
+            _running--;
         }
     }
 }

@@ -5,18 +5,16 @@ namespace FtpGateway.Ftp.Security;
 /// <summary>
 /// Runs password verifications (each a deliberate key derivation) on a few dedicated threads, never on the
 /// thread pool, so a flood of wrong passwords cannot starve the sessions' I/O. Waiting checks are served in
-/// turn per client (an IPv4 address, an IPv6 /64): a flood from one client delays that client's logins, while
-/// every other client's check waits for at most one check per client with checks waiting.
+/// turn per client (<see cref="FairQueue{T}"/>): a flood from one client delays that client's logins, while every
+/// other client's check waits for at most one check per client with checks waiting.
 /// </summary>
 public sealed class PasswordChecks : IDisposable
 {
-    private readonly Dictionary<IPAddress, Queue<Check>> _waiting = [];
-    private readonly Queue<IPAddress> _turns = new();
-    private readonly Lock _lock = new();
+    private readonly FairQueue<Check> _queue = new(int.MaxValue);
     private readonly SemaphoreSlim _ready = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread[] _threads;
-    private bool _disposed;
+    private int _disposed;
 
     public PasswordChecks(int concurrency)
     {
@@ -31,16 +29,7 @@ public sealed class PasswordChecks : IDisposable
     }
 
     /// <summary>Checks waiting for a thread now.</summary>
-    public int Waiting
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _waiting.Values.Sum(q => q.Count);
-            }
-        }
-    }
+    public int Waiting => _queue.Waiting;
 
     /// <summary>
     /// Runs <paramref name="verify"/> on a check thread in <paramref name="client"/>'s turn. When
@@ -50,6 +39,11 @@ public sealed class PasswordChecks : IDisposable
     public Task<T> RunAsync<T>(IPAddress client, Func<T> verify, Func<bool> stillWanted, T skipped, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(client);
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            return Task.FromCanceled<T>(new CancellationToken(canceled: true));
+        }
+
         var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var check = new Check(
             () =>
@@ -71,28 +65,15 @@ public sealed class PasswordChecks : IDisposable
             },
             () => result.TrySetCanceled());
 
-        // A session that ends while its check waits (the client left, the server stops) stops waiting at once;
-        // the check itself is then skipped when its turn comes.
-        var registration = ct.Register(() => result.TrySetCanceled(ct));
-        _ = result.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        client = Addresses.ClientKey(client); // turns per client as bans count them (IPv6 per /64)
-        lock (_lock)
+        // A session that ends while its check waits (the client left, the server stops) leaves the queue at once.
+        var handle = _queue.Add(client, check);
+        var registration = ct.Register(() =>
         {
-            if (_disposed)
-            {
-                return Task.FromCanceled<T>(new CancellationToken(canceled: true));
-            }
-
-            if (!_waiting.TryGetValue(client, out var queue))
-            {
-                _waiting[client] = queue = new Queue<Check>();
-                _turns.Enqueue(client);
-            }
-
-            queue.Enqueue(check);
-            _ready.Release();
-        }
-
+            _queue.Remove(handle);
+            result.TrySetCanceled(ct);
+        });
+        _ = result.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ready.Release();
         return result.Task;
     }
 
@@ -109,45 +90,25 @@ public sealed class PasswordChecks : IDisposable
                 return;
             }
 
-            Take()?.Run();
-        }
-    }
-
-    /// <summary>The next address's oldest check; the address goes to the back of the line if it has more.</summary>
-    private Check? Take()
-    {
-        lock (_lock)
-        {
-            if (!_turns.TryDequeue(out var client))
+            if (_queue.TryTake(out var check, out var client))
             {
-                return null;
+                try
+                {
+                    check.Run();
+                }
+                finally
+                {
+                    _queue.Done(client);
+                }
             }
-
-            var queue = _waiting[client];
-            var check = queue.Dequeue();
-            if (queue.Count > 0)
-            {
-                _turns.Enqueue(client);
-            }
-            else
-            {
-                _waiting.Remove(client);
-            }
-
-            return check;
         }
     }
 
     public void Dispose()
     {
-        lock (_lock)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
+            return;
         }
 
         _stopping.Cancel();
@@ -156,17 +117,11 @@ public sealed class PasswordChecks : IDisposable
             thread.Join(TimeSpan.FromSeconds(5));
         }
 
-        lock (_lock)
+        while (_queue.TryTake(out var check, out var client))
         {
-            foreach (var check in _waiting.Values.SelectMany(q => q))
-            {
-                check.Abandon();
-            }
-
-            _waiting.Clear();
-            _turns.Clear();
+            check.Abandon();
+            _queue.Done(client);
         }
-
     }
 
     private sealed record Check(Action Run, Action Abandon);

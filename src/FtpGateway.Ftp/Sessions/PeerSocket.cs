@@ -18,6 +18,12 @@ internal static partial class PeerSocket
     /// </summary>
     public static bool HasClosed(Socket socket)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            // Elsewhere the flags differ: the two-step look (which a concurrent read can fool, see above) is all there is.
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+
         Span<byte> one = stackalloc byte[1];
         while (true)
         {

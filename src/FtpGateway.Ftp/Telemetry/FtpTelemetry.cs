@@ -42,7 +42,7 @@ public sealed class FtpTelemetry : IDisposable
             "ftpgateway.storage.duration", "s", "Duration of storage operations, by provider, operation and outcome", tags: null,
             new InstrumentAdvice<double> { HistogramBucketBoundaries = StorageBuckets });
         DataConnectionFailures = _meter.CreateCounter<long>("ftpgateway.data_connections.failed", "{connection}", "Data connections that did not open or broke");
-        _users = options.PerUserMetrics ? new UserActivity(_meter, options, time ?? TimeProvider.System) : null;
+        _users = options.PerUserMetrics ? new UserActivity(Name, options, time ?? TimeProvider.System) : null;
         RefusedConnections = _meter.CreateCounter<long>("ftpgateway.connections.refused", "{connection}", "Control connections refused before the greeting, by reason");
         Bans = _meter.CreateCounter<long>("ftpgateway.bans", "{ban}", "Client addresses banned after too many failed logins");
         EventsDelivered = _meter.CreateCounter<long>("ftpgateway.events.delivered", "{event}", "Events delivered to webhooks");
@@ -155,6 +155,7 @@ public sealed class FtpTelemetry : IDisposable
 
     public void Dispose()
     {
+        _users?.Dispose();
         if (_ownsMeter)
         {
             _meter.Dispose();

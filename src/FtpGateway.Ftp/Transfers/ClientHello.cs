@@ -81,7 +81,7 @@ internal sealed class ClientHello
 
             return legacy;
         }
-        catch (ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
             return SslProtocols.None; // cut short or malformed: the handshake itself will say so
         }

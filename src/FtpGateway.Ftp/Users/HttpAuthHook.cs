@@ -77,7 +77,7 @@ public enum HookVerdict
 /// <c>permissions</c> required: an answer that leaves them out would put the user at the storage root with every
 /// right) logs in with those settings; <c>401</c>, <c>403</c>, <c>404</c> deny; anything else, a timeout or a body
 /// that is not a valid user is "unavailable" (the client is told to try later), never a login. Requests are taken
-/// in turns per client (<see cref="ClientTurns"/>: one at a time per client, 32 at most in all) and skipped for a
+/// in turns per client (<see cref="ClientTurns"/>: at most 4 at a time per client, 32 in all) and skipped for a
 /// client banned while it waited. Successes are cached for <see cref="AuthHttpOptions.CacheDuration"/> under the
 /// user, the client's address, whether it came over TLS, and an HMAC of the password with a key that lives only in
 /// this process: a decision the hook made for one address or for TLS is never reused for another, and the password
@@ -100,7 +100,7 @@ public sealed class HttpAuthHook : IDisposable
     private readonly ILogger _logger;
     private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, (FtpUser User, long Expires)> _cache = new(StringComparer.Ordinal);
-    private readonly ClientTurns _turns = new(32);
+    private readonly ClientTurns _turns = new(32, perClient: 4);
 
     public HttpAuthHook(AuthHttpOptions options, ILogger logger, TimeProvider? time = null)
     {
@@ -237,7 +237,8 @@ public sealed class HttpAuthHook : IDisposable
     private static string Missing(JsonElement answer, params string[] required) =>
         string.Join(" or ", required
             .Where(field => answer.ValueKind != JsonValueKind.Object
-                || !answer.EnumerateObject().Any(p => p.Name.Equals(field, StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind != JsonValueKind.Null))
+                || !answer.EnumerateObject().Any(p => p.Name.Equals(field, StringComparison.OrdinalIgnoreCase)
+                    && p.Value.ValueKind != JsonValueKind.Null && !(p.Value.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(p.Value.GetString()))))
             .Select(field => $"'{field}'"));
 
     /// <summary>The server's chain (with the intermediates it sent) built up to one of <paramref name="roots"/>, for server authentication.</summary>

@@ -98,6 +98,13 @@ public sealed class UserStore : IDisposable
             var hash = SHA256.HashData(content);
             if (_fileHash is not null && hash.AsSpan().SequenceEqual(_fileHash))
             {
+                if (_failedHash is not null)
+                {
+                    // A broken edit reverted: the users in force are the file's content again.
+                    _failedHash = null;
+                    Log.UsersReloaded(_logger!, _file, _current.Count);
+                }
+
                 return;
             }
 

@@ -34,7 +34,7 @@ internal static class UsersFile
         }
         catch (JsonException ex)
         {
-            throw new InvalidOperationException($"users file {file}, line {ex.LineNumber + 1}, column {ex.BytePositionInLine + 1}: not valid JSON ({FirstSentence(ex.Message)})", ex);
+            throw new InvalidOperationException($"Users:File '{file}', line {ex.LineNumber + 1}, column {ex.BytePositionInLine + 1}: not valid JSON ({FirstSentence(ex.Message)})", ex);
         }
 
         using (document)
@@ -42,13 +42,13 @@ internal static class UsersFile
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.EnumerateObject().Any(p => p.NameEquals("users") || p.Name.Equals("users", StringComparison.OrdinalIgnoreCase)))
             {
-                throw new InvalidOperationException($"users file {file}: no \"users\" array (the file is {{ \"users\": [ ... ] }})");
+                throw new InvalidOperationException($"Users:File '{file}': no \"users\" array (the file is {{ \"users\": [ ... ] }})");
             }
 
             var users = document.RootElement.EnumerateObject().First(p => p.Name.Equals("users", StringComparison.OrdinalIgnoreCase)).Value;
             if (users.ValueKind != JsonValueKind.Array)
             {
-                throw new InvalidOperationException($"users file {file}: \"users\" must be an array of users");
+                throw new InvalidOperationException($"Users:File '{file}': \"users\" must be an array of users");
             }
 
             var lines = EntryLines(content);
@@ -58,7 +58,7 @@ internal static class UsersFile
             {
                 number++;
                 var line = number <= lines.Count ? lines[number - 1] : 0;
-                entries.Add(Entry(element, $"users file {file}, entry #{number}", line));
+                entries.Add(Entry(element, $"Users:File '{file}', entry #{number}", line));
             }
 
             return entries;
@@ -103,6 +103,7 @@ internal static class UsersFile
         var reader = new Utf8JsonReader(content, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var starts = new List<int>();
         var inUsers = false;
+        var (line, counted) = (1, 0); // lines counted up to the byte 'counted': each byte is looked at once
         while (reader.Read())
         {
             if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName)
@@ -111,7 +112,10 @@ internal static class UsersFile
             }
             else if (inUsers && reader.CurrentDepth == 2 && reader.TokenType is not (JsonTokenType.EndObject or JsonTokenType.EndArray))
             {
-                starts.Add(1 + content.AsSpan(0, (int)reader.TokenStartIndex).Count((byte)'\n'));
+                var start = (int)reader.TokenStartIndex;
+                line += content.AsSpan(counted, start - counted).Count((byte)'\n');
+                counted = start;
+                starts.Add(line);
             }
         }
 

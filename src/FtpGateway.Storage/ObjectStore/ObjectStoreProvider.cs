@@ -12,8 +12,11 @@ namespace FtpGateway.Storage.ObjectStore;
 /// <param name="MaxRenameObjects">Most objects a directory rename may copy.</param>
 public sealed record ObjectStoreSettings(string KeyPrefix, PartSchedule Parts, int MaxConcurrentParts, int MaxRenameObjects)
 {
-    /// <summary>The configured part size: the first part of every upload, and the size of a pooled buffer chunk.</summary>
-    public int PartSize => (int)Parts.SizeOf(1);
+    /// <summary>The configured part size: the first part of every upload.</summary>
+    public long PartSize => Parts.SizeOf(1);
+
+    /// <summary>The pooled buffers parts are made of: the configured part size, at most 16 MiB (an array is never larger).</summary>
+    public int ChunkSize => (int)Math.Min(PartSize, 16 * 1024 * 1024);
 
     /// <summary>How long what the gateway saw of a directory answers an upload's checks (<see cref="DirectoryKnowledge"/>); zero: never.</summary>
     public TimeSpan DirectoryCacheDuration { get; init; }
@@ -54,7 +57,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
 
         // The provider's own pool: the shared one keeps large arrays in per-thread and per-core caches, and part
         // buffers rented and returned on different threads piled up there (221 MiB peak for one 1 GiB upload).
-        Buffers = ArrayPool<byte>.Create(settings.PartSize, maxArraysPerBucket: settings.MaxConcurrentParts * 4);
+        Buffers = ArrayPool<byte>.Create(settings.ChunkSize, maxArraysPerBucket: (int)Math.Min(1024, settings.PartSize / settings.ChunkSize * settings.MaxConcurrentParts * 4));
     }
 
     public abstract string Name { get; }
@@ -115,7 +118,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
     protected internal abstract Task PutMarkerAsync(string key, DateTimeOffset? time, CancellationToken cancellationToken);
 
     /// <summary>Stores a whole object in one request: the commit of a small upload.</summary>
-    protected internal abstract Task PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
+    protected internal abstract Task PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
 
     protected internal abstract Task<MultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
 
@@ -161,7 +164,7 @@ public abstract class ObjectStoreProvider : IStorageProvider
             return new StorageEntry(path, true, 0, null);
         }
 
-        if (!Holds(DirectoryPrefix(path)))
+        if (!Holds(Key(path)))
         {
             return null; // nothing the store holds can have this name (asking would be a client's error answered as a failure)
         }
@@ -172,6 +175,11 @@ public abstract class ObjectStoreProvider : IStorageProvider
             if (head is not null)
             {
                 return new StorageEntry(path, head.IsDirectoryMarker, head.IsDirectoryMarker ? 0 : head.Size, head.Modified);
+            }
+
+            if (!Holds(DirectoryPrefix(path)))
+            {
+                return null; // a key at the limit can be a file, not a directory with something under it
             }
 
             var first = await Directories.FirstUnderAsync(DirectoryPrefix(path), cancellationToken);

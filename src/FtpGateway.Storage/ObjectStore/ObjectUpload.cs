@@ -59,14 +59,14 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
 
         // The whole object's MD5 is known only when every byte passes through here; only a store that keeps it asks.
         using var md5 = kept.Parts.Count == 0 && store.KeepsWholeObjectMd5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
-        var first = new PartBuffer(store.Buffers, _settings.PartSize);
+        var first = new PartBuffer(store.Buffers, _settings.ChunkSize);
         try
         {
             var ended = await first.FillAsync(source, _settings.PartSize, cancellationToken);
             if (kept.Parts.Count == 0 && ended)
             {
                 await ConfirmAsync();
-                await store.PutAsync(key, first.FirstChunk, condition, request.Metadata, CancellationToken.None); // the commit point
+                await store.PutAsync(key, first.Content, condition, request.Metadata, CancellationToken.None); // the commit point
                 return first.Length;
             }
 
@@ -131,7 +131,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         private readonly SemaphoreSlim _released = new(0);
         private long _inFlight;
 
-        private long Budget => (long)settings.PartSize * (settings.MaxConcurrentParts + 1);
+        private long Budget => settings.PartSize * (settings.MaxConcurrentParts + 1);
 
         public async Task<(List<(int, string)> Parts, long Bytes)> RunAsync(Stream source, PartBuffer filled, bool ended, int number)
         {
@@ -164,7 +164,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
                         break;
                     }
 
-                    buffer = new PartBuffer(pool, settings.PartSize);
+                    buffer = new PartBuffer(pool, settings.ChunkSize);
                     ended = await buffer.FillAsync(source, next, failed.Token);
                     if (buffer.Length == 0)
                     {
@@ -257,9 +257,6 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
         public long Length { get; private set; }
 
         public PartContent Content => new(_chunks, chunkSize, Length);
-
-        /// <summary>The bytes of a part that fits in one chunk (a small upload's one request).</summary>
-        public ReadOnlyMemory<byte> FirstChunk => _chunks.Count == 0 ? ReadOnlyMemory<byte>.Empty : _chunks[0].AsMemory(0, (int)Length);
 
         /// <summary>Reads until the part holds <paramref name="size"/> bytes or the source ends; true when it ended.</summary>
         public async Task<bool> FillAsync(Stream source, long size, CancellationToken ct)

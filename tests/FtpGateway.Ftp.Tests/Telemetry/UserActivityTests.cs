@@ -11,8 +11,8 @@ public sealed class UserActivityTests
     public void AUserSilentLongerThanTheRetention_LosesItsSeries()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        using var meter = new Meter("test-" + Guid.NewGuid());
-        var activity = new UserActivity(meter, new TelemetryOptions { PerUserMetrics = true, PerUserMetricsRetention = TimeSpan.FromDays(30) }, time);
+        var meter = "test-" + Guid.NewGuid();
+        using var activity = new UserActivity(meter, new TelemetryOptions { PerUserMetrics = true, PerUserMetricsRetention = TimeSpan.FromDays(30) }, time);
         activity.Uploaded("cam01");
         time.Advance(TimeSpan.FromDays(20));
         activity.Uploaded("cam02");
@@ -25,8 +25,8 @@ public sealed class UserActivityTests
     public void BeyondTheCap_TheUserWhoseLastUploadIsOldest_MakesRoom()
     {
         var time = new FakeTimeProvider();
-        using var meter = new Meter("test-" + Guid.NewGuid());
-        var activity = new UserActivity(meter, new TelemetryOptions { PerUserMetrics = true, PerUserMetricsMaxUsers = 2 }, time);
+        var meter = "test-" + Guid.NewGuid();
+        using var activity = new UserActivity(meter, new TelemetryOptions { PerUserMetrics = true, PerUserMetricsMaxUsers = 2 }, time);
         activity.Uploaded("a");
         time.Advance(TimeSpan.FromMinutes(1));
         activity.Uploaded("b");
@@ -39,14 +39,14 @@ public sealed class UserActivityTests
     }
 
     /// <summary>The users the observable counter reports now.</summary>
-    private static List<string> Observed(Meter meter)
+    private static List<string> Observed(string meter)
     {
         var users = new List<string>();
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "ftpgateway.user.uploads")
+                if (instrument.Meter.Name == meter && instrument.Name == "ftpgateway.user.uploads")
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

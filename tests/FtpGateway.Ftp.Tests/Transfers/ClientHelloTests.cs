@@ -27,6 +27,16 @@ public sealed class ClientHelloTests
         Assert.Equal([.. bytes, 1, 2, 3], replayed.ToArray());
     }
 
+    [Theory]
+    [InlineData(new byte[] { 22, 3, 1, 0, 1, 1 })]                    // a ClientHello of one byte
+    [InlineData(new byte[] { 22, 3, 1, 0, 5, 1, 0, 0, 40, 3 })]       // cut inside its version
+    [InlineData(new byte[] { 22, 3, 1, 0, 4, 1, 0, 0, 0 })]
+    public async Task ACutShortHello_OffersNothing_AndThrowsNothing(byte[] record)
+    {
+        var hello = await ClientHello.ReadAsync(new MemoryStream(record), CancellationToken.None);
+        Assert.Equal(SslProtocols.None, hello.Offered);
+    }
+
     [Fact]
     public async Task NotAHandshake_OffersNothing()
     {

@@ -13,7 +13,7 @@ public sealed class UsersFileTests
     public void AnUnknownField_IsNamed_WithTheEntryItsNameAndLine()
     {
         var message = Refusal("{ \"users\": [\n  { \"name\": \"cam01\", \"password\": \"p\" },\n  { \"name\": \"cam02\",\n    \"maxSesions\": 2 }\n] }");
-        Assert.Equal("users file /etc/ftp/users.json, entry #2 ('cam02', line 3): unknown field 'maxSesions' (the fields are name, password, passwordHash, root, permissions, storage, allowedAddresses, maxSessions, maxUploadBytes, uploadBytesPerSecond, downloadBytesPerSecond, requireTls, disabled, fileNameEncoding)", message);
+        Assert.Equal("Users:File '/etc/ftp/users.json', entry #2 ('cam02', line 3): unknown field 'maxSesions' (the fields are name, password, passwordHash, root, permissions, storage, allowedAddresses, maxSessions, maxUploadBytes, uploadBytesPerSecond, downloadBytesPerSecond, requireTls, disabled, fileNameEncoding)", message);
         Assert.DoesNotContain(".NET", message, StringComparison.Ordinal);
     }
 
@@ -25,7 +25,7 @@ public sealed class UsersFileTests
     public void AWrongType_SaysWhatTheFieldTakes(string field, string expected)
     {
         var message = Refusal($"{{ \"users\": [ {{ \"name\": \"cam01\", {field} }} ] }}");
-        Assert.Equal($"users file /etc/ftp/users.json, entry #1 ('cam01', line 1): {expected}", message);
+        Assert.Equal($"Users:File '/etc/ftp/users.json', entry #1 ('cam01', line 1): {expected}", message);
         Assert.DoesNotContain("System.", message, StringComparison.Ordinal);
     }
 
@@ -33,7 +33,7 @@ public sealed class UsersFileTests
     public void ASyntaxError_HasItsOneBasedLineAndColumn()
     {
         var message = Refusal("{ \"users\": [\n  { \"name\": \"cam01\" },\n  { \"name\" \"cam02\" }\n] }");
-        Assert.StartsWith("users file /etc/ftp/users.json, line 3, column 12: not valid JSON", message, StringComparison.Ordinal);
+        Assert.StartsWith("Users:File '/etc/ftp/users.json', line 3, column 12: not valid JSON", message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -49,6 +49,6 @@ public sealed class UsersFileTests
         var (options, where) = Assert.Single(entries);
         Assert.Equal(UserPermissions.WriteOnly, options.Permissions);
         Assert.Equal(2, options.MaxSessions);
-        Assert.Equal("users file f, entry #1 ('a', line 1)", where);
+        Assert.Equal("Users:File 'f', entry #1 ('a', line 1)", where);
     }
 }
