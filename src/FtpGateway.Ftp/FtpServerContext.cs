@@ -1,9 +1,9 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using FtpGateway.Ftp.Security;
-using FtpGateway.Ftp.Transfers;
 using FtpGateway.Ftp.Telemetry;
+using FtpGateway.Ftp.Transfers;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;
 using Microsoft.Extensions.Logging;

@@ -27,8 +27,6 @@ public sealed class StorageTargets
     /// <summary>Every target by name, <see cref="Default"/> included.</summary>
     public IReadOnlyDictionary<string, IStorageProvider> All { get; }
 
-    public IStorageProvider DefaultStorage => All[Default];
-
     /// <summary>The target named <paramref name="name"/> (null or empty: the default); null when there is none.</summary>
     public IStorageProvider? Find(string? name) => All.GetValueOrDefault(string.IsNullOrEmpty(name) ? Default : name);
 }

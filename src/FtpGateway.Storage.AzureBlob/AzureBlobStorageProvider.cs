@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using Azure;
 using Azure.Identity;
 using Azure.Storage;

@@ -12,7 +12,10 @@ internal sealed class S3ServerCopy(S3StorageProvider provider)
 {
     private const long MaximumCopyPartSize = 5L * 1024 * 1024 * 1024;
 
+    /// <param name="source">the object copied.</param>
+    /// <param name="targetKey">where the copy goes.</param>
     /// <param name="replaceMetadata">the copy's metadata and content type; null: the source's, copied along.</param>
+    /// <param name="cancellationToken">cancels the copy.</param>
     public async Task RunAsync(ObjectInfo source, string targetKey, (Dictionary<string, string> Metadata, string? ContentType)? replaceMetadata, CancellationToken cancellationToken)
     {
         if (source.Metadata is null && S3StorageProvider.MayCarryStoredTime(source))

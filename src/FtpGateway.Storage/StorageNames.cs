@@ -10,7 +10,7 @@ public static class StorageNames
 {
     public const string ReservedPrefix = ".ftpgw-";
 
-    /// <summary>Separators and control characters (<see cref="char.IsControl"/>): FTP can neither carry nor address them in a name.</summary>
+    /// <summary>Separators and control characters (<see cref="char.IsControl(char)"/>): FTP can neither carry nor address them in a name.</summary>
     private static readonly SearchValues<char> NotInAName = SearchValues.Create(
         "/\\" + string.Concat(Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c)));
 

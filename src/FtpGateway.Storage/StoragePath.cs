@@ -4,7 +4,7 @@ namespace FtpGateway.Storage;
 
 /// <summary>
 /// A normalised, absolute, jailed path inside a storage namespace: "/" or "/a/b".
-/// Every path a client sends goes through <see cref="Resolve"/>; the result can never name anything
+/// Every path a client sends goes through <see cref="TryResolve"/>; the result can never name anything
 /// above the root, so joining it under a user's root can never escape that root.
 /// </summary>
 public readonly record struct StoragePath

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using FtpGateway.Ftp.Users;
 using FtpGateway.TestSupport;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FtpGateway.Ftp.Tests;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Users;
 using FtpGateway.TestSupport;
 using Microsoft.Extensions.Time.Testing;

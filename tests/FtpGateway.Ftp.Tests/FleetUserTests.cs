@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
 using FtpGateway.TestSupport;

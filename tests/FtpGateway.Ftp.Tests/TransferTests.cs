@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using FtpGateway.Storage;
-using FtpGateway.Storage.FileSystem;
 using FtpGateway.TestSupport;
 
 namespace FtpGateway.Ftp.Tests;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Azure.Storage.Blobs;
 using FtpGateway.TestSupport;
 
 namespace FtpGateway.IntegrationTests;

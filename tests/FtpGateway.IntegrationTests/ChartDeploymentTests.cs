@@ -14,6 +14,9 @@ namespace FtpGateway.IntegrationTests;
 /// </summary>
 internal static class ChartScenario
 {
+    /// <summary>Free ports for a scenario's pod: its FTP port and the start of its passive range.</summary>
+    /// <param name="ftpPort">the FTP control port.</param>
+    /// <param name="passiveStart">the first passive port.</param>
     /// <param name="nodePorts">the Service is a NodePort one: passive ports double as node ports (30000-32767).</param>
     public static string[] Ports(out int ftpPort, out int passiveStart, bool nodePorts = false)
     {

@@ -33,6 +33,8 @@ internal sealed class ChartPod : IAsyncDisposable
     /// <summary>The directory standing in for a volume of the pod.</summary>
     public string Volume(string name) => _volumeDirectories[name];
 
+    /// <param name="chart">the rendered chart whose pod is run.</param>
+    /// <param name="existingSecrets">the contents of Secrets the chart only names (an existingSecret).</param>
     /// <param name="podName">the pod's name (a StatefulSet's pods are <c>name-0</c>, <c>name-1</c>, ...).</param>
     /// <param name="address">the pod's own address (several pods on this machine: 127.0.0.11, .12, ...).</param>
     public static async Task<ChartPod> StartAsync(

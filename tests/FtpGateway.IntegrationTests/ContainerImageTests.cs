@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using FtpGateway.TestSupport;

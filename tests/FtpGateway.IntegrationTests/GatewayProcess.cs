@@ -1,9 +1,6 @@
-using System.Net;
 using FtpGateway.Ftp;
 using FtpGateway.TestSupport;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace FtpGateway.IntegrationTests;
 
@@ -40,6 +37,7 @@ public sealed class Gateway : IAsyncDisposable
     /// <summary>Stops the host as SIGTERM does (graceful drain), without disposing anything.</summary>
     public Task StopAsync() => _host.StopAsync();
 
+    /// <param name="settings">configuration on top of the defaults (a free port, local disk, one user).</param>
     /// <param name="configure">last changes to the builder, e.g. an in-memory trace exporter.</param>
     public static async Task<Gateway> StartAsync(IDictionary<string, string?>? settings = null, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Amazon.S3.Model;
 using FtpGateway.TestSupport;
 
 namespace FtpGateway.IntegrationTests;

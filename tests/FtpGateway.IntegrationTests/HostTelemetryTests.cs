@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using FtpGateway.TestSupport;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Trace;
 
 namespace FtpGateway.IntegrationTests;

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
-using FtpGateway.Storage.S3;
 using FtpGateway.TestSupport;
 
 namespace FtpGateway.IntegrationTests;

@@ -1,5 +1,4 @@
 using System.Text;
-using FtpGateway.Storage;
 using FtpGateway.Storage.FileSystem;
 using FtpGateway.TestSupport;
 

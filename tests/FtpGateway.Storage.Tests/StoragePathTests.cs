@@ -1,5 +1,3 @@
-using FtpGateway.Storage;
-
 namespace FtpGateway.Storage.Tests;
 
 public class StoragePathTests

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using FtpGateway.Storage;
 
 namespace FtpGateway.Storage.Tests;
 

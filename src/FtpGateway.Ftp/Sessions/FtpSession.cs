@@ -7,7 +7,6 @@ using FtpGateway.Ftp.Commands;
 using FtpGateway.Ftp.Protocol;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Transfers;
-using Microsoft.Extensions.Logging;
 
 namespace FtpGateway.Ftp.Sessions;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using FtpGateway.Ftp.Protocol;
 using FtpGateway.Ftp.Transfers;
 using FtpGateway.Ftp.Users;
 using FtpGateway.Storage;

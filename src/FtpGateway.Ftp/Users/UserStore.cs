@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using FtpGateway.Ftp.Telemetry;
 using Microsoft.Extensions.Logging;
 
