@@ -32,7 +32,7 @@ internal static class S3Benchmark
             SecretKey = RadosGateway.SecretKey,
             ChecksumMode = S3ChecksumMode.WhenRequired, // radosgw 16 refuses the SDK's flexible checksums
         };
-        using var client = S3StorageProvider.CreateClient(options);
+        using var client = S3Storage.CreateClient(options);
         await client.PutBucketAsync(Bucket);
         await using var gateway = await Servers.StartGatewayAsync(
             work,

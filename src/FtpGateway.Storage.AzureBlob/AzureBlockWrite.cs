@@ -11,11 +11,11 @@ namespace FtpGateway.Storage.AzureBlob;
 /// never mix blocks), each with a transactional MD5 the service checks; one CommitBlockList is the only moment
 /// the blob changes. Staged blocks that are never committed expire on their own, so nothing needs aborting.
 /// </summary>
-internal sealed class AzureBlockWrite(AzureBlobStorageProvider provider, BlockBlobClient blob, IReadOnlyDictionary<string, string>? metadata) : MultipartWrite
+internal sealed class AzureBlockWrite(AzureContainer container, BlockBlobClient blob, IReadOnlyDictionary<string, string>? metadata) : IMultipartWrite
 {
     private int _idLength = 32; // bytes before base64; all block ids of a blob must have the same length
 
-    public override async Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken)
+    public async Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken)
     {
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(_idLength));
         await blob.StageBlockAsync(id, data.OpenRead(), data.Md5(), conditions: null, progressHandler: null, cancellationToken: cancellationToken);
@@ -23,16 +23,16 @@ internal sealed class AzureBlockWrite(AzureBlobStorageProvider provider, BlockBl
     }
 
     /// <summary>A committed block of the existing blob, kept as it is.</summary>
-    public override Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
+    public Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
     {
         _idLength = IdLength(part.BlockId!) ?? _idLength;
         return Task.FromResult(part.BlockId!);
     }
 
-    public override Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
-        provider.CommitAsync(blob, parts.Select(p => p.Token), condition, md5, metadata);
+    public Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
+        container.CommitAsync(blob, parts.Select(p => p.Token), condition, md5, metadata);
 
-    public override Task AbortAsync() => Task.CompletedTask;
+    public Task AbortAsync() => Task.CompletedTask;
 
     /// <summary>The decoded length of a base64 block id; null when it is not one.</summary>
     internal static int? IdLength(string id)

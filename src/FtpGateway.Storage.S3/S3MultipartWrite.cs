@@ -4,33 +4,33 @@ using FtpGateway.Storage.ObjectStore;
 namespace FtpGateway.Storage.S3;
 
 /// <summary>One S3 multipart upload: parts from data (UploadPart) or copied server-side (UploadPartCopy).</summary>
-internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, string uploadId, string? sourceKey = null) : MultipartWrite
+internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploadId, string? sourceKey = null) : IMultipartWrite
 {
-    public override async Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken)
+    public async Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken)
     {
         var part = new UploadPartRequest
         {
-            BucketName = provider.Bucket,
+            BucketName = bucket.Name,
             Key = key,
             UploadId = uploadId,
             PartNumber = number,
             PartSize = data.Length,
             InputStream = data.OpenRead(),
-            MD5Digest = provider.ContentMd5(data),
-            DisableDefaultChecksumValidation = provider.SignedPayloadSuffices,
+            MD5Digest = bucket.ContentMd5(data),
+            DisableDefaultChecksumValidation = bucket.SignedPayloadSuffices,
         };
-        return (await provider.Client.UploadPartAsync(part, cancellationToken)).ETag;
+        return (await bucket.Client.UploadPartAsync(part, cancellationToken)).ETag;
     }
 
     /// <summary>UploadPartCopy of a range of the source (the same key for APPE and REST + STOR), pinned to its version.</summary>
-    public override async Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
+    public async Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
     {
-        var response = await provider.Client.CopyPartAsync(
+        var response = await bucket.Client.CopyPartAsync(
             new CopyPartRequest
             {
-                SourceBucket = provider.Bucket,
+                SourceBucket = bucket.Name,
                 SourceKey = sourceKey ?? key,
-                DestinationBucket = provider.Bucket,
+                DestinationBucket = bucket.Name,
                 DestinationKey = key,
                 UploadId = uploadId,
                 PartNumber = number,
@@ -43,25 +43,25 @@ internal sealed class S3MultipartWrite(S3StorageProvider provider, string key, s
     }
 
     /// <summary>The commit, conditional as the upload requires (AWS S3 evaluates both conditions; Ceph 16 ignores them here).</summary>
-    public override async Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
-        await provider.Client.CompleteMultipartUploadAsync(
+    public async Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
+        await bucket.Client.CompleteMultipartUploadAsync(
             new CompleteMultipartUploadRequest
             {
-                BucketName = provider.Bucket,
+                BucketName = bucket.Name,
                 Key = key,
                 UploadId = uploadId,
                 PartETags = parts.Select(p => new PartETag(p.Number, p.Token)).ToList(),
-                IfMatch = S3StorageProvider.Unquoted(condition.IfMatch),
+                IfMatch = S3Bucket.Unquoted(condition.IfMatch),
                 IfNoneMatch = condition.IfNoneMatch ? "*" : null,
             },
             cancellationToken);
 
-    public override async Task AbortAsync()
+    public async Task AbortAsync()
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await provider.Client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = provider.Bucket, Key = key, UploadId = uploadId }, timeout.Token);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), bucket.Time);
+            await bucket.Client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket.Name, Key = key, UploadId = uploadId }, timeout.Token);
         }
 #pragma warning disable CA1031 // Aborting is best effort and must not hide the failure that caused it.
         catch (Exception)

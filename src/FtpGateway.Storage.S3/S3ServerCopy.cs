@@ -8,7 +8,7 @@ namespace FtpGateway.Storage.S3;
 /// A server-side copy within the bucket (RNFR/RNTO and MFMT): one CopyObject up to 5 GiB; a multipart copy above,
 /// and for an object that carries an MFMT time (its copy must keep the multipart ETag that shows it).
 /// </summary>
-internal sealed class S3ServerCopy(S3StorageProvider provider)
+internal sealed class S3ServerCopy(S3Bucket bucket)
 {
     private const long MaximumCopyPartSize = 5L * 1024 * 1024 * 1024;
 
@@ -18,15 +18,15 @@ internal sealed class S3ServerCopy(S3StorageProvider provider)
     /// <param name="cancellationToken">cancels the copy.</param>
     public async Task RunAsync(ObjectInfo source, string targetKey, (Dictionary<string, string> Metadata, string? ContentType)? replaceMetadata, CancellationToken cancellationToken)
     {
-        if (source.Metadata is null && S3StorageProvider.MayCarryStoredTime(source))
+        if (source.Metadata is null && S3ObjectStore.MayCarryStoredTime(source))
         {
-            source = await provider.HeadObjectAsync(source.Key, cancellationToken) ?? source; // listed: look whether it carries a time
+            source = await bucket.HeadAsync(source.Key, cancellationToken) ?? source; // listed: look whether it carries a time
         }
 
-        var stamped = replaceMetadata is { } r ? r.Metadata.ContainsKey(S3StorageProvider.MtimeMetadata) : source.StoredTime is not null;
+        var stamped = replaceMetadata is { } r ? r.Metadata.ContainsKey(S3Bucket.MtimeMetadata) : source.StoredTime is not null;
         if (source.Size <= MaximumCopyPartSize && !stamped)
         {
-            var copy = provider.Decorate(new CopyObjectRequest { SourceBucket = provider.Bucket, SourceKey = source.Key, DestinationBucket = provider.Bucket, DestinationKey = targetKey });
+            var copy = bucket.Decorate(new CopyObjectRequest { SourceBucket = bucket.Name, SourceKey = source.Key, DestinationBucket = bucket.Name, DestinationKey = targetKey });
             if (replaceMetadata is { } replace)
             {
                 copy.MetadataDirective = S3MetadataDirective.REPLACE;
@@ -37,14 +37,14 @@ internal sealed class S3ServerCopy(S3StorageProvider provider)
                 }
             }
 
-            await provider.Client.CopyObjectAsync(copy, cancellationToken);
+            await bucket.Client.CopyObjectAsync(copy, cancellationToken);
             return;
         }
 
         // A multipart upload whose parts are copies; its metadata is set when it starts.
-        var head = source.Metadata is null ? await provider.HeadObjectAsync(source.Key, cancellationToken) ?? source : source;
+        var head = source.Metadata is null ? await bucket.HeadAsync(source.Key, cancellationToken) ?? source : source;
         var (metadata, contentType) = replaceMetadata ?? (new Dictionary<string, string>(head.Metadata ?? new Dictionary<string, string>()), head.ContentType);
-        var write = await provider.InitiateMultipartAsync(targetKey, contentType, metadata, cancellationToken, sourceKey: source.Key);
+        var write = await bucket.InitiateMultipartAsync(targetKey, contentType, metadata, cancellationToken, sourceKey: source.Key);
         try
         {
             var parts = new List<(int, string)>();

@@ -220,12 +220,12 @@ public static class GatewayHost
             if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))
             {
                 // The provider validates its options and throws, naming the keys.
-                return new S3StorageProvider(section.GetSection("S3").Get<S3StorageOptions>() ?? new S3StorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.S3"));
+                return S3Storage.Create(section.GetSection("S3").Get<S3StorageOptions>() ?? new S3StorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.S3"));
             }
 
             if (name.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
             {
-                return new AzureBlobStorageProvider(section.GetSection("AzureBlob").Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.AzureBlob"));
+                return AzureBlobStorage.Create(section.GetSection("AzureBlob").Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.AzureBlob"));
             }
         }
         catch (Exception ex) when (section.Path != "Storage" && ex is InvalidOperationException or ArgumentException)

@@ -16,9 +16,9 @@ public sealed class AzureTests : ICollectionFixture<AzureStoreFixture>;
 public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : StorageProviderConformanceTests
 {
     private readonly string _prefix = "t-" + Guid.NewGuid().ToString("N")[..12];
-    private AzureBlobStorageProvider? _provider;
+    private ObjectStoreProvider? _provider;
 
-    protected override IStorageProvider Provider => _provider ??= new AzureBlobStorageProvider(azure.Options(_prefix));
+    protected override IStorageProvider Provider => _provider ??= AzureBlobStorage.Create(azure.Options(_prefix));
 
     private BlobClient Blob(string name) => azure.Container.GetBlobClient(_prefix + "/" + name);
 
@@ -34,7 +34,7 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
     {
         // Three blocks that must hold 6 MiB: 1, 2 and 3 MiB.
         var schedule = new PartSchedule(1024 * 1024, 4000L << 20, maxParts: 3, largestObject: 6 * 1024 * 1024);
-        var provider = new AzureBlobStorageProvider(azure.Options(_prefix), null, null, schedule);
+        var provider = AzureBlobStorage.Create(azure.Options(_prefix), null, null, schedule);
         var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + (512 * 1024));
         await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/grown.bin"), new TrickleStream(content, 64 * 1024)), Ct);
         var blocks = (await azure.Container.GetBlockBlobClient(_prefix + "/grown.bin").GetBlockListAsync()).Value.CommittedBlocks.Select(b => b.SizeLong).ToList();
@@ -144,7 +144,7 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
     [Fact]
     public async Task RenamingADirectoryBeyondTheLimit_IsRefusedAndMovesNothing()
     {
-        var provider = new AzureBlobStorageProvider(azure.Options(_prefix, o => o.MaxRenameObjects = 2));
+        var provider = AzureBlobStorage.Create(azure.Options(_prefix, o => o.MaxRenameObjects = 2));
         await provider.CreateDirectoryAsync(StoragePath.Parse("/many"), Ct);
         for (var i = 0; i < 3; i++)
         {
@@ -161,7 +161,7 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
     {
         // Regression: the copy for a rename dropped AccessTier, so the renamed blob took the account's default.
         await Blob("hot.bin").UploadAsync(new BinaryData("h"u8.ToArray()), new BlobUploadOptions { AccessTier = AccessTier.Hot });
-        var provider = new AzureBlobStorageProvider(azure.Options(_prefix, o => o.AccessTier = "Cool"));
+        var provider = AzureBlobStorage.Create(azure.Options(_prefix, o => o.AccessTier = "Cool"));
         await provider.RenameAsync(StoragePath.Parse("/hot.bin"), StoragePath.Parse("/renamed.bin"), Ct);
         Assert.Equal(AccessTier.Cool, (await Blob("renamed.bin").GetPropertiesAsync()).Value.AccessTier);
 
@@ -174,7 +174,7 @@ public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : Sto
     [Fact]
     public async Task AMissingContainer_IsUnavailable()
     {
-        var provider = new AzureBlobStorageProvider(azure.Options(_prefix, o => o.Container = "no-such-container"));
+        var provider = AzureBlobStorage.Create(azure.Options(_prefix, o => o.Container = "no-such-container"));
         Assert.Equal(StorageErrorKind.Unavailable, (await Assert.ThrowsAsync<StorageException>(async () => await provider.ProbeAsync(Ct))).Kind);
         Assert.Equal(StorageErrorKind.Unavailable, (await Assert.ThrowsAsync<StorageException>(async () =>
             await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/x"), new MemoryStream([1])), Ct))).Kind);

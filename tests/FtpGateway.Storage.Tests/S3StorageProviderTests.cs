@@ -15,11 +15,11 @@ public sealed class S3Tests : ICollectionFixture<S3StoreFixture>;
 public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderConformanceTests, IDisposable
 {
     private readonly string _prefix = "t-" + Guid.NewGuid().ToString("N")[..12];
-    private S3StorageProvider? _provider;
+    private ObjectStoreProvider? _provider;
 
-    protected override IStorageProvider Provider => _provider ??= new S3StorageProvider(s3.Options(_prefix));
+    protected override IStorageProvider Provider => _provider ??= S3Storage.Create(s3.Options(_prefix));
 
-    private S3StorageProvider With(Action<S3StorageOptions> configure) => new(s3.Options(_prefix, configure));
+    private ObjectStoreProvider With(Action<S3StorageOptions> configure) => S3Storage.Create(s3.Options(_prefix, configure));
 
     private async Task<List<MultipartUpload>> OpenUploadsAsync() =>
         (await s3.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = S3StoreFixture.Bucket, Prefix = _prefix + "/" })).MultipartUploads ?? [];
@@ -88,7 +88,7 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         // A schedule of three parts that must hold 30 MiB: 5, 10 and 15 MiB (S3's rules: 5 MiB and more but the last).
         var schedule = new PartSchedule(5 * 1024 * 1024, 5L << 30, maxParts: 3, largestObject: 30 * 1024 * 1024);
         var recorded = new RecordingHttpClientFactory();
-        using var provider = new S3StorageProvider(s3.Options(_prefix), config => config.HttpClientFactory = recorded, parts: schedule);
+        using var provider = S3Storage.Create(s3.Options(_prefix), config => config.HttpClientFactory = recorded, parts: schedule);
         var content = RandomNumberGenerator.GetBytes(29 * 1024 * 1024);
         await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/grown.bin"), new TrickleStream(content, 256 * 1024)), Ct);
         var parts = recorded.Requests.Where(r => r.Kind == "UploadPart").Select(r => long.Parse(r.Header("x-amz-decoded-content-length") ?? r.Header("Content-Length")!, System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
@@ -170,7 +170,7 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
     {
         await Provider.CreateDirectoryAsync(StoragePath.Parse("/made"), Ct);
         var marker = await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, _prefix + "/made/");
-        Assert.Equal(S3StorageProvider.DirectoryContentType, marker.Headers.ContentType);
+        Assert.Equal(S3ObjectStore.DirectoryContentType, marker.Headers.ContentType);
 
         // Written by another tool: no markers at all.
         await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/implied/deep/file.txt", ContentBody = "x" });
@@ -214,7 +214,7 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
     [Fact]
     public async Task AMissingBucket_IsUnavailable_NotAnything()
     {
-        using var provider = new S3StorageProvider(s3.Options(_prefix, o => o.Bucket = "no-such-bucket-" + _prefix));
+        using var provider = S3Storage.Create(s3.Options(_prefix, o => o.Bucket = "no-such-bucket-" + _prefix));
         var failure = await Assert.ThrowsAsync<StorageException>(async () => await provider.ProbeAsync(Ct));
         Assert.Equal(StorageErrorKind.Unavailable, failure.Kind);
         failure = await Assert.ThrowsAsync<StorageException>(async () =>
@@ -246,7 +246,7 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         // Regression: the copy for a rename or an MFMT dropped the KMS key. radosgw ignores encryption on copies,
         // so the requests the SDK sends are checked; uploads and markers are checked alike.
         var recorded = new RecordingHttpClientFactory();
-        using var provider = new S3StorageProvider(
+        using var provider = S3Storage.Create(
             s3.Options(_prefix, o => (o.ServerSideEncryption, o.KmsKeyId) = ("aws:kms", RadosGateway.KmsKeyId)),
             config => config.HttpClientFactory = recorded);
         await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/plain.bin", ContentBody = "p" });
@@ -273,7 +273,7 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
     {
         // One part in flight at a time: the reader is waiting for a slot when the part fails.
         var recorded = new RecordingHttpClientFactory(fail: r => r.Kind == "UploadPart" && r.Query.Contains("partNumber=1&", StringComparison.Ordinal));
-        using var provider = new S3StorageProvider(s3.Options(_prefix, o => o.MaxConcurrentParts = 1), config => (config.HttpClientFactory, config.MaxErrorRetry) = (recorded, 0));
+        using var provider = S3Storage.Create(s3.Options(_prefix, o => o.MaxConcurrentParts = 1), config => (config.HttpClientFactory, config.MaxErrorRetry) = (recorded, 0));
         var source = new MemoryStream(new byte[16 * 1024 * 1024]);
         var failure = await Assert.ThrowsAsync<StorageException>(async () => await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/parts.bin"), source), Ct));
         Assert.Equal(StorageErrorKind.Unavailable, failure.Kind);
@@ -296,17 +296,17 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
                     "application/xml"),
             }
             : null);
-        using var provider = new S3StorageProvider(s3.Options(_prefix), config => (config.HttpClientFactory, config.MaxErrorRetry) = (recorded, 0));
+        using var provider = S3Storage.Create(s3.Options(_prefix), config => (config.HttpClientFactory, config.MaxErrorRetry) = (recorded, 0));
         var conflict = await Assert.ThrowsAsync<StorageException>(async () =>
             await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/log.txt"), new MemoryStream("more\n"u8.ToArray())) { Mode = UploadMode.Append }, Ct));
         Assert.Equal(StorageErrorKind.Conflict, conflict.Kind);
         Assert.Equal("first\n", await ReadAllTextAsync(_provider!, "/log.txt"));
     }
 
-    private (S3StorageProvider Provider, RecordingHttpClientFactory Requests) Recorded(TimeProvider? time = null, Action<S3StorageOptions>? configure = null)
+    private (ObjectStoreProvider Provider, RecordingHttpClientFactory Requests) Recorded(TimeProvider? time = null, Action<S3StorageOptions>? configure = null)
     {
         var recorded = new RecordingHttpClientFactory();
-        return (new S3StorageProvider(s3.Options(_prefix, configure), config => config.HttpClientFactory = recorded, time: time), recorded);
+        return (S3Storage.Create(s3.Options(_prefix, configure), config => config.HttpClientFactory = recorded, time: time), recorded);
     }
 
     private async Task PutDirectlyAsync(string key, string content = "x") =>
@@ -432,7 +432,7 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         }
     }
 
-    private static async Task<List<StorageEntry>> ListAsync(S3StorageProvider provider, string path)
+    private static async Task<List<StorageEntry>> ListAsync(ObjectStoreProvider provider, string path)
     {
         var entries = new List<StorageEntry>();
         await foreach (var e in provider.ListAsync(StoragePath.Parse(path), Ct))
@@ -443,7 +443,7 @@ public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderC
         return entries;
     }
 
-    private static async Task<string> ReadAllTextAsync(S3StorageProvider provider, string path)
+    private static async Task<string> ReadAllTextAsync(ObjectStoreProvider provider, string path)
     {
         await using var stream = await provider.OpenReadAsync(StoragePath.Parse(path), 0, Ct);
         return await new StreamReader(stream).ReadToEndAsync();

@@ -395,7 +395,7 @@ public abstract class StorageProviderConformanceTests
     }
 
     /// <summary>Hands out its content a few bytes at a time, as a slow socket does.</summary>
-    protected sealed class TrickleStream(byte[] content, int chunk) : ReadOnlyStream
+    internal sealed class TrickleStream(byte[] content, int chunk) : ReadOnlyStream
     {
         private int _position;
 

@@ -53,7 +53,7 @@ public sealed class S3StoreFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await RadosGateway.StartAsync();
-        Client = S3StorageProvider.CreateClient(Options(string.Empty));
+        Client = S3Storage.CreateClient(Options(string.Empty));
         await Client.PutBucketAsync(Bucket);
     }
 

@@ -5,12 +5,40 @@ namespace FtpGateway.Storage.ObjectStore;
 /// prefix does. The checks an operation needs (does the parent exist? is this name a directory?), answered where
 /// possible from what the gateway saw lately (<see cref="Knowledge"/>), and renames, which move whole prefixes.
 /// </summary>
-internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnowledge knowledge)
+internal sealed class ObjectDirectories(IObjectStore store, ObjectKeys keys, ObjectStoreSettings settings, DirectoryKnowledge knowledge)
 {
     /// <summary>Keys one look at a directory lists after an upload's name: the names that follow it (a camera's next files).</summary>
     private const int SurveyPageSize = 1000;
 
     public DirectoryKnowledge Knowledge => knowledge;
+
+    /// <summary>What is at <paramref name="path"/>: a file, a directory (its marker, or objects under its prefix), or nothing.</summary>
+    public async Task<StorageEntry?> EntryAsync(StoragePath path, CancellationToken cancellationToken)
+    {
+        if (path.IsRoot)
+        {
+            return new StorageEntry(path, true, 0, null);
+        }
+
+        if (!keys.Holds(keys.Key(path)))
+        {
+            return null; // nothing the store holds can have this name (asking would be a client's error answered as a failure)
+        }
+
+        var head = await store.HeadAsync(keys.Key(path), cancellationToken);
+        if (head is not null)
+        {
+            return new StorageEntry(path, head.IsDirectoryMarker, head.IsDirectoryMarker ? 0 : head.Size, head.Modified);
+        }
+
+        if (!keys.Holds(keys.DirectoryPrefix(path)))
+        {
+            return null; // a key at the limit can be a file, not a directory with something under it
+        }
+
+        var first = await FirstUnderAsync(keys.DirectoryPrefix(path), cancellationToken);
+        return first is null ? null : new StorageEntry(path, true, 0, first.Key == keys.MarkerKey(path) ? first.Modified : null);
+    }
 
     /// <summary>The first objects under a prefix (one small listing request).</summary>
     public async Task<List<ObjectInfo>> FirstUnderAsync(string prefix, int count, CancellationToken cancellationToken)
@@ -29,14 +57,14 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
     /// <summary>A directory exists when its marker or any object under its prefix does.</summary>
     public async Task<bool> ExistsAsync(StoragePath path, CancellationToken cancellationToken)
     {
-        if (path.IsRoot || await FirstUnderAsync(store.DirectoryPrefix(path), cancellationToken) is not null)
+        if (path.IsRoot || await FirstUnderAsync(keys.DirectoryPrefix(path), cancellationToken) is not null)
         {
             knowledge.Exists(path);
             return true;
         }
 
-        var marker = store.MarkerKey(path);
-        var found = !marker.StartsWith(store.DirectoryPrefix(path), StringComparison.Ordinal)
+        var marker = keys.MarkerKey(path);
+        var found = !marker.StartsWith(keys.DirectoryPrefix(path), StringComparison.Ordinal)
             && await store.HeadAsync(marker, cancellationToken) is { IsDirectoryMarker: true };
         if (found)
         {
@@ -62,8 +90,8 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
     /// </summary>
     public async Task CheckUploadTargetAsync(StoragePath path, CancellationToken cancellationToken)
     {
-        var keys = TargetKeys(path);
-        var (directoryExists, isDirectory) = knowledge.Query(path, keys);
+        var targetKeys = TargetKeys(path);
+        var (directoryExists, isDirectory) = knowledge.Query(path, targetKeys);
         if (directoryExists && isDirectory == false)
         {
             return;
@@ -72,7 +100,7 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
         var directory = path.Parent;
         var version = knowledge.Version(directory);
         var parent = directoryExists ? Task.FromResult(true) : ExistsAsync(directory, cancellationToken);
-        var survey = SurveyAsync(directory, path.Name, version, keys, cancellationToken);
+        var survey = SurveyAsync(directory, path.Name, version, targetKeys, cancellationToken);
         await Task.WhenAll(parent, survey);
         var (seenAnything, seenAsDirectory) = survey.Result;
         if (seenAsDirectory ?? await ExistsAsync(path, cancellationToken))
@@ -93,9 +121,9 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
     /// and whether the name is a directory (null when the page does not reach it: a store that lists from the
     /// beginning, in a large directory).
     /// </summary>
-    private async Task<(bool Anything, bool? IsDirectory)> SurveyAsync(StoragePath directory, string name, long version, (string Low, string High) keys, CancellationToken cancellationToken)
+    private async Task<(bool Anything, bool? IsDirectory)> SurveyAsync(StoragePath directory, string name, long version, (string Low, string High) targetKeys, CancellationToken cancellationToken)
     {
-        var prefix = store.DirectoryPrefix(directory);
+        var prefix = keys.DirectoryPrefix(directory);
         ObjectListPage? page = null;
         await foreach (var first in store.ListPagesAsync(prefix, delimited: true, SurveyPageSize, prefix + name, cancellationToken))
         {
@@ -118,15 +146,15 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
         KeyBound? from = names.Any(n => KeyOrder.Compare(n, name) < 0) ? null : new KeyBound(name, store.ListingStartIsInclusive);
         var through = page.Truncated ? names.Max(KeyOrder.Comparer) : null;
         knowledge.Saw(directory, version, exists: names.Count > 0, from, through, subdirectories);
-        var reached = through is null || KeyOrder.Compare(keys.High, through) <= 0;
-        var covered = reached && (from is null || (from.Value.Inclusive ? KeyOrder.Compare(keys.Low, name) >= 0 : KeyOrder.Compare(keys.Low, name) > 0));
+        var reached = through is null || KeyOrder.Compare(targetKeys.High, through) <= 0;
+        var covered = reached && (from is null || (from.Value.Inclusive ? KeyOrder.Compare(targetKeys.Low, name) >= 0 : KeyOrder.Compare(targetKeys.Low, name) > 0));
         return (names.Count > 0, subdirectories.Contains(name) ? true : covered ? false : null);
     }
 
     /// <summary>The keys, relative to the parent's prefix, under which the name of <paramref name="path"/> would be a directory, lowest first.</summary>
     private (string Low, string High) TargetKeys(StoragePath path)
     {
-        var marker = store.MarkerKey(path)[store.DirectoryPrefix(path.Parent).Length..];
+        var marker = keys.MarkerKey(path)[keys.DirectoryPrefix(path.Parent).Length..];
         var prefix = path.Name + "/";
         return KeyOrder.Compare(marker, prefix) <= 0 ? (marker, prefix) : (prefix, marker);
     }
@@ -147,15 +175,15 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
             return;
         }
 
-        if (!store.Holds(store.Key(source)))
+        if (!keys.Holds(keys.Key(source)))
         {
             throw StorageException.NotFound(source);
         }
 
-        store.RequireStorable(target, store.MarkerKey(target));
+        keys.RequireStorable(target, keys.MarkerKey(target));
 
         await RequireParentAsync(target, cancellationToken);
-        var file = await store.HeadAsync(store.Key(source), cancellationToken);
+        var file = await store.HeadAsync(keys.Key(source), cancellationToken);
         if (file is { IsDirectoryMarker: false })
         {
             if (await ExistsAsync(target, cancellationToken))
@@ -163,8 +191,8 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
                 throw new StorageException(StorageErrorKind.IsADirectory, $"'{target}' is a directory");
             }
 
-            await store.CopyAsync(file, store.Key(target), cancellationToken);
-            await store.DeleteAsync(store.Key(source), cancellationToken);
+            await store.CopyAsync(file, keys.Key(target), cancellationToken);
+            await store.DeleteAsync(keys.Key(source), cancellationToken);
             knowledge.MayBeGone(source.Parent);
             return;
         }
@@ -179,7 +207,7 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
             throw new StorageException(StorageErrorKind.InvalidName, $"Cannot move '{source}' into itself");
         }
 
-        if (await store.GetEntryAsync(target, cancellationToken) is not null)
+        if (await EntryAsync(target, cancellationToken) is not null)
         {
             throw new StorageException(StorageErrorKind.AlreadyExists, $"'{target}' exists");
         }
@@ -190,25 +218,25 @@ internal sealed class ObjectDirectories(ObjectStoreProvider store, DirectoryKnow
 
     private async Task RenameDirectoryAsync(StoragePath source, StoragePath target, ObjectInfo? marker, CancellationToken cancellationToken)
     {
-        var (from, to) = (store.DirectoryPrefix(source), store.DirectoryPrefix(target));
+        var (from, to) = (keys.DirectoryPrefix(source), keys.DirectoryPrefix(target));
         var moves = new List<(ObjectInfo Source, string Target)>();
         if (marker is not null)
         {
-            moves.Add((marker, store.MarkerKey(target))); // a marker outside the prefix (Azure) moves too
+            moves.Add((marker, keys.MarkerKey(target))); // a marker outside the prefix (Azure) moves too
         }
 
         await foreach (var page in store.ListPagesAsync(from, delimited: false, null, null, cancellationToken))
         {
             moves.AddRange(page.Objects.Select(o => (o, to + o.Key[from.Length..])));
-            if (moves.Count > store.Settings.MaxRenameObjects)
+            if (moves.Count > settings.MaxRenameObjects)
             {
-                throw new StorageException(StorageErrorKind.LimitExceeded, $"Renaming '{source}' would copy more than {store.Settings.MaxRenameObjects} objects");
+                throw new StorageException(StorageErrorKind.LimitExceeded, $"Renaming '{source}' would copy more than {settings.MaxRenameObjects} objects");
             }
         }
 
-        if (moves.FirstOrDefault(m => !store.Holds(m.Target)) is { Target: not null } tooLong)
+        if (moves.FirstOrDefault(m => !keys.Holds(m.Target)) is { Target: not null } tooLong)
         {
-            store.RequireStorable(target, tooLong.Target); // refused before anything is copied
+            keys.RequireStorable(target, tooLong.Target); // refused before anything is copied
         }
 
         await Parallel.ForEachAsync(moves, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (m, ct) =>

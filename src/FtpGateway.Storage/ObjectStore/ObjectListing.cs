@@ -10,19 +10,19 @@ namespace FtpGateway.Storage.ObjectStore;
 /// </summary>
 internal static partial class ObjectListing
 {
-    public static async IAsyncEnumerable<StorageEntry> ListAsync(ObjectStoreProvider store, StoragePath directory, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<StorageEntry> ListAsync(IObjectStore store, ObjectKeys keys, ObjectDirectories directories, ILogger logger, StoragePath directory, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var prefix = store.DirectoryPrefix(directory);
-        if (!store.Holds(prefix))
+        var prefix = keys.DirectoryPrefix(directory);
+        if (!keys.Holds(prefix))
         {
             throw StorageException.NotFound(directory);
         }
 
-        var version = store.Directories.Knowledge.Version(directory);
+        var version = directories.Knowledge.Version(directory);
         var folders = new HashSet<string>(StringComparer.Ordinal); // a folder can come as its marker and as a prefix
         var anything = directory.IsRoot;
         await using var pages = store.ListPagesAsync(prefix, delimited: true, null, null, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (await store.Call(directory, async () => await pages.MoveNextAsync()))
+        while (await store.CallAsync(directory, async () => await pages.MoveNextAsync()))
         {
             var page = pages.Current;
             if (!anything && page.Objects.Count == 0 && page.Prefixes.Count == 0)
@@ -33,7 +33,7 @@ internal static partial class ObjectListing
             anything = true;
             foreach (var name in page.Prefixes.Select(p => p[prefix.Length..].TrimEnd('/')))
             {
-                if (Child(store, directory, name) is { } child && folders.Add(name))
+                if (Child(logger, directory, name) is { } child && folders.Add(name))
                 {
                     yield return new StorageEntry(child, true, 0, null);
                 }
@@ -43,7 +43,7 @@ internal static partial class ObjectListing
             foreach (var item in page.Objects.Where(o => o.Key != prefix && !o.Key.EndsWith('/')))
             {
                 var name = item.Key[prefix.Length..];
-                if (Child(store, directory, name) is not { } child)
+                if (Child(logger, directory, name) is not { } child)
                 {
                     continue;
                 }
@@ -58,7 +58,7 @@ internal static partial class ObjectListing
                 }
             }
 
-            foreach (var file in await store.Call(directory, () => store.CompleteListingAsync(files, cancellationToken)))
+            foreach (var file in await store.CallAsync(directory, () => store.CompleteListingAsync(files, cancellationToken)))
             {
                 yield return new StorageEntry(directory.Child(file.Key[prefix.Length..]), false, file.Size, file.Modified);
             }
@@ -67,18 +67,18 @@ internal static partial class ObjectListing
         if (!anything)
         {
             // Nothing under the prefix: an empty directory whose marker lies outside it (Azure), a file, or nothing.
-            var self = await store.Call(directory, () => store.HeadAsync(store.Key(directory), cancellationToken));
+            var self = await store.CallAsync(directory, () => store.HeadAsync(keys.Key(directory), cancellationToken));
             if (self is not { IsDirectoryMarker: true })
             {
                 throw self is null ? StorageException.NotFound(directory) : new StorageException(StorageErrorKind.NotADirectory, $"'{directory}' is a file");
             }
         }
 
-        store.Directories.Knowledge.Saw(directory, version, exists: true, from: null, through: null, folders);
+        directories.Knowledge.Saw(directory, version, exists: true, from: null, through: null, folders);
     }
 
     /// <summary>A listed name as a child path, or null when it is not listed (reserved, or not addressable: logged).</summary>
-    internal static StoragePath? Child(ObjectStoreProvider store, StoragePath directory, string name)
+    internal static StoragePath? Child(ILogger logger, StoragePath directory, string name)
     {
         if (StorageNames.TryChild(directory, name, out var child, out var unaddressable))
         {
@@ -87,7 +87,7 @@ internal static partial class ObjectListing
 
         if (unaddressable)
         {
-            NameSkipped(store.Logger, directory.Value, name.Length);
+            NameSkipped(logger, directory.Value, name.Length);
         }
 
         return null;

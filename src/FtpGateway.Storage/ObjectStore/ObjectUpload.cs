@@ -6,28 +6,6 @@ using System.Security.Cryptography;
 namespace FtpGateway.Storage.ObjectStore;
 
 /// <summary>
-/// One upload in progress as parts (S3 multipart upload, Azure staged blocks): nothing is visible until
-/// <see cref="CompleteAsync"/>; <see cref="AbortAsync"/> discards it.
-/// </summary>
-public abstract class MultipartWrite
-{
-    /// <summary>Uploads one part of new data; returns what the commit needs to name it (an ETag, a block id).</summary>
-    public abstract Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken);
-
-    /// <summary>Makes a kept part of the existing object a part of this upload, server-side.</summary>
-    public abstract Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// The commit point. <paramref name="md5"/> is the whole object's MD5 when every byte passed through and the
-    /// store keeps it (<see cref="ObjectStoreProvider.KeepsWholeObjectMd5"/>).
-    /// </summary>
-    public abstract Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken);
-
-    /// <summary>Discards the parts; never throws (the store's own expiry is the backstop).</summary>
-    public abstract Task AbortAsync();
-}
-
-/// <summary>
 /// The streaming upload both object stores share. The data is read into pooled chunks of the configured part
 /// size. If it ends within the first part (and nothing of an existing object is kept server-side), one request
 /// stores it; otherwise a multipart write runs, its parts growing as the upload grows (<see cref="PartSchedule"/>),
@@ -37,9 +15,8 @@ public abstract class MultipartWrite
 /// cancels the other parts and discards the upload. Nothing is visible until the commit, which happens only
 /// after the request's BeforeCommit check.
 /// </summary>
-internal sealed class ObjectUpload(ObjectStoreProvider store, string key, UploadRequest request, CancellationToken cancellationToken)
+internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings settings, ArrayPool<byte> buffers, string key, UploadRequest request, CancellationToken cancellationToken)
 {
-    private readonly ObjectStoreSettings _settings = store.Settings;
 
     /// <summary>Uploads, keeping <paramref name="keep"/> bytes of <paramref name="existing"/> in front; returns the size committed.</summary>
     public async Task<long> RunAsync(ObjectInfo? existing, long keep)
@@ -59,10 +36,10 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
 
         // The whole object's MD5 is known only when every byte passes through here; only a store that keeps it asks.
         using var md5 = kept.Parts.Count == 0 && store.KeepsWholeObjectMd5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
-        var first = new PartBuffer(store.Buffers, _settings.ChunkSize);
+        var first = new PartBuffer(buffers, settings.ChunkSize);
         try
         {
-            var ended = await first.FillAsync(source, _settings.PartSize, cancellationToken);
+            var ended = await first.FillAsync(source, settings.PartSize, cancellationToken);
             if (kept.Parts.Count == 0 && ended)
             {
                 await ConfirmAsync();
@@ -90,7 +67,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
             }
 
             var keptBytes = kept.Parts.Sum(p => p.Length);
-            using var loop = new PartLoop(_settings, store.Buffers, write, md5, cancellationToken);
+            using var loop = new PartLoop(settings, buffers, write, md5, cancellationToken);
             var (uploaded, bytes) = await loop.RunAsync(source, first.Take(), ended, parts.Count + 1);
             parts.AddRange(uploaded);
             await ConfirmAsync();
@@ -125,7 +102,7 @@ internal sealed class ObjectUpload(ObjectStoreProvider store, string key, Upload
     /// flight + 1)), or when nothing else is in flight: so small parts go several at a time, and parts grown past
     /// the budget one at a time, one being filled beside it.
     /// </summary>
-    private sealed class PartLoop(ObjectStoreSettings settings, ArrayPool<byte> pool, MultipartWrite write, IncrementalHash? md5, CancellationToken cancellationToken) : IDisposable
+    private sealed class PartLoop(ObjectStoreSettings settings, ArrayPool<byte> pool, IMultipartWrite write, IncrementalHash? md5, CancellationToken cancellationToken) : IDisposable
     {
         private readonly Lock _lock = new();
         private readonly SemaphoreSlim _released = new(0);

@@ -46,7 +46,7 @@ public sealed class PartScheduleTests
     [Fact]
     public void S3_TheDefaultSchedule_ReachesFiveTebibytes_AndGrowsGently()
     {
-        var schedule = S3StorageProvider.Schedule(8 * MiB);
+        var schedule = S3Storage.Schedule(8 * MiB);
         Assert.True(schedule.Capacity >= 5L << 40);
         Assert.Equal(10_000, schedule.MaxParts);
         Assert.True(PartAt(schedule, 1L << 30) <= 16 * MiB);   // the part being written once 1 GiB has gone
@@ -58,7 +58,7 @@ public sealed class PartScheduleTests
     [Fact]
     public void Azure_TheDefaultSchedule_Reaches100Tebibytes()
     {
-        var schedule = AzureBlobStorageProvider.Schedule(8 * MiB);
+        var schedule = AzureBlobStorage.Schedule(8 * MiB);
         Assert.True(schedule.Capacity >= 100L << 40);
         Assert.Equal(50_000, schedule.MaxParts);
         Assert.True(PartAt(schedule, 10L << 30) <= 48 * MiB);
