@@ -81,9 +81,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             audit,
             events);
         _context.Bans.Banned += (address, duration, bans) => _context.Events.Publish(
-            FtpGateway.Ftp.Events.EventTypes.AddressBanned,
-            address,
-            new Dictionary<string, object?> { ["clientAddress"] = address, ["durationSeconds"] = (long)duration.TotalSeconds, ["banNumber"] = bans });
+            Events.EventTypes.AddressBanned, address, string.Empty, new Events.BanEventData(address, (long)duration.TotalSeconds, bans));
     }
 
     /// <summary>Where the server listens (the real port when configured with port 0).</summary>

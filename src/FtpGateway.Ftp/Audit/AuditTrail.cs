@@ -27,25 +27,69 @@ public sealed class AuditOptions
     public AuditFormat Format { get; set; } = AuditFormat.Json;
 }
 
-/// <summary>One finished transfer, as the audit trail records it.</summary>
-public sealed record AuditRecord(
-    DateTimeOffset Time,
-    string User,
-    bool Anonymous,
-    string ClientAddress,
-    string SessionId,
-    string Direction,
-    string Verb,
-    string Path,
-    string StorageTarget,
-    string StorageProvider,
-    long Bytes,
-    double DurationSeconds,
-    string Result,
-    string? Reason,
-    int ReplyCode,
-    bool Ascii,
-    string? TraceId);
+/// <summary>One finished transfer, as the audit trail records it (and as its JSON lines name the fields).</summary>
+public sealed record AuditRecord
+{
+    public required DateTimeOffset Time { get; init; }
+
+    public required string User { get; init; }
+
+    public required bool Anonymous { get; init; }
+
+    public required string ClientAddress { get; init; }
+
+    public required string SessionId { get; init; }
+
+    /// <summary>upload or download.</summary>
+    public required string Direction { get; init; }
+
+    public required string Verb { get; init; }
+
+    /// <summary>The path as the user sees it.</summary>
+    public required string Path { get; init; }
+
+    public required string StorageTarget { get; init; }
+
+    public required string StorageProvider { get; init; }
+
+    public required long Bytes { get; init; }
+
+    public required double DurationSeconds { get; init; }
+
+    /// <summary>completed, or why not (the value of ftp.transfer.result).</summary>
+    public required string Result { get; init; }
+
+    /// <summary>What the failure said; null when it completed.</summary>
+    public required string? Reason { get; init; }
+
+    public required int ReplyCode { get; init; }
+
+    /// <summary>TYPE A: the bytes were converted (xferlog's transfer type).</summary>
+    public required bool Ascii { get; init; }
+
+    public required string? TraceId { get; init; }
+
+    internal static AuditRecord Of(Transfers.TransferReport report, Transfers.TransferParty party) => new()
+    {
+        Time = report.Finished,
+        User = party.User,
+        Anonymous = party.Anonymous,
+        ClientAddress = party.ClientAddress,
+        SessionId = party.SessionId,
+        Direction = report.DirectionName,
+        Verb = report.Verb,
+        Path = report.Path.Value,
+        StorageTarget = report.StorageTarget,
+        StorageProvider = report.StorageProvider,
+        Bytes = report.Bytes,
+        DurationSeconds = report.Elapsed.TotalSeconds,
+        Result = report.Result,
+        Reason = report.Reason,
+        ReplyCode = report.Outcome.Code,
+        Ascii = party.Ascii,
+        TraceId = report.TraceId,
+    };
+}
 
 /// <summary>
 /// The audit trail: one structured line per finished upload or download on the log category

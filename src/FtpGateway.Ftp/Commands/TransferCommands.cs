@@ -134,7 +134,7 @@ internal static class TransferCommands
         }
 
         var ascii = s.Parameters.Ascii;
-        var clientGone = s.ControlConnectionLost;
+        var presence = s.Presence;
         var opening = uniqueName is null ? $"Opening {s.Parameters.ModeName} mode data connection for {path.Value.Name}." : $"FILE: {uniqueName}";
         return Start(s, verb, TransferDirection.Upload, path.Value, opening, async (data, token) =>
         {
@@ -148,7 +148,7 @@ internal static class TransferCommands
             {
                 Mode = mode,
                 Offset = offset,
-                BeforeCommit = commitToken => ConfirmClientPresent(clientGone, commitToken),
+                BeforeCommit = commitToken => ConfirmClientPresent(presence, commitToken),
                 Metadata = UploadMetadata(s),
             };
             await s.Storage.UploadAsync(request, token);
@@ -203,10 +203,10 @@ internal static class TransferCommands
     /// Called by the provider after the data connection ended cleanly and before the commit: a client that
     /// was killed closes its data connection just like one that finished, but its control connection is gone too.
     /// </summary>
-    private static ValueTask ConfirmClientPresent(Func<bool> clientGone, CancellationToken ct)
+    private static ValueTask ConfirmClientPresent(IClientPresence presence, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        return clientGone()
+        return presence.ControlConnectionLost
             ? throw new DataConnectionException("The control connection closed before the upload could be confirmed")
             : ValueTask.CompletedTask;
     }

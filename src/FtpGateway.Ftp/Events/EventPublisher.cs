@@ -18,6 +18,8 @@ namespace FtpGateway.Ftp.Events;
 /// </summary>
 public sealed class EventPublisher : IAsyncDisposable
 {
+    private static readonly JsonSerializerOptions DataJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
     private readonly List<WebhookQueue> _queues = [];
     private readonly string _source;
     private readonly TimeProvider _time;
@@ -44,9 +46,10 @@ public sealed class EventPublisher : IAsyncDisposable
 
     /// <summary>
     /// Queues an event for every webhook that wants <paramref name="type"/>. <paramref name="data"/> becomes the
-    /// event's <c>data</c>; the current span's W3C traceparent its <c>traceparent</c> extension.
+    /// event's <c>data</c> (properties in camelCase); the current span's W3C traceparent its <c>traceparent</c>
+    /// extension. <paramref name="user"/> is whose line of each webhook's queue it joins ("" for none).
     /// </summary>
-    public void Publish(string type, string? subject, IReadOnlyDictionary<string, object?> data)
+    internal void Publish<TData>(string type, string? subject, string user, TData data)
     {
         if (_queues.Count == 0)
         {
@@ -72,9 +75,8 @@ public sealed class EventPublisher : IAsyncDisposable
             body["traceparent"] = activity.Id;
         }
 
-        body["data"] = JsonSerializer.SerializeToNode(data);
+        body["data"] = JsonSerializer.SerializeToNode(data, DataJson);
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
-        var user = data.TryGetValue("user", out var name) ? name as string ?? string.Empty : string.Empty;
         foreach (var queue in _queues.Where(q => q.Wants(type)))
         {
             queue.Add(bytes, user); // never throws: what happened has happened, whatever becomes of its event

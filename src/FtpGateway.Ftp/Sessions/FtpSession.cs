@@ -16,7 +16,7 @@ namespace FtpGateway.Ftp.Sessions;
 /// upgrade to TLS, end the session). Commands other than ABOR, STAT, NOOP, FEAT and HELP wait for a running
 /// transfer first, which keeps replies in order for pipelining clients.
 /// </summary>
-internal sealed class FtpSession : IAsyncDisposable
+internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHandler, IClientPresence
 {
     private const int NotEnded = -1;
 
@@ -34,11 +34,11 @@ internal sealed class FtpSession : IAsyncDisposable
         _control = new ControlChannel(connection.Socket, server.Options.MaxCommandLineLength, logger);
         _s = new SessionContext(server, id, connection.Remote, (IPEndPoint)connection.Socket.LocalEndPoint!, logger)
         {
-            ControlConnectionLost = () => _cts.IsCancellationRequested || EndReason == SessionEndReason.ClientClosed || _control.IsLost(),
+            Presence = this,
             AdvertisedAddress = connection.Destination is { } destination ? Addresses.Normalize(destination.Address) : null,
         };
-        _s.Transfers = new TransferRunner(server, logger, reply => _control.WriteAsync(reply), () => _timeouts!.Touch());
-        _timeouts = new SessionTimeouts(server.Time, server.Options, () => _s.Transfers.Current, () => _s.IdleTimeout, () => _s.Login.User is null ? _s.Login.StartedAt : null, OnExpired);
+        _s.Transfers = new TransferRunner(server, logger, this);
+        _timeouts = new SessionTimeouts(server.Time, server.Options, this);
     }
 
     private readonly bool _implicitTls;
@@ -253,7 +253,19 @@ internal sealed class FtpSession : IAsyncDisposable
         return true;
     }
 
-    private void OnExpired(SessionEndReason reason)
+    Task ITransferOwner.SendFinalReplyAsync(FtpReply reply) => _control.WriteAsync(reply);
+
+    void ITransferOwner.TransferEnded() => _timeouts.Touch();
+
+    bool IClientPresence.ControlConnectionLost => _cts.IsCancellationRequested || EndReason == SessionEndReason.ClientClosed || _control.IsLost();
+
+    Transfer? ITimeoutHandler.CurrentTransfer => _s.Transfers.Current;
+
+    TimeSpan ITimeoutHandler.IdleTimeout => _s.IdleTimeout;
+
+    long? ITimeoutHandler.LoginStartedAt => _s.Login.User is null ? _s.Login.StartedAt : null;
+
+    void ITimeoutHandler.OnTimeout(SessionEndReason reason)
     {
         if (End(reason))
         {

@@ -12,6 +12,21 @@ namespace FtpGateway.Ftp.Sessions;
 /// concept, the running transfer, and the server's shared services. No socket: commands read and change this
 /// state and return a reply, so a test can run any command against a context built in memory.
 /// </summary>
+/// <summary>Whether the client is still there: asked right before an upload commits.</summary>
+internal interface IClientPresence
+{
+    /// <summary>A presence that never ends (a session built in memory).</summary>
+    static IClientPresence Always { get; } = new Present();
+
+    /// <summary>True when the client has closed or reset the control connection (or the session is ending).</summary>
+    bool ControlConnectionLost { get; }
+
+    private sealed class Present : IClientPresence
+    {
+        public bool ControlConnectionLost => false;
+    }
+}
+
 /// <summary>Why and with what 421 text a session is being closed from outside.</summary>
 internal sealed record SessionClose(string Text, SessionEndReason Reason);
 
@@ -61,11 +76,11 @@ internal sealed class SessionContext : IDisposable
     public TransferRunner Transfers { get; set; } = null!;
 
     /// <summary>
-    /// True when the client has closed or reset the control connection. Asked right before an upload commits:
+    /// Whether the client has closed or reset the control connection. Asked right before an upload commits:
     /// a killed client closes its data connection just as one that finished does, but its control connection
     /// is gone too.
     /// </summary>
-    public Func<bool> ControlConnectionLost { get; set; } = static () => false;
+    public IClientPresence Presence { get; init; } = IClientPresence.Always;
 
     /// <summary>How long this session may stay idle: Ftp:IdleTimeout, or what the client chose with SITE IDLE.</summary>
     public TimeSpan IdleTimeout { get; set; }
@@ -103,23 +118,12 @@ internal sealed class SessionContext : IDisposable
         }
 
         var target = User.StorageTarget ?? StorageTargets.Default;
-        var data = new Dictionary<string, object?>
+        var data = new Events.FileEventData(User.Name, ClientAddress.ToString(), Id, path.Value, target, Storage.Name, Server.Locate(target, path.ToStorage(User)))
         {
-            ["user"] = User.Name,
-            ["clientAddress"] = ClientAddress.ToString(),
-            ["sessionId"] = Id,
-            ["path"] = path.Value,
-            ["storageTarget"] = target,
-            ["storageProvider"] = Storage.Name,
-            ["location"] = Server.Locate(target, path.ToStorage(User)),
+            From = from?.Value,
+            FromLocation = from is { } source ? Server.Locate(target, source.ToStorage(User)) : null,
         };
-        if (from is { } source)
-        {
-            data["from"] = source.Value;
-            data["fromLocation"] = Server.Locate(target, source.ToStorage(User));
-        }
-
-        Server.Events.Publish(type, path.Value, data);
+        Server.Events.Publish(type, path.Value, User.Name, data);
     }
 
     public void Dispose() => Parameters.Dispose();

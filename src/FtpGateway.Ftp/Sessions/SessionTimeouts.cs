@@ -2,6 +2,22 @@ using FtpGateway.Ftp.Transfers;
 
 namespace FtpGateway.Ftp.Sessions;
 
+/// <summary>What the watchdog asks of its session and tells it (Kestrel's <c>ITimeoutHandler</c> shape).</summary>
+internal interface ITimeoutHandler
+{
+    /// <summary>The running transfer, if any: while one runs, only its data timeouts apply.</summary>
+    Transfer? CurrentTransfer { get; }
+
+    /// <summary>How long the session may stay idle now (Ftp:IdleTimeout, or SITE IDLE's).</summary>
+    TimeSpan IdleTimeout { get; }
+
+    /// <summary>When the login began (a timestamp of the server's clock), while nobody is logged in; else null.</summary>
+    long? LoginStartedAt { get; }
+
+    /// <summary>The session has expired: it is to end for <paramref name="reason"/>.</summary>
+    void OnTimeout(SessionEndReason reason);
+}
+
 /// <summary>
 /// The session's watchdog, on the server's <see cref="TimeProvider"/> (a fake clock in tests): a connection
 /// that has not logged in within <see cref="FtpServerOptions.LoginTimeout"/> is closed, so is a session with no
@@ -14,29 +30,17 @@ internal sealed class SessionTimeouts : IAsyncDisposable
 {
     private readonly TimeProvider _time;
     private readonly FtpServerOptions _options;
-    private readonly Func<Transfer?> _currentTransfer;
-    private readonly Func<TimeSpan> _idleTimeout;
-    private readonly Func<long?> _loginStarted;
-    private readonly Action<SessionEndReason> _expired;
+    private readonly ITimeoutHandler _handler;
     private readonly ITimer _timer;
     private long _lastActivity;
     private RateWindow? _rate;
     private volatile bool _disposed;
 
-    public SessionTimeouts(
-        TimeProvider time,
-        FtpServerOptions options,
-        Func<Transfer?> currentTransfer,
-        Func<TimeSpan> idleTimeout,
-        Func<long?> loginStarted,
-        Action<SessionEndReason> expired)
+    public SessionTimeouts(TimeProvider time, FtpServerOptions options, ITimeoutHandler handler)
     {
         _time = time;
         _options = options;
-        _currentTransfer = currentTransfer;
-        _idleTimeout = idleTimeout;
-        _loginStarted = loginStarted;
-        _expired = expired;
+        _handler = handler;
         _lastActivity = time.GetTimestamp();
         var shortest = new[] { options.IdleTimeout, options.DataConnectionTimeout, options.LoginTimeout, options.MinDataRateWindow }.Min();
         var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 50, 5000));
@@ -53,20 +57,20 @@ internal sealed class SessionTimeouts : IAsyncDisposable
             return;
         }
 
-        if (_currentTransfer() is { } transfer)
+        if (_handler.CurrentTransfer is { } transfer)
         {
             CheckTransfer(transfer);
             return;
         }
 
         _rate = null;
-        if (_loginStarted() is { } started && _time.GetElapsedTime(started) > _options.LoginTimeout)
+        if (_handler.LoginStartedAt is { } started && _time.GetElapsedTime(started) > _options.LoginTimeout)
         {
-            _expired(SessionEndReason.LoginTimeout);
+            _handler.OnTimeout(SessionEndReason.LoginTimeout);
         }
-        else if (_time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) > _idleTimeout())
+        else if (_time.GetElapsedTime(Interlocked.Read(ref _lastActivity)) > _handler.IdleTimeout)
         {
-            _expired(SessionEndReason.IdleTimeout);
+            _handler.OnTimeout(SessionEndReason.IdleTimeout);
         }
     }
 

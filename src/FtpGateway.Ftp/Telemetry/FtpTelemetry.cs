@@ -61,6 +61,25 @@ public sealed class FtpTelemetry : IDisposable
     /// <summary>With <see cref="PerUserMetrics"/>: counts a committed upload of <paramref name="user"/> and remembers when.</summary>
     public void UserUploaded(string user) => _users?.Uploaded(user);
 
+    /// <summary>A finished transfer's bytes, duration and data-connection failure; a committed upload per user.</summary>
+    internal void RecordTransfer(Transfers.TransferReport report)
+    {
+        var provider = new KeyValuePair<string, object?>("storage.provider", report.StorageProvider);
+        var target = new KeyValuePair<string, object?>("storage.target", report.StorageTarget);
+        var direction = new KeyValuePair<string, object?>("ftp.transfer.direction", report.DirectionName);
+        Bytes.Add(report.Bytes, direction, provider, target);
+        TransferDuration.Record(report.Elapsed.TotalSeconds, direction, provider, target, new KeyValuePair<string, object?>("ftp.transfer.result", report.Result));
+        if (report.Outcome.Failure is Transfers.TransferFailure.DataConnectionNotOpened or Transfers.TransferFailure.DataConnectionBroken)
+        {
+            DataConnectionFailures.Add(1);
+        }
+
+        if (report.Completed && report.Direction == Transfers.TransferDirection.Upload && report.Party is { } uploader)
+        {
+            UserUploaded(uploader.User);
+        }
+    }
+
     /// <summary>Users with per-user series now (0 without <see cref="PerUserMetrics"/>).</summary>
     internal int UsersObserved => _users?.Count ?? 0;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -9,13 +8,24 @@ using Microsoft.Extensions.Logging;
 
 namespace FtpGateway.Ftp.Transfers;
 
+/// <summary>What a transfer's end is handed to: its session.</summary>
+internal interface ITransferOwner
+{
+    /// <summary>Sends a transfer's final reply on the control connection.</summary>
+    Task SendFinalReplyAsync(FtpReply reply);
+
+    /// <summary>A transfer ended: the session's idle time starts now.</summary>
+    void TransferEnded();
+}
+
 /// <summary>
 /// Runs a session's transfers, one at a time, in the background (so ABOR, STAT and NOOP are answered while one
 /// runs): opens the data connection, protects it (PROT P), runs the job, closes it cleanly, sorts any failure
-/// into a <see cref="TransferFailure"/>, records it (span, metrics, log), and sends the final reply.
+/// into a <see cref="TransferOutcome"/>, hands the <see cref="TransferReport"/> to its sinks, and sends the final reply.
 /// </summary>
-internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Func<FtpReply, Task> sendReply, Action transferEnded)
+internal sealed class TransferRunner(FtpServerContext server, ILogger logger, ITransferOwner owner)
 {
+    private readonly TransferRecorder _recorder = new(server, logger);
     private volatile Transfer? _current;
 
     /// <summary>The running transfer, if any.</summary>
@@ -51,21 +61,30 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
     private async Task RunAsync(Transfer transfer)
     {
         var job = transfer.Job;
+        var provider = job.StorageProvider ?? server.Storage.Name;
         var started = server.Time.GetTimestamp();
         using var activity = FtpTelemetry.Source.StartActivity("ftp.transfer " + job.Verb);
-        activity?.SetTag("ftp.transfer.direction", DirectionName(job.Direction));
+        activity?.SetTag("ftp.transfer.direction", TransferReport.Names.Of(job.Direction));
         activity?.SetTag("ftp.path", job.StoragePath.Value);
-        activity?.SetTag("storage.provider", job.StorageProvider ?? server.Storage.Name);
+        activity?.SetTag("storage.provider", provider);
         activity?.SetTag("storage.target", job.StorageTarget);
+
         var outcome = await ExecuteAsync(transfer);
-        Record(activity, transfer, outcome, server.Time.GetElapsedTime(started));
+        var report = new TransferReport(
+            job.Verb, job.Direction, job.Path, job.StoragePath, job.StorageTarget, provider, job.Party, outcome, transfer.Bytes,
+            server.Time.GetElapsedTime(started), server.Time.GetUtcNow())
+        {
+            CutShort = transfer.CutShort is not null,
+            TraceId = activity?.TraceId.ToString(),
+        };
+        _recorder.Record(report, activity);
         server.Telemetry.CountCommand(job.Verb, outcome.Code); // the final reply, not the 150
-        transferEnded();
+        owner.TransferEnded();
         try
         {
             if (outcome.Failure != TransferFailure.ControlConnectionLost)
             {
-                await sendReply(FtpReply.Of(outcome.Code, outcome.Text));
+                await owner.SendFinalReplyAsync(FtpReply.Of(outcome.Code, outcome.Text));
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -123,8 +142,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         catch (StorageException ex)
         {
             Log.StorageError(logger, ex, job.Verb, ex.Kind);
-            var (code, text) = ReplyMapper.Map(ex.Kind);
-            return TransferOutcome.Failed(TransferFailure.StorageFailed, code, text, ex.Kind.ToString());
+            return TransferOutcome.StorageFailed(ex.Kind);
         }
         catch (Exception ex)
         {
@@ -207,131 +225,5 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, Fu
         catch (Exception ex) when (upload && ex is IOException or SocketException)
         {
         }
-    }
-
-    private void Record(Activity? activity, Transfer transfer, TransferOutcome outcome, TimeSpan elapsed)
-    {
-        var job = transfer.Job;
-        var bytes = transfer.Bytes;
-        var telemetry = server.Telemetry;
-        var provider = new KeyValuePair<string, object?>("storage.provider", job.StorageProvider ?? server.Storage.Name);
-        var target = new KeyValuePair<string, object?>("storage.target", job.StorageTarget);
-        var direction = new KeyValuePair<string, object?>("ftp.transfer.direction", DirectionName(job.Direction));
-        telemetry.Bytes.Add(bytes, direction, provider, target);
-        telemetry.TransferDuration.Record(elapsed.TotalSeconds, direction, provider, target, new KeyValuePair<string, object?>("ftp.transfer.result", outcome.Result));
-        if (outcome.Failure is TransferFailure.DataConnectionNotOpened or TransferFailure.DataConnectionBroken)
-        {
-            telemetry.DataConnectionFailures.Add(1);
-        }
-
-        if (job.Direction != TransferDirection.Listing && job.Party is { } party)
-        {
-            Publish(job, party, outcome, bytes, elapsed);
-            server.Audit.Record(new Audit.AuditRecord(
-                server.Time.GetUtcNow(), party.User, party.Anonymous, party.ClientAddress, party.SessionId, DirectionName(job.Direction), job.Verb,
-                job.Path.Value, job.StorageTarget, job.StorageProvider ?? server.Storage.Name, bytes, elapsed.TotalSeconds, outcome.Result,
-                outcome.Failure is null ? null : outcome.Detail ?? outcome.Result, outcome.Code, party.Ascii, activity?.TraceId.ToString()));
-        }
-
-        if (outcome.Failure is null && job.Direction == TransferDirection.Upload && job.Party is { } uploader)
-        {
-            telemetry.UserUploaded(uploader.User);
-        }
-
-        if (outcome.Failure is null)
-        {
-            Log.TransferCompleted(logger, job.Verb, job.StoragePath.Value, bytes, (long)elapsed.TotalMilliseconds);
-        }
-        else if (outcome.Failure is TransferFailure.StorageFailed or TransferFailure.LocalError
-            && !(outcome.Failure == TransferFailure.StorageFailed && Enum.TryParse<StorageErrorKind>(outcome.Result, out var kind) && Log.IsClientCondition(kind)))
-        {
-            Log.TransferFailed(logger, job.Verb, job.StoragePath.Value, bytes, outcome.Detail ?? outcome.Result);
-        }
-        else
-        {
-            Log.TransferIncomplete(logger, job.Verb, job.StoragePath.Value, bytes, outcome.Detail ?? outcome.Result);
-        }
-
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag("ftp.transfer.bytes", bytes);
-        activity.SetTag("ftp.transfer.result", outcome.Result);
-        activity.SetTag("ftp.transfer.aborted", transfer.CutShort is not null);
-        activity.SetTag("ftp.reply_code", outcome.Code);
-        if (outcome.Failure is not null)
-        {
-            activity.SetStatus(ActivityStatusCode.Error);
-            activity.SetTag("error.type", outcome.Result);
-        }
-    }
-
-    /// <summary>
-    /// upload.completed exactly once per committed upload (a 226: the storage committed it), upload.failed for one
-    /// that did not commit, download.completed for a whole download.
-    /// </summary>
-    private void Publish(TransferJob job, TransferParty party, TransferOutcome outcome, long bytes, TimeSpan elapsed)
-    {
-        var type = (job.Direction, outcome.Failure) switch
-        {
-            (TransferDirection.Upload, null) => Events.EventTypes.UploadCompleted,
-            (TransferDirection.Upload, _) => Events.EventTypes.UploadFailed,
-            (TransferDirection.Download, null) => Events.EventTypes.DownloadCompleted,
-            _ => null,
-        };
-        if (type is null || !server.Events.Enabled)
-        {
-            return;
-        }
-
-        var data = new Dictionary<string, object?>
-        {
-            ["user"] = party.User,
-            ["clientAddress"] = party.ClientAddress,
-            ["sessionId"] = party.SessionId,
-            ["path"] = job.Path.Value,
-            ["storageTarget"] = job.StorageTarget,
-            ["storageProvider"] = job.StorageProvider ?? server.Storage.Name,
-            ["location"] = server.Locate(job.StorageTarget, job.StoragePath),
-            ["size"] = bytes,
-            ["durationSeconds"] = Math.Round(elapsed.TotalSeconds, 3),
-        };
-        if (outcome.Failure is not null)
-        {
-            data["reason"] = outcome.Failure switch
-            {
-                TransferFailure.Aborted => "aborted",
-                TransferFailure.ControlConnectionLost or TransferFailure.DataConnectionBroken or TransferFailure.DataConnectionNotOpened => "connection lost",
-                TransferFailure.StorageFailed => "store failure",
-                TransferFailure.SizeLimit => "size limit",
-                TransferFailure.Timeout or TransferFailure.TooSlow => "timeout",
-                _ => "local error",
-            };
-            data["detail"] = outcome.Result;
-        }
-
-        server.Events.Publish(type, job.Path.Value, data);
-    }
-
-    internal static string DirectionName(TransferDirection direction) => direction switch
-    {
-        TransferDirection.Upload => "upload",
-        TransferDirection.Download => "download",
-        _ => "listing",
-    };
-
-    /// <summary>How a transfer ended: the final reply, and the value logs, traces and metrics carry.</summary>
-    private readonly record struct TransferOutcome(TransferFailure? Failure, int Code, string Text, string Result, string? Detail)
-    {
-        public static TransferOutcome Completed(string text) => new(null, ReplyCodes.ClosingData, text, "completed", null);
-
-        /// <summary>
-        /// The failure's name is the value of <c>ftp.transfer.result</c> and <c>error.type</c>; for a storage
-        /// failure it is the storage error kind (<paramref name="detail"/>), which says more.
-        /// </summary>
-        public static TransferOutcome Failed(TransferFailure failure, int code, string text, string? detail = null) =>
-            new(failure, code, text, failure == TransferFailure.StorageFailed && detail is not null ? detail : failure.ToString(), detail);
     }
 }

@@ -18,7 +18,7 @@ namespace FtpGateway.Ftp.Tests.Commands;
 /// temporary directory, a fake clock. Commands are sent as lines and answered with the replies they return;
 /// a transfer a command starts runs as in a session, and its final reply is collected.
 /// </summary>
-internal sealed class SessionHarness : IAsyncDisposable
+internal sealed class SessionHarness : IAsyncDisposable, ITransferOwner
 {
     private readonly FtpTelemetry _telemetry = new();
     private readonly List<FtpReply> _transferReplies = [];
@@ -33,7 +33,7 @@ internal sealed class SessionHarness : IAsyncDisposable
         var server = new FtpServerContext(
             o, new Dictionary<string, IStorageProvider> { [StorageTargets.Default] = Storage }, new FtpGateway.Ftp.Users.UserStore(TestServer.Users()), new PassivePortPool(null), null, NullLoggerFactory.Instance, Time, _telemetry, _bans, _passwordChecks);
         Session = new SessionContext(server, "test", new IPEndPoint(IPAddress.Loopback, 40000), new IPEndPoint(IPAddress.Loopback, 2121), NullLogger.Instance);
-        Session.Transfers = new TransferRunner(server, NullLogger.Instance, CollectAsync, () => { });
+        Session.Transfers = new TransferRunner(server, NullLogger.Instance, this);
     }
 
     public TempDirectory Root { get; } = new();
@@ -106,7 +106,11 @@ internal sealed class SessionHarness : IAsyncDisposable
         return lines;
     }
 
-    private Task CollectAsync(FtpReply reply)
+    void ITransferOwner.TransferEnded()
+    {
+    }
+
+    Task ITransferOwner.SendFinalReplyAsync(FtpReply reply)
     {
         lock (_transferReplies)
         {
