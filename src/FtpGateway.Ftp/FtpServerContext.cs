@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace FtpGateway.Ftp;
 
 /// <summary>What every session shares: configuration, storage, users, passive ports, certificate, bans.</summary>
-internal sealed class FtpServerContext(
+internal sealed partial class FtpServerContext(
     FtpServerOptions options,
     IReadOnlyDictionary<string, IStorageProvider> targets,
     UserStore users,
@@ -41,11 +41,14 @@ internal sealed class FtpServerContext(
     /// <summary>Failed logins per client address across sessions, and the bans they lead to.</summary>
     public BanList Bans => bans;
 
+    /// <summary>Who may log in (the password or the hook, failures and bans, the user's limits).</summary>
+    public Authenticator Authenticator => field ??= new Authenticator(this);
+
     /// <summary>Where password verifications run (bounded, in turn per address).</summary>
     public PasswordChecks PasswordChecks => passwordChecks;
 
     /// <summary>Load balancers whose connections (control and passive data) start with a PROXY protocol header.</summary>
-    public AddressList TrustedProxies { get; } = AddressList.Parse(options.ProxyProtocol.TrustedProxies, "Ftp:ProxyProtocol:TrustedProxies");
+    public AddressList TrustedProxies => options.Network.TrustedProxies;
 
     public FtpTelemetry Telemetry => telemetry;
 
@@ -71,10 +74,7 @@ internal sealed class FtpServerContext(
 
     public TimeProvider Time => time;
 
-    private readonly System.Net.IPAddress? _fixedPublicAddress =
-        !string.IsNullOrWhiteSpace(options.PublicAddress) ? System.Net.IPAddress.Parse(options.PublicAddress)
-        : options.PublicAddresses.Count > 0 ? System.Net.IPAddress.Parse(options.PublicAddresses[options.Ordinal])
-        : null;
+    private readonly System.Net.IPAddress? _fixedPublicAddress = options.Network.PublicAddress;
 
     private volatile System.Net.IPAddress? _resolvedPublicHost;
     private ITimer? _resolving;
@@ -93,7 +93,7 @@ internal sealed class FtpServerContext(
             return;
         }
 
-        var host = options.PublicHost.Replace("{ordinal}", options.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var host = options.PublicHost.Replace("{ordinal}", options.Network.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         var logger = loggerFactory.CreateLogger("FtpGateway.Ftp.PublicHost");
         async Task ResolveAsync()
         {

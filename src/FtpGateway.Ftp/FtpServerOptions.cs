@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Net;
-using Microsoft.Extensions.Options;
 
 namespace FtpGateway.Ftp;
 
 /// <summary>Configuration section <c>Ftp</c>. Defaults suit a fleet of devices behind one NAT address.</summary>
-public sealed class FtpServerOptions
+public sealed class FtpServerOptions : IValidatedOptions
 {
     public const string SectionName = "Ftp";
 
@@ -44,19 +43,6 @@ public sealed class FtpServerOptions
         string.IsNullOrWhiteSpace(Replica) ? 0
         : int.TryParse(Replica.AsSpan(Replica.LastIndexOf('-') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
         : -1;
-
-    /// <summary>The passive ports this replica owns: its slice of the range when several replicas share it.</summary>
-    internal (int Start, int End)? OwnPassiveRange()
-    {
-        if (ParsePassiveRange() is not { } range || Replicas <= 1)
-        {
-            return ParsePassiveRange();
-        }
-
-        var size = (range.End - range.Start + 1) / Replicas;
-        var start = range.Start + (Ordinal * size);
-        return (start, Ordinal == Replicas - 1 ? range.End : start + size - 1);
-    }
 
     /// <summary>
     /// Answer EPSV. An EPSV client connects its data connection to the address of its control connection; in the HA
@@ -122,25 +108,46 @@ public sealed class FtpServerOptions
     /// <summary>PROXY protocol (v1 and v2) from trusted load balancers.</summary>
     public ProxyProtocolOptions ProxyProtocol { get; set; } = new();
 
-    internal (int Start, int End)? ParsePassiveRange()
+    private FtpNetwork? _network;
+
+    /// <summary>
+    /// The values of this section that need parsing (addresses, the passive range and this replica's slice of it),
+    /// parsed once by <see cref="Validate"/> (or on first use, for options that were never validated).
+    /// </summary>
+    internal FtpNetwork Network
     {
-        if (string.IsNullOrWhiteSpace(PassivePortRange))
+        get
         {
-            return null;
+            if (_network is null)
+            {
+                var errors = new List<string>();
+                var network = FtpNetwork.Parse(this, errors);
+                _network = errors.Count == 0 ? network : throw new InvalidOperationException(string.Join("; ", errors));
+            }
+
+            return _network;
+        }
+    }
+
+    /// <summary>Every invalid key of the section, named; when there is none, <see cref="Network"/> holds the parsed values.</summary>
+    public IEnumerable<string> Validate()
+    {
+        var errors = new List<string>();
+        var network = FtpNetwork.Parse(this, errors);
+        errors.AddRange(FtpServerOptionsRules.Limits(this));
+        errors.AddRange(FtpServerOptionsRules.Tls(Tls));
+        if (Tls.ImplicitPort is > 0 and var implicitPort && (implicitPort == Port || network.PassiveRange?.Contains(implicitPort) == true))
+        {
+            errors.Add($"Ftp:Tls:ImplicitPort {implicitPort} must differ from Ftp:Port and lie outside Ftp:PassivePortRange");
         }
 
-        var parts = PassivePortRange.Split('-', StringSplitOptions.TrimEntries);
-        if (parts.Length == 2
-            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var end)
-            && start is >= 1024 and <= 65535 && end >= start && end <= 65535)
+        if (ProxyProtocol.HeaderTimeout <= TimeSpan.Zero)
         {
-            return (start, end);
+            errors.Add("Ftp:ProxyProtocol:HeaderTimeout must be positive");
         }
 
-        throw new FormatException(parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var first) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var last) && first > last
-            ? $"Ftp:PassivePortRange '{PassivePortRange}' is reversed: write the lower port first ({last}-{first})"
-            : $"Ftp:PassivePortRange '{PassivePortRange}' must look like 50000-50099 (ports 1024-65535)");
+        _network = errors.Count == 0 ? network : null;
+        return errors;
     }
 }
 
@@ -178,111 +185,95 @@ public sealed class ProxyProtocolOptions
     public TimeSpan HeaderTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
-/// <summary>Start-up validation: a bad configuration stops the host with a message naming the key.</summary>
-public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOptions>
+/// <summary>
+/// The values of the <c>Ftp</c> section that need parsing, parsed once at start-up.
+/// </summary>
+/// <param name="ListenAddress">where the control port listens (every interface: IPv6Any, dual mode).</param>
+/// <param name="PassiveRange">Ftp:PassivePortRange; null: any free port.</param>
+/// <param name="OwnPassiveRange">the passive ports this replica owns: its slice of the range when several replicas share it.</param>
+/// <param name="PublicAddress">the fixed address PASV advertises (Ftp:PublicAddress, or this replica's Ftp:PublicAddresses entry).</param>
+/// <param name="TrustedProxies">Ftp:ProxyProtocol:TrustedProxies.</param>
+/// <param name="Ordinal">this replica's ordinal (Ftp:Replica).</param>
+internal sealed record FtpNetwork(IPAddress ListenAddress, PortRange? PassiveRange, PortRange? OwnPassiveRange, IPAddress? PublicAddress, Security.AddressList TrustedProxies, int Ordinal)
 {
-    public ValidateOptionsResult Validate(string? name, FtpServerOptions options)
+    public static FtpNetwork Parse(FtpServerOptions o, List<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var errors = Network(options).Concat(Limits(options)).Concat(Tls(options.Tls)).ToList();
-        if (options.Tls.ImplicitPort is > 0 and var implicitPort)
-        {
-            var passive = errors.Count == 0 ? options.ParsePassiveRange() : null;
-            if (implicitPort == options.Port || (passive is { } r && implicitPort >= r.Start && implicitPort <= r.End))
-            {
-                errors.Add($"Ftp:Tls:ImplicitPort {implicitPort} must differ from Ftp:Port and lie outside Ftp:PassivePortRange");
-            }
-        }
-
-        Security.AddressList.Parse(options.ProxyProtocol.TrustedProxies, "Ftp:ProxyProtocol:TrustedProxies", errors);
-        if (options.ProxyProtocol.HeaderTimeout <= TimeSpan.Zero)
-        {
-            errors.Add("Ftp:ProxyProtocol:HeaderTimeout must be positive");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    private static IEnumerable<string> Network(FtpServerOptions o)
-    {
+        var listen = IPAddress.IPv6Any;
         if (o.Port is < 0 or > 65535)
         {
-            yield return $"Ftp:Port {o.Port} is not a TCP port";
+            errors.Add($"Ftp:Port {o.Port} is not a TCP port");
         }
 
-        if (!string.IsNullOrWhiteSpace(o.ListenAddress) && !IPAddress.TryParse(o.ListenAddress, out _))
+        if (!string.IsNullOrWhiteSpace(o.ListenAddress) && !IPAddress.TryParse(o.ListenAddress, out listen!))
         {
-            yield return $"Ftp:ListenAddress '{o.ListenAddress}' is not an IP address";
+            errors.Add($"Ftp:ListenAddress '{o.ListenAddress}' is not an IP address");
         }
 
+        IPAddress? publicAddress = null;
         if (!string.IsNullOrWhiteSpace(o.PublicAddress)
-            && (!IPAddress.TryParse(o.PublicAddress, out var pub) || pub.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
+            && (!IPAddress.TryParse(o.PublicAddress, out publicAddress) || publicAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
         {
-            yield return $"Ftp:PublicAddress '{o.PublicAddress}' must be an IPv4 address (PASV can only carry IPv4)";
+            errors.Add($"Ftp:PublicAddress '{o.PublicAddress}' must be an IPv4 address (PASV can only carry IPv4)");
         }
 
+        var perReplica = new List<IPAddress>();
         for (var i = 0; i < o.PublicAddresses.Count; i++)
         {
             if (!IPAddress.TryParse(o.PublicAddresses[i], out var each) || each.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
             {
-                yield return $"Ftp:PublicAddresses:{i} '{o.PublicAddresses[i]}' must be an IPv4 address";
+                errors.Add($"Ftp:PublicAddresses:{i} '{o.PublicAddresses[i]}' must be an IPv4 address");
+            }
+            else
+            {
+                perReplica.Add(each);
             }
         }
 
-        if (o.Replicas < 1 || o.Ordinal < 0 || o.Ordinal >= o.Replicas)
+        var ordinal = o.Ordinal;
+        if (o.Replicas < 1 || ordinal < 0 || ordinal >= o.Replicas)
         {
-            yield return $"Ftp:Replica '{o.Replica}' must end in an ordinal below Ftp:Replicas ({o.Replicas})";
+            errors.Add($"Ftp:Replica '{o.Replica}' must end in an ordinal below Ftp:Replicas ({o.Replicas})");
         }
 
-        if (o.PublicAddresses.Count > 0 && o.PublicAddresses.Count <= o.Ordinal)
+        if (o.PublicAddresses.Count > 0 && o.PublicAddresses.Count <= ordinal)
         {
-            yield return $"Ftp:PublicAddresses has no entry for replica {o.Ordinal}";
+            errors.Add($"Ftp:PublicAddresses has no entry for replica {ordinal}");
         }
 
         if (o.Replicas > 1 && string.IsNullOrWhiteSpace(o.PassivePortRange))
         {
-            yield return "Ftp:Replicas above 1 needs Ftp:PassivePortRange (each replica owns a slice of it)";
+            errors.Add("Ftp:Replicas above 1 needs Ftp:PassivePortRange (each replica owns a slice of it)");
         }
 
         if (!string.IsNullOrWhiteSpace(o.PublicHost) && Uri.CheckHostName(o.PublicHost.Replace("{ordinal}", "0", StringComparison.Ordinal)) != UriHostNameType.Dns)
         {
-            yield return $"Ftp:PublicHost '{o.PublicHost}' must be a DNS name";
+            errors.Add($"Ftp:PublicHost '{o.PublicHost}' must be a DNS name");
         }
 
-        if (o.Replicas > 1 && o.PassivePortRange is { Length: > 0 } && ParsedRangeSize(o) < o.Replicas)
+        var range = PortRange.Parse(o.PassivePortRange, "Ftp:PassivePortRange", errors);
+        if (o.Replicas > 1 && range is { } r && r.Count < o.Replicas)
         {
-            yield return $"Ftp:PassivePortRange must hold at least one port per replica ({o.Replicas})";
+            errors.Add($"Ftp:PassivePortRange must hold at least one port per replica ({o.Replicas})");
         }
 
-        string? range = null;
-        try
+        var trusted = Security.AddressList.Parse(o.ProxyProtocol.TrustedProxies, "Ftp:ProxyProtocol:TrustedProxies", errors);
+        var own = range;
+        if (range is { } whole && o.Replicas > 1 && ordinal >= 0 && ordinal < o.Replicas && whole.Count >= o.Replicas)
         {
-            o.ParsePassiveRange();
-        }
-        catch (FormatException ex)
-        {
-            range = ex.Message;
+            var size = whole.Count / o.Replicas;
+            var start = whole.Start + (ordinal * size);
+            own = new PortRange(start, ordinal == o.Replicas - 1 ? whole.End : start + size - 1);
         }
 
-        if (range is not null)
-        {
-            yield return range;
-        }
+        publicAddress ??= perReplica.Count > ordinal && ordinal >= 0 ? perReplica[ordinal] : null;
+        return new FtpNetwork(listen ?? IPAddress.IPv6Any, range, own, publicAddress, trusted, ordinal);
     }
+}
 
-    private static int ParsedRangeSize(FtpServerOptions o)
-    {
-        try
-        {
-            return o.ParsePassiveRange() is { } r ? r.End - r.Start + 1 : int.MaxValue;
-        }
-        catch (FormatException)
-        {
-            return int.MaxValue; // reported on its own
-        }
-    }
-
-    private static IEnumerable<string> Limits(FtpServerOptions o)
+/// <summary>The rules of the <c>Ftp</c> section that need no parsing.</summary>
+internal static class FtpServerOptionsRules
+{
+    public static IEnumerable<string> Limits(FtpServerOptions o)
     {
         if (o.MaxCommandLineLength < 512)
         {
@@ -329,7 +320,7 @@ public sealed class FtpServerOptionsValidator : IValidateOptions<FtpServerOption
         }
     }
 
-    private static IEnumerable<string> Tls(FtpTlsOptions tls)
+    public static IEnumerable<string> Tls(FtpTlsOptions tls)
     {
         if (tls.Enabled && !File.Exists(tls.CertificatePath))
         {

@@ -12,21 +12,14 @@ public static class FtpServiceCollectionExtensions
     public static IServiceCollection AddFtpServer(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<FtpServerOptions>().Bind(configuration.GetSection(FtpServerOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<FtpServerOptions>, FtpServerOptionsValidator>();
+        services.AddSingleton<IValidateOptions<FtpServerOptions>, OptionsValidator<FtpServerOptions>>();
         services.AddOptions<Security.SecurityOptions>().Bind(configuration.GetSection(Security.SecurityOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<Security.SecurityOptions>, Security.SecurityOptionsValidator>();
-        var telemetry = configuration.GetSection(Telemetry.TelemetryOptions.SectionName).Get<Telemetry.TelemetryOptions>() ?? new Telemetry.TelemetryOptions();
-        if (telemetry.Validate().ToList() is { Count: > 0 } telemetryErrors)
-        {
-            throw new InvalidOperationException(string.Join("; ", telemetryErrors));
-        }
+        services.AddSingleton<IValidateOptions<Security.SecurityOptions>, OptionsValidator<Security.SecurityOptions>>();
+        var telemetry = (configuration.GetSection(Telemetry.TelemetryOptions.SectionName).Get<Telemetry.TelemetryOptions>() ?? new Telemetry.TelemetryOptions()).ThrowIfInvalid();
 
         services.AddSingleton(sp => new Telemetry.FtpTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), telemetry, sp.GetService<TimeProvider>()));
         var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
-        if (auth.Http.Validate().ToList() is { Count: > 0 } errors)
-        {
-            throw new InvalidOperationException(string.Join("; ", errors));
-        }
+        auth.Http.ThrowIfInvalid();
 
         if (!string.IsNullOrWhiteSpace(auth.Http.Url))
         {
@@ -35,11 +28,7 @@ public static class FtpServiceCollectionExtensions
 
         var audit = configuration.GetSection(Audit.AuditOptions.SectionName).Get<Audit.AuditOptions>() ?? new Audit.AuditOptions();
         services.AddSingleton(sp => new Audit.AuditTrail(audit, sp.GetRequiredService<ILoggerFactory>()));
-        var events = configuration.GetSection(Events.EventOptions.SectionName).Get<Events.EventOptions>() ?? new Events.EventOptions();
-        if (events.Validate().ToList() is { Count: > 0 } eventErrors)
-        {
-            throw new InvalidOperationException(string.Join("; ", eventErrors));
-        }
+        var events = (configuration.GetSection(Events.EventOptions.SectionName).Get<Events.EventOptions>() ?? new Events.EventOptions()).ThrowIfInvalid();
 
         if (events.Webhooks.Count > 0)
         {

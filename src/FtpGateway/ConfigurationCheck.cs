@@ -126,15 +126,8 @@ internal static class ConfigurationCheck
             errors.Add($"Management:Port {management.Port} is also an FTP port (Ftp:Port, Ftp:Tls:ImplicitPort): give the management endpoint a port of its own");
         }
 
-        (int Start, int End)? range = null;
-        try
-        {
-            range = ftp.ParsePassiveRange();
-        }
-        catch (FormatException)
-        {
-            // Reported, with its key, by the Ftp section's own validation.
-        }
+        // A bad range is reported, with its key, by the Ftp section's own validation.
+        var range = ftp.Validate().Any() ? null : ftp.Network.PassiveRange;
 
         if (range is { } r)
         {

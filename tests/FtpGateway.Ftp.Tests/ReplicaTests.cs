@@ -47,7 +47,7 @@ public sealed class ReplicaTests
     [InlineData("gw-1", 30, "at least one port per replica")]
     public void ABadReplicaConfiguration_StopsTheStart(string replica, int replicas, string message)
     {
-        var result = new FtpServerOptionsValidator().Validate(null, new FtpServerOptions { PassivePortRange = "43000-43009", Replica = replica, Replicas = replicas });
+        var result = new OptionsValidator<FtpServerOptions>().Validate(null, new FtpServerOptions { PassivePortRange = "43000-43009", Replica = replica, Replicas = replicas });
         Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
     }
 }

@@ -127,15 +127,15 @@ public sealed class HelmChartTests
         for (var i = 0; i < 3; i++)
         {
             var ports = uneven.Get("Service", $"{HelmChart.FullName}-{i}").GetProperty("spec").GetProperty("ports").EnumerateArray().Select(p => p.GetProperty("port").GetInt32()).ToList();
-            var own = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = "50000-50031", Replica = $"{HelmChart.FullName}-{i}", Replicas = 3 }.OwnPassiveRange();
-            Assert.Equal((ports[0], ports[^1]), own);
+            var own = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = "50000-50031", Replica = $"{HelmChart.FullName}-{i}", Replicas = 3 }.Network.OwnPassiveRange;
+            Assert.Equal(new FtpGateway.Ftp.PortRange(ports[0], ports[^1]), own);
         }
 
         // What the gateway computes for each pod is the slice its Service exposes.
         for (var i = 0; i < 3; i++)
         {
             var options = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = chart.Env("Ftp__PassivePortRange"), Replica = $"{HelmChart.FullName}-{i}", Replicas = 3 };
-            Assert.Equal((slices[i][0], slices[i][^1]), options.OwnPassiveRange());
+            Assert.Equal(new FtpGateway.Ftp.PortRange(slices[i][0], slices[i][^1]), options.Network.OwnPassiveRange);
         }
     }
 

@@ -67,7 +67,7 @@ public sealed class TestServer : IAsyncDisposable
             DrainTimeout = TimeSpan.FromSeconds(2),
         };
         configure?.Invoke(options);
-        var validation = new FtpServerOptionsValidator().Validate(null, options);
+        var validation = new OptionsValidator<FtpServerOptions>().Validate(null, options);
         if (validation.Failed)
         {
             throw new InvalidOperationException(validation.FailureMessage);
@@ -81,7 +81,7 @@ public sealed class TestServer : IAsyncDisposable
 
         var securityOptions = new SecurityOptions();
         security?.Invoke(securityOptions);
-        var securityValidation = new SecurityOptionsValidator().Validate(null, securityOptions);
+        var securityValidation = new OptionsValidator<SecurityOptions>().Validate(null, securityOptions);
         if (securityValidation.Failed)
         {
             throw new InvalidOperationException(securityValidation.FailureMessage);

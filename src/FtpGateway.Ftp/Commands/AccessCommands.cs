@@ -1,8 +1,6 @@
 using FtpGateway.Ftp.Protocol;
-using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Sessions;
 using FtpGateway.Ftp.Users;
-using FtpGateway.Storage;
 
 namespace FtpGateway.Ftp.Commands;
 
@@ -41,95 +39,32 @@ internal static class AccessCommands
         }
 
         s.Login.PendingUser = null;
-        var bans = s.Server.Bans;
-        if (bans.IsBanned(s.ClientAddress))
-        {
-            return BannedReply; // an open session of a banned address: no password check, no answer to it
-        }
-
-        var started = s.Server.Time.GetTimestamp();
-        FtpUser? user;
-        if (s.Server.AuthHook is { } hook && !s.Server.Users.Current.Defines(name))
-        {
-            // Not a user of the configuration or the users file: the HTTP hook decides.
-            var (verdict, answer) = await hook.AuthenticateAsync(name, argument, s.ClientAddress, s.Tls.Active, () => !bans.IsBanned(s.ClientAddress), ct);
-            if (verdict == HookVerdict.Skipped || bans.IsBanned(s.ClientAddress))
-            {
-                return BannedReply; // banned while the request waited its turn, or while the hook was asked
-            }
-
-            if (verdict == HookVerdict.Unavailable)
-            {
-                return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Authentication is unavailable; try again later.", SessionEndReason.ProtocolError);
-            }
-
-            user = answer is not null && (answer.AllowedAddresses.IsEmpty || answer.AllowedAddresses.Contains(s.ClientAddress)) ? answer : null;
-        }
-        else
-        {
-            var (checkedUser, checkedPassword) = await s.Server.PasswordChecks.RunAsync(
-                s.ClientAddress,
-                () => (s.Server.Users.Current.Authenticate(name, argument, s.ClientAddress), true),
-                () => !bans.IsBanned(s.ClientAddress),
-                ((FtpUser?)null, false),
-                ct);
-            if (!checkedPassword)
-            {
-                return BannedReply; // banned while this check waited its turn: skipped, and not a failure of its own
-            }
-
-            user = checkedUser;
-        }
-
-        if (user is null)
+        var result = await s.Server.Authenticator.LogInAsync(name, argument, s.ClientAddress, s.Tls.Active, s.Logger, ct);
+        if (result.Outcome is LoginOutcome.Incorrect or LoginOutcome.IncorrectAndBanned)
         {
             s.Login.Failures++;
-            s.Server.Telemetry.LoginFailures.Add(1);
-            Log.LoginFailed(s.Logger, LogText.Sanitize(name));
-            var banned = bans.RecordFailure(s.ClientAddress) != FailureOutcome.Counted;
-
-            // The delay is a floor from the moment PASS arrived, not an addition: it also hides how long the check took.
-            var remaining = s.Options.LoginFailureDelay - s.Server.Time.GetElapsedTime(started);
-            if (remaining > TimeSpan.Zero)
-            {
-                await Task.Delay(remaining, s.Server.Time, ct);
-            }
-
-            return banned ? BannedReply
-                : s.Login.Failures >= s.Options.MaxLoginFailures
-                ? FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Too many failed logins; closing connection.", SessionEndReason.TooManyLoginFailures)
-                : FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");
         }
 
-        if (user.RequireTls && !s.Tls.Active)
+        switch (result.Outcome)
         {
-            // Checked after the password, as the same 530 would be before it: the user must log in over TLS.
-            return FtpReply.Of(ReplyCodes.NotLoggedIn, "This user must use TLS: send AUTH TLS first (or use implicit FTPS).");
+            case LoginOutcome.Banned or LoginOutcome.IncorrectAndBanned:
+                return BannedReply;
+            case LoginOutcome.Incorrect:
+                return s.Login.Failures >= s.Options.MaxLoginFailures
+                    ? FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Too many failed logins; closing connection.", SessionEndReason.TooManyLoginFailures)
+                    : FtpReply.Of(ReplyCodes.NotLoggedIn, "Login incorrect.");
+            case LoginOutcome.HookUnavailable:
+                return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Authentication is unavailable; try again later.", SessionEndReason.ProtocolError);
+            case LoginOutcome.TlsRequired:
+                return FtpReply.Of(ReplyCodes.NotLoggedIn, "This user must use TLS: send AUTH TLS first (or use implicit FTPS).");
+            case LoginOutcome.StorageUnavailable:
+                return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Your storage is not available; try again later.", SessionEndReason.ProtocolError);
+            case LoginOutcome.TooManySessions:
+                return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, $"Too many sessions for user {result.User!.Name}; try again later.", SessionEndReason.UserSessionLimit);
         }
 
-        if (!s.Server.Targets.TryGetValue(user.StorageTarget ?? StorageTargets.Default, out var storage))
-        {
-            // Only the HTTP hook can name a target that does not exist (the users file is checked when it loads).
-            Log.UnknownStorageTarget(s.Logger, user.Name, LogText.Sanitize(user.StorageTarget ?? string.Empty));
-            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, "Your storage is not available; try again later.", SessionEndReason.ProtocolError);
-        }
-
-        if (!s.Server.UserSessions.TryEnter(user))
-        {
-            return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, $"Too many sessions for user {user.Name}; try again later.", SessionEndReason.UserSessionLimit);
-        }
-
-        try
-        {
-            await EnsureRootExistsAsync(storage, user.Root, ct);
-        }
-        catch
-        {
-            s.Server.UserSessions.Leave(user);
-            throw;
-        }
-
-        s.Storage = storage.ForRoot(user.Root);
+        var user = result.User!;
+        s.Storage = result.Storage!;
         s.Login.User = user;
         if (!s.Server.Users.Current.IsCurrent(user))
         {
@@ -171,26 +106,5 @@ internal static class AccessCommands
         s.Storage = s.Server.Storage;
         s.Navigation.Reset();
         s.Parameters.RenameFrom = null;
-    }
-
-    /// <summary>A user's root is created at first login, one level at a time (as MKD would).</summary>
-    private static async Task EnsureRootExistsAsync(IStorageProvider storage, StoragePath root, CancellationToken ct)
-    {
-        var path = StoragePath.Root;
-        foreach (var segment in root.Segments)
-        {
-            path = path.Child(segment);
-            if (await storage.GetEntryAsync(path, ct) is null)
-            {
-                try
-                {
-                    await storage.CreateDirectoryAsync(path, ct);
-                }
-                catch (StorageException ex) when (ex.Kind == StorageErrorKind.AlreadyExists)
-                {
-                    // Another session created it first.
-                }
-            }
-        }
     }
 }

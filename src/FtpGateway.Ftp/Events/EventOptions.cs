@@ -1,7 +1,7 @@
 namespace FtpGateway.Ftp.Events;
 
 /// <summary>Configuration section <c>Events</c>: what happened, told to downstream systems after the fact.</summary>
-public sealed class EventOptions
+public sealed class EventOptions : IValidatedOptions
 {
     public const string SectionName = "Events";
 

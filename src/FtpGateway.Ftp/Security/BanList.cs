@@ -42,7 +42,7 @@ public sealed class BanList : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _exempt = AddressList.Parse(options.Exempt, "Security:Bans:Exempt");
+        _exempt = options.ExemptNetworks;
         _time = time;
         _logger = logger;
         _telemetry = telemetry;

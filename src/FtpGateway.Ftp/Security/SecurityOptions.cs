@@ -1,9 +1,7 @@
-using Microsoft.Extensions.Options;
-
 namespace FtpGateway.Ftp.Security;
 
 /// <summary>Configuration section <c>Security</c>: who may connect, bans, and what a login may cost.</summary>
-public sealed class SecurityOptions
+public sealed class SecurityOptions : IValidatedOptions
 {
     public const string SectionName = "Security";
 
@@ -19,10 +17,42 @@ public sealed class SecurityOptions
     public BanOptions Bans { get; set; } = new();
 
     internal int PasswordCheckers => MaxConcurrentPasswordChecks > 0 ? MaxConcurrentPasswordChecks : Environment.ProcessorCount;
+
+    private (AddressList Allowed, AddressList Denied)? _addresses;
+
+    /// <summary><see cref="AllowedAddresses"/> and <see cref="DeniedAddresses"/>, parsed once by <see cref="Validate"/>.</summary>
+    internal (AddressList Allowed, AddressList Denied) Addresses
+    {
+        get
+        {
+            if (_addresses is null)
+            {
+                this.ThrowIfInvalid();
+            }
+
+            return _addresses!.Value;
+        }
+    }
+
+    /// <summary>Every invalid key of the section (and of <c>Security:Bans</c>), named.</summary>
+    public IEnumerable<string> Validate()
+    {
+        var errors = new List<string>();
+        var allowed = AddressList.Parse(AllowedAddresses, "Security:AllowedAddresses", errors);
+        var denied = AddressList.Parse(DeniedAddresses, "Security:DeniedAddresses", errors);
+        if (MaxConcurrentPasswordChecks < 0)
+        {
+            errors.Add("Security:MaxConcurrentPasswordChecks must not be negative (0: the number of cores)");
+        }
+
+        errors.AddRange(Bans.Validate());
+        _addresses = errors.Count == 0 ? (allowed, denied) : null;
+        return errors;
+    }
 }
 
 /// <summary>Configuration section <c>Security:Bans</c>: failed logins counted per client address across sessions.</summary>
-public sealed class BanOptions
+public sealed class BanOptions : IValidatedOptions
 {
     public bool Enabled { get; set; } = true;
 
@@ -42,44 +72,49 @@ public sealed class BanOptions
 
     /// <summary>Addresses (IPv6: /64 networks) whose failures are remembered at once; beyond it the oldest unbanned one is forgotten.</summary>
     public int MaxTrackedAddresses { get; set; } = 100_000;
-}
 
-/// <summary>Start-up validation of <see cref="SecurityOptions"/>, naming the key.</summary>
-public sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
-{
-    public ValidateOptionsResult Validate(string? name, SecurityOptions options)
+    private AddressList? _exempt;
+
+    /// <summary><see cref="Exempt"/>, parsed once by <see cref="Validate"/>.</summary>
+    internal AddressList ExemptNetworks
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var errors = new List<string>();
-        AddressList.Parse(options.AllowedAddresses, "Security:AllowedAddresses", errors);
-        AddressList.Parse(options.DeniedAddresses, "Security:DeniedAddresses", errors);
-        AddressList.Parse(options.Bans.Exempt, "Security:Bans:Exempt", errors);
-        if (options.MaxConcurrentPasswordChecks < 0)
+        get
         {
-            errors.Add("Security:MaxConcurrentPasswordChecks must not be negative (0: the number of cores)");
-        }
+            if (_exempt is null)
+            {
+                this.ThrowIfInvalid();
+            }
 
-        var bans = options.Bans;
-        if (bans.MaxFailures < 1)
+            return _exempt!;
+        }
+    }
+
+    /// <summary>Every invalid key of <c>Security:Bans</c>, named.</summary>
+    public IEnumerable<string> Validate()
+    {
+        var errors = new List<string>();
+        var exempt = AddressList.Parse(Exempt, "Security:Bans:Exempt", errors);
+        if (MaxFailures < 1)
         {
             errors.Add("Security:Bans:MaxFailures must be at least 1");
         }
 
-        if (bans.Window <= TimeSpan.Zero || bans.Duration <= TimeSpan.Zero)
+        if (Window <= TimeSpan.Zero || Duration <= TimeSpan.Zero)
         {
             errors.Add("Security:Bans:Window and Security:Bans:Duration must be positive");
         }
 
-        if (bans.MaxDuration < bans.Duration)
+        if (MaxDuration < Duration)
         {
             errors.Add("Security:Bans:MaxDuration must not be shorter than Security:Bans:Duration");
         }
 
-        if (bans.MaxTrackedAddresses < 1)
+        if (MaxTrackedAddresses < 1)
         {
             errors.Add("Security:Bans:MaxTrackedAddresses must be at least 1");
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        _exempt = errors.Count == 0 ? exempt : null;
+        return errors;
     }
 }

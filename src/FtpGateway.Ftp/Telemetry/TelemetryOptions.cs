@@ -1,7 +1,7 @@
 namespace FtpGateway.Ftp.Telemetry;
 
 /// <summary>Configuration section <c>Telemetry</c>.</summary>
-public sealed class TelemetryOptions
+public sealed class TelemetryOptions : IValidatedOptions
 {
     public const string SectionName = "Telemetry";
 

@@ -11,15 +11,15 @@ namespace FtpGateway.Ftp.Transfers;
 /// </summary>
 internal sealed class PassivePortPool
 {
-    private readonly (int Start, int End)? _range;
+    private readonly PortRange? _range;
     private readonly bool[] _inUse;
     private readonly Lock _lock = new();
     private int _taken;
 
-    public PassivePortPool((int Start, int End)? range)
+    public PassivePortPool(PortRange? range)
     {
         _range = range;
-        _inUse = range is { } r ? new bool[r.End - r.Start + 1] : [];
+        _inUse = range is { } r ? new bool[r.Count] : [];
     }
 
     public int InUse

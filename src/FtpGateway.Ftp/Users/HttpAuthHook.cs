@@ -20,7 +20,7 @@ public sealed class AuthOptions
 }
 
 /// <summary>Configuration section <c>Auth:Http</c>: an HTTP service that authenticates users not defined here.</summary>
-public sealed class AuthHttpOptions
+public sealed class AuthHttpOptions : IValidatedOptions
 {
     /// <summary>Where the hook is POSTed; empty: no hook.</summary>
     public string? Url { get; set; }

@@ -1,0 +1,64 @@
+using System.Security.Cryptography.X509Certificates;
+using FtpGateway.Ftp.Security;
+using FtpGateway.Ftp.Telemetry;
+using FtpGateway.Ftp.Transfers;
+using FtpGateway.Ftp.Users;
+using FtpGateway.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp;
+
+/// <summary>The composition of what every session shares, once per server.</summary>
+internal sealed partial class FtpServerContext
+{
+    /// <summary>
+    /// Every storage target instrumented, the passive ports this replica owns, the certificate, the ban list (whose
+    /// bans become address.banned events), the password checkers, the hook, the audit trail and the events.
+    /// </summary>
+    public static FtpServerContext Create(
+        FtpServerOptions options,
+        SecurityOptions security,
+        StorageTargets targets,
+        UserStore users,
+        ILoggerFactory loggerFactory,
+        FtpTelemetry telemetry,
+        TimeProvider time,
+        HttpAuthHook? authHook,
+        Audit.AuditTrail? audit,
+        Events.EventPublisher? events)
+    {
+        var ports = new PassivePortPool(options.Network.OwnPassiveRange);
+        telemetry.ObservePassivePorts(() => ports.InUse);
+        var context = new FtpServerContext(
+            options,
+            targets.All.ToDictionary(t => t.Key, t => (IStorageProvider)new InstrumentedStorageProvider(t.Value, telemetry, t.Key), StringComparer.Ordinal),
+            users,
+            ports,
+            LoadCertificate(options.Tls),
+            loggerFactory,
+            time,
+            telemetry,
+            new BanList(security.Bans, time, loggerFactory.CreateLogger("FtpGateway.Ftp.Bans"), telemetry),
+            new PasswordChecks(security.PasswordCheckers),
+            authHook,
+            audit,
+            events);
+        context.Bans.Banned += (address, duration, bans) => context.Events.Publish(
+            FtpGateway.Ftp.Events.EventTypes.AddressBanned, address, string.Empty, new FtpGateway.Ftp.Events.BanEventData(address, (long)duration.TotalSeconds, bans));
+        return context;
+    }
+
+    private static X509Certificate2? LoadCertificate(FtpTlsOptions tls) =>
+        !tls.Enabled ? null
+        : string.IsNullOrWhiteSpace(tls.KeyPath) ? X509Certificate2.CreateFromPemFile(tls.CertificatePath!)
+        : X509Certificate2.CreateFromPemFile(tls.CertificatePath!, tls.KeyPath);
+
+    /// <summary>Releases what the context owns (the certificate, the ban sweep, the password checkers, the resolver).</summary>
+    public void Dispose()
+    {
+        Certificate?.Dispose();
+        Bans.Dispose();
+        PasswordChecks.Dispose();
+        StopResolvingPublicHost();
+    }
+}

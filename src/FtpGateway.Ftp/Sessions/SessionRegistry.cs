@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Net;
+using FtpGateway.Ftp.Users;
+using Microsoft.Extensions.Logging;
+
+namespace FtpGateway.Ftp.Sessions;
+
+/// <summary>
+/// The sessions this gateway runs, and the session slots of each client (an IPv4 address or an IPv6 /64, as
+/// bans count them): add and remove, drain them all, close those of users a reload changed.
+/// </summary>
+internal sealed class SessionRegistry
+{
+    private readonly ConcurrentDictionary<string, (FtpSession Session, Task Task)> _sessions = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _perClient = new();
+
+    // Session ids are unique across restarts and gateways: a random prefix for this process, then a counter.
+    private readonly string _idPrefix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
+    private long _nextId;
+
+    public int Count => _sessions.Count;
+
+    /// <summary>Takes one of the client's slots unless it already holds <paramref name="limit"/>.</summary>
+    public bool TryTakeSlot(IPAddress address, int limit)
+    {
+        if (_perClient.AddOrUpdate(Addresses.ClientKey(address), 1, (_, n) => n + 1) <= limit)
+        {
+            return true;
+        }
+
+        ReleaseSlot(address);
+        return false;
+    }
+
+    public void ReleaseSlot(IPAddress address)
+    {
+        var key = Addresses.ClientKey(address);
+        var remaining = _perClient.AddOrUpdate(key, 0, (_, n) => n - 1);
+        if (remaining <= 0)
+        {
+            _perClient.TryRemove(new KeyValuePair<IPAddress, int>(key, remaining));
+        }
+    }
+
+    /// <summary>A new session id: this process's random prefix and a counter (<c>3f9a0c11d2-00002a</c>).</summary>
+    public string NextId() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _nextId):x6}");
+
+    /// <summary>Runs an admitted session (its client holds a slot) until it ends, then frees the slot and disposes it.</summary>
+    public void Start(FtpSession session, IPAddress address, ILogger logger) => _sessions[session.Id] = (session, RunAsync(session, address, logger));
+
+    private async Task RunAsync(FtpSession session, IPAddress address, ILogger logger)
+    {
+        await Task.Yield();
+        try
+        {
+            await session.RunAsync();
+        }
+        catch (Exception ex)
+        {
+            Log.UnexpectedError(logger, ex, "session");
+        }
+        finally
+        {
+            ReleaseSlot(address); // the client's slot is free once the session is gone from the count
+            _sessions.TryRemove(session.Id, out _); // before the dispose, so a drain never reaches a disposed session
+            await session.DisposeAsync();
+        }
+    }
+
+    /// <summary>Lets every session's running transfer finish, then closes it with 421 (<see cref="FtpSession.DrainAsync"/>).</summary>
+    public Task DrainAllAsync() => Task.WhenAll(_sessions.Values.Select(s => s.Session.DrainAsync()));
+
+    /// <summary>Waits for every session to end, at most <paramref name="timeout"/>.</summary>
+    public Task WhenAllEndedAsync(TimeSpan timeout, TimeProvider time) =>
+        Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(timeout, time, CancellationToken.None);
+
+    /// <summary>
+    /// After a users-file reload: sessions of users removed, disabled or changed (a new password, root, target,
+    /// limit) end once their running transfer has finished; the user logs in again with the new settings.
+    /// </summary>
+    public void CloseChangedUsers(UserDirectory current, ILogger logger)
+    {
+        foreach (var (session, _) in _sessions.Values)
+        {
+            if (session.User is { IsAnonymous: false, FromHook: false } user && !current.IsCurrent(user))
+            {
+                Log.UserSessionsClosing(logger, user.Name);
+                _ = session.CloseForChangedUserAsync();
+            }
+        }
+    }
+}
