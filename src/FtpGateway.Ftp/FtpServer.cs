@@ -32,7 +32,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     private int _stopped;
     private Task? _drain;
 
-    public FtpServer(
+    internal FtpServer(
         IOptions<FtpServerOptions> options,
         IStorageProvider storage,
         UserStore users,

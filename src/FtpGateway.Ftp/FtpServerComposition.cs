@@ -31,7 +31,7 @@ internal sealed partial class FtpServerContext
         telemetry.ObservePassivePorts(() => ports.InUse);
         var context = new FtpServerContext(
             options,
-            targets.All.ToDictionary(t => t.Key, t => (IStorageProvider)new InstrumentedStorageProvider(t.Value, telemetry, t.Key), StringComparer.Ordinal),
+            targets.All.ToDictionary(t => t.Key, t => (IStorageProvider)new InstrumentedStorageProvider(t.Value, telemetry, t.Key, time), StringComparer.Ordinal),
             users,
             ports,
             LoadCertificate(options.Tls),

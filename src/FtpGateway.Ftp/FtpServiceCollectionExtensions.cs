@@ -35,7 +35,18 @@ public static class FtpServiceCollectionExtensions
             services.AddSingleton(sp => new Events.EventPublisher(events, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Telemetry.FtpTelemetry>()));
         }
 
-        services.AddSingleton<FtpServer>();
+        services.AddSingleton(sp => new FtpServer(
+            sp.GetRequiredService<IOptions<FtpServerOptions>>(),
+            sp.GetRequiredService<FtpGateway.Storage.IStorageProvider>(),
+            sp.GetRequiredService<UserStore>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<Telemetry.FtpTelemetry>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<IOptions<Security.SecurityOptions>>(),
+            sp.GetService<HttpAuthHook>(),
+            sp.GetService<StorageTargets>(),
+            sp.GetService<Audit.AuditTrail>(),
+            sp.GetService<Events.EventPublisher>()));
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());
         return services;
     }
@@ -44,7 +55,7 @@ public static class FtpServiceCollectionExtensions
     /// Reads <c>Users:N</c>, <c>Users:File</c> (the users file, reloaded while the gateway runs) and
     /// <c>Anonymous</c>; an invalid entry stops start-up with a message naming it.
     /// </summary>
-    public static UserStore CreateUserStore(
+    internal static UserStore CreateUserStore(
         IConfiguration configuration, ILoggerFactory loggerFactory, Telemetry.FtpTelemetry telemetry, IList<UserOptions>? extraUsers = null, TimeProvider? time = null, StorageTargets? targets = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);

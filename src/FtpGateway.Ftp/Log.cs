@@ -18,7 +18,14 @@ internal static class LogText
     }
 }
 
-/// <summary>Source-generated log methods of the FTP layer. Event ids: 1xx server, 2xx session, 3xx transfers.</summary>
+/// <summary>
+/// Source-generated log methods of the FTP layer. The registry of log event ids, one range per part of the
+/// gateway (a test checks that no id means two events):
+/// 1xx the FTP server and users (here), 2xx sessions (here), 3xx transfers (here),
+/// 4xx storage providers (FileSystemStorageProvider 400-409, ObjectListing 410-419),
+/// 6xx webhooks (WebhookQueue 601-), 65x the audit trail (AuditTrail 651-),
+/// 7xx the executable (StorageStartupCheck 701-, StorageHealth 710-).
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(100, LogLevel.Information, "FTP server listening on {EndPoint} (passive ports {PassivePorts}, public address {PublicAddress}, storage {Storage})")]

@@ -6,7 +6,7 @@ namespace FtpGateway.Ftp;
 /// The storages users write to: the top-level <c>Storage</c> (the target named <see cref="Default"/>) and the
 /// named ones of <c>Storage:Targets:&lt;name&gt;</c>, one customer's bucket, container or account each.
 /// </summary>
-public sealed class StorageTargets
+internal sealed class StorageTargets
 {
     public const string Default = "default";
 

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
@@ -52,6 +53,7 @@ public static class GatewayHost
         // Once started, the host's errors are logged as usual.
         var startup = new StartupState();
         builder.Services.AddSingleton(startup);
+        builder.Services.TryAddSingleton(TimeProvider.System); // one clock for the whole gateway (tests give a fake one)
         builder.Logging.AddFilter((category, level) => startup.Started || category != "Microsoft.Extensions.Hosting.Internal.Host" || level >= LogLevel.Critical);
 
         // Logging:Format=json: one JSON object per line, with the session scope (session id, client address).
@@ -69,7 +71,7 @@ public static class GatewayHost
             throw new InvalidOperationException($"{StorageStartupCheck.ProbeTimeoutKey} must be positive");
         }
 
-        builder.Services.AddHostedService(sp => new StorageStartupCheck(sp.GetRequiredService<StorageTargets>(), sp.GetRequiredService<ILogger<StorageStartupCheck>>(), probeTimeout)); // before the FTP listener: fail fast
+        builder.Services.AddHostedService(sp => new StorageStartupCheck(sp.GetRequiredService<StorageTargets>(), sp.GetRequiredService<ILogger<StorageStartupCheck>>(), probeTimeout, sp.GetRequiredService<TimeProvider>())); // before the FTP listener: fail fast
         builder.Services.AddFtpServer(builder.Configuration);
         var management = builder.Configuration.GetSection(ManagementOptions.SectionName).Get<ManagementOptions>() ?? new ManagementOptions();
         if (management.StorageProbeInterval < TimeSpan.FromSeconds(1))
@@ -110,7 +112,7 @@ public static class GatewayHost
     /// Ready when the FTP listener accepts and every target of Management:ReadinessTargets answers a cheap probe
     /// (none by default: a store only some users use must not take the pod out of service for all of them).
     /// </summary>
-    private static async Task<IResult> ReadyAsync(FtpServer server, StorageTargets targets, ManagementOptions management, CancellationToken cancellationToken)
+    private static async Task<IResult> ReadyAsync(FtpServer server, StorageTargets targets, ManagementOptions management, TimeProvider time, CancellationToken cancellationToken)
     {
         if (server.IsDraining)
         {
@@ -124,7 +126,7 @@ public static class GatewayHost
 
         // The listed targets at once, within the same 5 s: a probe per target, not one after the other.
         var listed = targets.All.Where(t => management.ReadinessTargets.Contains(t.Key, StringComparer.Ordinal));
-        if ((await StorageHealth.ProbeAsync(listed, TimeSpan.FromSeconds(5), cancellationToken)).FirstOrDefault() is { } failed)
+        if ((await StorageHealth.ProbeAsync(listed, TimeSpan.FromSeconds(5), time, cancellationToken)).FirstOrDefault() is { } failed)
         {
             var which = failed == StorageTargets.Default ? targets.All[failed].Name : $"target {failed} ({targets.All[failed].Name})";
             return Results.Text($"not ready: storage {which} does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);

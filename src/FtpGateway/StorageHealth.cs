@@ -37,10 +37,10 @@ internal sealed partial class StorageHealth : BackgroundService
     }
 
     /// <summary>Probes every target once, at once, each within <paramref name="timeout"/>; returns the names of those that failed.</summary>
-    public static async Task<List<string>> ProbeAsync(IEnumerable<KeyValuePair<string, IStorageProvider>> targets, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<List<string>> ProbeAsync(IEnumerable<KeyValuePair<string, IStorageProvider>> targets, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
+        using var limit = new CancellationTokenSource(timeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         var failed = await Task.WhenAll(targets.Select(async t =>
         {
             try
@@ -70,7 +70,7 @@ internal sealed partial class StorageHealth : BackgroundService
                 return;
             }
 
-            var failed = await ProbeAsync(_targets.All, TimeSpan.FromSeconds(Math.Min(10, _interval.TotalSeconds)), stoppingToken);
+            var failed = await ProbeAsync(_targets.All, TimeSpan.FromSeconds(Math.Min(10, _interval.TotalSeconds)), _time, stoppingToken);
             foreach (var target in _targets.All.Keys)
             {
                 var up = !failed.Contains(target);
@@ -93,9 +93,9 @@ internal sealed partial class StorageHealth : BackgroundService
         }
     }
 
-    [LoggerMessage(30, LogLevel.Warning, "Storage target {Target} ({Store}) does not answer; its users' transfers fail until it does")]
+    [LoggerMessage(710, LogLevel.Warning, "Storage target {Target} ({Store}) does not answer; its users' transfers fail until it does")]
     private static partial void TargetDown(ILogger logger, string target, string store);
 
-    [LoggerMessage(31, LogLevel.Information, "Storage target {Target} answers again")]
+    [LoggerMessage(711, LogLevel.Information, "Storage target {Target} answers again")]
     private static partial void TargetUp(ILogger logger, string target);
 }

@@ -9,7 +9,7 @@ namespace FtpGateway;
 /// Probes the configured storage before the FTP listener opens, so that a wrong bucket, endpoint or credential
 /// stops the gateway at start-up with a clear message instead of failing every upload later.
 /// </summary>
-internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogger<StorageStartupCheck> logger, TimeSpan probeTimeout) : IHostedService
+internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogger<StorageStartupCheck> logger, TimeSpan probeTimeout, TimeProvider time) : IHostedService
 {
     /// <summary>The key of how long a store may take to answer the start-up probe (default 30 s).</summary>
     public const string ProbeTimeoutKey = "Storage:ProbeTimeout";
@@ -22,8 +22,8 @@ internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogge
 
     private async Task ProbeAsync(string name, IStorageProvider storage, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(probeTimeout);
+        using var limit = new CancellationTokenSource(probeTimeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         try
         {
             await storage.ProbeAsync(timeout.Token);
@@ -40,6 +40,6 @@ internal sealed partial class StorageStartupCheck(StorageTargets targets, ILogge
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(1, LogLevel.Information, "Storage {Provider} (target {Target}) answered the start-up probe")]
+    [LoggerMessage(701, LogLevel.Information, "Storage {Provider} (target {Target}) answered the start-up probe")]
     private static partial void StorageReady(ILogger logger, string provider, string target);
 }

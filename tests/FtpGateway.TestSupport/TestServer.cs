@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace FtpGateway.TestSupport;
 
 /// <summary>An FTP server on a free loopback port over a temporary directory; disposed, it stops and deletes it.</summary>
-public sealed class TestServer : IAsyncDisposable
+internal sealed class TestServer : IAsyncDisposable
 {
     public const string UserName = "alice";
     public const string Password = "secret-pw";

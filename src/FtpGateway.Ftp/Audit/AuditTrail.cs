@@ -28,7 +28,7 @@ public sealed class AuditOptions
 }
 
 /// <summary>One finished transfer, as the audit trail records it (and as its JSON lines name the fields).</summary>
-public sealed record AuditRecord
+internal sealed record AuditRecord
 {
     public required DateTimeOffset Time { get; init; }
 
@@ -97,7 +97,7 @@ public sealed record AuditRecord
 /// as JSON lines or xferlog. The file is written by one background writer, so a slow disk never holds up a
 /// transfer; it is opened for appending and shared for reading (rotate it with copytruncate).
 /// </summary>
-public sealed partial class AuditTrail : IAsyncDisposable
+internal sealed partial class AuditTrail : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -148,14 +148,14 @@ public sealed partial class AuditTrail : IAsyncDisposable
 
     private long _lost;
 
-    [LoggerMessage(3, LogLevel.Error, "The audit file falls behind: audit lines are dropped from it (the log category FtpGateway.Audit still has them)")]
+    [LoggerMessage(653, LogLevel.Error, "The audit file falls behind: audit lines are dropped from it (the log category FtpGateway.Audit still has them)")]
     private static partial void Lost(ILogger logger);
 
-    [LoggerMessage(2, LogLevel.Error, "Could not write to the audit file; the line stays in the log category FtpGateway.Audit")]
+    [LoggerMessage(652, LogLevel.Error, "Could not write to the audit file; the line stays in the log category FtpGateway.Audit")]
     private static partial void WriteFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(
-        1,
+        651,
         LogLevel.Information,
         "{Direction} {User}@{ClientAddress} {Path} {Bytes} bytes in {DurationSeconds:F3} s: {Result} {Reason} (session {SessionId}, target {StorageTarget}/{StorageProvider}, reply {ReplyCode}, trace {TraceId})")]
     private static partial void Transfer(

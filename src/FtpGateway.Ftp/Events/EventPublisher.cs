@@ -16,7 +16,7 @@ namespace FtpGateway.Ftp.Events;
 /// once. With a spool directory (<see cref="EventSpool"/>) an event is on disk before <see cref="Publish"/>
 /// returns (so before the client's 226), and survives a crash or a restart.
 /// </summary>
-public sealed class EventPublisher : IAsyncDisposable
+internal sealed class EventPublisher : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions DataJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

@@ -33,6 +33,7 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
     private readonly Lock _adding = new();
     private long _bytes;
     private int _pending;
+    private TaskCompletionSource _emptied = Completed(); // completes whenever nothing is pending
 
     public WebhookQueue(int index, WebhookOptions hook, EventOptions options, ILogger logger, FtpTelemetry? telemetry, TimeProvider time, HttpMessageHandler? handler)
     {
@@ -104,7 +105,11 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
             line.Events.AddLast(pending);
             line.Bytes += pending.Body.Length;
             _bytes += pending.Body.Length;
-            _pending++;
+            if (_pending++ == 0)
+            {
+                _emptied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
             while (_bytes > _options.MaxSpoolBytes && _pending > 1)
             {
                 var largest = _turns.MaxBy(l => l.Bytes)!;
@@ -145,7 +150,11 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
 
             line.Bytes -= pending.Body.Length;
             _bytes -= pending.Body.Length;
-            _pending--;
+            if (--_pending == 0)
+            {
+                _emptied.TrySetResult();
+            }
+
             if (line.Events.Count == 0)
             {
                 _turns.Remove(line.Turn);
@@ -244,8 +253,8 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
             request.Headers.Add("X-FtpGateway-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_hook.Secret), body)));
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         try
         {
             using var response = await _http.SendAsync(request, timeout.Token);
@@ -283,27 +292,43 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Webhook {Webhook}: delivery failed, will retry: {Reason}")]
+    [LoggerMessage(601, LogLevel.Information, "Webhook {Webhook}: delivery failed, will retry: {Reason}")]
     private static partial void DeliveryFailed(ILogger logger, int webhook, string reason);
 
-    [LoggerMessage(3, LogLevel.Warning, "Webhook {Webhook}: delivery failing, retrying with backoff: {Reason}")]
+    [LoggerMessage(603, LogLevel.Warning, "Webhook {Webhook}: delivery failing, retrying with backoff: {Reason}")]
     private static partial void DeliveryFailing(ILogger logger, int webhook, string reason);
 
-    [LoggerMessage(4, LogLevel.Error, "Webhook {Webhook}: the delivery loop failed; it goes on")]
+    [LoggerMessage(604, LogLevel.Error, "Webhook {Webhook}: the delivery loop failed; it goes on")]
     private static partial void LoopFailed(ILogger logger, Exception exception, int webhook);
 
-    [LoggerMessage(5, LogLevel.Information, "Webhook {Webhook}: {Count} events from the spool to deliver")]
+    [LoggerMessage(605, LogLevel.Information, "Webhook {Webhook}: {Count} events from the spool to deliver")]
     private static partial void SpoolReplayed(ILogger logger, int webhook, int count);
 
-    [LoggerMessage(2, LogLevel.Error, "Webhook {Webhook}: an event was dropped: {Reason}")]
+    [LoggerMessage(602, LogLevel.Error, "Webhook {Webhook}: an event was dropped: {Reason}")]
     private static partial void EventDropped(ILogger logger, int webhook, string reason);
+
+    private Task EmptiedAsync()
+    {
+        lock (_lines)
+        {
+            return _emptied.Task;
+        }
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
 
     public async ValueTask DisposeAsync()
     {
-        // A moment for what is queued to go out; whatever remains is in the spool (or, without one, lost).
-        for (var i = 0; i < 20 && Pending > 0; i++)
+        // Without a spool, a moment (on the clock) for what is queued to go out; whatever remains is lost. With one,
+        // what remains is on disk and goes out after the restart: no reason to hold up the shutdown.
+        if (_spool is null)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+            await EmptiedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         await _stopping.CancelAsync();

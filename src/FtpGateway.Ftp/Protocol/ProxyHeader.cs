@@ -7,7 +7,7 @@ using System.Text;
 namespace FtpGateway.Ftp.Protocol;
 
 /// <summary>A PROXY protocol header that does not parse (or never arrived): the connection is closed.</summary>
-public sealed class ProxyHeaderException : Exception
+internal sealed class ProxyHeaderException : Exception
 {
     public ProxyHeaderException()
         : this("Malformed PROXY protocol header")
@@ -30,7 +30,7 @@ public sealed class ProxyHeaderException : Exception
 /// versions 1 and 2): the client's address and the address it connected to. <see cref="Source"/> is null for
 /// a connection the proxy made on its own (v1 <c>UNKNOWN</c>, v2 <c>LOCAL</c>: health checks).
 /// </summary>
-public sealed record ProxyHeader(IPEndPoint? Source, IPEndPoint? Destination)
+internal sealed record ProxyHeader(IPEndPoint? Source, IPEndPoint? Destination)
 {
     private const int V1MaxLength = 107;
     private const int V2MaxAddressBlock = 4096;

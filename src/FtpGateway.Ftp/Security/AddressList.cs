@@ -9,7 +9,7 @@ namespace FtpGateway.Ftp.Security;
 /// IPv4-mapped IPv6 addresses and networks (<c>::ffff:10.0.0.0/104</c>) count as IPv4, as clients of a
 /// dual-mode socket do.
 /// </summary>
-public sealed class AddressList
+internal sealed class AddressList
 {
     private readonly IPNetwork[] _networks;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace FtpGateway.Ftp.Security;
 
 /// <summary>What a failed login did to its address.</summary>
-public enum FailureOutcome
+internal enum FailureOutcome
 {
     /// <summary>Counted (or not counted at all: bans off, exempt); the address is not banned.</summary>
     Counted,
@@ -25,7 +25,7 @@ public enum FailureOutcome
 /// twice the previous one, up to <see cref="BanOptions.MaxDuration"/>. Expired bans are lifted (and logged)
 /// by a sweep on the server's clock, so a fake clock drives them in tests.
 /// </summary>
-public sealed class BanList : IDisposable
+internal sealed class BanList : IDisposable
 {
     private readonly BanOptions _options;
     private readonly AddressList _exempt;

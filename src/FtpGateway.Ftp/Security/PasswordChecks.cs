@@ -8,7 +8,7 @@ namespace FtpGateway.Ftp.Security;
 /// turn per client (<see cref="FairQueue{T}"/>): a flood from one client delays that client's logins, while every
 /// other client's check waits for at most one check per client with checks waiting.
 /// </summary>
-public sealed class PasswordChecks : IDisposable
+internal sealed class PasswordChecks : IDisposable
 {
     private readonly FairQueue<Check> _queue = new(int.MaxValue);
     private readonly SemaphoreSlim _ready = new(0);

@@ -9,7 +9,7 @@ namespace FtpGateway.Ftp.Telemetry;
 /// caused it, and its duration is recorded by provider, operation and outcome. The cloud SDKs' own spans
 /// (Azure's natively) nest underneath.
 /// </summary>
-internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTelemetry telemetry, string target = StorageTargets.Default) : IStorageProvider
+internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTelemetry telemetry, string target = StorageTargets.Default, TimeProvider? time = null) : IStorageProvider
 {
     public string Name => inner.Name;
 
@@ -24,7 +24,7 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
 
     public IReadOnlyList<string> HashAlgorithms => inner.HashAlgorithms;
 
-    public IStorageProvider ForRoot(StoragePath root) => new InstrumentedStorageProvider(inner.ForRoot(root), telemetry, target);
+    public IStorageProvider ForRoot(StoragePath root) => new InstrumentedStorageProvider(inner.ForRoot(root), telemetry, target, time);
 
     public ValueTask<StorageEntry?> GetEntryAsync(StoragePath path, CancellationToken cancellationToken) =>
         Run("stat", path, () => inner.GetEntryAsync(path, cancellationToken));
@@ -125,13 +125,14 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
     {
         private readonly InstrumentedStorageProvider _owner;
         private readonly string _name;
-        private readonly long _started = Stopwatch.GetTimestamp();
+        private readonly long _started;
         private string _outcome = "success";
 
         public Operation(InstrumentedStorageProvider owner, string name, StoragePath path)
         {
             _owner = owner;
             _name = name;
+            _started = owner.Clock.GetTimestamp();
             Activity = FtpTelemetry.Source.StartActivity("storage " + name, ActivityKind.Client);
             Activity?.SetTag("storage.provider", owner.Name);
             Activity?.SetTag("storage.target", owner.Target);
@@ -163,10 +164,12 @@ internal sealed class InstrumentedStorageProvider(IStorageProvider inner, FtpTel
 
         public void Dispose()
         {
-            _owner.Record(_name, _outcome, Stopwatch.GetElapsedTime(_started).TotalSeconds);
+            _owner.Record(_name, _outcome, _owner.Clock.GetElapsedTime(_started).TotalSeconds);
             Activity?.Dispose();
         }
     }
+
+    private TimeProvider Clock { get; } = time ?? TimeProvider.System;
 
     private void Record(string operation, string outcome, double seconds) =>
         telemetry.StorageDuration.Record(

@@ -64,8 +64,8 @@ internal sealed class PassiveDataChannel(Socket listener, FtpServerContext serve
         }
 
         // At most Ftp:ProxyProtocol:HeaderTimeout per connection, so one without a header cannot hold the port.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(server.Options.ProxyProtocol.HeaderTimeout);
+        using var deadline = new CancellationTokenSource(server.Options.ProxyProtocol.HeaderTimeout, server.Time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         try
         {
             var header = await Protocol.ProxyHeader.ReadAsync(socket, timeout.Token);

@@ -6,7 +6,7 @@ namespace FtpGateway.Ftp.Transfers;
 /// Thrown when the data connection fails (reset, broken, timed out). Deliberately not an IOException, so a
 /// storage provider that translates its own I/O errors can never mistake a client's failure for a storage one.
 /// </summary>
-public sealed class DataConnectionException : Exception
+internal sealed class DataConnectionException : Exception
 {
     public DataConnectionException(string message, Exception? innerException = null)
         : base(message, innerException)

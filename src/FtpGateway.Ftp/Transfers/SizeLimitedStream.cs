@@ -1,7 +1,7 @@
 namespace FtpGateway.Ftp.Transfers;
 
 /// <summary>Thrown when an upload goes past the user's <c>MaxUploadBytes</c>: the upload fails (552) and commits nothing.</summary>
-public sealed class UploadLimitExceededException : Exception
+internal sealed class UploadLimitExceededException : Exception
 {
     public UploadLimitExceededException()
         : this("The upload exceeds the user's size limit")

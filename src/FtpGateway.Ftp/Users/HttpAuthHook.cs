@@ -59,7 +59,7 @@ public sealed class AuthHttpOptions : IValidatedOptions
 }
 
 /// <summary>What the hook said.</summary>
-public enum HookVerdict
+internal enum HookVerdict
 {
     LoggedIn,
     Denied,
@@ -82,7 +82,7 @@ public enum HookVerdict
 /// this process: a decision the hook made for one address or for TLS is never reused for another, and the password
 /// is never kept or logged in clear.
 /// </summary>
-public sealed class HttpAuthHook : IDisposable
+internal sealed class HttpAuthHook : IDisposable
 {
     private const int MaxCached = 10_000;
 
@@ -141,8 +141,8 @@ public sealed class HttpAuthHook : IDisposable
 
     private async Task<(HookVerdict Verdict, FtpUser? User)> AskAsync(string user, string password, IPAddress client, bool tls, string key, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_options.Timeout);
+        using var deadline = new CancellationTokenSource(_options.Timeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         HttpResponseMessage response;
         try
         {

@@ -6,7 +6,7 @@ namespace FtpGateway.Ftp.Users;
 /// The legacy code pages devices send file names in (<c>gb18030</c>, <c>shift_jis</c>, <c>latin1</c>,
 /// <c>windows-1252</c>, ...): .NET's built-in encodings plus the code-page provider.
 /// </summary>
-public static class NameEncodings
+internal static class NameEncodings
 {
     static NameEncodings() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 

@@ -5,7 +5,7 @@ using System.Text;
 namespace FtpGateway.Ftp.Users;
 
 /// <summary>PBKDF2-SHA256 password hashes in the form <c>pbkdf2-sha256$iterations$salt-base64$hash-base64</c>.</summary>
-public static class PasswordHasher
+internal static class PasswordHasher
 {
     public const int DefaultIterations = 100_000;
     private const string Scheme = "pbkdf2-sha256";

@@ -6,7 +6,7 @@ using FtpGateway.Storage;
 namespace FtpGateway.Ftp.Users;
 
 /// <summary>A logged-in user: who, where their root is in the storage, what they may do, and their limits.</summary>
-public sealed record FtpUser(string Name, StoragePath Root, UserPermissions Permissions, bool IsAnonymous)
+internal sealed record FtpUser(string Name, StoragePath Root, UserPermissions Permissions, bool IsAnonymous)
 {
     /// <summary>The storage target's name; null: the default storage.</summary>
     public string? StorageTarget { get; init; }
@@ -41,7 +41,7 @@ public sealed record FtpUser(string Name, StoragePath Root, UserPermissions Perm
 }
 
 /// <summary>The configured users. Built once at start-up; invalid entries stop the host.</summary>
-public sealed class UserDirectory
+internal sealed class UserDirectory
 {
     private readonly Dictionary<string, (UserOptions Options, FtpUser User)> _users = new(StringComparer.Ordinal);
     private readonly FtpUser? _anonymous;

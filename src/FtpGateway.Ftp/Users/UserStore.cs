@@ -11,7 +11,7 @@ namespace FtpGateway.Ftp.Users;
 /// other change. A reload that fails keeps the previous users whole, logs one error naming the entry and counts
 /// <c>ftpgateway.users.reload_failures</c>.
 /// </summary>
-public sealed class UserStore : IDisposable
+internal sealed class UserStore : IDisposable
 {
     /// <summary>How often the users file is looked at.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);

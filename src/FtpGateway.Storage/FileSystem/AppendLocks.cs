@@ -6,7 +6,7 @@ namespace FtpGateway.Storage.FileSystem;
 /// Serialises appends to one file: a gate per file in this process, and <c>flock</c> for other processes (other
 /// replicas on a shared volume). The lock is polled, so a long append elsewhere never holds a thread here.
 /// </summary>
-internal sealed class AppendLocks
+internal sealed class AppendLocks(TimeProvider time)
 {
     private readonly Dictionary<string, (SemaphoreSlim Gate, int Users)> _gates = new(StringComparer.Ordinal);
 
@@ -33,7 +33,7 @@ internal sealed class AppendLocks
                     throw FileSystemErrors.For(Libc.Errno, StoragePath.Root, "locking a file for an append");
                 }
 
-                await Task.Delay(20, cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken);
             }
 
             return new Lease(this, fileId, gate, file);

@@ -31,10 +31,10 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         var full = Path.GetFullPath(options.Root);
         Directory.CreateDirectory(full);
         var root = ConfinedTree.RealPath(full) ?? throw new IOException($"The storage root '{full}' cannot be opened");
-        _shared = new Shared(root, new UploadTemporaries(root), new AppendLocks(), logger ?? NullLogger.Instance);
+        time ??= TimeProvider.System;
+        _shared = new Shared(root, new UploadTemporaries(root), new AppendLocks(time), logger ?? NullLogger.Instance);
         _tree = new ConfinedTree(root, StoragePath.Root, root);
         _uploads = new DiskUploads(_tree, _shared.Temporaries, _shared.Locks);
-        time ??= TimeProvider.System;
         RemoveStaleTemporaries(time);
         _sweep = time.CreateTimer(_ => RemoveStaleTemporaries(time), null, UploadTemporaries.StaleAfter, UploadTemporaries.StaleAfter);
     }
