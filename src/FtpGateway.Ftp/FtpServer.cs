@@ -72,7 +72,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     /// <summary>True once shutdown has begun: readiness reports not ready, no new sessions or transfers start.</summary>
     public bool IsDraining { get; private set; }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = _context.Options;
         var listener = Listen(o.Port, "Ftp:Port");
@@ -84,7 +84,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
         var own = o.Network.OwnPassiveRange?.ToString() ?? "any";
         Log.Listening(_logger, LocalEndPoint, own, o.PublicAddress ?? o.PublicHost ?? "control connection's", _context.Storage.Name);
-        _context.StartResolvingPublicHost();
+        // At most a few seconds for the first answer of a slow resolver; PASV falls back to the connection's address meanwhile.
+        await _context.StartResolvingPublicHost().WaitAsync(TimeSpan.FromSeconds(5), _context.Time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (ImplicitTlsEndPoint is not null)
         {
             Log.ListeningImplicitTls(_logger, ImplicitTlsEndPoint);
@@ -94,8 +95,6 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         {
             _acceptLoops.Add(AcceptLoopAsync(_listeners[i], implicitTls: i == 1, _stopping.Token));
         }
-
-        return Task.CompletedTask;
     }
 
     private Socket Listen(int port, string key)

@@ -85,12 +85,16 @@ internal sealed partial class FtpServerContext(
     /// </summary>
     public System.Net.IPAddress? PublicAddress => _fixedPublicAddress ?? _resolvedPublicHost;
 
-    /// <summary>Resolves Ftp:PublicHost now and every 30 s (a load balancer's name can move); the last good answer stays.</summary>
-    public void StartResolvingPublicHost()
+    /// <summary>
+    /// Resolves Ftp:PublicHost now and every 30 s (a load balancer's name can move); the last good answer stays.
+    /// Returns the first resolution, which the start waits for (a bounded moment), so that the first PASV already
+    /// carries the name's address.
+    /// </summary>
+    public Task StartResolvingPublicHost()
     {
         if (_fixedPublicAddress is not null || string.IsNullOrWhiteSpace(options.PublicHost))
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var host = options.PublicHost.Replace("{ordinal}", options.Network.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
@@ -108,9 +112,10 @@ internal sealed partial class FtpServerContext(
             }
         }
 
-        // Resolved in the background (start-up never waits for a slow resolver), and again every 30 s.
-        _ = ResolveAsync();
+        // Resolved in the background, and again every 30 s.
+        var first = ResolveAsync();
         _resolving = time.CreateTimer(_ => _ = ResolveAsync(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        return first;
     }
 
     public void StopResolvingPublicHost() => _resolving?.Dispose();

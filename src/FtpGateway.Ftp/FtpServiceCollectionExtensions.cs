@@ -23,7 +23,7 @@ public static class FtpServiceCollectionExtensions
 
         if (!string.IsNullOrWhiteSpace(auth.Http.Url))
         {
-            services.AddSingleton(sp => new HttpAuthHook(auth.Http, sp.GetRequiredService<ILoggerFactory>().CreateLogger("FtpGateway.Ftp.AuthHook")));
+            services.AddSingleton(sp => new HttpAuthHook(auth.Http, sp.GetRequiredService<ILoggerFactory>().CreateLogger("FtpGateway.Ftp.AuthHook"), sp.GetService<TimeProvider>()));
         }
 
         var audit = configuration.GetSection(Audit.AuditOptions.SectionName).Get<Audit.AuditOptions>() ?? new Audit.AuditOptions();

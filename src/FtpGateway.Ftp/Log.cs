@@ -22,7 +22,7 @@ internal static class LogText
 /// Source-generated log methods of the FTP layer. The registry of log event ids, one range per part of the
 /// gateway (a test checks that no id means two events):
 /// 1xx the FTP server and users (here), 2xx sessions (here), 3xx transfers (here),
-/// 4xx storage providers (FileSystemStorageProvider 400-409, ObjectListing 410-419),
+/// 4xx storage providers (FileSystemLog 400-409, ObjectListing 410-419),
 /// 6xx webhooks (WebhookQueue 601-), 65x the audit trail (AuditTrail 651-),
 /// 7xx the executable (StorageStartupCheck 701-, StorageHealth 710-).
 /// </summary>

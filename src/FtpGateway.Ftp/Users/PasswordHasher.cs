@@ -47,8 +47,15 @@ internal static class PasswordHasher
         }
 
         var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, expected.Length);
+        t_iterations += iterations;
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
+
+    [ThreadStatic]
+    private static long t_iterations;
+
+    /// <summary>The key-derivation iterations <see cref="Verify"/> ran on this thread: the work a login cost, counted.</summary>
+    internal static long IterationsOnThisThread => t_iterations;
 
     private static bool TryParse(string hash, out int iterations, out byte[] salt, out byte[] expected)
     {

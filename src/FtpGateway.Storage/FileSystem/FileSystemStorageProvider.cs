@@ -13,7 +13,7 @@ namespace FtpGateway.Storage.FileSystem;
 /// the storage root (<see cref="UploadTemporaries"/>) and moved into place only when complete, so readers see
 /// the old file until the new one is whole; APPE writes in place under a per-file lock.
 /// </summary>
-public sealed partial class FileSystemStorageProvider : IStorageProvider, IDisposable
+public sealed class FileSystemStorageProvider : IStorageProvider, IDisposable
 {
     private readonly Shared _shared;
     private readonly ConfinedTree _tree;
@@ -131,7 +131,7 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         {
             if (unaddressable)
             {
-                EntrySkipped(_shared.Logger, path.Value, "a name FTP cannot carry (control characters or separators)");
+                FileSystemLog.EntrySkipped(_shared.Logger, path.Value, "a name FTP cannot carry (control characters or separators)");
             }
 
             return null;
@@ -141,7 +141,7 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         {
             if (Libc.Errno != Libc.ENOENT)
             {
-                EntrySkipped(_shared.Logger, child.Value, $"errno {Libc.Errno}");
+                FileSystemLog.EntrySkipped(_shared.Logger, child.Value, $"errno {Libc.Errno}");
             }
 
             return null;
@@ -154,7 +154,7 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
             {
                 if (errno is Libc.ELOOP or Libc.EACCES)
                 {
-                    EntrySkipped(_shared.Logger, child.Value, errno == Libc.ELOOP ? "a symbolic link loop" : "permission denied");
+                    FileSystemLog.EntrySkipped(_shared.Logger, child.Value, errno == Libc.ELOOP ? "a symbolic link loop" : "permission denied");
                 }
 
                 return null;
@@ -377,12 +377,12 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
         {
             if (_shared.Temporaries.RemoveStale(time.GetUtcNow()) is > 0 and var removed)
             {
-                StaleTemporariesRemoved(_shared.Logger, removed);
+                FileSystemLog.StaleTemporariesRemoved(_shared.Logger, removed);
             }
         }
         catch (Exception ex) when (ex is IOException or StorageException or ObjectDisposedException)
         {
-            StaleTemporariesNotRemoved(_shared.Logger, ex.Message);
+            FileSystemLog.StaleTemporariesNotRemoved(_shared.Logger, ex.Message);
         }
     }
 
@@ -391,13 +391,4 @@ public sealed partial class FileSystemStorageProvider : IStorageProvider, IDispo
 
     /// <summary>What the provider and its confined views share.</summary>
     private sealed record Shared(string Root, UploadTemporaries Temporaries, AppendLocks Locks, ILogger Logger);
-
-    [LoggerMessage(400, LogLevel.Information, "Removed {Count} stale upload temporaries (left by a process that stopped)")]
-    private static partial void StaleTemporariesRemoved(ILogger logger, int count);
-
-    [LoggerMessage(402, LogLevel.Warning, "Could not remove stale upload temporaries: {Reason}")]
-    private static partial void StaleTemporariesNotRemoved(ILogger logger, string reason);
-
-    [LoggerMessage(401, LogLevel.Warning, "Listing skipped {Path}: {Reason}")]
-    private static partial void EntrySkipped(ILogger logger, string path, string reason);
 }

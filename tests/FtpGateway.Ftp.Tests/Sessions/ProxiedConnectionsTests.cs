@@ -4,13 +4,13 @@ using System.Net.Sockets;
 using System.Text;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Ftp.Tests;
+namespace FtpGateway.Ftp.Tests.Sessions;
 
 /// <summary>
 /// PROXY protocol over real TCP: the test plays the load balancer from 127.0.0.1 (trusted) and names clients on
 /// documentation addresses (198.51.100.0/24) that could never connect on their own.
 /// </summary>
-public sealed class ProxyProtocolTests
+public sealed class ProxiedConnectionsTests
 {
     private static readonly IPAddress Client = IPAddress.Parse("198.51.100.7");
 

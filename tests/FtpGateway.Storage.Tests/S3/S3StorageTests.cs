@@ -5,14 +5,14 @@ using FtpGateway.Storage.ObjectStore;
 using FtpGateway.Storage.S3;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Storage.Tests;
+namespace FtpGateway.Storage.Tests.S3;
 
 [CollectionDefinition("S3")]
 public sealed class S3Tests : ICollectionFixture<S3StoreFixture>;
 
 /// <summary>The conformance suite against radosgw, each test under a fresh key prefix.</summary>
 [Collection("S3")]
-public sealed class S3StorageProviderTests(S3StoreFixture s3) : StorageProviderConformanceTests, IDisposable
+public sealed class S3StorageTests(S3StoreFixture s3) : StorageProviderConformanceTests, IDisposable
 {
     private readonly string _prefix = "t-" + Guid.NewGuid().ToString("N")[..12];
     private ObjectStoreProvider? _provider;

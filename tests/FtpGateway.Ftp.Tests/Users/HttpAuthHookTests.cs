@@ -4,10 +4,10 @@ using System.Text.Json;
 using FtpGateway.Ftp.Users;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Ftp.Tests;
+namespace FtpGateway.Ftp.Tests.Users;
 
 /// <summary>The HTTP authentication hook against a real HTTP server on loopback.</summary>
-public sealed class AuthHookTests : IAsyncLifetime
+public sealed class HttpAuthHookTests : IAsyncLifetime
 {
     private readonly List<JsonElement> _requests = [];
     private LoopbackHttpServer _hookServer = null!;

@@ -5,15 +5,15 @@ using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Storage;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Ftp.Tests;
+namespace FtpGateway.Ftp.Tests.Telemetry;
 
 /// <summary>The span tree and metrics of real sessions, collected with the runtime's own listeners.</summary>
-public sealed class TelemetryTests : IDisposable
+public sealed class FtpTelemetryTests : IDisposable
 {
     private readonly ConcurrentBag<Activity> _spans = [];
     private readonly ActivityListener _listener;
 
-    public TelemetryTests()
+    public FtpTelemetryTests()
     {
         _listener = new ActivityListener
         {

@@ -1,10 +1,9 @@
-using System.Text;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Ftp.Tests;
+namespace FtpGateway.Ftp.Tests.Sessions;
 
-/// <summary>Control-connection behaviour over real TCP: login, sequencing, parsing, the simple commands.</summary>
-public sealed class SessionCommandTests : IAsyncLifetime
+/// <summary>The control connection over real TCP: the greeting, sequencing, parsing, pipelining and the simple commands.</summary>
+public sealed class FtpSessionTests : IAsyncLifetime
 {
     private TestServer _server = null!;
 
@@ -20,24 +19,6 @@ public sealed class SessionCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Login_WithTheRightPassword_Is230_AndAWrongOneIs530()
-    {
-        await using var c = await RawFtpClient.ConnectAsync(_server.Port);
-        await c.ExpectAsync("USER alice", 331);
-        await c.ExpectAsync("PASS wrong", 530);
-        await c.ExpectAsync("USER alice", 331);
-        await c.ExpectAsync("PASS secret-pw", 230);
-        await c.ExpectAsync("PWD", 257);
-    }
-
-    [Fact]
-    public async Task Login_WithAHashedPassword_Works()
-    {
-        await using var c = await RawFtpClient.LoginAsync(_server.Port, "jailed", "jail-pw");
-        Assert.Equal("257 \"/\" is the current directory.", (await c.SendAsync("PWD")).Text);
-    }
-
-    [Fact]
     public async Task PassWithoutUser_Is503_AndRntoWithoutRnfrIs503()
     {
         await using var c = await RawFtpClient.ConnectAsync(_server.Port);
@@ -45,19 +26,6 @@ public sealed class SessionCommandTests : IAsyncLifetime
         await c.ExpectAsync("USER alice", 331);
         await c.ExpectAsync("PASS secret-pw", 230);
         await c.ExpectAsync("RNTO x", 503);
-    }
-
-    [Fact]
-    public async Task TooManyWrongPasswords_Closes_With421()
-    {
-        await using var c = await RawFtpClient.ConnectAsync(_server.Port);
-        await c.ExpectAsync("USER alice", 331);
-        await c.ExpectAsync("PASS a", 530);
-        await c.ExpectAsync("USER alice", 331);
-        await c.ExpectAsync("PASS b", 530);
-        await c.ExpectAsync("USER alice", 331);
-        await c.ExpectAsync("PASS c", 421);
-        Assert.True(await c.IsClosedByServerAsync());
     }
 
     [Theory]
@@ -227,132 +195,6 @@ public sealed class SessionCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Directories_MkdCwdCdupRmd_AndTheirXAliases()
-    {
-        await using var c = await RawFtpClient.LoginAsync(_server.Port);
-        Assert.Equal("257 \"/a\" created.", (await c.SendAsync("MKD a")).Text);
-        await c.ExpectAsync("XMKD /a/b", 257);
-        await c.ExpectAsync("CWD a", 250);
-        await c.ExpectAsync("XCWD b", 250);
-        Assert.Equal("257 \"/a/b\" is the current directory.", (await c.SendAsync("XPWD")).Text);
-        await c.ExpectAsync("CDUP", 200);
-        Assert.Equal("257 \"/a\" is the current directory.", (await c.SendAsync("PWD")).Text);
-        await c.ExpectAsync("RMD /a", 550); // not empty
-        await c.ExpectAsync("XRMD b", 250);
-        await c.ExpectAsync("RMD /a", 250);
-        await c.ExpectAsync("CWD /a", 550);
-        await c.ExpectAsync("MKD /missing/parent/x", 550);
-        Assert.False(Directory.Exists(_server.Root.File("a")));
-    }
-
-    [Fact]
-    public async Task Mkd_QuotesANameContainingQuotes()
-    {
-        await using var c = await RawFtpClient.LoginAsync(_server.Port);
-        Assert.Equal("257 \"/say \"\"hi\"\"\" created.", (await c.SendAsync("MKD say \"hi\"")).Text);
-        Assert.True(Directory.Exists(_server.Root.File("say \"hi\"")));
-    }
-
-    [Fact]
-    public async Task Cwd_ToAFile_IsRefused_AndMkdOnAnExistingName550()
-    {
-        File.WriteAllText(_server.Root.File("f.txt"), "x");
-        await using var c = await RawFtpClient.LoginAsync(_server.Port);
-        await c.ExpectAsync("CWD f.txt", 550);
-        await c.ExpectAsync("MKD f.txt", 550);
-    }
-
-    [Fact]
-    public async Task Paths_CannotEscapeTheUsersRoot()
-    {
-        Directory.CreateDirectory(_server.Root.File("home/jailed"));
-        File.WriteAllText(_server.Root.File("top-secret.txt"), "admin only");
-        await using var c = await RawFtpClient.LoginAsync(_server.Port, "jailed", "jail-pw");
-        await c.ExpectAsync("CWD ../../..", 250);
-        Assert.Equal("257 \"/\" is the current directory.", (await c.SendAsync("PWD")).Text);
-        await c.ExpectAsync("SIZE ../../top-secret.txt", 550);
-        await c.ExpectAsync("SIZE /../top-secret.txt", 550);
-        await c.ExpectAsync("SIZE ..\\..\\top-secret.txt", 550);
-        await c.ExpectAsync("MKD ../../escaped", 257);
-        Assert.True(Directory.Exists(_server.Root.File("home/jailed/escaped")));
-        Assert.False(Directory.Exists(_server.Root.File("escaped")));
-        await c.ExpectAsync("CWD %2e%2e", 550); // a literal name, not a parent
-    }
-
-    [Fact]
-    public async Task JailedUser_RootIsCreatedOnFirstLogin()
-    {
-        await using var c = await RawFtpClient.LoginAsync(_server.Port, "jailed", "jail-pw");
-        Assert.True(Directory.Exists(_server.Root.File("home/jailed")));
-    }
-
-    [Fact]
-    public async Task ReadOnlyUser_CanListAndDownload_ButNotChangeAnything()
-    {
-        File.WriteAllText(_server.Root.File("r.txt"), "read me");
-        await using var c = await RawFtpClient.LoginAsync(_server.Port, "reader", "read-pw");
-        Assert.Contains("r.txt", await c.ListAsync("NLST"), StringComparison.Ordinal);
-        Assert.Equal("read me", Encoding.UTF8.GetString((await c.DownloadAsync("RETR r.txt")).Data));
-        foreach (var command in new[] { "STOR new.txt", "APPE r.txt", "STOU", "DELE r.txt", "MKD d", "RMD d", "RNFR r.txt", "MFMT 20200101000000 r.txt" })
-        {
-            await c.ExpectAsync(command, 550);
-        }
-
-        Assert.Equal("read me", File.ReadAllText(_server.Root.File("r.txt")));
-    }
-
-    [Fact]
-    public async Task WriteOnlyUser_IsADropBox()
-    {
-        File.WriteAllText(_server.Root.File("existing.txt"), "keep");
-        await using var c = await RawFtpClient.LoginAsync(_server.Port, "drop", "drop-pw");
-        await c.ExpectAsync("MKD 2026-11-22", 257);
-        await c.ExpectAsync("CWD 2026-11-22", 250);
-        Assert.Equal(226, (await c.UploadAsync("STOR img001.jpg", [1, 2, 3])).Code);
-        Assert.Equal(226, (await c.UploadAsync("STOR img001.jpg", [4, 5, 6])).Code); // devices re-send
-        Assert.Equal([4, 5, 6], File.ReadAllBytes(_server.Root.File("2026-11-22/img001.jpg")));
-        foreach (var command in new[] { "LIST", "NLST", "MLSD", "MLST img001.jpg", "RETR img001.jpg", "SIZE img001.jpg", "MDTM img001.jpg", "DELE img001.jpg", "RNFR img001.jpg", "RMD /2026-11-22", "HASH img001.jpg", "STAT /" })
-        {
-            await c.ExpectAsync(command, 550);
-        }
-    }
-
-    [Fact]
-    public async Task Anonymous_IsRefusedWhenDisabled()
-    {
-        await using var c = await RawFtpClient.ConnectAsync(_server.Port);
-        await c.ExpectAsync("USER anonymous", 331);
-        await c.ExpectAsync("PASS guest@example.com", 530);
-    }
-
-    [Fact]
-    public async Task Anonymous_WhenEnabled_IsReadOnlyInItsRoot()
-    {
-        await using var server = await TestServer.StartAsync(anonymous: true);
-        Directory.CreateDirectory(server.Root.File("pub"));
-        File.WriteAllText(server.Root.File("pub/readme.txt"), "public");
-        File.WriteAllText(server.Root.File("private.txt"), "private");
-        await using var c = await RawFtpClient.ConnectAsync(server.Port);
-        await c.ExpectAsync("USER ftp", 331);
-        await c.ExpectAsync("PASS guest@example.com", 230);
-        Assert.Equal("readme.txt\r\n", await c.ListAsync("NLST"));
-        await c.ExpectAsync("MKD x", 550);
-        await c.ExpectAsync("SIZE /../private.txt", 550);
-    }
-
-    [Fact]
-    public async Task Rein_LogsOut_AndQuitCloses()
-    {
-        await using var c = await RawFtpClient.LoginAsync(_server.Port);
-        await c.ExpectAsync("REIN", 220);
-        await c.ExpectAsync("PWD", 530);
-        await c.ExpectAsync("USER alice", 331);
-        await c.ExpectAsync("PASS secret-pw", 230);
-        await c.ExpectAsync("QUIT", 221);
-        Assert.True(await c.IsClosedByServerAsync());
-    }
-
-    [Fact]
     public async Task Stat_WhoseListingFailsPartWay_EndsItsReplyCleanly_AndTheSessionGoesOn()
     {
         await using var server = await TestServer.StartAsync(wrap: s => new FaultyStorage(s) { FailListingAfter = 2 });
@@ -387,46 +229,5 @@ public sealed class SessionCommandTests : IAsyncLifetime
         Assert.Contains(reply.Lines, l => l.EndsWith(" s.txt", StringComparison.Ordinal) && l.Contains(" 5 ", StringComparison.Ordinal));
         Assert.Equal(213, (await c.SendAsync("STAT s.txt")).Code);
         await c.ExpectAsync("STAT nothing", 550);
-    }
-
-    [Fact]
-    public async Task SessionsPerAddress_AreLimited_With421()
-    {
-        await using var server = await TestServer.StartAsync(o => o.MaxSessionsPerAddress = 2);
-        await using var a = await RawFtpClient.ConnectAsync(server.Port);
-        await using var b = await RawFtpClient.ConnectAsync(server.Port);
-        await using var c = await RawFtpClient.ConnectAsync(server.Port);
-        Assert.Equal(220, a.Greeting.Code);
-        Assert.Equal(220, b.Greeting.Code);
-        Assert.Equal(421, c.Greeting.Code);
-        await a.ExpectAsync("QUIT", 221);
-        await Poll.UntilAsync(() => server.ActiveSessions == 1, "the first session to end");
-        await using var d = await RawFtpClient.ConnectAsync(server.Port);
-        Assert.Equal(220, d.Greeting.Code);
-    }
-
-    [Fact]
-    public async Task HundredsOfSessionsFromOneAddress_WorkWithDefaults()
-    {
-        await using var server = await TestServer.StartAsync();
-        var clients = new List<RawFtpClient>();
-        try
-        {
-            for (var i = 0; i < 300; i++)
-            {
-                clients.Add(await RawFtpClient.ConnectAsync(server.Port));
-            }
-
-            Assert.All(clients, c => Assert.Equal(220, c.Greeting.Code));
-            await clients[^1].ExpectAsync("USER alice", 331);
-            await clients[^1].ExpectAsync("PASS secret-pw", 230);
-        }
-        finally
-        {
-            foreach (var c in clients)
-            {
-                await c.DisposeAsync();
-            }
-        }
     }
 }

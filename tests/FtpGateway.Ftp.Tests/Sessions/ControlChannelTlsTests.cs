@@ -4,10 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Ftp.Tests;
+namespace FtpGateway.Ftp.Tests.Sessions;
 
 /// <summary>Explicit FTPS (RFC 4217) on the control connection, over real TCP with a real TLS client.</summary>
-public sealed class TlsSessionTests : IAsyncLifetime
+public sealed class ControlChannelTlsTests : IAsyncLifetime
 {
     private readonly TempDirectory _certificates = new();
     private readonly CollectingLoggerFactory _logs = new();

@@ -6,14 +6,14 @@ using FtpGateway.Storage.AzureBlob;
 using FtpGateway.Storage.ObjectStore;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Storage.Tests;
+namespace FtpGateway.Storage.Tests.AzureBlob;
 
 [CollectionDefinition("Azure")]
 public sealed class AzureTests : ICollectionFixture<AzureStoreFixture>;
 
 /// <summary>The conformance suite against Azurite, each test under a fresh name prefix.</summary>
 [Collection("Azure")]
-public sealed class AzureBlobStorageProviderTests(AzureStoreFixture azure) : StorageProviderConformanceTests
+public sealed class AzureBlobStorageTests(AzureStoreFixture azure) : StorageProviderConformanceTests
 {
     private readonly string _prefix = "t-" + Guid.NewGuid().ToString("N")[..12];
     private ObjectStoreProvider? _provider;

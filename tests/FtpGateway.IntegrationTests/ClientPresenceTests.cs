@@ -1,11 +1,12 @@
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Ftp.Tests.Sessions;
+namespace FtpGateway.IntegrationTests;
 
 /// <summary>
 /// Before an upload commits, the gateway asks whether the client is still there (a killed client closes its data
 /// connection just as one that finished does). A client that closes the data connection and at once sends its
-/// next command is still there: its upload must be stored and answered 226, every time.
+/// next command is still there: its upload must be stored and answered 226, every time. Thousands of races, so
+/// here beside the other load tests rather than among the unit tests.
 /// </summary>
 public sealed class ClientPresenceTests
 {

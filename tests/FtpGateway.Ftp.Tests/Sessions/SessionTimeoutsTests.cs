@@ -2,13 +2,13 @@ using System.Security.Cryptography;
 using FtpGateway.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
-namespace FtpGateway.Ftp.Tests;
+namespace FtpGateway.Ftp.Tests.Sessions;
 
 /// <summary>
 /// Idle and data timeouts over real TCP, on a fake clock: the test moves time on, so no test waits for a real
 /// timeout and none can fail because the machine was slow.
 /// </summary>
-public sealed class TimeoutTests
+public sealed class SessionTimeoutsTests
 {
     private static readonly TimeSpan DataTimeout = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new();

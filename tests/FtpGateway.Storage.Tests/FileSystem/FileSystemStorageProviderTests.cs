@@ -2,7 +2,7 @@ using System.Text;
 using FtpGateway.Storage.FileSystem;
 using FtpGateway.TestSupport;
 
-namespace FtpGateway.Storage.Tests;
+namespace FtpGateway.Storage.Tests.FileSystem;
 
 /// <summary>The conformance suite on the local disk, plus what only a disk has: symbolic links and temp files.</summary>
 public sealed class FileSystemStorageProviderTests : StorageProviderConformanceTests, IDisposable
