@@ -48,12 +48,14 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(users);
         var securityOptions = security?.Value ?? new SecurityOptions();
+        var addresses = securityOptions.Addresses; // parsed (and any error thrown) before anything is created
+        _ = options.Value.Network;
         _logger = loggerFactory.CreateLogger<FtpServer>();
         _ownedTelemetry = telemetry is null ? new FtpTelemetry() : null;
         _context = FtpServerContext.Create(
             options.Value, securityOptions, targets ?? new StorageTargets(storage), users, loggerFactory, telemetry ?? _ownedTelemetry!, time ?? TimeProvider.System,
             authHook, audit, events);
-        _admission = new ConnectionAdmission(securityOptions, _context, _sessions, _logger);
+        _admission = new ConnectionAdmission(addresses, _context, _sessions, _logger);
         _proxied = new ProxiedConnections(_context, _logger, () => IsDraining);
         users.Changed += OnUsersChanged;
     }
@@ -76,16 +78,15 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     {
         var o = _context.Options;
         var listener = Listen(o.Port, "Ftp:Port");
-        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
-        if (o.Tls.ImplicitPort is { } implicitPort)
-        {
-            ImplicitTlsEndPoint = (IPEndPoint)Listen(implicitPort, "Ftp:Tls:ImplicitPort").LocalEndPoint!;
-        }
+        var implicitTls = o.Tls.ImplicitPort is { } implicitPort ? Listen(implicitPort, "Ftp:Tls:ImplicitPort") : null;
 
+        // The first PASV must carry Ftp:PublicHost's address: a moment (5 s at most) for its first answer, while
+        // connections wait in the listen backlog; a resolver slower than that leaves the connection's own address.
+        await _context.StartResolvingPublicHost().WaitAsync(TimeSpan.FromSeconds(5), _context.Time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!; // from now on readiness may say ready
+        ImplicitTlsEndPoint = (IPEndPoint?)implicitTls?.LocalEndPoint;
         var own = o.Network.OwnPassiveRange?.ToString() ?? "any";
         Log.Listening(_logger, LocalEndPoint, own, o.PublicAddress ?? o.PublicHost ?? "control connection's", _context.Storage.Name);
-        // At most a few seconds for the first answer of a slow resolver; PASV falls back to the connection's address meanwhile.
-        await _context.StartResolvingPublicHost().WaitAsync(TimeSpan.FromSeconds(5), _context.Time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (ImplicitTlsEndPoint is not null)
         {
             Log.ListeningImplicitTls(_logger, ImplicitTlsEndPoint);

@@ -32,7 +32,7 @@ public static class FtpServiceCollectionExtensions
 
         if (events.Webhooks.Count > 0)
         {
-            services.AddSingleton(sp => new Events.EventPublisher(events, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Telemetry.FtpTelemetry>()));
+            services.AddSingleton(sp => new Events.EventPublisher(events, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Telemetry.FtpTelemetry>(), sp.GetService<TimeProvider>()));
         }
 
         services.AddSingleton(sp => new FtpServer(

@@ -5,7 +5,8 @@ namespace FtpGateway.Ftp;
 /// <summary>
 /// An options section that checks itself: <see cref="Validate"/> returns one message per invalid key, each naming
 /// the key (<c>Ftp:PassivePortRange '60000-50000' is reversed ...</c>), and parses what needs parsing into the
-/// typed values the gateway then uses. The one validation style of every section.
+/// typed values the gateway then uses. Every section validates so (the storage providers' options have the same
+/// <c>Validate()</c>, in their own assemblies).
 /// </summary>
 internal interface IValidatedOptions
 {

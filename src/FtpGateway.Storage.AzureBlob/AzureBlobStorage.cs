@@ -15,13 +15,13 @@ public static class AzureBlobStorage
     /// <summary>Validates <paramref name="options"/> (the exception names every invalid key), then creates the client and the provider.</summary>
     /// <param name="options">the settings.</param>
     /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
-    /// <param name="time">the clock that ages what the gateway knows of directories.</param>
+    /// <param name="time">the gateway's clock: it ages what the gateway knows of directories, stamps uploads and bounds an abort.</param>
     public static ObjectStoreProvider Create(AzureBlobStorageOptions options, ILogger? logger = null, TimeProvider? time = null) =>
         Create(options, logger, time, parts: null);
 
     /// <param name="options">the settings.</param>
     /// <param name="logger">where the provider logs what clients are not told.</param>
-    /// <param name="time">the clock that ages what the gateway knows of directories.</param>
+    /// <param name="time">the gateway's clock: it ages what the gateway knows of directories, stamps uploads and bounds an abort.</param>
     /// <param name="parts">the block sizes, when not Azure's (tests: a schedule that grows within a few blocks).</param>
     internal static ObjectStoreProvider Create(AzureBlobStorageOptions options, ILogger? logger, TimeProvider? time, PartSchedule? parts)
     {

@@ -13,12 +13,15 @@ namespace FtpGateway.Storage.S3;
 public static class S3Storage
 {
     /// <summary>Validates <paramref name="options"/> (the exception names every invalid key), then creates the client and the provider.</summary>
-    public static ObjectStoreProvider Create(S3StorageOptions options, ILogger? logger = null) => Create(options, configure: null, logger);
+    /// <param name="options">the settings.</param>
+    /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
+    /// <param name="time">the gateway's clock: it ages what the gateway knows of directories, stamps uploads and bounds an abort.</param>
+    public static ObjectStoreProvider Create(S3StorageOptions options, ILogger? logger = null, TimeProvider? time = null) => Create(options, configure: null, logger, time);
 
     /// <param name="options">the settings.</param>
     /// <param name="configure">last changes to the SDK's configuration (tests record the requests it sends).</param>
     /// <param name="logger">where the provider logs what clients are not told (names it cannot list).</param>
-    /// <param name="time">the clock that ages what the gateway knows of directories.</param>
+    /// <param name="time">the gateway's clock: it ages what the gateway knows of directories, stamps uploads and bounds an abort.</param>
     /// <param name="parts">the part sizes, when not S3's (tests: a schedule that grows within a few parts).</param>
     internal static ObjectStoreProvider Create(S3StorageOptions options, Action<AmazonS3Config>? configure, ILogger? logger = null, TimeProvider? time = null, PartSchedule? parts = null)
     {

@@ -127,7 +127,7 @@ internal static class ConfigurationCheck
         }
 
         // A bad range is reported, with its key, by the Ftp section's own validation.
-        var range = ftp.Validate().Any() ? null : ftp.Network.PassiveRange;
+        var range = FtpNetwork.Parse(ftp, []).PassiveRange;
 
         if (range is { } r)
         {

@@ -63,8 +63,8 @@ public static class GatewayHost
             builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
         }
 
-        builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton(sp => CreateTargets(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IStorageProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => CreateStorage(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => CreateTargets(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IStorageProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         var probeTimeout = builder.Configuration.GetValue<TimeSpan?>(StorageStartupCheck.ProbeTimeoutKey) ?? TimeSpan.FromSeconds(30);
         if (probeTimeout <= TimeSpan.Zero)
         {
@@ -81,7 +81,7 @@ public static class GatewayHost
 
         builder.Services.AddSingleton(management);
         builder.Services.AddHostedService<StorageHealth>();
-        builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<FtpTelemetry>(), sp.GetRequiredService<StorageTargets>()));
+        builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<FtpTelemetry>(), sp.GetRequiredService<StorageTargets>(), sp.GetRequiredService<TimeProvider>()));
 
         // The host must wait for the drain (default 30 s) and a little more before it gives up on stopping.
         var drain = builder.Configuration.GetValue<TimeSpan?>("Ftp:DrainTimeout") ?? new FtpServerOptions().DrainTimeout;
@@ -192,17 +192,17 @@ public static class GatewayHost
             .AddView("ftpgateway.user.last_upload.time", new MetricStreamConfiguration { CardinalityLimit = UserActivity.CardinalityLimit(options) });
 
     /// <summary>Picks the provider named by <c>Storage:Provider</c>.</summary>
-    public static IStorageProvider CreateStorage(IConfiguration configuration, ILoggerFactory loggerFactory)
+    public static IStorageProvider CreateStorage(IConfiguration configuration, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return CreateStorage(configuration.GetSection("Storage"), loggerFactory);
+        return CreateStorage(configuration.GetSection("Storage"), loggerFactory, time ?? TimeProvider.System);
     }
 
     /// <summary>
     /// The provider a storage section names (<c>Storage</c> or <c>Storage:Targets:&lt;name&gt;</c>): the same keys in
     /// both, <c>Provider</c>, <c>FileSystem:*</c>, <c>S3:*</c>, <c>AzureBlob:*</c>. Errors name the section.
     /// </summary>
-    private static IStorageProvider CreateStorage(IConfigurationSection section, ILoggerFactory loggerFactory)
+    private static IStorageProvider CreateStorage(IConfigurationSection section, ILoggerFactory loggerFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(loggerFactory);
         var name = section["Provider"];
@@ -216,18 +216,18 @@ public static class GatewayHost
                     throw new InvalidOperationException($"{section.Path}:FileSystem:Root must not be empty");
                 }
 
-                return new FileSystemStorageProvider(options, loggerFactory.CreateLogger("FtpGateway.Storage.FileSystem"));
+                return new FileSystemStorageProvider(options, loggerFactory.CreateLogger("FtpGateway.Storage.FileSystem"), time);
             }
 
             if (name.Equals("S3", StringComparison.OrdinalIgnoreCase))
             {
                 // The provider validates its options and throws, naming the keys.
-                return S3Storage.Create(section.GetSection("S3").Get<S3StorageOptions>() ?? new S3StorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.S3"));
+                return S3Storage.Create(section.GetSection("S3").Get<S3StorageOptions>() ?? new S3StorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.S3"), time);
             }
 
             if (name.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
             {
-                return AzureBlobStorage.Create(section.GetSection("AzureBlob").Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.AzureBlob"));
+                return AzureBlobStorage.Create(section.GetSection("AzureBlob").Get<AzureBlobStorageOptions>() ?? new AzureBlobStorageOptions(), loggerFactory.CreateLogger("FtpGateway.Storage.AzureBlob"), time);
             }
         }
         catch (Exception ex) when (section.Path != "Storage" && ex is InvalidOperationException or ArgumentException)
@@ -239,10 +239,10 @@ public static class GatewayHost
     }
 
     /// <summary>The default storage and every <c>Storage:Targets:&lt;name&gt;</c>.</summary>
-    private static StorageTargets CreateTargets(IConfiguration configuration, IStorageProvider defaultStorage, ILoggerFactory loggerFactory)
+    private static StorageTargets CreateTargets(IConfiguration configuration, IStorageProvider defaultStorage, ILoggerFactory loggerFactory, TimeProvider time)
     {
         var targets = new StorageTargets(defaultStorage, configuration.GetSection("Storage:Targets").GetChildren()
-            .ToDictionary(t => t.Key, t => CreateStorage(t, loggerFactory), StringComparer.Ordinal));
+            .ToDictionary(t => t.Key, t => CreateStorage(t, loggerFactory, time), StringComparer.Ordinal));
         var readiness = configuration.GetSection("Management:ReadinessTargets").Get<List<string>>() ?? [];
         for (var i = 0; i < readiness.Count; i++)
         {
@@ -255,9 +255,9 @@ public static class GatewayHost
         return targets;
     }
 
-    private static UserStore CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory, FtpTelemetry telemetry, StorageTargets targets)
+    private static UserStore CreateUsers(IConfiguration configuration, ILoggerFactory loggerFactory, FtpTelemetry telemetry, StorageTargets targets, TimeProvider time)
     {
-        var users = FtpServiceCollectionExtensions.CreateUserStore(configuration, loggerFactory, telemetry, targets: targets);
+        var users = FtpServiceCollectionExtensions.CreateUserStore(configuration, loggerFactory, telemetry, time: time, targets: targets);
         var file = configuration[FtpServiceCollectionExtensions.UsersFileKey];
         if (users.Current.Count > 0 || users.Current.AnonymousEnabled || !string.IsNullOrWhiteSpace(file))
         {

@@ -1,4 +1,3 @@
-
 namespace FtpGateway.Ftp.Tests;
 
 /// <summary>Every section's validation names the bad key.</summary>

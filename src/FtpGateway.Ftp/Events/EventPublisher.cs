@@ -83,7 +83,10 @@ internal sealed class EventPublisher : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits (bounded) for the queues to empty, then stops delivering; what is left stays in the spool.</summary>
+    /// <summary>
+    /// Stops delivering: without a spool after a moment (2 s at most) for the queues to empty; with one after the
+    /// deliveries in flight (what is left goes out after the restart).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var queue in _queues)

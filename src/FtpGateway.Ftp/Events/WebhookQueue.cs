@@ -27,7 +27,9 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
     private readonly Dictionary<string, UserLine> _lines = new(StringComparer.Ordinal);
     private readonly LinkedList<UserLine> _turns = new(); // the lines with events waiting, in the order they are served
     private readonly SemaphoreSlim _signal = new(0);
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopping = new(); // ends everything, a delivery in flight too
+    private readonly CancellationTokenSource _finishing = new(); // ends the waits: a delivery in flight goes on, no new one starts
+    private readonly CancellationTokenSource _waits;
     private readonly Task _loop;
     private readonly HashSet<string> _types;
     private readonly Lock _adding = new();
@@ -57,6 +59,7 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
             }
         }
 
+        _waits = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, _finishing.Token);
         _loop = Task.Run(() => DeliverAsync(_stopping.Token));
     }
 
@@ -178,13 +181,13 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
     private async Task DeliverAsync(CancellationToken ct)
     {
         var failures = 0;
-        while (!ct.IsCancellationRequested)
+        while (!_waits.IsCancellationRequested)
         {
             try
             {
                 failures = await DeliverNextAsync(failures, ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (_waits.IsCancellationRequested)
             {
                 return;
             }
@@ -202,7 +205,7 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
     {
         if (TakeTurn() is not { } next)
         {
-            await _signal.WaitAsync(ct);
+            await _signal.WaitAsync(_waits.Token);
             return failures;
         }
 
@@ -223,7 +226,7 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
                 return 0;
             default:
                 _telemetry?.EventsFailedAttempts.Add(1);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 16)))), _time, ct);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 16)))), _time, _waits.Token);
                 return failures + 1;
         }
     }
@@ -324,17 +327,23 @@ internal sealed partial class WebhookQueue : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Without a spool, a moment (on the clock) for what is queued to go out; whatever remains is lost. With one,
-        // what remains is on disk and goes out after the restart: no reason to hold up the shutdown.
+        // Without a spool, a moment (2 s at most, on the clock) for what is queued to go out; whatever remains is
+        // lost. With one, what remains is on disk and goes out after the restart: only the delivery in flight is
+        // let finish (a cut one would be sent again), within the same bound.
+        var bound = TimeSpan.FromSeconds(2);
         if (_spool is null)
         {
-            await EmptiedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await EmptiedAsync().WaitAsync(bound, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        await _finishing.CancelAsync();
+        await _loop.WaitAsync(bound, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _stopping.CancelAsync();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _http.Dispose();
         _signal.Dispose();
+        _waits.Dispose();
+        _finishing.Dispose();
         _stopping.Dispose();
     }
 

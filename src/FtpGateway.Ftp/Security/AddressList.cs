@@ -60,14 +60,6 @@ internal sealed class AddressList
         return new AddressList([.. networks]);
     }
 
-    /// <summary>Parses a list that has already been validated (at start-up) and throws on a bad entry.</summary>
-    public static AddressList Parse(IReadOnlyList<string>? entries, string key)
-    {
-        var errors = new List<string>();
-        var list = Parse(entries, key, errors);
-        return errors.Count == 0 ? list : throw new FormatException(errors[0]);
-    }
-
     private static bool TryParseNetwork(string? text, out IPNetwork network)
     {
         network = default;

@@ -49,12 +49,12 @@ internal readonly record struct Refusal(RefusalReason Reason)
 /// Whether a client may open a session: the address rules, then bans, then the session limits. Only a client
 /// that passes takes a session slot (<see cref="SessionRegistry.TryTakeSlot"/>).
 /// </summary>
-internal sealed class ConnectionAdmission(SecurityOptions security, FtpServerContext server, SessionRegistry sessions, ILogger logger)
+internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Denied) addresses, FtpServerContext server, SessionRegistry sessions, ILogger logger)
 {
-    private readonly BanList bans = server.Bans;
-    private readonly FtpServerOptions options = server.Options;
-    private readonly AddressList _allowed = security.Addresses.Allowed;
-    private readonly AddressList _denied = security.Addresses.Denied;
+    private readonly AddressList _allowed = addresses.Allowed;
+    private readonly AddressList _denied = addresses.Denied;
+    private readonly BanList _bans = server.Bans;
+    private readonly FtpServerOptions _options = server.Options;
 
     /// <summary>Null: admitted, holding a slot of the client's (released when its session ends); else why not.</summary>
     public Refusal? TryAdmit(IPAddress address)
@@ -64,17 +64,17 @@ internal sealed class ConnectionAdmission(SecurityOptions security, FtpServerCon
             return new Refusal(RefusalReason.AddressRule);
         }
 
-        if (bans.IsBanned(address))
+        if (_bans.IsBanned(address))
         {
             return new Refusal(RefusalReason.Banned);
         }
 
-        if (sessions.Count >= options.MaxSessions)
+        if (sessions.Count >= _options.MaxSessions)
         {
             return new Refusal(RefusalReason.SessionLimit);
         }
 
-        return sessions.TryTakeSlot(address, options.MaxSessionsPerAddress) ? null : new Refusal(RefusalReason.AddressLimit);
+        return sessions.TryTakeSlot(address, _options.MaxSessionsPerAddress) ? null : new Refusal(RefusalReason.AddressLimit);
     }
 
     /// <summary>Counts and logs the refusal, then answers 421 and closes (the implicit-TLS port just closes).</summary>

@@ -7,11 +7,6 @@ using Microsoft.Extensions.Logging;
 
 namespace FtpGateway.Ftp.Sessions;
 
-/// <summary>
-/// Everything a command sees of its session: who and where the client is, the session's state grouped by
-/// concept, the running transfer, and the server's shared services. No socket: commands read and change this
-/// state and return a reply, so a test can run any command against a context built in memory.
-/// </summary>
 /// <summary>Whether the client is still there: asked right before an upload commits.</summary>
 internal interface IClientPresence
 {
@@ -30,6 +25,11 @@ internal interface IClientPresence
 /// <summary>Why and with what 421 text a session is being closed from outside.</summary>
 internal sealed record SessionClose(string Text, SessionEndReason Reason);
 
+/// <summary>
+/// Everything a command sees of its session: who and where the client is, the session's state grouped by
+/// concept, the running transfer, and the server's shared services. No socket: commands read and change this
+/// state and return a reply, so a test can run any command against a context built in memory.
+/// </summary>
 internal sealed class SessionContext : IDisposable
 {
     public SessionContext(FtpServerContext server, string id, IPEndPoint remote, IPEndPoint local, ILogger logger)

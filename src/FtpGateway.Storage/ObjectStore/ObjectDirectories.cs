@@ -207,7 +207,7 @@ internal sealed class ObjectDirectories(IObjectStore store, ObjectKeys keys, Obj
             throw new StorageException(StorageErrorKind.InvalidName, $"Cannot move '{source}' into itself");
         }
 
-        if (await EntryAsync(target, cancellationToken) is not null)
+        if (await store.CallAsync(target, () => EntryAsync(target, cancellationToken)) is not null)
         {
             throw new StorageException(StorageErrorKind.AlreadyExists, $"'{target}' exists");
         }

@@ -8,7 +8,9 @@ public sealed class AddressListTests
     [Fact]
     public void Networks_MatchIPv4IPv6AndMappedAddresses()
     {
-        var list = AddressList.Parse(["10.0.0.0/8", "2001:db8::/32", "192.0.2.7", "::ffff:198.51.100.0/120"], "Security:AllowedAddresses");
+        var errors = new List<string>();
+        var list = AddressList.Parse(["10.0.0.0/8", "2001:db8::/32", "192.0.2.7", "::ffff:198.51.100.0/120"], "Security:AllowedAddresses", errors);
+        Assert.Empty(errors);
         Assert.True(list.Contains(IPAddress.Parse("10.200.3.4")));
         Assert.True(list.Contains(IPAddress.Parse("::ffff:10.1.2.3"))); // a dual-mode socket's view of an IPv4 client
         Assert.True(list.Contains(IPAddress.Parse("2001:db8:1::5")));

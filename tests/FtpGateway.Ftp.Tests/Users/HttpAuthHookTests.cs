@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FtpGateway.Ftp.Users;
 using FtpGateway.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FtpGateway.Ftp.Tests.Users;
 
@@ -50,7 +51,7 @@ public sealed class HttpAuthHookTests : IAsyncLifetime
         };
         if (request.GetProperty("user").GetString() == "slow")
         {
-            await Task.Delay(3000);
+            await _slowAnswer.Task; // held until the test has seen the hook give up
         }
         else if (request.GetProperty("user").GetString()!.StartsWith("guess", StringComparison.Ordinal))
         {
@@ -71,11 +72,13 @@ public sealed class HttpAuthHookTests : IAsyncLifetime
 
     private readonly List<HttpAuthHook> _hooks = [];
 
+    private readonly TaskCompletionSource _slowAnswer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private readonly CollectingLoggerFactory _logs = new();
 
-    private async Task<TestServer> StartAsync(TimeSpan? timeout = null, Action<FtpServerOptions>? configure = null)
+    private async Task<TestServer> StartAsync(TimeSpan? timeout = null, Action<FtpServerOptions>? configure = null, TimeProvider? hookTime = null)
     {
-        var hook = new HttpAuthHook(new AuthHttpOptions { Url = _url, Timeout = timeout ?? TimeSpan.FromSeconds(5) }, _logs.CreateLogger("FtpGateway.Ftp.AuthHook"));
+        var hook = new HttpAuthHook(new AuthHttpOptions { Url = _url, Timeout = timeout ?? TimeSpan.FromSeconds(5) }, _logs.CreateLogger("FtpGateway.Ftp.AuthHook"), hookTime);
         _hooks.Add(hook);
         return await TestServer.StartAsync(
             o =>
@@ -253,8 +256,13 @@ public sealed class HttpAuthHookTests : IAsyncLifetime
     [Fact]
     public async Task ASlowHook_Is421_NeverALogin()
     {
-        await using var server = await StartAsync(TimeSpan.FromSeconds(1));
-        Assert.Equal(421, (await LoginAsync(server.Port, "slow", "pw")).Code);
+        // The hook's Timeout runs on the gateway's clock: the hook has the request, the clock passes the timeout.
+        var time = new FakeTimeProvider();
+        await using var server = await StartAsync(TimeSpan.FromSeconds(5), hookTime: time);
+        var login = LoginAsync(server.Port, "slow", "pw");
+        await Poll.UntilAsync(() => Requests("slow") == 1, "the hook asked");
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(421, (await login).Code);
     }
 
     [Fact]
@@ -268,6 +276,7 @@ public sealed class HttpAuthHookTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _slowAnswer.TrySetResult();
         _hooks.ForEach(h => h.Dispose());
         await _hookServer.DisposeAsync();
     }
