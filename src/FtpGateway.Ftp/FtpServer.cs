@@ -28,6 +28,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private readonly ProxiedConnections _proxied;
+    private Transfers.Relay.FleetRelay? _relay;
     private readonly Lock _drainLock = new();
     private int _stopped;
     private Task? _drain;
@@ -79,6 +80,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         var o = _context.Options;
         var listener = Listen(o.Port, "Ftp:Port");
         var implicitTls = o.Tls.ImplicitPort is { } implicitPort ? Listen(implicitPort, "Ftp:Tls:ImplicitPort") : null;
+        _relay = Transfers.Relay.FleetRelay.Start(_context);
 
         // The first PASV must carry Ftp:PublicHost's address: a moment (5 s at most) for its first answer, while
         // connections wait in the listen backlog; a resolver slower than that leaves the connection's own address.
@@ -128,6 +130,11 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
         // Whatever is left is cut off: its transfers are cancelled and commit nothing.
         await _stopping.CancelAsync();
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync();
+        }
+
         await Task.WhenAll(_acceptLoops);
         await _proxied.WhenAllReadAsync();
         await _sessions.WhenAllEndedAsync(TimeSpan.FromSeconds(10), _context.Time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -158,6 +165,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         }
 
         _listeners.ForEach(l => l.Dispose());
+        _relay?.StopRelayingForOthers();
         Log.Draining(_logger, _sessions.Count, _context.Options.DrainTimeout.TotalSeconds);
         try
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 
 namespace FtpGateway.Ftp;
 
@@ -35,8 +34,18 @@ public sealed class FtpServerOptions : IValidatedOptions
     /// </summary>
     public string? Replica { get; set; }
 
-    /// <summary>How many replicas share the passive range (HA mode); 1: all of it.</summary>
+    /// <summary>How many replicas share the passive range (the per-pod-address HA mode); 1: all of it.</summary>
     public int Replicas { get; set; } = 1;
+
+    /// <summary>
+    /// The shared-address HA mode: the passive ports each gateway owns, from <c>start + ordinal × k</c> of
+    /// <see cref="PassivePortRange"/> (which covers the most replicas you will run); 0: off. A gateway added or
+    /// removed moves no other gateway's ports.
+    /// </summary>
+    public int PassivePortsPerReplica { get; set; }
+
+    /// <summary>Data connections relayed to the gateway that owns their port (<c>Ftp:Relay</c>).</summary>
+    public Transfers.Relay.FtpRelayOptions Relay { get; set; } = new();
 
     /// <summary>This replica's ordinal (0 when no <see cref="Replica"/> is set).</summary>
     internal int Ordinal =>
@@ -183,91 +192,6 @@ public sealed class ProxyProtocolOptions
 
     /// <summary>How long a trusted proxy may take to send the header.</summary>
     public TimeSpan HeaderTimeout { get; set; } = TimeSpan.FromSeconds(10);
-}
-
-/// <summary>
-/// The values of the <c>Ftp</c> section that need parsing, parsed once at start-up.
-/// </summary>
-/// <param name="ListenAddress">where the control port listens (every interface: IPv6Any, dual mode).</param>
-/// <param name="PassiveRange">Ftp:PassivePortRange; null: any free port.</param>
-/// <param name="OwnPassiveRange">the passive ports this replica owns: its slice of the range when several replicas share it.</param>
-/// <param name="PublicAddress">the fixed address PASV advertises (Ftp:PublicAddress, or this replica's Ftp:PublicAddresses entry).</param>
-/// <param name="TrustedProxies">Ftp:ProxyProtocol:TrustedProxies.</param>
-/// <param name="Ordinal">this replica's ordinal (Ftp:Replica).</param>
-internal sealed record FtpNetwork(IPAddress ListenAddress, PortRange? PassiveRange, PortRange? OwnPassiveRange, IPAddress? PublicAddress, Security.AddressList TrustedProxies, int Ordinal)
-{
-    public static FtpNetwork Parse(FtpServerOptions o, List<string> errors)
-    {
-        var listen = IPAddress.IPv6Any;
-        if (o.Port is < 0 or > 65535)
-        {
-            errors.Add($"Ftp:Port {o.Port} is not a TCP port");
-        }
-
-        if (!string.IsNullOrWhiteSpace(o.ListenAddress) && !IPAddress.TryParse(o.ListenAddress, out listen!))
-        {
-            errors.Add($"Ftp:ListenAddress '{o.ListenAddress}' is not an IP address");
-        }
-
-        IPAddress? publicAddress = null;
-        if (!string.IsNullOrWhiteSpace(o.PublicAddress)
-            && (!IPAddress.TryParse(o.PublicAddress, out publicAddress) || publicAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
-        {
-            errors.Add($"Ftp:PublicAddress '{o.PublicAddress}' must be an IPv4 address (PASV can only carry IPv4)");
-        }
-
-        var perReplica = new List<IPAddress>();
-        for (var i = 0; i < o.PublicAddresses.Count; i++)
-        {
-            if (!IPAddress.TryParse(o.PublicAddresses[i], out var each) || each.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-            {
-                errors.Add($"Ftp:PublicAddresses:{i} '{o.PublicAddresses[i]}' must be an IPv4 address");
-            }
-            else
-            {
-                perReplica.Add(each);
-            }
-        }
-
-        var ordinal = o.Ordinal;
-        if (o.Replicas < 1 || ordinal < 0 || ordinal >= o.Replicas)
-        {
-            errors.Add($"Ftp:Replica '{o.Replica}' must end in an ordinal below Ftp:Replicas ({o.Replicas})");
-        }
-
-        if (o.PublicAddresses.Count > 0 && o.PublicAddresses.Count <= ordinal)
-        {
-            errors.Add($"Ftp:PublicAddresses has no entry for replica {ordinal}");
-        }
-
-        if (o.Replicas > 1 && string.IsNullOrWhiteSpace(o.PassivePortRange))
-        {
-            errors.Add("Ftp:Replicas above 1 needs Ftp:PassivePortRange (each replica owns a slice of it)");
-        }
-
-        if (!string.IsNullOrWhiteSpace(o.PublicHost) && Uri.CheckHostName(o.PublicHost.Replace("{ordinal}", "0", StringComparison.Ordinal)) != UriHostNameType.Dns)
-        {
-            errors.Add($"Ftp:PublicHost '{o.PublicHost}' must be a DNS name");
-        }
-
-        var range = PortRange.Parse(o.PassivePortRange, "Ftp:PassivePortRange", errors);
-        if (o.Replicas > 1 && range is { } r && r.Count < o.Replicas)
-        {
-            errors.Add($"Ftp:PassivePortRange must hold at least one port per replica ({o.Replicas})");
-        }
-
-        var trusted = Security.AddressList.Parse(o.ProxyProtocol.TrustedProxies, "Ftp:ProxyProtocol:TrustedProxies", errors);
-        var own = range;
-        if (range is { } whole && o.Replicas > 1 && ordinal >= 0 && ordinal < o.Replicas && whole.Count >= o.Replicas)
-        {
-            var size = whole.Count / o.Replicas;
-            var start = whole.Start + (ordinal * size);
-            own = new PortRange(start, ordinal == o.Replicas - 1 ? whole.End : start + size - 1);
-        }
-
-        publicAddress ??= perReplica.Count > ordinal && ordinal >= 0 ? perReplica[ordinal] : null;
-        return new FtpNetwork(listen ?? IPAddress.IPv6Any, range, own, publicAddress, trusted, ordinal);
-    }
 }
 
 /// <summary>The rules of the <c>Ftp</c> section that need no parsing.</summary>

@@ -121,9 +121,9 @@ internal static class ConfigurationCheck
             errors.Add($"Management:ListenAddress '{management.ListenAddress}' is not an IP address");
         }
 
-        if (management.Port != 0 && (management.Port == ftp.Port || management.Port == ftp.Tls.ImplicitPort))
+        if (management.Port != 0 && (management.Port == ftp.Port || management.Port == ftp.Tls.ImplicitPort || (ftp.Relay.Enabled && management.Port == ftp.Relay.Port)))
         {
-            errors.Add($"Management:Port {management.Port} is also an FTP port (Ftp:Port, Ftp:Tls:ImplicitPort): give the management endpoint a port of its own");
+            errors.Add($"Management:Port {management.Port} is also an FTP port (Ftp:Port, Ftp:Tls:ImplicitPort, Ftp:Relay:Port): give the management endpoint a port of its own");
         }
 
         // A bad range is reported, with its key, by the Ftp section's own validation.

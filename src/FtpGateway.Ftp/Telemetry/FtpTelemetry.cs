@@ -49,6 +49,8 @@ public sealed class FtpTelemetry : IDisposable
         EventsFailedAttempts = _meter.CreateCounter<long>("ftpgateway.events.failed_attempts", "{attempt}", "Webhook deliveries that failed and will be retried");
         EventsDropped = _meter.CreateCounter<long>("ftpgateway.events.dropped", "{event}", "Events dropped undelivered, by reason (max_age, spool_full)");
         UserReloadFailures = _meter.CreateCounter<long>("ftpgateway.users.reload_failures", "{reload}", "Users-file reloads that failed (the previous users stay in force)");
+        RelayedConnections = _meter.CreateCounter<long>("ftpgateway.relay.connections", "{connection}", "Data connections relayed between gateways, by direction (out: passed on, in: taken) and outcome");
+        RelayedBytes = _meter.CreateCounter<long>("ftpgateway.relay.bytes", "By", "Bytes this gateway passed on for other gateways' data connections");
     }
 
     internal Meter Meter => _meter;
@@ -110,6 +112,10 @@ public sealed class FtpTelemetry : IDisposable
     public Counter<long> Bans { get; }
 
     public Counter<long> UserReloadFailures { get; }
+
+    public Counter<long> RelayedConnections { get; }
+
+    public Counter<long> RelayedBytes { get; }
 
     public Counter<long> EventsDelivered { get; }
 

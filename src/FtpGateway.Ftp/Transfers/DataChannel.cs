@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace FtpGateway.Ftp.Transfers;
 
@@ -13,28 +14,60 @@ internal abstract class DataChannel : IDisposable
 }
 
 /// <summary>
-/// Passive mode: we listen, the client connects. Connections from any address but the control connection's
-/// are refused (they would let a third party steal or inject the file). A connection from a trusted proxy must
-/// start with a PROXY protocol header, and the header's source is the address checked.
+/// Passive mode: we listen, the client connects — straight to this gateway, or through a peer gateway that relays
+/// the connection (<see cref="Relay.RelayReceiver"/>) with the client's address. Connections from any address but
+/// the control connection's are refused (they would let a third party steal or inject the file). A connection
+/// from a trusted proxy must start with a PROXY protocol header, and the header's source is the address checked.
 /// </summary>
-internal sealed class PassiveDataChannel(Socket listener, FtpServerContext server, IPAddress? requiredPeer) : DataChannel
+internal sealed class PassiveDataChannel : DataChannel
 {
+    private readonly Socket _listener;
+    private readonly FtpServerContext _server;
+    private readonly IPAddress? _requiredPeer;
+    private readonly Channel<(Socket Socket, IPAddress Client)> _relayed = Channel.CreateBounded<(Socket, IPAddress)>(4);
     private int _disposed;
 
-    public int Port => ((IPEndPoint)listener.LocalEndPoint!).Port;
+    public PassiveDataChannel(Socket listener, FtpServerContext server, IPAddress? requiredPeer)
+    {
+        (_listener, _server, _requiredPeer) = (listener, server, requiredPeer);
+        Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        server.PassivePorts.Waiting(Port, this);
+    }
+
+    public int Port { get; }
 
     public int RejectedPeers { get; private set; }
 
+    /// <summary>A connection a peer gateway relayed for this port, with the client's address; false once this channel has opened or closed.</summary>
+    public bool TryTakeRelayed(Socket socket, IPAddress client) => _relayed.Writer.TryWrite((socket, Addresses.Normalize(client)));
+
     public override async Task<Socket> OpenAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var deadline = new CancellationTokenSource(timeout, server.Time);
+        using var deadline = new CancellationTokenSource(timeout, _server.Time);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        Task<Socket>? accept = null;
+        Task<(Socket Socket, IPAddress Client)>? relayed = null;
         try
         {
             while (true)
             {
-                var socket = await listener.AcceptAsync(cts.Token);
-                if (await PeerAsync(socket, cts.Token) is { } peer && (requiredPeer is null || peer.Equals(requiredPeer)))
+                accept ??= _listener.AcceptAsync(cts.Token).AsTask();
+                relayed ??= _relayed.Reader.ReadAsync(cts.Token).AsTask();
+                Socket socket;
+                IPAddress? peer;
+                if (await Task.WhenAny(accept, relayed) == accept)
+                {
+                    socket = await accept;
+                    accept = null;
+                    peer = await PeerAsync(socket, cts.Token);
+                }
+                else
+                {
+                    (socket, peer) = await relayed;
+                    relayed = null;
+                }
+
+                if (peer is not null && (_requiredPeer is null || peer.Equals(_requiredPeer)))
                 {
                     socket.NoDelay = true;
                     return socket;
@@ -50,7 +83,12 @@ internal sealed class PassiveDataChannel(Socket listener, FtpServerContext serve
         }
         finally
         {
+            await cts.CancelAsync();
             Dispose(); // one connection per PASV
+
+            // What arrived after the one taken (or as the wait ended) is closed.
+            _ = accept?.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _ = relayed?.ContinueWith(t => t.Result.Socket.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 
@@ -58,13 +96,13 @@ internal sealed class PassiveDataChannel(Socket listener, FtpServerContext serve
     private async Task<IPAddress?> PeerAsync(Socket socket, CancellationToken ct)
     {
         var peer = Addresses.Normalize(((IPEndPoint)socket.RemoteEndPoint!).Address);
-        if (!server.TrustedProxies.Contains(peer))
+        if (!_server.TrustedProxies.Contains(peer))
         {
             return peer;
         }
 
         // At most Ftp:ProxyProtocol:HeaderTimeout per connection, so one without a header cannot hold the port.
-        using var deadline = new CancellationTokenSource(server.Options.ProxyProtocol.HeaderTimeout, server.Time);
+        using var deadline = new CancellationTokenSource(_server.Options.ProxyProtocol.HeaderTimeout, _server.Time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         try
         {
@@ -82,9 +120,13 @@ internal sealed class PassiveDataChannel(Socket listener, FtpServerContext serve
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            var port = Port;
-            listener.Dispose();
-            server.PassivePorts.Release(port);
+            _listener.Dispose();
+            _server.PassivePorts.Release(Port, this);
+            _relayed.Writer.TryComplete();
+            while (_relayed.Reader.TryRead(out var left))
+            {
+                left.Socket.Dispose();
+            }
         }
     }
 }

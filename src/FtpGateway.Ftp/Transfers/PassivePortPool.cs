@@ -14,6 +14,7 @@ internal sealed class PassivePortPool
     private readonly PortRange? _range;
     private readonly bool[] _inUse;
     private readonly Lock _lock = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, PassiveDataChannel> _waiting = new();
     private int _taken;
 
     public PassivePortPool(PortRange? range)
@@ -93,6 +94,20 @@ internal sealed class PassivePortPool
         _inUse[index] = true;
         _taken++;
         return true;
+    }
+
+    /// <summary>The channel waiting for a connection on <paramref name="port"/> (relayed connections are handed to it).</summary>
+    public void Waiting(int port, PassiveDataChannel channel) => _waiting[port] = channel;
+
+    /// <summary>Hands a relayed connection to the transfer waiting on <paramref name="port"/>; false when none waits.</summary>
+    public bool TryDeliver(int port, Socket socket, IPAddress client) =>
+        _waiting.TryGetValue(port, out var channel) && channel.TryTakeRelayed(socket, client);
+
+    /// <summary>The channel on <paramref name="port"/> is done: the port is free again.</summary>
+    public void Release(int port, PassiveDataChannel channel)
+    {
+        _waiting.TryRemove(new KeyValuePair<int, PassiveDataChannel>(port, channel));
+        Release(port);
     }
 
     public void Release(int port)

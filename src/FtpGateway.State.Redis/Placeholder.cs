@@ -1,0 +1,5 @@
+namespace FtpGateway.State.Redis;
+
+internal static class Placeholder
+{
+}
