@@ -21,7 +21,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly FtpServerContext _context;
     private readonly ILogger<FtpServer> _logger;
-    private readonly SessionRegistry _sessions = new();
+    private readonly SessionRegistry _sessions;
     private readonly ConnectionAdmission _admission;
     private readonly CancellationTokenSource _stopping = new();
     private readonly FtpTelemetry? _ownedTelemetry;
@@ -44,7 +44,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         HttpAuthHook? authHook = null,
         StorageTargets? targets = null,
         Audit.AuditTrail? audit = null,
-        Events.EventPublisher? events = null)
+        Events.EventPublisher? events = null,
+        State.IFleetState? fleet = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(users);
@@ -55,7 +56,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         _ownedTelemetry = telemetry is null ? new FtpTelemetry() : null;
         _context = FtpServerContext.Create(
             options.Value, securityOptions, targets ?? new StorageTargets(storage), users, loggerFactory, telemetry ?? _ownedTelemetry!, time ?? TimeProvider.System,
-            authHook, audit, events);
+            authHook, audit, events, fleet);
+        _sessions = new SessionRegistry(fleet);
         _admission = new ConnectionAdmission(addresses, _context, _sessions, _logger);
         _proxied = new ProxiedConnections(_context, _logger, () => IsDraining);
         users.Changed += OnUsersChanged;
@@ -68,6 +70,12 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     public IPEndPoint? ImplicitTlsEndPoint { get; private set; }
 
     public int ActiveSessions => _sessions.Count;
+
+    /// <summary>What every session shares (for the management API and tests).</summary>
+    internal FtpServerContext Context => _context;
+
+    /// <summary>The sessions this gateway runs.</summary>
+    internal SessionRegistry Sessions => _sessions;
 
     /// <summary>Bans in force now.</summary>
     public int ActiveBans => _context.Bans.Active;
@@ -204,27 +212,41 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             var peer = (IPEndPoint)socket.RemoteEndPoint!;
             if (_context.TrustedProxies.Contains(peer.Address))
             {
-                _proxied.Accept(socket, peer, implicitTls, connection => Admit(connection, ct), ct);
+                _proxied.Accept(socket, peer, implicitTls, connection => _ = AdmitAsync(connection, ct), ct);
             }
             else
             {
-                Admit(new ClientConnection(socket, peer, null, implicitTls), ct);
+                _ = AdmitAsync(new ClientConnection(socket, peer, null, implicitTls), ct);
             }
         }
     }
 
     /// <summary>Starts a session for the connection, or refuses it before any greeting.</summary>
-    private void Admit(ClientConnection connection, CancellationToken ct)
+    private async Task AdmitAsync(ClientConnection connection, CancellationToken ct)
     {
         var address = Addresses.Normalize(connection.Remote.Address);
-        if (_admission.TryAdmit(address) is { } refusal)
+        var id = _sessions.NextId();
+        try
         {
-            _admission.Refuse(connection, address, refusal);
+            if (await _admission.TryAdmitAsync(address, id, ct) is { } refusal)
+            {
+                _admission.Refuse(connection, address, refusal);
+                return;
+            }
         }
-        else
+        catch (OperationCanceledException)
         {
-            _sessions.Start(new FtpSession(_context, connection, _sessions.NextId(), ct), address, _logger);
+            connection.Socket.Dispose(); // stopping
+            return;
         }
+        catch (Exception ex)
+        {
+            Log.UnexpectedError(_logger, ex, "admission");
+            connection.Socket.Dispose();
+            return;
+        }
+
+        _sessions.Start(new FtpSession(_context, connection, id, ct), address, _logger);
     }
 
     private void OnUsersChanged(UserDirectory previous, UserDirectory current) => _sessions.CloseChangedUsers(current, _logger);
@@ -235,6 +257,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         _stopping.Dispose();
         _context.Users.Changed -= OnUsersChanged;
         _context.Dispose();
+        // The fleet state belongs to the host (it is disposed with the service provider).
         _ownedTelemetry?.Dispose();
     }
 }

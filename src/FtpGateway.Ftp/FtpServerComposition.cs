@@ -25,7 +25,8 @@ internal sealed partial class FtpServerContext
         TimeProvider time,
         HttpAuthHook? authHook,
         Audit.AuditTrail? audit,
-        Events.EventPublisher? events)
+        Events.EventPublisher? events,
+        State.IFleetState? fleet)
     {
         var ports = new PassivePortPool(options.Network.OwnPassiveRange);
         telemetry.ObservePassivePorts(() => ports.InUse);
@@ -42,7 +43,13 @@ internal sealed partial class FtpServerContext
             new PasswordChecks(security.PasswordCheckers),
             authHook,
             audit,
-            events);
+            events,
+            fleet);
+        if (fleet is not null)
+        {
+            telemetry.ObserveFleetState(() => fleet.IsAvailable ? 1 : 0);
+        }
+
         context.Bans.Banned += (address, duration, bans) => context.Events.Publish(
             FtpGateway.Ftp.Events.EventTypes.AddressBanned, address, string.Empty, new FtpGateway.Ftp.Events.BanEventData(address, (long)duration.TotalSeconds, bans));
         return context;

@@ -24,8 +24,15 @@ internal sealed partial class FtpServerContext(
     PasswordChecks passwordChecks,
     HttpAuthHook? authHook = null,
     Audit.AuditTrail? audit = null,
-    Events.EventPublisher? events = null)
+    Events.EventPublisher? events = null,
+    State.IFleetState? fleet = null)
 {
+    /// <summary>The state the fleet shares (State:Redis); null: this gateway is on its own.</summary>
+    public State.IFleetState? Fleet => fleet;
+
+    /// <summary>Bans across the fleet: failures counted on the shared count, bans and unbans on every gateway.</summary>
+    public FleetBans FleetBans { get; } = new(bans, fleet, bans.Options, loggerFactory.CreateLogger("FtpGateway.Ftp.Bans"));
+
     /// <summary>Events for downstream systems (webhooks); a no-op without any.</summary>
     public Events.EventPublisher Events { get; } = events ?? FtpGateway.Ftp.Events.EventPublisher.None;
 
@@ -64,7 +71,7 @@ internal sealed partial class FtpServerContext(
     public UserStore Users => users;
 
     /// <summary>What each user's sessions share: the session count and bandwidth.</summary>
-    public UserSessions UserSessions { get; } = new(time);
+    public UserSessions UserSessions { get; } = new(time, fleet);
 
     public PassivePortPool PassivePorts => passivePorts;
 

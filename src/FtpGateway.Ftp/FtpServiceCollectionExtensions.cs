@@ -46,7 +46,8 @@ public static class FtpServiceCollectionExtensions
             sp.GetService<HttpAuthHook>(),
             sp.GetService<StorageTargets>(),
             sp.GetService<Audit.AuditTrail>(),
-            sp.GetService<Events.EventPublisher>()));
+            sp.GetService<Events.EventPublisher>(),
+            sp.GetService<State.IFleetState>()));
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());
         return services;
     }

@@ -21,7 +21,7 @@ internal static class LogText
 /// <summary>
 /// Source-generated log methods of the FTP layer. The registry of log event ids, one range per part of the
 /// gateway (a test checks that no id means two events):
-/// 1xx the FTP server and users (here), 2xx sessions (here), 3xx transfers (here),
+/// 1xx the FTP server and users (here; 15x the shared state, FtpGateway.State.Redis), 2xx sessions (here), 3xx transfers (here),
 /// 4xx storage providers (FileSystemLog 400-409, ObjectListing 410-419),
 /// 6xx webhooks (WebhookQueue 601-), 65x the audit trail (AuditTrail 651-),
 /// 7xx the executable (StorageStartupCheck 701-, StorageHealth 710-).
@@ -49,6 +49,12 @@ internal static partial class Log
 
     [LoggerMessage(111, LogLevel.Information, "FtpGateway unban: {ClientAddress}")]
     public static partial void Unbanned(ILogger logger, string clientAddress);
+
+    [LoggerMessage(112, LogLevel.Information, "FtpGateway ban: {ClientAddress} for {DurationSeconds} s by another gateway of the fleet (ban {BanNumber})")]
+    public static partial void BannedByFleet(ILogger logger, string clientAddress, long durationSeconds, int banNumber);
+
+    [LoggerMessage(113, LogLevel.Debug, "Shared state unavailable for {Operation}, this gateway decides alone: {Reason}")]
+    public static partial void FleetStateUnavailable(ILogger logger, string operation, string reason);
 
     [LoggerMessage(120, LogLevel.Information, "Users file {File} loaded: {Users} users")]
     public static partial void UsersReloaded(ILogger logger, string file, int users);

@@ -10,7 +10,7 @@ namespace FtpGateway;
 
 /// <summary>
 /// Refuses configuration keys the gateway does not know inside its own sections (<c>Ftp</c>, <c>Storage</c>,
-/// <c>Users</c>, <c>Anonymous</c>, <c>Management</c>, <c>Security</c>). The binder silently ignores them, so a typo such as
+/// <c>Users</c>, <c>Anonymous</c>, <c>Management</c>, <c>Security</c>, <c>State</c>, ...). The binder silently ignores them, so a typo such as
 /// <c>Ftp__PasivePortRange</c> in a Kubernetes manifest would otherwise run the gateway with a default nobody
 /// asked for; here it stops start-up with the key's name.
 /// </summary>
@@ -35,6 +35,7 @@ internal static class ConfigurationCheck
         Walk(configuration.GetSection(FtpGateway.Ftp.Events.EventOptions.SectionName), typeof(FtpGateway.Ftp.Events.EventOptions), unknown, invalid);
         Walk(configuration.GetSection(AnonymousOptions.SectionName), typeof(AnonymousOptions), unknown, invalid);
         Walk(configuration.GetSection(FtpGateway.Ftp.Telemetry.TelemetryOptions.SectionName), typeof(FtpGateway.Ftp.Telemetry.TelemetryOptions), unknown, invalid);
+        Walk(configuration.GetSection(FtpGateway.State.Redis.StateOptions.SectionName), typeof(FtpGateway.State.Redis.StateOptions), unknown, invalid);
         foreach (var user in configuration.GetSection("Users").GetChildren())
         {
             if (!int.TryParse(user.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))

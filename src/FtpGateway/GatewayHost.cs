@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using FtpGateway.Ftp;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Users;
+using FtpGateway.State.Redis;
 using FtpGateway.Storage;
 using FtpGateway.Storage.AzureBlob;
 using FtpGateway.Storage.FileSystem;
@@ -72,6 +73,7 @@ public static class GatewayHost
         }
 
         builder.Services.AddHostedService(sp => new StorageStartupCheck(sp.GetRequiredService<StorageTargets>(), sp.GetRequiredService<ILogger<StorageStartupCheck>>(), probeTimeout, sp.GetRequiredService<TimeProvider>())); // before the FTP listener: fail fast
+        builder.Services.AddFleetState(builder.Configuration); // State:Redis, before the FTP server that uses it
         builder.Services.AddFtpServer(builder.Configuration);
         var management = builder.Configuration.GetSection(ManagementOptions.SectionName).Get<ManagementOptions>() ?? new ManagementOptions();
         if (management.StorageProbeInterval < TimeSpan.FromSeconds(1))

@@ -83,6 +83,9 @@ public sealed partial class ExecutableTests
     [InlineData("telemetry-typo", "Telemetry:PerUserMetric", "Unknown configuration key")]
     [InlineData("log-format-typo", "Logging:Format 'jsn'", "is not one of json, plain, simple")]
     [InlineData("timeout-typo", "Ftp:IdleTimeout '10 minutes'", "is not a duration")]
+    [InlineData("redis-configuration-bad", "State:Redis:Configuration", "is not a valid Redis configuration string")]
+    [InlineData("redis-key-typo", "State:Redis:Configuraton", "Unknown configuration key")]
+    [InlineData("redis-prefix-empty", "State:Redis:KeyPrefix", "must not be empty")]
     public async Task EveryRefusedStart_IsOneLineOnStandardError_NamingTheKey_AndExitCode1(string situation, string key, string cause)
     {
         using var work = new TempDirectory();
@@ -109,6 +112,9 @@ public sealed partial class ExecutableTests
             "audit-format-typo" => ["--Audit:Format=xfer"],
             "telemetry-typo" => ["--Telemetry:PerUserMetric=true"],
             "log-format-typo" => ["--Logging:Format=jsn"],
+            "redis-configuration-bad" => ["--State:Redis:Configuration=127.0.0.1:6379,ssl=maybe"],
+            "redis-key-typo" => ["--State:Redis:Configuraton=127.0.0.1:6379"],
+            "redis-prefix-empty" => ["--State:Redis:Configuration=127.0.0.1:6379", "--State:Redis:KeyPrefix= "],
             _ => ["--Ftp:IdleTimeout=10 minutes"],
         };
         string[] defaults = ["--Ftp:Port=0", "--Ftp:ListenAddress=127.0.0.1", "--Management:Port=0", "--Management:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={work.File("root")}", "--Users:0:Name=u", "--Users:0:Password=p"];

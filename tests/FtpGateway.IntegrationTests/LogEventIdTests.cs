@@ -19,6 +19,7 @@ public sealed class LogEventIdTests
             typeof(FtpGateway.Storage.S3.S3Storage).Assembly,
             typeof(FtpGateway.Storage.AzureBlob.AzureBlobStorage).Assembly,
             typeof(FtpGateway.GatewayHost).Assembly,
+            typeof(FtpGateway.State.Redis.StateOptions).Assembly,
         ];
         var events = assemblies
             .SelectMany(a => a.GetTypes())

@@ -36,6 +36,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public int ActiveBans => _server.ActiveBans;
 
+    public FtpServer Server => _server;
+
     /// <summary>The implicit-FTPS port, when Ftp:Tls:ImplicitPort was set.</summary>
     public int ImplicitTlsPort => _server.ImplicitTlsEndPoint!.Port;
 
@@ -55,7 +57,8 @@ internal sealed class TestServer : IAsyncDisposable
         UserStore? userStore = null,
         HttpAuthHook? authHook = null,
         FtpGateway.Ftp.Events.EventPublisher? events = null,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null,
+        FtpGateway.Ftp.State.IFleetState? fleet = null)
     {
         var root = new TempDirectory();
         var options = new FtpServerOptions
@@ -88,7 +91,7 @@ internal sealed class TestServer : IAsyncDisposable
         }
 
         var server = new FtpServer(
-            Options.Create(options), storage, userStore ?? new UserStore(users ?? Users(anonymous)), loggers ?? NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions), authHook, events: events);
+            Options.Create(options), storage, userStore ?? new UserStore(users ?? Users(anonymous)), loggers ?? NullLoggerFactory.Instance, telemetry, time, Options.Create(securityOptions), authHook, events: events, fleet: fleet);
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, root, storage);
     }

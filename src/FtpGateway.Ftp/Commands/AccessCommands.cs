@@ -39,7 +39,7 @@ internal static class AccessCommands
         }
 
         s.Login.PendingUser = null;
-        var result = await s.Server.Authenticator.LogInAsync(name, argument, s.ClientAddress, s.Tls.Active, s.Logger, ct);
+        var result = await s.Server.Authenticator.LogInAsync(name, argument, s.ClientAddress, s.Tls.Active, s.Id, s.Logger, ct);
         if (result.Outcome is LoginOutcome.Incorrect or LoginOutcome.IncorrectAndBanned)
         {
             s.Login.Failures++;
@@ -76,6 +76,7 @@ internal static class AccessCommands
         s.Navigation.Reset();
         s.SessionActivity?.SetTag("enduser.id", user.Name);
         Log.LoggedIn(s.Logger, user.Name);
+        s.Server.Fleet?.Touch(s.Id); // the registry shows the user from now on
         return FtpReply.Of(ReplyCodes.LoggedIn, "User logged in, proceed.");
     }
 
@@ -99,7 +100,7 @@ internal static class AccessCommands
         if (s.Login.User is { } user)
         {
             s.Login.StartedAt = s.Server.Time.GetTimestamp();
-            s.Server.UserSessions.Leave(user);
+            s.Server.UserSessions.Leave(user, s.Id);
         }
 
         s.Login.Reset();

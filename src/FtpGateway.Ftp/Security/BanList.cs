@@ -53,6 +53,9 @@ internal sealed class BanList : IDisposable
         }
     }
 
+    /// <summary>Security:Bans.</summary>
+    public BanOptions Options => _options;
+
     /// <summary>Raised after a ban (address or /64, its duration, the how-manieth ban of it), outside the lock.</summary>
     public event Action<string, TimeSpan, int>? Banned;
 
@@ -133,12 +136,132 @@ internal sealed class BanList : IDisposable
             offender.BannedUntil = now + (long)(duration.TotalSeconds * _time.TimestampFrequency);
             var failures = offender.Failures.Count;
             offender.Failures.Clear();
+            offender.Shared = false;
             _banned++;
             _telemetry.Bans.Add(1);
             Log.Banned(_logger, Describe(key), (long)duration.TotalSeconds, failures, (long)_options.Window.TotalSeconds, offender.Bans);
             ban = (Describe(key), duration, offender.Bans);
             return FailureOutcome.BannedNow;
         }
+    }
+
+    /// <summary>
+    /// Takes over a ban the fleet made (State:Redis): the client is refused here too for <paramref name="remaining"/>;
+    /// <paramref name="announce"/> when this gateway's failure made it (then the Banned event is raised here).
+    /// </summary>
+    public void Apply(string client, TimeSpan remaining, int number, bool announce)
+    {
+        if (!_options.Enabled || !TryParseClient(client, out var key) || remaining <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        bool isNew;
+        lock (_lock)
+        {
+            if (!_offenders.TryGetValue(key, out var offender))
+            {
+                _offenders[key] = offender = new Offender();
+                _arrivals.Enqueue(key);
+            }
+
+            isNew = !StillBanned(key, offender, now);
+            offender.BannedUntil = now + (long)(remaining.TotalSeconds * _time.TimestampFrequency);
+            offender.Bans = number;
+            offender.Duration = remaining > offender.Duration ? remaining : offender.Duration;
+            offender.Failures.Clear();
+            offender.Shared = true;
+            if (isNew)
+            {
+                _banned++;
+            }
+        }
+
+        if (isNew && announce)
+        {
+            _telemetry.Bans.Add(1);
+            Log.Banned(_logger, client, (long)remaining.TotalSeconds, _options.MaxFailures, (long)_options.Window.TotalSeconds, number);
+            Banned?.Invoke(client, remaining, number);
+        }
+        else if (isNew)
+        {
+            Log.BannedByFleet(_logger, client, (long)remaining.TotalSeconds, number);
+        }
+    }
+
+    /// <summary>Lifts a ban (an operator's unban) and forgets the client's failures and offences; false when none was in force.</summary>
+    public bool Lift(string client)
+    {
+        if (!TryParseClient(client, out var key))
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            if (!_offenders.Remove(key, out var offender))
+            {
+                return false;
+            }
+
+            var wasBanned = offender.BannedUntil != 0 && _time.GetTimestamp() < offender.BannedUntil;
+            if (offender.BannedUntil != 0)
+            {
+                _banned--;
+            }
+
+            if (wasBanned)
+            {
+                Log.Unbanned(_logger, client);
+            }
+
+            return wasBanned;
+        }
+    }
+
+    /// <summary>Marks a ban made here as known to the fleet.</summary>
+    public void MarkShared(string client)
+    {
+        if (TryParseClient(client, out var key))
+        {
+            lock (_lock)
+            {
+                if (_offenders.TryGetValue(key, out var offender))
+                {
+                    offender.Shared = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>The bans in force here: the client, the time left, the how-manieth ban, and whether the fleet knows it.</summary>
+    public IReadOnlyList<(string Client, TimeSpan Remaining, int Number, bool Shared)> InForce()
+    {
+        var now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            return [.. _offenders
+                .Where(o => StillBanned(o.Key, o.Value, now))
+                .Select(o => (Describe(o.Key), TimeSpan.FromSeconds((o.Value.BannedUntil - now) / (double)_time.TimestampFrequency), o.Value.Bans, o.Value.Shared))];
+        }
+    }
+
+    /// <summary>The key of a client as bans count it: <c>192.0.2.7</c>, or an IPv6 /64 (<c>2001:db8:1:2::/64</c>).</summary>
+    public static string ClientKey(IPAddress address) => Describe(Addresses.ClientKey(address));
+
+    /// <summary>Parses <see cref="ClientKey"/>'s form (an address, or an IPv6 network with /64, or any IPv6 address of it).</summary>
+    public static bool TryParseClient(string client, out IPAddress key)
+    {
+        key = IPAddress.None;
+        var text = client.EndsWith("/64", StringComparison.Ordinal) ? client[..^3] : client;
+        if (!IPAddress.TryParse(text, out var address) || (client.Length != text.Length && address.AddressFamily != AddressFamily.InterNetworkV6))
+        {
+            return false;
+        }
+
+        key = Addresses.ClientKey(Addresses.Normalize(address));
+        return true;
     }
 
     /// <summary>Lifts expired bans and forgets addresses with nothing left to remember.</summary>
@@ -231,5 +354,8 @@ internal sealed class BanList : IDisposable
         public int Bans { get; set; }
 
         public TimeSpan Duration { get; set; }
+
+        /// <summary>True when the fleet's shared state knows this ban (it came from there, or was shared).</summary>
+        public bool Shared { get; set; }
     }
 }

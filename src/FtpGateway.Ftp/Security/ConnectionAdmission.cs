@@ -47,7 +47,7 @@ internal readonly record struct Refusal(RefusalReason Reason)
 
 /// <summary>
 /// Whether a client may open a session: the address rules, then bans, then the session limits. Only a client
-/// that passes takes a session slot (<see cref="SessionRegistry.TryTakeSlot"/>).
+/// that passes takes a session slot (<see cref="SessionRegistry.TryTakeSlotAsync"/>).
 /// </summary>
 internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Denied) addresses, FtpServerContext server, SessionRegistry sessions, ILogger logger)
 {
@@ -56,8 +56,11 @@ internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Deni
     private readonly BanList _bans = server.Bans;
     private readonly FtpServerOptions _options = server.Options;
 
-    /// <summary>Null: admitted, holding a slot of the client's (released when its session ends); else why not.</summary>
-    public Refusal? TryAdmit(IPAddress address)
+    /// <summary>
+    /// Null: admitted, holding a slot of the client's for session <paramref name="sessionId"/> (released when its
+    /// session ends); else why not.
+    /// </summary>
+    public async ValueTask<Refusal?> TryAdmitAsync(IPAddress address, string sessionId, CancellationToken ct)
     {
         if (_denied.Contains(address) || (!_allowed.IsEmpty && !_allowed.Contains(address)))
         {
@@ -74,7 +77,7 @@ internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Deni
             return new Refusal(RefusalReason.SessionLimit);
         }
 
-        return sessions.TryTakeSlot(address, _options.MaxSessionsPerAddress) ? null : new Refusal(RefusalReason.AddressLimit);
+        return await sessions.TryTakeSlotAsync(address, sessionId, _options.MaxSessionsPerAddress, ct) ? null : new Refusal(RefusalReason.AddressLimit);
     }
 
     /// <summary>Counts and logs the refusal, then answers 421 and closes (the implicit-TLS port just closes).</summary>

@@ -38,6 +38,7 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
             AdvertisedAddress = connection.Destination is { } destination ? Addresses.Normalize(destination.Address) : null,
         };
         _s.Transfers = new TransferRunner(server, logger, this);
+        _started = server.Time.GetUtcNow();
         _timeouts = new SessionTimeouts(server.Time, server.Options, this);
     }
 
@@ -45,6 +46,17 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     private readonly SemaphoreSlim _commandGate = new(1, 1);
 
     public string Id => _s.Id;
+
+    private readonly DateTimeOffset _started;
+
+    /// <summary>What the fleet's session registry (and the operator API) shows of this session now.</summary>
+    internal State.FleetSession Snapshot()
+    {
+        var transfer = _s.Transfers.Current;
+        return new State.FleetSession(
+            Id, _s.Server.Fleet?.Gateway ?? string.Empty, _s.Login.User?.Name, ClientAddress.ToString(), _started, _s.Tls.Active,
+            transfer?.Job.Verb, transfer?.Job.Path.Value, transfer?.Bytes ?? 0);
+    }
 
     public IPAddress ClientAddress => _s.ClientAddress;
 
@@ -211,6 +223,7 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
         if (reply.Transfer is { } job)
         {
             _s.Transfers.Start(job);
+            _s.Server.Fleet?.Touch(Id); // the registry shows the transfer from its start
         }
         else if (reply.StartsTls)
         {

@@ -9,7 +9,7 @@ namespace FtpGateway.Ftp.Sessions;
 /// The sessions this gateway runs, and the session slots of each client (an IPv4 address or an IPv6 /64, as
 /// bans count them): add and remove, drain them all, close those of users a reload changed.
 /// </summary>
-internal sealed class SessionRegistry
+internal sealed class SessionRegistry(State.IFleetState? fleet = null)
 {
     private readonly ConcurrentDictionary<string, (FtpSession Session, Task Task)> _sessions = new();
     private readonly ConcurrentDictionary<IPAddress, int> _perClient = new();
@@ -20,19 +20,38 @@ internal sealed class SessionRegistry
 
     public int Count => _sessions.Count;
 
-    /// <summary>Takes one of the client's slots unless it already holds <paramref name="limit"/>.</summary>
-    public bool TryTakeSlot(IPAddress address, int limit)
+    /// <summary>The scope of a client's session leases in the shared state.</summary>
+    public static string LeaseScope(IPAddress address) => "client:" + Security.BanList.ClientKey(address);
+
+    /// <summary>
+    /// Takes one of the client's slots for session <paramref name="sessionId"/> unless it already holds
+    /// <paramref name="limit"/> here or, with the fleet's shared state, on all gateways together.
+    /// </summary>
+    public async Task<bool> TryTakeSlotAsync(IPAddress address, string sessionId, int limit, CancellationToken ct)
     {
-        if (_perClient.AddOrUpdate(Addresses.ClientKey(address), 1, (_, n) => n + 1) <= limit)
+        if (_perClient.AddOrUpdate(Addresses.ClientKey(address), 1, (_, n) => n + 1) > limit)
+        {
+            ReleaseLocalSlot(address);
+            return false;
+        }
+
+        if (fleet is null || await fleet.TryTakeLeaseAsync(LeaseScope(address), sessionId, limit, ct) != State.LeaseResult.Full)
         {
             return true;
         }
 
-        ReleaseSlot(address);
+        ReleaseLocalSlot(address);
         return false;
     }
 
-    public void ReleaseSlot(IPAddress address)
+    /// <summary>Gives the slot of session <paramref name="sessionId"/> back.</summary>
+    public void ReleaseSlot(IPAddress address, string sessionId)
+    {
+        ReleaseLocalSlot(address);
+        fleet?.ReleaseLease(LeaseScope(address), sessionId);
+    }
+
+    private void ReleaseLocalSlot(IPAddress address)
     {
         var key = Addresses.ClientKey(address);
         var remaining = _perClient.AddOrUpdate(key, 0, (_, n) => n - 1);
@@ -46,7 +65,17 @@ internal sealed class SessionRegistry
     public string NextId() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _nextId):x6}");
 
     /// <summary>Runs an admitted session (its client holds a slot) until it ends, then frees the slot and disposes it.</summary>
-    public void Start(FtpSession session, IPAddress address, ILogger logger) => _sessions[session.Id] = (session, RunAsync(session, address, logger));
+    public void Start(FtpSession session, IPAddress address, ILogger logger)
+    {
+        fleet?.Track(session.Id, session.Snapshot);
+        _sessions[session.Id] = (session, RunAsync(session, address, logger));
+    }
+
+    /// <summary>The session with this id on this gateway, if any.</summary>
+    public FtpSession? Find(string id) => _sessions.TryGetValue(id, out var s) ? s.Session : null;
+
+    /// <summary>The sessions of this gateway.</summary>
+    public IEnumerable<FtpSession> All => _sessions.Values.Select(s => s.Session);
 
     private async Task RunAsync(FtpSession session, IPAddress address, ILogger logger)
     {
@@ -61,7 +90,8 @@ internal sealed class SessionRegistry
         }
         finally
         {
-            ReleaseSlot(address); // the client's slot is free once the session is gone from the count
+            ReleaseSlot(address, session.Id); // the client's slot is free once the session is gone from the count
+            fleet?.Untrack(session.Id);
             _sessions.TryRemove(session.Id, out _); // before the dispose, so a drain never reaches a disposed session
             await session.DisposeAsync();
         }

@@ -178,6 +178,10 @@ public sealed class FtpTelemetry : IDisposable
     internal void ObserveBans(Func<int> active) =>
         _meter.CreateObservableUpDownCounter("ftpgateway.bans.active", active, "{ban}", "Client addresses banned now");
 
+    /// <summary>1 while the fleet's shared state (State:Redis) answers, 0 while this gateway decides alone.</summary>
+    internal void ObserveFleetState(Func<int> available) =>
+        _meter.CreateObservableGauge("ftpgateway.state.available", available, "{state}", "Whether the shared state of the fleet (State:Redis) is reachable");
+
     public void Dispose()
     {
         _users?.Dispose();

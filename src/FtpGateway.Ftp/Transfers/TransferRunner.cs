@@ -95,6 +95,10 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, IT
         {
             _current = null;
             transfer.Dispose();
+            if (transfer.Job.Party is { } party)
+            {
+                server.Fleet?.Touch(party.SessionId);
+            }
         }
     }
 

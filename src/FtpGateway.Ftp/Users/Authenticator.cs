@@ -44,7 +44,7 @@ internal sealed record LoginResult(LoginOutcome Outcome, FtpUser? User = null, I
 /// </summary>
 internal sealed class Authenticator(FtpServerContext server)
 {
-    public async ValueTask<LoginResult> LogInAsync(string name, string password, IPAddress client, bool tls, ILogger logger, CancellationToken ct)
+    public async ValueTask<LoginResult> LogInAsync(string name, string password, IPAddress client, bool tls, string sessionId, ILogger logger, CancellationToken ct)
     {
         var bans = server.Bans;
         if (bans.IsBanned(client))
@@ -65,7 +65,7 @@ internal sealed class Authenticator(FtpServerContext server)
         {
             server.Telemetry.LoginFailures.Add(1);
             Log.LoginFailed(logger, LogText.Sanitize(name));
-            var banned = bans.RecordFailure(client) != FailureOutcome.Counted;
+            var banned = await server.FleetBans.RecordFailureAsync(client, ct) != FailureOutcome.Counted;
 
             // The delay is a floor from the moment PASS arrived, not an addition: it also hides how long the check took.
             var remaining = server.Options.LoginFailureDelay - server.Time.GetElapsedTime(started);
@@ -88,7 +88,7 @@ internal sealed class Authenticator(FtpServerContext server)
             return new LoginResult(LoginOutcome.StorageUnavailable);
         }
 
-        if (!server.UserSessions.TryEnter(user))
+        if (!await server.UserSessions.TryEnterAsync(user, sessionId, ct))
         {
             return new LoginResult(LoginOutcome.TooManySessions, user);
         }
@@ -99,7 +99,7 @@ internal sealed class Authenticator(FtpServerContext server)
         }
         catch
         {
-            server.UserSessions.Leave(user);
+            server.UserSessions.Leave(user, sessionId);
             throw;
         }
 

@@ -3,15 +3,22 @@ using System.Collections.Concurrent;
 namespace FtpGateway.Ftp.Users;
 
 /// <summary>
-/// What a user's sessions share on this gateway: how many are logged in (<see cref="UserOptions.MaxSessions"/>)
-/// and their bandwidth (<see cref="UserOptions.UploadBytesPerSecond"/>, <see cref="UserOptions.DownloadBytesPerSecond"/>).
+/// What a user's sessions share: how many are logged in (<see cref="UserOptions.MaxSessions"/>; counted on every
+/// gateway of the fleet with State:Redis, by leases that a gateway which dies stops renewing) and their bandwidth
+/// on this gateway (<see cref="UserOptions.UploadBytesPerSecond"/>, <see cref="UserOptions.DownloadBytesPerSecond"/>).
 /// </summary>
-internal sealed class UserSessions(TimeProvider time)
+internal sealed class UserSessions(TimeProvider time, State.IFleetState? fleet = null)
 {
     private readonly ConcurrentDictionary<string, Shared> _users = new(StringComparer.Ordinal);
 
-    /// <summary>Counts a login; false (and not counted) when the user already has <c>MaxSessions</c>.</summary>
-    public bool TryEnter(FtpUser user)
+    /// <summary>The scope of a user's session leases in the shared state.</summary>
+    public static string LeaseScope(string user) => "user:" + user;
+
+    /// <summary>
+    /// Counts a login of session <paramref name="sessionId"/>; false (and not counted) when the user already has
+    /// <c>MaxSessions</c> here, or on the whole fleet. While the shared state is unreachable this gateway's count decides.
+    /// </summary>
+    public async Task<bool> TryEnterAsync(FtpUser user, string sessionId, CancellationToken ct)
     {
         var shared = _users.GetOrAdd(user.Name, _ => new Shared());
         lock (shared)
@@ -22,11 +29,23 @@ internal sealed class UserSessions(TimeProvider time)
             }
 
             shared.Sessions++;
+        }
+
+        if (fleet is null || user.MaxSessions is not { } limit)
+        {
             return true;
         }
+
+        if (await fleet.TryTakeLeaseAsync(LeaseScope(user.Name), sessionId, limit, ct) != State.LeaseResult.Full)
+        {
+            return true;
+        }
+
+        Leave(user, sessionId);
+        return false;
     }
 
-    public void Leave(FtpUser user)
+    public void Leave(FtpUser user, string sessionId)
     {
         if (_users.TryGetValue(user.Name, out var shared))
         {
@@ -34,6 +53,11 @@ internal sealed class UserSessions(TimeProvider time)
             {
                 shared.Sessions--;
             }
+        }
+
+        if (user.MaxSessions is not null)
+        {
+            fleet?.ReleaseLease(LeaseScope(user.Name), sessionId);
         }
     }
 

@@ -1,5 +1,0 @@
-namespace FtpGateway.State.Redis;
-
-internal static class Placeholder
-{
-}

@@ -1,0 +1,123 @@
+namespace FtpGateway.State.Redis;
+
+/// <summary>
+/// The Lua scripts that keep the shared state consistent: each runs atomically in Redis and takes the time from
+/// Redis (<c>TIME</c>), so gateways with clocks apart agree on windows, bans and leases.
+/// </summary>
+internal static class Scripts
+{
+    private const string Now = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
+
+    /// <summary>
+    /// A failed login: KEYS failures, offence, bans; ARGV client, max failures, window ms, duration ms, max duration
+    /// ms, nonce, origin, channel. Returns {new ban 0/1, remaining ms (0: not banned), ban number}. A ban in force
+    /// counts nothing; a ban made within MaxDuration of the previous one's end lasts twice as long, up to MaxDuration.
+    /// </summary>
+    public const string Failure = Now + """
+        local untilMs = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[1]) or '0')
+        if untilMs > now then
+          return {0, untilMs - now, tonumber(redis.call('HGET', KEYS[2], 'n') or '1')}
+        end
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+        redis.call('ZADD', KEYS[1], now, ARGV[6])
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+          return {0, 0, 0}
+        end
+        redis.call('DEL', KEYS[1])
+        local o = redis.call('HMGET', KEYS[2], 'n', 'dur', 'ended')
+        local n, dur = 1, tonumber(ARGV[4])
+        if o[1] and o[2] and o[3] and now - tonumber(o[3]) <= tonumber(ARGV[5]) then
+          n = tonumber(o[1]) + 1
+          dur = math.min(tonumber(ARGV[5]), tonumber(o[2]) * 2)
+        end
+        redis.call('HSET', KEYS[2], 'n', n, 'dur', dur, 'ended', now + dur)
+        redis.call('PEXPIRE', KEYS[2], dur + tonumber(ARGV[5]))
+        redis.call('ZADD', KEYS[3], now + dur, ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+        redis.call('PUBLISH', ARGV[8], 'ban ' .. ARGV[1] .. ' ' .. string.format('%d', dur) .. ' ' .. n .. ' ' .. ARGV[7])
+        return {1, dur, n}
+        """;
+
+    /// <summary>
+    /// A ban made by one gateway alone (or an operator): KEYS bans, offence; ARGV client, duration ms, number,
+    /// origin, max duration ms, channel. A longer ban in force stays. Returns 1 when taken.
+    /// </summary>
+    public const string Share = Now + """
+        local untilMs = now + tonumber(ARGV[2])
+        local cur = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
+        if cur >= untilMs then
+          return 0
+        end
+        redis.call('ZADD', KEYS[1], untilMs, ARGV[1])
+        redis.call('HSET', KEYS[2], 'n', ARGV[3], 'dur', ARGV[2], 'ended', untilMs)
+        redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + tonumber(ARGV[5]))
+        redis.call('PUBLISH', ARGV[6], 'ban ' .. ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4])
+        return 1
+        """;
+
+    /// <summary>An unban: KEYS bans, offence, failures; ARGV client, origin, channel. Returns 1 when a ban was in force.</summary>
+    public const string Lift = Now + """
+        local cur = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('DEL', KEYS[2], KEYS[3])
+        redis.call('PUBLISH', ARGV[3], 'unban ' .. ARGV[1] .. ' ' .. ARGV[2])
+        if cur > now then
+          return 1
+        end
+        return 0
+        """;
+
+    /// <summary>The bans in force: KEYS bans; ARGV the offence key prefix. Returns {client, remaining ms, number, ...}.</summary>
+    public const string Bans = Now + """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        local r = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+        local out = {}
+        for i = 1, #r, 2 do
+          out[#out + 1] = r[i]
+          out[#out + 1] = tonumber(r[i + 1]) - now
+          out[#out + 1] = tonumber(redis.call('HGET', ARGV[1] .. r[i], 'n') or '1')
+        end
+        return out
+        """;
+
+    /// <summary>
+    /// Takes (or renews) a lease: KEYS the scope; ARGV holder, limit, ttl ms. Expired leases (a gateway that died)
+    /// are dropped first. Returns 1 when held, 0 when the scope is full.
+    /// </summary>
+    public const string TakeLease = Now + """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+          return 0
+        end
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        return 1
+        """;
+
+    /// <summary>The leases a scope holds now: KEYS the scope.</summary>
+    public const string CountLeases = Now + """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        return redis.call('ZCARD', KEYS[1])
+        """;
+
+    /// <summary>Writes a session's record: KEYS the record, the index; ARGV json, id, ttl ms.</summary>
+    public const string PutSession = Now + """
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+        redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
+        return 1
+        """;
+
+    /// <summary>Every live session's record: KEYS the index; ARGV the record key prefix.</summary>
+    public const string Sessions = Now + """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        local out = {}
+        for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          local v = redis.call('GET', ARGV[1] .. id)
+          if v then
+            out[#out + 1] = v
+          end
+        end
+        return out
+        """;
+}
