@@ -7,10 +7,10 @@ using FtpGateway.Benchmarks;
 // process on loopback; its peers are Debian's pure-ftpd (local disk, with and without TLS), the AWS SDK on
 // radosgw and the Azure SDK on Azurite doing the same operations directly.
 //
-//   dotnet run -c Release --project benchmarks/FtpGateway.Benchmarks -- [--sections disk,ftps,s3,azure,scale]
+//   dotnet run -c Release --project benchmarks/FtpGateway.Benchmarks -- [--sections disk,ftps,s3,azure,scale,relay]
 //       [--size-mb 1024] [--files 1000] [--list 10000] [--runs 3] [--flat-mb 4096] [--s3-list 100000]
 //       [--idle 10000] [--huge-list 1000000] [--uploaders 200]
-var sections = Text("--sections", "disk,ftps,s3,azure,scale").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var sections = Text("--sections", "disk,ftps,s3,azure,scale,relay").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var work = Directory.CreateTempSubdirectory("ftpgw-bench-");
 var settings = new Settings(
     work.FullName,
@@ -36,10 +36,11 @@ try
         ["s3"] = () => S3Benchmark.RunAsync(settings, report),
         ["azure"] = () => AzureBenchmark.RunAsync(settings, report),
         ["scale"] = () => ScaleBenchmark.RunAsync(settings, report),
+        ["relay"] = () => RelayBenchmark.RunAsync(settings, report),
     };
     foreach (var section in sections)
     {
-        await (run.GetValueOrDefault(section) ?? throw new ArgumentException($"unknown section '{section}' (disk, ftps, s3, azure, scale)"))();
+        await (run.GetValueOrDefault(section) ?? throw new ArgumentException($"unknown section '{section}' (disk, ftps, s3, azure, scale, relay)"))();
     }
 
     report.Print();

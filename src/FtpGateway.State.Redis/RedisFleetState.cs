@@ -78,10 +78,14 @@ internal sealed class RedisFleetState : IFleetState
 
     public event Action? Reconnected;
 
-    /// <summary>Every second: notices the store going and coming back, and writes the sessions that changed.</summary>
+    /// <summary>
+    /// Every second: notices the store going and coming back, and writes the sessions that changed. The store is
+    /// back only when the subscription is too: a ban published before it was would be missed, so the bans are read
+    /// again then (<see cref="Reconnected"/>).
+    /// </summary>
     private void Watch()
     {
-        var up = _redis.IsConnected;
+        var up = _redis.IsConnected && (!_subscribed || _redis.GetSubscriber().IsConnected(_channel));
         var was = Interlocked.Exchange(ref _available, up ? 1 : 0);
         if (up && was != 1)
         {
@@ -273,7 +277,7 @@ internal sealed class RedisFleetState : IFleetState
 
         try
         {
-            var writes = _leases.Keys.Select(l => _db.ScriptEvaluateAsync(Scripts.TakeLease, [Key("lease:", l.Scope)], [l.Holder, int.MaxValue, _leaseTtlMs]))
+            var writes = _leases.Keys.Select(l => ScriptAsync(Scripts.TakeLease, [Key("lease:", l.Scope)], [l.Holder, int.MaxValue, _leaseTtlMs]))
                 .Concat(_sessions.Keys.Select(WriteSession))
                 .ToList();
             _dirty.Clear();
@@ -316,11 +320,41 @@ internal sealed class RedisFleetState : IFleetState
         }
 
         var json = JsonSerializer.Serialize(snapshot(), FleetJson.Default.FleetSession);
-        return _db.ScriptEvaluateAsync(Scripts.PutSession, [Key("session:", id), Key("sessions")], [json, id, _leaseTtlMs]);
+        return ScriptAsync(Scripts.PutSession, [Key("session:", id), Key("sessions")], [json, id, _leaseTtlMs]);
     }
 
     private async Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken ct) =>
-        await RunAsync(() => _db.ScriptEvaluateAsync(script, keys, values), ct);
+        await RunAsync(() => ScriptAsync(script, keys, values), ct);
+
+    /// <summary>
+    /// EVALSHA, and EVAL when the store does not know the script (NOSCRIPT): a Redis that restarted, or a replica
+    /// promoted after a failover, has an empty script cache.
+    /// </summary>
+    private async Task<RedisResult> ScriptAsync(string script, RedisKey[] keys, RedisValue[] values)
+    {
+        var arguments = new object[keys.Length + values.Length + 2];
+        arguments[1] = keys.Length;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            arguments[i + 2] = keys[i];
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            arguments[keys.Length + i + 2] = values[i];
+        }
+
+        arguments[0] = Scripts.Sha1(script);
+        try
+        {
+            return await _db.ExecuteAsync("EVALSHA", arguments);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            arguments[0] = script;
+            return await _db.ExecuteAsync("EVAL", arguments);
+        }
+    }
 
     /// <summary>One call to the store; unreachable, slow or refusing (a replica, out of memory): unavailable.</summary>
     private async Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken ct)

@@ -6,6 +6,14 @@ namespace FtpGateway.State.Redis;
 /// </summary>
 internal static class Scripts
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Hashes = new(StringComparer.Ordinal);
+
+    /// <summary>The SHA-1 Redis names a script by (EVALSHA): an identifier Redis chose, not a security measure.</summary>
+#pragma warning disable CA5350 // Redis's script cache is keyed by SHA-1
+    public static string Sha1(string script) =>
+        Hashes.GetOrAdd(script, s => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(s))));
+#pragma warning restore CA5350
+
     private const string Now = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
 
     /// <summary>

@@ -37,8 +37,13 @@ internal sealed class ChartPod : IAsyncDisposable
     /// <param name="existingSecrets">the contents of Secrets the chart only names (an existingSecret).</param>
     /// <param name="podName">the pod's name (a StatefulSet's pods are <c>name-0</c>, <c>name-1</c>, ...).</param>
     /// <param name="address">the pod's own address (several pods on this machine: 127.0.0.11, .12, ...).</param>
+    /// <param name="overrides">what this machine must change in the pod's environment (a cluster DNS name it cannot resolve).</param>
     public static async Task<ChartPod> StartAsync(
-        RenderedChart chart, IReadOnlyDictionary<string, Dictionary<string, string>>? existingSecrets = null, string? podName = null, string address = "127.0.0.1")
+        RenderedChart chart,
+        IReadOnlyDictionary<string, Dictionary<string, string>>? existingSecrets = null,
+        string? podName = null,
+        string address = "127.0.0.1",
+        IReadOnlyDictionary<string, string>? overrides = null)
     {
         existingSecrets ??= new Dictionary<string, Dictionary<string, string>>();
         var environment = podName is null ? chart.PodEnvironment(existingSecrets) : chart.PodEnvironment(existingSecrets, podName);
@@ -79,6 +84,11 @@ internal sealed class ChartPod : IAsyncDisposable
 
         environment["Ftp__ListenAddress"] = address;
         environment["Management__ListenAddress"] = address;
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         var process = RunningGateway.StartWithEnvironment(environment);
         var pod = new ChartPod(chart, process, volumes, directories) { Address = address };
         await process.WaitForPortAsync(pod.FtpPort, IPAddress.Parse(address));

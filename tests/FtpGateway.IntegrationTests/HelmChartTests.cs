@@ -12,7 +12,7 @@ public sealed class HelmChartTests
 {
     public static TheoryData<string> Scenarios => ["default", "filesystem", "s3", "azure"];
 
-    public static TheoryData<string> AllScenarios => ["default", "filesystem", "s3", "azure", "ha"];
+    public static TheoryData<string> AllScenarios => ["default", "filesystem", "s3", "azure", "ha", "ha-shared"];
 
     private static string? ScenarioOrDefault(string scenario) => scenario == "default" ? null : scenario;
 
@@ -32,6 +32,7 @@ public sealed class HelmChartTests
     [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget PrometheusRule Secret Secret Service Service ServiceAccount ServiceMonitor")]
     [InlineData("azure", "Deployment Service Service ServiceAccount")]
     [InlineData("ha", "PodDisruptionBudget Secret Service Service Service Service Service Service ServiceAccount StatefulSet")]
+    [InlineData("ha-shared", "HorizontalPodAutoscaler PodDisruptionBudget Secret Service Service Service ServiceAccount StatefulSet")]
     public async Task EveryScenario_RendersValidKubernetesObjects(string scenario, string kinds)
     {
         var chart = await HelmChart.RenderAsync(ScenarioOrDefault(scenario));
@@ -136,6 +137,47 @@ public sealed class HelmChartTests
         {
             var options = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = chart.Env("Ftp__PassivePortRange"), Replica = $"{HelmChart.FullName}-{i}", Replicas = 3 };
             Assert.Equal(new FtpGateway.Ftp.PortRange(slices[i][0], slices[i][^1]), options.Network.OwnPassiveRange);
+        }
+    }
+
+    [Fact]
+    public async Task SharedAddressMode_OneServiceForEveryPort_PortsOwnedByOrdinal_PeersFoundByTheHeadlessService()
+    {
+        var chart = await HelmChart.RenderAsync("ha-shared");
+        Assert.Equal("StatefulSet", chart.Deployment.GetProperty("kind").GetString());
+        Assert.False(chart.Deployment.GetProperty("spec").TryGetProperty("replicas", out _)); // the autoscaler's
+        Assert.Equal("$(POD_NAME)", chart.Env("Ftp__Replica"));
+        Assert.Null(chart.Env("Ftp__Replicas")); // ownership by ordinal, not by slicing: scaling moves nobody's ports
+        Assert.Null(chart.Env("Ftp__AllowEpsv")); // EPSV works: any pod takes the data connection
+        Assert.Equal("10", chart.Env("Ftp__PassivePortsPerReplica"));
+        Assert.Equal("true", chart.Env("Ftp__Relay__Enabled"));
+        Assert.Equal("203.0.113.10", chart.Env("Ftp__PublicAddress"));
+        Assert.Equal($"{HelmChart.FullName}-{{ordinal}}.{HelmChart.FullName}-pods.ci.svc", chart.Env("Ftp__Relay__PeerHost"));
+        Assert.True(chart.SecretData()["Ftp__Relay__Secret"].Length >= 16); // generated: every pod proves the same secret
+
+        // One Service: control and the whole passive range, no affinity, no per-pod Services.
+        var spec = chart.FtpService.GetProperty("spec");
+        Assert.Equal("None", spec.GetProperty("sessionAffinity").GetString());
+        var ports = spec.GetProperty("ports").EnumerateArray().Select(p => p.GetProperty("port").GetInt32()).ToList();
+        Assert.Equal([2121, .. Enumerable.Range(50000, 80)], ports);
+        Assert.False(chart.Has("Service", $"{HelmChart.FullName}-0"));
+
+        // The headless Service carries the relay port and keeps a draining pod's name (it still owns transfers).
+        var peers = chart.Get("Service", $"{HelmChart.FullName}-pods").GetProperty("spec");
+        Assert.True(peers.GetProperty("publishNotReadyAddresses").GetBoolean());
+        Assert.Contains(peers.GetProperty("ports").EnumerateArray(), p => p.GetProperty("name").GetString() == "relay" && p.GetProperty("port").GetInt32() == chart.ContainerPort("relay"));
+        Assert.Equal(chart.ContainerPort("relay"), int.Parse(chart.Env("Ftp__Relay__Port")!));
+
+        // Redis from the operator's Secret; the autoscaler goes up to ha.maxReplicas.
+        var redis = chart.Container.GetProperty("env").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "State__Redis__Configuration");
+        Assert.Equal("ftp-gateway-redis", redis.GetProperty("valueFrom").GetProperty("secretKeyRef").GetProperty("name").GetString());
+        Assert.Equal(8, chart.Get("HorizontalPodAutoscaler").GetProperty("spec").GetProperty("maxReplicas").GetInt32());
+
+        // What each of the 8 possible pods owns, as the gateway computes it from the pod's environment: 10 ports from 50000 + 10n.
+        for (var n = 0; n < 8; n++)
+        {
+            var options = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = chart.Env("Ftp__PassivePortRange"), Replica = $"{HelmChart.FullName}-{n}", PassivePortsPerReplica = 10 };
+            Assert.Equal(new FtpGateway.Ftp.PortRange(50000 + (10 * n), 50009 + (10 * n)), options.Network.OwnPassiveRange);
         }
     }
 
@@ -285,11 +327,20 @@ public sealed class HelmChartTests
     [InlineData("ftp.tls.implicit.port=990", "ftp/tls/implicit/port")]
     [InlineData("security.bans.exempt={not a network}", "security/bans/exempt/0")]
     [InlineData("config.Security:Bans:Exempt:0=10.0.0.0/8", "config.Security:Bans:Exempt:0 is set by the chart")]
-    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|ha.publicAddresses={203.0.113.1}", "one address per replica")]
-    [InlineData("ha.enabled=true|ftp.passive.publicAddress=203.0.113.9|ha.publicHost=ftp-{ordinal}.example.com|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "every pod announce one address")]
-    [InlineData("ha.enabled=true|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "needs ha.publicAddresses or ha.publicHost")]
-    [InlineData("ha.enabled=true|ha.publicHost=f-{ordinal}.example.com|ha.podService.type=NodePort|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "node-port range")]
-    [InlineData("ha.enabled=true|ha.publicHost=f-{ordinal}.example.com|replicaCount=30|ftp.passive.end=50009|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "at least one port per replica")]
+    [InlineData("ha.enabled=true|ha.mode=perPodAddress|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|ha.publicAddresses={203.0.113.1}", "one address per replica")]
+    [InlineData("ha.enabled=true|ha.mode=perPodAddress|ftp.passive.publicAddress=203.0.113.9|ha.publicHost=ftp-{ordinal}.example.com|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "every pod announce one address")]
+    [InlineData("ha.enabled=true|ha.mode=perPodAddress|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "needs ha.publicAddresses or ha.publicHost")]
+    [InlineData("ha.enabled=true|ha.mode=perPodAddress|ha.publicHost=f-{ordinal}.example.com|ha.podService.type=NodePort|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "node-port range")]
+    [InlineData("ha.enabled=true|ha.mode=perPodAddress|ha.publicHost=f-{ordinal}.example.com|replicaCount=30|ftp.passive.end=50009|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b", "at least one port per replica")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|ftp.passive.publicAddress=203.0.113.10", "needs state.redis.configuration or state.redis.existingSecret")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379", "needs ftp.passive.publicAddress or ftp.passive.publicHost")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.maxReplicas=4|ftp.passive.portsPerReplica=6", "do not fit in the passive range")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.maxReplicas=2", "replicaCount 3 is above ha.maxReplicas 2")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.relay.port=50001", "ha.relay.port 50001 must differ")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.relay.secret=short", "at least 16 characters")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.mode=oneAddress", "ha/mode")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.autoscaling.enabled=true|ha.autoscaling.minReplicas=9|ha.maxReplicas=5", "minReplicas 9 must lie between 1 and ha.maxReplicas 5")]
+    [InlineData("config.Ftp:Relay:Port=3000", "config.Ftp:Relay:Port is set by the chart")]
     [InlineData("config.Storage:S3:Bucket=other", "config.Storage:S3:Bucket is set by the chart")]
     [InlineData("config.not-a-key=1", "invalid propertyName 'not-a-key'")]
     public async Task InvalidValues_AreRefusedAtInstall_NamingTheValue(string sets, string message)

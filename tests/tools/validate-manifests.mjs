@@ -35,6 +35,8 @@ const modules = {
   v1: "kubernetes-models/v1",
   "apps/v1": "kubernetes-models/apps/v1",
   "policy/v1": "kubernetes-models/policy/v1",
+  "autoscaling/v2": "kubernetes-models/autoscaling/v2",
+  "networking.k8s.io/v1": "kubernetes-models/networking.k8s.io/v1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
 };
 
@@ -57,9 +59,11 @@ for (const object of objects) {
   } catch (error) {
     problems.push(`${where}: ${error.message}`);
   }
-  const apiType = k8s[`V1${object.kind}`];
-  if (apiType && object.apiVersion !== "monitoring.coreos.com/v1") {
-    unknownFields(object, `V1${object.kind}`, where, "");
+  // The client library's type of the kind at its version: V1Service, V2HorizontalPodAutoscaler, ...
+  const version = object.apiVersion.split("/").pop();
+  const typeName = `${version[0].toUpperCase()}${version.slice(1)}${object.kind}`;
+  if (k8s[typeName] && object.apiVersion !== "monitoring.coreos.com/v1") {
+    unknownFields(object, typeName, where, "");
   }
   apiServerRules(object, where);
 }

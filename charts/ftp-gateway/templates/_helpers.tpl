@@ -43,13 +43,45 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%02d:%02d:%02d" (div $s 3600) (div (mod $s 3600) 60) (mod $s 60) }}
 {{- end }}
 
-{{/* Whether the chart's Secret has anything to carry (users or storage credentials). */}}
+{{/* Whether the chart's Secret has anything to carry (users, storage credentials, the relay secret, Redis). */}}
 {{- define "ftp-gateway.hasSecret" -}}
 {{- $s3 := .Values.storage.s3 }}
 {{- $az := .Values.storage.azureBlob }}
 {{- if or (and .Values.users (not .Values.usersExistingSecret))
           (and (eq .Values.storage.provider "S3") $s3.accessKey (not $s3.existingSecret))
-          (and (eq .Values.storage.provider "AzureBlob") $az.connectionString (not $az.existingSecret)) }}true{{ end }}
+          (and (eq .Values.storage.provider "AzureBlob") $az.connectionString (not $az.existingSecret))
+          (and (include "ftp-gateway.sharedAddress" .) (not .Values.ha.relay.existingSecret))
+          (and .Values.state.redis.configuration (not .Values.state.redis.existingSecret)) }}true{{ end }}
+{{- end }}
+
+{{/* The HA mode with one address for every pod (ha.mode sharedAddress). */}}
+{{- define "ftp-gateway.sharedAddress" -}}
+{{- if and .Values.ha.enabled (eq .Values.ha.mode "sharedAddress") }}true{{ end }}
+{{- end }}
+
+{{/* The HA mode with one Service and address per pod (ha.mode perPodAddress). */}}
+{{- define "ftp-gateway.perPodAddress" -}}
+{{- if and .Values.ha.enabled (eq .Values.ha.mode "perPodAddress") }}true{{ end }}
+{{- end }}
+
+{{/* sharedAddress: the most pods (ha.maxReplicas, else replicaCount). */}}
+{{- define "ftp-gateway.maxReplicas" -}}
+{{- if gt (int .Values.ha.maxReplicas) 0 }}{{ int .Values.ha.maxReplicas }}{{ else }}{{ int .Values.replicaCount }}{{ end }}
+{{- end }}
+
+{{/* sharedAddress: the passive ports each pod owns (ftp.passive.portsPerReplica, else the range / maxReplicas). */}}
+{{- define "ftp-gateway.portsPerReplica" -}}
+{{- if gt (int .Values.ftp.passive.portsPerReplica) 0 }}{{ int .Values.ftp.passive.portsPerReplica }}{{ else }}{{ div (add (sub (int .Values.ftp.passive.end) (int .Values.ftp.passive.start)) 1) (max (int (include "ftp-gateway.maxReplicas" .)) 1) }}{{ end }}
+{{- end }}
+
+{{/* The relay secret: ha.relay.secret, else the one this release already has, else a new one. */}}
+{{- define "ftp-gateway.relaySecret" -}}
+{{- if .Values.ha.relay.secret }}{{ .Values.ha.relay.secret }}
+{{- else }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "ftp-gateway.fullname" .) }}
+{{- if and $existing $existing.data (hasKey $existing.data "Ftp__Relay__Secret") }}{{ index $existing.data "Ftp__Relay__Secret" | b64dec }}
+{{- else }}{{ randAlphaNum 40 }}{{ end }}
+{{- end }}
 {{- end }}
 
 {{/* FileSystem storage on a volume that only one node can mount: pods must not overlap during an update. */}}
@@ -88,12 +120,50 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if eq (int $v.ftp.port) (int $v.management.port) }}
 {{- fail "management.port must differ from ftp.port: probes and scrapes must never be FTP sessions" }}
 {{- end }}
-{{- if $v.ha.enabled }}
+{{- if and $v.ha.enabled (not (has $v.ha.mode (list "sharedAddress" "perPodAddress"))) }}
+{{- fail (printf "ha.mode '%s' is not one of sharedAddress, perPodAddress" $v.ha.mode) }}
+{{- end }}
+{{- if include "ftp-gateway.sharedAddress" . }}
+{{- $max := int (include "ftp-gateway.maxReplicas" .) }}
+{{- $k := int (include "ftp-gateway.portsPerReplica" .) }}
+{{- if lt (int $v.replicaCount) 1 }}
+{{- fail "ha.enabled needs replicaCount of at least 1" }}
+{{- end }}
+{{- if gt (int $v.replicaCount) $max }}
+{{- fail (printf "replicaCount %d is above ha.maxReplicas %d" (int $v.replicaCount) $max) }}
+{{- end }}
+{{- if and $v.ha.autoscaling.enabled (or (lt (int $v.ha.autoscaling.minReplicas) 1) (gt (int $v.ha.autoscaling.minReplicas) $max)) }}
+{{- fail (printf "ha.autoscaling.minReplicas %d must lie between 1 and ha.maxReplicas %d" (int $v.ha.autoscaling.minReplicas) $max) }}
+{{- end }}
+{{- if lt $k 1 }}
+{{- fail (printf "ha.mode sharedAddress: the passive range %d-%d must hold at least one port per replica (ha.maxReplicas %d)" $start $end $max) }}
+{{- end }}
+{{- if gt (mul $max $k) (add (sub $end $start) 1) }}
+{{- fail (printf "ha.mode sharedAddress: ha.maxReplicas %d × ftp.passive.portsPerReplica %d = %d ports do not fit in the passive range %d-%d" $max $k (mul $max $k) $start $end) }}
+{{- end }}
+{{- if not (or $v.ftp.passive.publicAddress $v.ftp.passive.publicHost) }}
+{{- fail "ha.mode sharedAddress needs ftp.passive.publicAddress or ftp.passive.publicHost: the load balancer's address, which every pod announces in PASV" }}
+{{- end }}
+{{- if not (or $v.state.redis.configuration $v.state.redis.existingSecret) }}
+{{- fail "ha.mode sharedAddress needs state.redis.configuration or state.redis.existingSecret: bans, failed-login counts and session limits must be shared by the pods" }}
+{{- end }}
+{{- if and $v.ha.relay.secret (lt (len $v.ha.relay.secret) 16) }}
+{{- fail "ha.relay.secret must be at least 16 characters (or empty: the chart makes one)" }}
+{{- end }}
+{{- $relay := int $v.ha.relay.port }}
+{{- if or (has $relay $podPorts) (and (ge $relay $start) (le $relay $end)) }}
+{{- fail (printf "ha.relay.port %d must differ from ftp.port, management.port, ftp.tls.implicit.port and lie outside the passive range" $relay) }}
+{{- end }}
+{{- if and $v.events.spool.enabled $v.events.spool.existingClaim }}
+{{- fail "ha.enabled: events.spool.existingClaim would be shared by every pod; leave it empty (a spool per pod)" }}
+{{- end }}
+{{- end }}
+{{- if include "ftp-gateway.perPodAddress" . }}
 {{- if lt (int $v.replicaCount) 1 }}
 {{- fail "ha.enabled needs replicaCount of at least 1" }}
 {{- end }}
 {{- if $v.ftp.passive.publicAddress }}
-{{- fail "ha.enabled: ftp.passive.publicAddress would make every pod announce one address; use ha.publicAddresses or ha.publicHost" }}
+{{- fail "ha.mode perPodAddress: ftp.passive.publicAddress would make every pod announce one address; use ha.publicAddresses or ha.publicHost (or ha.mode sharedAddress)" }}
 {{- end }}
 {{- if and (ne $v.ha.podService.type "ClusterIP") (not (or $v.ha.publicAddresses $v.ha.publicHost)) }}
 {{- fail "ha.enabled needs ha.publicAddresses or ha.publicHost: what each pod announces in PASV" }}
@@ -131,7 +201,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- fail "storage.provider AzureBlob needs storage.azureBlob.connectionString, existingSecret or serviceUri" }}
 {{- end }}
 {{- end }}
-{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:PublicAddresses" "Ftp:PublicHost" "Ftp:Replica" "Ftp:Replicas" "Ftp:AllowEpsv" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:DrainDelay" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
+{{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:PublicAddresses" "Ftp:PublicHost" "Ftp:Replica" "Ftp:Replicas" "Ftp:PassivePortsPerReplica" "Ftp:Relay" "State:Redis" "Ftp:AllowEpsv" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:DrainDelay" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
 {{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
 {{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
 {{- end }}
