@@ -74,6 +74,9 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     /// <summary>What every session shares (for the management API and tests).</summary>
     internal FtpServerContext Context => _context;
 
+    /// <summary>Relays in progress from this gateway to the others (Ftp:Relay).</summary>
+    internal int ActiveRelays => _relay?.ActiveRelays ?? 0;
+
     /// <summary>The sessions this gateway runs.</summary>
     internal SessionRegistry Sessions => _sessions;
 
@@ -88,7 +91,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         var o = _context.Options;
         var listener = Listen(o.Port, "Ftp:Port");
         var implicitTls = o.Tls.ImplicitPort is { } implicitPort ? Listen(implicitPort, "Ftp:Tls:ImplicitPort") : null;
-        _relay = Transfers.Relay.FleetRelay.Start(_context);
+        _relay = Transfers.Relay.FleetRelay.Start(_context, _admission.RefusesAddress);
 
         // The first PASV must carry Ftp:PublicHost's address: a moment (5 s at most) for its first answer, while
         // connections wait in the listen backlog; a resolver slower than that leaves the connection's own address.

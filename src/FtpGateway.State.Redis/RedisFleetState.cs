@@ -36,11 +36,14 @@ internal sealed class RedisFleetState : IFleetState
     private readonly ITimer _renew;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private int _available = -1; // -1: not known yet, 0: down, 1: up
+    private long _quietUntil; // after a timeout (a Redis that hangs rather than goes): not asked until then
+    private readonly TimeProvider _time;
     private volatile bool _subscribed;
 
     private RedisFleetState(ConnectionMultiplexer redis, string prefix, string gateway, TimeProvider time, ILogger logger, TimeSpan leaseTtl, TimeSpan renewEvery)
     {
         _leaseTtlMs = (int)leaseTtl.TotalMilliseconds;
+        _time = time;
         _redis = redis;
         _db = redis.GetDatabase();
         _prefix = prefix;
@@ -72,8 +75,9 @@ internal sealed class RedisFleetState : IFleetState
 
     public string Gateway { get; }
 
-    public bool IsAvailable => Volatile.Read(ref _available) == 1;
+    public bool IsAvailable => Volatile.Read(ref _available) == 1 && _time.GetTimestamp() >= Volatile.Read(ref _quietUntil);
 
+    /// <inheritdoc/>
     public event Action<FleetMessage>? Received;
 
     public event Action? Reconnected;
@@ -116,11 +120,13 @@ internal sealed class RedisFleetState : IFleetState
         {
             if (!_subscribed)
             {
-                await _redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnMessage(message));
+                // One message after the other, in the order published (a ban, then its unban).
+                var queue = await _redis.GetSubscriber().SubscribeAsync(_channel);
+                queue.OnMessage(message => OnMessage(message.Message));
                 _subscribed = true; // the client subscribes again by itself after every reconnection
             }
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             Interlocked.Exchange(ref _available, 0); // tried again at the next watch
             Log.WriteFailed(_logger, "subscribe", ex.Message);
@@ -156,6 +162,11 @@ internal sealed class RedisFleetState : IFleetState
             return;
         }
 
+        if (message.Origin == Gateway)
+        {
+            return; // this gateway did it already, before it told the others
+        }
+
         try
         {
             Received?.Invoke(message);
@@ -177,11 +188,15 @@ internal sealed class RedisFleetState : IFleetState
         return remaining <= 0 ? new FleetFailure(null, false) : new FleetFailure(new FleetBan(client, TimeSpan.FromMilliseconds(remaining), (int)r[2]), (int)r[0] == 1);
     }
 
-    public async Task ShareBanAsync(FleetBan ban, CancellationToken ct) =>
-        await EvalAsync(Scripts.Share, [Key("bans"), Key("offence:", ban.Client)], [ban.Client, Ms(ban.Remaining), ban.Number, Gateway, Ms(TimeSpan.FromDays(1)), _channelName], ct);
+    public async Task<bool> ShareBanAsync(FleetBan ban, TimeSpan age, CancellationToken ct) =>
+        (int)await EvalAsync(
+            Scripts.Share,
+            [Key("bans"), Key("offence:", ban.Client), Key("unbans")],
+            [ban.Client, Ms(ban.Remaining), ban.Number, Gateway, Ms(TimeSpan.FromDays(1)), _channelName, Ms(age)],
+            ct) != -1;
 
     public async Task<bool> LiftBanAsync(string client, CancellationToken ct) =>
-        (int)(await EvalAsync(Scripts.Lift, [Key("bans"), Key("offence:", client), Key("failures:", client)], [client, Gateway, _channelName], ct)) == 1;
+        (int)(await EvalAsync(Scripts.Lift, [Key("bans"), Key("offence:", client), Key("failures:", client), Key("unbans")], [client, Gateway, _channelName], ct)) == 1;
 
     public async Task<IReadOnlyList<FleetBan>> BansAsync(CancellationToken ct)
     {
@@ -211,6 +226,11 @@ internal sealed class RedisFleetState : IFleetState
         catch (FleetStateUnavailableException)
         {
             return LeaseResult.Unchecked;
+        }
+        catch
+        {
+            _leases.TryRemove((scope, holder), out _);
+            throw;
         }
     }
 
@@ -244,9 +264,14 @@ internal sealed class RedisFleetState : IFleetState
         _dirty.TryRemove(sessionId, out _);
         if (_sessions.TryRemove(sessionId, out _))
         {
-            FireAndForget("session end", () => _db.KeyDeleteAsync(Key("session:", sessionId), CommandFlags.FireAndForget));
-            FireAndForget("session end", () => _db.SortedSetRemoveAsync(Key("sessions"), sessionId, CommandFlags.FireAndForget));
+            RemoveSession(sessionId);
         }
+    }
+
+    private void RemoveSession(string id)
+    {
+        FireAndForget("session end", () => _db.KeyDeleteAsync(Key("session:", id), CommandFlags.FireAndForget));
+        FireAndForget("session end", () => _db.SortedSetRemoveAsync(Key("sessions"), id, CommandFlags.FireAndForget));
     }
 
     public async Task<IReadOnlyList<FleetSession>> SessionsAsync(CancellationToken ct)
@@ -277,11 +302,24 @@ internal sealed class RedisFleetState : IFleetState
 
         try
         {
-            var writes = _leases.Keys.Select(l => ScriptAsync(Scripts.TakeLease, [Key("lease:", l.Scope)], [l.Holder, int.MaxValue, _leaseTtlMs]))
-                .Concat(_sessions.Keys.Select(WriteSession))
+            var leases = _leases.Keys.ToList();
+            var sessions = _sessions.Keys.ToList();
+            var writes = leases.Select(l => ScriptAsync(Scripts.TakeLease, [Key("lease:", l.Scope)], [l.Holder, int.MaxValue, _leaseTtlMs]))
+                .Concat(sessions.Select(WriteSession))
                 .ToList();
             _dirty.Clear();
             await Task.WhenAll(writes);
+
+            // A lease given back or a session ended while the renewal was on its way: removed again.
+            foreach (var (scope, holder) in leases.Where(l => !_leases.ContainsKey(l)))
+            {
+                FireAndForget("release", () => _db.SortedSetRemoveAsync(Key("lease:", scope), holder, CommandFlags.FireAndForget));
+            }
+
+            foreach (var id in sessions.Where(id => !_sessions.ContainsKey(id)))
+            {
+                RemoveSession(id);
+            }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -297,14 +335,13 @@ internal sealed class RedisFleetState : IFleetState
     {
         try
         {
-            var writes = new List<Task>();
-            foreach (var id in _dirty.Keys)
+            var ids = _dirty.Keys.ToList();
+            ids.ForEach(id => _dirty.TryRemove(id, out _));
+            await Task.WhenAll(ids.Select(WriteSession));
+            foreach (var id in ids.Where(id => !_sessions.ContainsKey(id)))
             {
-                _dirty.TryRemove(id, out _);
-                writes.Add(WriteSession(id));
+                RemoveSession(id); // it ended while its record was written
             }
-
-            await Task.WhenAll(writes);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -370,6 +407,12 @@ internal sealed class RedisFleetState : IFleetState
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            if (ex is TimeoutException)
+            {
+                // Connected but not answering: every login would wait its timeout. Decide alone for a while.
+                Volatile.Write(ref _quietUntil, _time.GetTimestamp() + (5 * _time.TimestampFrequency));
+            }
+
             throw new FleetStateUnavailableException(ex.Message, ex);
         }
     }

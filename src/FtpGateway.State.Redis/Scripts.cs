@@ -48,10 +48,16 @@ internal static class Scripts
         """;
 
     /// <summary>
-    /// A ban made by one gateway alone (or an operator): KEYS bans, offence; ARGV client, duration ms, number,
-    /// origin, max duration ms, channel. A longer ban in force stays. Returns 1 when taken.
+    /// A ban made by one gateway alone (or an operator): KEYS bans, offence, unbans; ARGV client, remaining ms,
+    /// number, origin, max duration ms, channel, age ms (how long ago the ban began). A longer ban in force stays
+    /// (0); a ban that began before an operator lifted the client's ban is refused (-1: the gateway lifts it
+    /// too, it missed the unban). Returns 1 when taken.
     /// </summary>
     public const string Share = Now + """
+        local lifted = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[1]) or '0')
+        if lifted > now - tonumber(ARGV[7]) then
+          return -1
+        end
         local untilMs = now + tonumber(ARGV[2])
         local cur = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
         if cur >= untilMs then
@@ -64,11 +70,16 @@ internal static class Scripts
         return 1
         """;
 
-    /// <summary>An unban: KEYS bans, offence, failures; ARGV client, origin, channel. Returns 1 when a ban was in force.</summary>
+    /// <summary>
+    /// An unban: KEYS bans, offence, failures, unbans; ARGV client, origin, channel. The unban is remembered for a
+    /// day, so that a gateway that was away cannot bring the lifted ban back. Returns 1 when a ban was in force.
+    /// </summary>
     public const string Lift = Now + """
         local cur = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
         redis.call('ZREM', KEYS[1], ARGV[1])
         redis.call('DEL', KEYS[2], KEYS[3])
+        redis.call('ZADD', KEYS[4], now, ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 86400000)
         redis.call('PUBLISH', ARGV[3], 'unban ' .. ARGV[1] .. ' ' .. ARGV[2])
         if cur > now then
           return 1

@@ -159,7 +159,7 @@ public sealed class HelmChartTests
         var spec = chart.FtpService.GetProperty("spec");
         Assert.Equal("None", spec.GetProperty("sessionAffinity").GetString());
         var ports = spec.GetProperty("ports").EnumerateArray().Select(p => p.GetProperty("port").GetInt32()).ToList();
-        Assert.Equal([2121, .. Enumerable.Range(50000, 80)], ports);
+        Assert.Equal([21, .. Enumerable.Range(50000, 80)], ports); // service.port, then the passive ports end to end
         Assert.False(chart.Has("Service", $"{HelmChart.FullName}-0"));
 
         // The headless Service carries the relay port and keeps a draining pod's name (it still owns transfers).
@@ -340,6 +340,8 @@ public sealed class HelmChartTests
     [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.relay.secret=short", "at least 16 characters")]
     [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.mode=oneAddress", "ha/mode")]
     [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.autoscaling.enabled=true|ha.autoscaling.minReplicas=9|ha.maxReplicas=5", "minReplicas 9 must lie between 1 and ha.maxReplicas 5")]
+    [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.publicHost=ftp-{ordinal}.example.com", "set ha.mode: perPodAddress to keep an address per pod")]
+    [InlineData("ftp.passive.publicAddress=203.0.113.10|ftp.passive.publicHost=ftp.example.com", "two answers to one question")]
     [InlineData("config.Ftp:Relay:Port=3000", "config.Ftp:Relay:Port is set by the chart")]
     [InlineData("config.Storage:S3:Bucket=other", "config.Storage:S3:Bucket is set by the chart")]
     [InlineData("config.not-a-key=1", "invalid propertyName 'not-a-key'")]

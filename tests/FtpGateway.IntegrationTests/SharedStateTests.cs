@@ -94,6 +94,41 @@ public sealed class SharedStateTests
     }
 
     [Fact]
+    public async Task AGatewayThatMissedAnUnban_LiftsItsBanWhenItIsBack_InsteadOfBringingItBack()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var prefix = "t" + Guid.NewGuid().ToString("N")[..8] + ":";
+        var proxy = new TcpProxy(redis.Port);
+        var proxyPort = proxy.Port;
+        await using var fleetA = Fleet(redis, "gw-0", prefix);
+        await using var fleetB = RedisFleetState.Connect(
+            new RedisStateOptions { Configuration = redis.Configuration.Replace($":{redis.Port},", $":{proxyPort},", StringComparison.Ordinal), KeyPrefix = prefix },
+            "gw-1", TimeProvider.System, NullLoggerFactory.Instance);
+        await Poll.UntilAsync(() => fleetA.IsAvailable && fleetB.IsAvailable, "both gateways connected to Redis");
+        static void Security(FtpGateway.Ftp.Security.SecurityOptions s) => s.Bans.MaxFailures = 2;
+        await using var a = await TestServer.StartAsync(security: Security, fleet: fleetA);
+        await using var b = await TestServer.StartAsync(security: Security, fleet: fleetB);
+        await FailLoginAsync(a.Port);
+        await FailLoginAsync(b.Port);
+        await Poll.UntilAsync(() => a.ActiveBans == 1 && b.ActiveBans == 1, "the ban on both gateways");
+
+        // Gateway B loses Redis; an operator lifts the ban on gateway A meanwhile: B never hears of it.
+        proxy.Cut();
+        await Poll.UntilAsync(() => !fleetB.IsAvailable, "gateway B without Redis");
+        Assert.True(await a.Server.Context.FleetBans.LiftAsync("127.0.0.1", CancellationToken.None));
+        Assert.Equal(0, a.ActiveBans);
+        Assert.Equal(1, b.ActiveBans);
+
+        // B is back: it does not bring the lifted ban back to the fleet, it lifts its own.
+        await using var again = new TcpProxy(redis.Port, proxyPort);
+        await Poll.UntilAsync(() => fleetB.IsAvailable, "gateway B reconnected", TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(() => b.ActiveBans == 0, "the missed unban taken over by gateway B", TimeSpan.FromSeconds(5));
+        Assert.Equal(0, a.ActiveBans);
+        Assert.Empty(await fleetA.BansAsync(CancellationToken.None));
+        await proxy.DisposeAsync();
+    }
+
+    [Fact]
     public async Task AUsersMaxSessions_CountsSessionsOnEveryGateway_AndAnEndedSessionFreesItsPlace()
     {
         await using var redis = await RedisServer.StartAsync();
@@ -167,8 +202,8 @@ public sealed class SharedStateTests
     {
         await using var redis = await RedisServer.StartAsync();
         var prefix = "t" + Guid.NewGuid().ToString("N")[..8] + ":";
-        await using var dead = Fleet(redis, "gw-dead", prefix, leaseTtl: TimeSpan.FromSeconds(1), renewEvery: TimeSpan.FromHours(1));
-        await using var alive = Fleet(redis, "gw-alive", prefix, leaseTtl: TimeSpan.FromSeconds(1), renewEvery: TimeSpan.FromMilliseconds(200));
+        await using var dead = Fleet(redis, "gw-dead", prefix, leaseTtl: TimeSpan.FromSeconds(2), renewEvery: TimeSpan.FromHours(1));
+        await using var alive = Fleet(redis, "gw-alive", prefix, leaseTtl: TimeSpan.FromSeconds(2), renewEvery: TimeSpan.FromMilliseconds(250));
         await Poll.UntilAsync(() => dead.IsAvailable && alive.IsAvailable, "connected");
 
         Assert.Equal(LeaseResult.Taken, await dead.TryTakeLeaseAsync("user:cam", "s1", 1, CancellationToken.None));
@@ -177,7 +212,7 @@ public sealed class SharedStateTests
 
         // The dead gateway renews nothing: its lease is gone after its time; the living one's stays.
         await Poll.UntilAsync(async () => await alive.TryTakeLeaseAsync("user:cam", "s3", 1, CancellationToken.None) == LeaseResult.Taken, "the dead gateway's lease expired");
-        await Task.Delay(1500); // longer than the lease's time: only renewal keeps it
+        await Task.Delay(3000); // longer than the lease's time: only renewal (8 of them by now) keeps it
         Assert.Equal(LeaseResult.Full, await dead.TryTakeLeaseAsync("user:nvr", "s4", 1, CancellationToken.None));
     }
 

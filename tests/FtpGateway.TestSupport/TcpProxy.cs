@@ -17,10 +17,12 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Task _accepting;
     private long _bytesUp;
 
-    public TcpProxy(int targetPort)
+    /// <param name="targetPort">the backend's port on loopback.</param>
+    /// <param name="listenPort">the proxy's own port (0: any); a cut proxy can be replaced by a new one on the same port.</param>
+    public TcpProxy(int targetPort, int listenPort = 0)
     {
         _targetPort = targetPort;
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, listenPort));
         _listener.Listen(64);
         _accepting = AcceptAsync();
     }

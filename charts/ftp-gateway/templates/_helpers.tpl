@@ -129,6 +129,9 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if lt (int $v.replicaCount) 1 }}
 {{- fail "ha.enabled needs replicaCount of at least 1" }}
 {{- end }}
+{{- if or $v.ha.publicAddresses $v.ha.publicHost }}
+{{- fail "ha.publicAddresses and ha.publicHost belong to ha.mode perPodAddress (the HA mode before sharedAddress became the default): set ha.mode: perPodAddress to keep an address per pod, or move to one address for all (ftp.passive.publicAddress or ftp.passive.publicHost, state.redis)" }}
+{{- end }}
 {{- if gt (int $v.replicaCount) $max }}
 {{- fail (printf "replicaCount %d is above ha.maxReplicas %d" (int $v.replicaCount) $max) }}
 {{- end }}
@@ -162,8 +165,8 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if lt (int $v.replicaCount) 1 }}
 {{- fail "ha.enabled needs replicaCount of at least 1" }}
 {{- end }}
-{{- if $v.ftp.passive.publicAddress }}
-{{- fail "ha.mode perPodAddress: ftp.passive.publicAddress would make every pod announce one address; use ha.publicAddresses or ha.publicHost (or ha.mode sharedAddress)" }}
+{{- if or $v.ftp.passive.publicAddress $v.ftp.passive.publicHost }}
+{{- fail "ha.mode perPodAddress: ftp.passive.publicAddress or publicHost would make every pod announce one address; use ha.publicAddresses or ha.publicHost (or ha.mode sharedAddress)" }}
 {{- end }}
 {{- if and (ne $v.ha.podService.type "ClusterIP") (not (or $v.ha.publicAddresses $v.ha.publicHost)) }}
 {{- fail "ha.enabled needs ha.publicAddresses or ha.publicHost: what each pod announces in PASV" }}
@@ -180,6 +183,9 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if and $v.ha.publicAddresses (ne (len $v.ha.publicAddresses) (int $v.replicaCount)) }}
 {{- fail (printf "ha.publicAddresses must have one address per replica (%d), in pod-ordinal order" (int $v.replicaCount)) }}
 {{- end }}
+{{- end }}
+{{- if and $v.ftp.passive.publicAddress $v.ftp.passive.publicHost }}
+{{- fail "ftp.passive.publicAddress and ftp.passive.publicHost are two answers to one question: set one" }}
 {{- end }}
 {{- if gt (int $v.replicaCount) 1 }}
 {{- if and (not $v.ha.enabled) (ne $v.service.sessionAffinity "ClientIP") }}

@@ -162,6 +162,11 @@ internal sealed class BanList : IDisposable
         {
             if (!_offenders.TryGetValue(key, out var offender))
             {
+                if (_offenders.Count >= _options.MaxTrackedAddresses)
+                {
+                    EvictOldest(now);
+                }
+
                 _offenders[key] = offender = new Offender();
                 _arrivals.Enqueue(key);
             }
@@ -169,7 +174,7 @@ internal sealed class BanList : IDisposable
             isNew = !StillBanned(key, offender, now);
             offender.BannedUntil = now + (long)(remaining.TotalSeconds * _time.TimestampFrequency);
             offender.Bans = number;
-            offender.Duration = remaining > offender.Duration ? remaining : offender.Duration;
+            offender.Duration = isNew || remaining > offender.Duration ? remaining : offender.Duration;
             offender.Failures.Clear();
             offender.Shared = true;
             if (isNew)
@@ -235,15 +240,20 @@ internal sealed class BanList : IDisposable
         }
     }
 
-    /// <summary>The bans in force here: the client, the time left, the how-manieth ban, and whether the fleet knows it.</summary>
-    public IReadOnlyList<(string Client, TimeSpan Remaining, int Number, bool Shared)> InForce()
+    /// <summary>The bans in force here: the client, the time left, the how-manieth ban, how long ago it began, and whether the fleet knows it.</summary>
+    public IReadOnlyList<(string Client, TimeSpan Remaining, int Number, TimeSpan Age, bool Shared)> InForce()
     {
         var now = _time.GetTimestamp();
         lock (_lock)
         {
             return [.. _offenders
                 .Where(o => StillBanned(o.Key, o.Value, now))
-                .Select(o => (Describe(o.Key), TimeSpan.FromSeconds((o.Value.BannedUntil - now) / (double)_time.TimestampFrequency), o.Value.Bans, o.Value.Shared))];
+                .Select(o =>
+                {
+                    var remaining = TimeSpan.FromSeconds((o.Value.BannedUntil - now) / (double)_time.TimestampFrequency);
+                    var age = o.Value.Duration - remaining;
+                    return (Describe(o.Key), remaining, o.Value.Bans, age > TimeSpan.Zero ? age : TimeSpan.Zero, o.Value.Shared);
+                })];
         }
     }
 

@@ -58,7 +58,8 @@ internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Deni
 
     /// <summary>
     /// Null: admitted, holding a slot of the client's for session <paramref name="sessionId"/> (released when its
-    /// session ends); else why not.
+    /// session ends) and a reserved place among Ftp:MaxSessions (taken over by <see cref="SessionRegistry.Start"/>);
+    /// else why not.
     /// </summary>
     public async ValueTask<Refusal?> TryAdmitAsync(IPAddress address, string sessionId, CancellationToken ct)
     {
@@ -72,13 +73,31 @@ internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Deni
             return new Refusal(RefusalReason.Banned);
         }
 
-        if (sessions.Count >= _options.MaxSessions)
+        if (!sessions.TryReserve(_options.MaxSessions))
         {
             return new Refusal(RefusalReason.SessionLimit);
         }
 
-        return await sessions.TryTakeSlotAsync(address, sessionId, _options.MaxSessionsPerAddress, ct) ? null : new Refusal(RefusalReason.AddressLimit);
+        try
+        {
+            if (await sessions.TryTakeSlotAsync(address, sessionId, _options.MaxSessionsPerAddress, ct))
+            {
+                return null; // the reservation ends when the session starts
+            }
+        }
+        catch
+        {
+            sessions.CancelReservation();
+            throw;
+        }
+
+        sessions.CancelReservation();
+        return new Refusal(RefusalReason.AddressLimit);
     }
+
+    /// <summary>True when the address rules or a ban refuse <paramref name="address"/> (a data connection to relay).</summary>
+    public bool RefusesAddress(IPAddress address) =>
+        _denied.Contains(address) || (!_allowed.IsEmpty && !_allowed.Contains(address)) || _bans.IsBanned(address);
 
     /// <summary>Counts and logs the refusal, then answers 421 and closes (the implicit-TLS port just closes).</summary>
     public void Refuse(ClientConnection connection, IPAddress address, Refusal refusal)

@@ -16,6 +16,7 @@ internal sealed class FleetBans
 {
     private readonly BanList _local;
     private readonly IFleetState? _fleet;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _pendingLifts = new(StringComparer.Ordinal);
     private readonly BanOptions _options;
     private readonly ILogger _logger;
 
@@ -80,13 +81,26 @@ internal sealed class FleetBans
         }
     }
 
-    /// <summary>Lifts the client's ban on every gateway; false when none was in force.</summary>
+    /// <summary>
+    /// Lifts the client's ban on every gateway; false when none was in force. While the store is away it is lifted
+    /// here at once and on the others when the store is back.
+    /// </summary>
     public async Task<bool> LiftAsync(string client, CancellationToken ct)
     {
         var lifted = _local.Lift(client);
-        if (_fleet is not null)
+        if (_fleet is null)
+        {
+            return lifted;
+        }
+
+        try
         {
             lifted |= await _fleet.LiftBanAsync(client, ct);
+        }
+        catch (FleetStateUnavailableException ex)
+        {
+            Log.FleetStateUnavailable(_logger, "unban", ex.Message);
+            _pendingLifts[client] = 0;
         }
 
         return lifted;
@@ -119,13 +133,25 @@ internal sealed class FleetBans
         {
             try
             {
-                await _fleet!.ShareBanAsync(new FleetBan(client, ban.Remaining, ban.Number), ct);
-                _local.MarkShared(client);
+                await ShareOrLiftAsync(ban, ct);
             }
             catch (FleetStateUnavailableException ex)
             {
                 Log.FleetStateUnavailable(_logger, "ban", ex.Message);
             }
+        }
+    }
+
+    /// <summary>Shares one of this gateway's bans; lifts it here when the fleet says an operator lifted it after it began.</summary>
+    private async Task ShareOrLiftAsync((string Client, TimeSpan Remaining, int Number, TimeSpan Age, bool Shared) ban, CancellationToken ct)
+    {
+        if (await _fleet!.ShareBanAsync(new FleetBan(ban.Client, ban.Remaining, ban.Number), ban.Age, ct))
+        {
+            _local.MarkShared(ban.Client);
+        }
+        else
+        {
+            _local.Lift(ban.Client);
         }
     }
 
@@ -142,15 +168,24 @@ internal sealed class FleetBans
         }
     }
 
-    /// <summary>The store is back: share the bans made here meanwhile, then take over the fleet's.</summary>
+    /// <summary>
+    /// The store is back: the unbans made here meanwhile go to the fleet; every ban of this gateway is shared
+    /// again (a Redis that restarted empty forgot them), unless an operator lifted it after it began (an unban this
+    /// gateway missed: lifted here too); then the fleet's bans are taken over.
+    /// </summary>
     private async Task ResyncAsync(CancellationToken ct)
     {
         try
         {
-            foreach (var ban in _local.InForce().Where(b => !b.Shared))
+            foreach (var client in _pendingLifts.Keys)
             {
-                await _fleet!.ShareBanAsync(new FleetBan(ban.Client, ban.Remaining, ban.Number), ct);
-                _local.MarkShared(ban.Client);
+                await _fleet!.LiftBanAsync(client, ct);
+                _pendingLifts.TryRemove(client, out _);
+            }
+
+            foreach (var ban in _local.InForce())
+            {
+                await ShareOrLiftAsync(ban, ct);
             }
 
             foreach (var ban in await _fleet!.BansAsync(ct))

@@ -18,7 +18,27 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     private readonly string _idPrefix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
     private long _nextId;
 
+    private int _admitting; // connections between admission and their session's start
+
     public int Count => _sessions.Count;
+
+    /// <summary>
+    /// Reserves a place for a connection being admitted unless <paramref name="max"/> sessions run or are being
+    /// admitted already (admission may wait for the shared state: a burst must not overshoot Ftp:MaxSessions).
+    /// The reservation ends with <see cref="Start"/> or <see cref="CancelReservation"/>.
+    /// </summary>
+    public bool TryReserve(int max)
+    {
+        if (_sessions.Count + Interlocked.Increment(ref _admitting) <= max)
+        {
+            return true;
+        }
+
+        CancelReservation();
+        return false;
+    }
+
+    public void CancelReservation() => Interlocked.Decrement(ref _admitting);
 
     /// <summary>The scope of a client's session leases in the shared state.</summary>
     public static string LeaseScope(IPAddress address) => "client:" + Security.BanList.ClientKey(address);
@@ -35,9 +55,17 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
             return false;
         }
 
-        if (fleet is null || await fleet.TryTakeLeaseAsync(LeaseScope(address), sessionId, limit, ct) != State.LeaseResult.Full)
+        try
         {
-            return true;
+            if (fleet is null || await fleet.TryTakeLeaseAsync(LeaseScope(address), sessionId, limit, ct) != State.LeaseResult.Full)
+            {
+                return true;
+            }
+        }
+        catch
+        {
+            ReleaseLocalSlot(address);
+            throw;
         }
 
         ReleaseLocalSlot(address);
@@ -69,6 +97,7 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     {
         fleet?.Track(session.Id, session.Snapshot);
         _sessions[session.Id] = (session, RunAsync(session, address, logger));
+        CancelReservation(); // counted as a session now
     }
 
     /// <summary>The session with this id on this gateway, if any.</summary>

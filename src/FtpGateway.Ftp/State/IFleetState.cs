@@ -61,7 +61,7 @@ internal interface IFleetState : IAsyncDisposable
     /// <summary>True while the store answers.</summary>
     bool IsAvailable { get; }
 
-    /// <summary>Raised for every message of another gateway, and on every return of the store (<see cref="Reconnected"/>).</summary>
+    /// <summary>Raised for every message of another gateway (never this one's own), one after the other, in the order sent.</summary>
     event Action<FleetMessage>? Received;
 
     /// <summary>Raised when the store is reachable again after it was not (and once at the first connection).</summary>
@@ -70,8 +70,12 @@ internal interface IFleetState : IAsyncDisposable
     /// <summary>Counts a failed login of <paramref name="client"/> on every gateway's count, in one step with the ban it may make.</summary>
     Task<FleetFailure> RecordFailureAsync(string client, BanPolicy policy, CancellationToken ct);
 
-    /// <summary>Shares a ban made here (while the store was down, or by an operator); a longer ban in force stays.</summary>
-    Task ShareBanAsync(FleetBan ban, CancellationToken ct);
+    /// <summary>
+    /// Shares a ban made here (while the store was down, or by an operator) that began <paramref name="age"/> ago; a
+    /// longer ban in force stays. False when an operator lifted the client's ban after this one began: the gateway
+    /// that was away missed the unban and lifts its own ban too.
+    /// </summary>
+    Task<bool> ShareBanAsync(FleetBan ban, TimeSpan age, CancellationToken ct);
 
     /// <summary>Lifts a ban (and forgets the client's failures and offences) on every gateway; false when none was in force.</summary>
     Task<bool> LiftBanAsync(string client, CancellationToken ct);

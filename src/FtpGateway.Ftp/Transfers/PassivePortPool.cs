@@ -99,6 +99,9 @@ internal sealed class PassivePortPool
     /// <summary>The channel waiting for a connection on <paramref name="port"/> (relayed connections are handed to it).</summary>
     public void Waiting(int port, PassiveDataChannel channel) => _waiting[port] = channel;
 
+    /// <summary>True while a transfer waits for its connection on <paramref name="port"/>.</summary>
+    public bool IsWaiting(int port) => _waiting.ContainsKey(port);
+
     /// <summary>Hands a relayed connection to the transfer waiting on <paramref name="port"/>; false when none waits.</summary>
     public bool TryDeliver(int port, Socket socket, IPAddress client) =>
         _waiting.TryGetValue(port, out var channel) && channel.TryTakeRelayed(socket, client);

@@ -36,9 +36,17 @@ internal sealed class UserSessions(TimeProvider time, State.IFleetState? fleet =
             return true;
         }
 
-        if (await fleet.TryTakeLeaseAsync(LeaseScope(user.Name), sessionId, limit, ct) != State.LeaseResult.Full)
+        try
         {
-            return true;
+            if (await fleet.TryTakeLeaseAsync(LeaseScope(user.Name), sessionId, limit, ct) != State.LeaseResult.Full)
+            {
+                return true;
+            }
+        }
+        catch
+        {
+            Leave(user, sessionId);
+            throw;
         }
 
         Leave(user, sessionId);

@@ -88,6 +88,10 @@ public sealed class RelayTests : IAsyncLifetime
         // A port of the owner without a pending transfer, reached through the other gateway.
         using var stray = await ConnectAsync(Second, _range + 1);
         Assert.Equal(0, await ReceiveOrZeroAsync(stray));
+
+        // The owner's refusal reached the relaying gateway, which let go of the client: a silent client that
+        // connects to other gateways' ports never holds relays.
+        await Poll.UntilAsync(() => _other.Server.ActiveRelays == 0, "the refused relay's place freed");
     }
 
     [Fact]

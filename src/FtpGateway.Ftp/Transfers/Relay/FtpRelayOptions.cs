@@ -19,7 +19,7 @@ public sealed class FtpRelayOptions
     /// <summary>The address of the gateway with ordinal N, by N (fixed addresses).</summary>
     public List<string> PeerAddresses { get; set; } = [];
 
-    /// <summary>A DNS name of the gateway with ordinal <c>{ordinal}</c> (a StatefulSet's headless Service: <c>ftp-{ordinal}.ftp-peers</c>).</summary>
+    /// <summary>A DNS name of the gateway with ordinal <c>{ordinal}</c> (a StatefulSet's headless Service: <c>ftp-{ordinal}.ftp-pods</c>).</summary>
     public string? PeerHost { get; set; }
 
     /// <summary>Relayed connections at once, each way; beyond it a connection is closed.</summary>

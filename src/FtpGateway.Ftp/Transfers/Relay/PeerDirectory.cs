@@ -16,6 +16,9 @@ internal sealed class PeerDirectory(RelaySettings settings, TimeProvider time)
     private readonly ConcurrentDictionary<int, (IPAddress Address, long Resolved)> _resolved = new();
 
     /// <summary>The peer's address, or null when there is none for <paramref name="ordinal"/> (not configured, not resolvable).</summary>
+    /// <summary>Forgets a resolved address that could not be reached (a pod that came back elsewhere).</summary>
+    public void Forget(int ordinal) => _resolved.TryRemove(ordinal, out _);
+
     public async Task<IPAddress?> FindAsync(int ordinal, CancellationToken ct)
     {
         if (ordinal < settings.PeerAddresses.Count)

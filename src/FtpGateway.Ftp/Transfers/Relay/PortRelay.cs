@@ -12,7 +12,7 @@ namespace FtpGateway.Ftp.Transfers.Relay;
 /// pumped both ways. Only to the owner's relay port, only for ports of the range: never an open proxy. At most
 /// Ftp:Relay:MaxConnections at once.
 /// </summary>
-internal sealed partial class PortRelay(FtpServerContext server, RelaySettings settings, PeerDirectory peers, ILogger logger) : IAsyncDisposable
+internal sealed partial class PortRelay(FtpServerContext server, RelaySettings settings, PeerDirectory peers, Func<IPAddress, bool> refused, ILogger logger) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _listeners = [];
@@ -20,6 +20,9 @@ internal sealed partial class PortRelay(FtpServerContext server, RelaySettings s
     private readonly Lock _lock = new();
     private readonly HashSet<Task> _relays = [];
     private int _active;
+
+    /// <summary>Relays in progress (for tests: a refused connection frees its place at once).</summary>
+    internal int Active => Volatile.Read(ref _active);
 
     /// <summary>Listens on every port of the range but this gateway's own; a port in use stops the start, naming it.</summary>
     public void Start(IPAddress address, PortRange own)
@@ -89,21 +92,44 @@ internal sealed partial class PortRelay(FtpServerContext server, RelaySettings s
             client.NoDelay = true;
             var from = await ClientAsync(client, ct);
             var ordinal = settings.OwnerOf(port);
-            if (from is null || await peers.FindAsync(ordinal, ct) is not { } address)
+            if (from is null || refused(Addresses.Normalize(from.Address)))
             {
-                Failed(client, port, from is null ? "a bad PROXY header" : $"no gateway with ordinal {ordinal} is known");
+                Failed(client, port, from is null ? "a bad PROXY header" : $"{Addresses.Normalize(from.Address)} is banned or not allowed");
+                return;
+            }
+
+            if (await peers.FindAsync(ordinal, ct) is not { } address)
+            {
+                Failed(client, port, $"no gateway with ordinal {ordinal} is known");
                 return;
             }
 
             using (var deadline = new CancellationTokenSource(server.Options.DataConnectionTimeout, server.Time))
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token))
             {
-                await owner.ConnectAsync(new IPEndPoint(address, settings.Port), connect.Token);
+                try
+                {
+                    await owner.ConnectAsync(new IPEndPoint(address, settings.Port), connect.Token);
+                }
+                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                {
+                    peers.Forget(ordinal); // a pod that moved: ask the name again next time
+                    throw;
+                }
+
+                await owner.SendAsync(RelayHeader.Create(settings.Key, port, from, server.Time.GetUtcNow()), SocketFlags.None, connect.Token);
+
+                // The owner's verdict: one byte when it took the connection; a close when it did not.
+                var verdict = new byte[1];
+                if (await owner.ReceiveAsync(verdict, SocketFlags.None, connect.Token) != 1 || verdict[0] != RelayReceiver.Accepted[0])
+                {
+                    Failed(client, port, "the owner has no transfer waiting on it");
+                    return;
+                }
             }
 
-            await owner.SendAsync(RelayHeader.Create(settings.Key, port, from, server.Time.GetUtcNow()), SocketFlags.None, ct);
             server.Telemetry.RelayedConnections.Add(1, new KeyValuePair<string, object?>("direction", "out"), new KeyValuePair<string, object?>("outcome", "relayed"));
-            var bytes = await SocketPump.RunAsync(client, owner, ct);
+            var bytes = await SocketPump.RunAsync(client, owner, server.Options.DataConnectionTimeout, server.Time, ct);
             server.Telemetry.RelayedBytes.Add(bytes);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)

@@ -15,6 +15,9 @@ internal sealed partial class RelayReceiver(FtpServerContext server, RelaySettin
 {
     private static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The one byte that tells the relaying gateway its connection was taken.</summary>
+    internal static readonly byte[] Accepted = [1];
+
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, long> _nonces = new(StringComparer.Ordinal);
     private Socket? _listener;
@@ -70,12 +73,20 @@ internal sealed partial class RelayReceiver(FtpServerContext server, RelaySettin
                 throw new RelayRefusedException("a header seen before (a replay)");
             }
 
-            if (server.Options.Network.OwnPassiveRange?.Contains(port) != true || !server.PassivePorts.TryDeliver(port, socket, client.Address))
+            if (server.Options.Network.OwnPassiveRange?.Contains(port) != true || !server.PassivePorts.IsWaiting(port))
             {
                 throw new RelayRefusedException($"no transfer of this gateway waits on port {port}");
             }
 
+            // The verdict, before any data: the relaying gateway keeps the client only on this byte (a refusal is
+            // the connection closing), so a client nobody expects never holds a relay.
             socket.NoDelay = true;
+            await socket.SendAsync(Accepted, SocketFlags.None, timeout.Token);
+            if (!server.PassivePorts.TryDeliver(port, socket, client.Address))
+            {
+                throw new RelayRefusedException($"the transfer on port {port} stopped waiting");
+            }
+
             Count("taken");
         }
         catch (Exception ex) when (ex is RelayRefusedException or SocketException or OperationCanceledException)

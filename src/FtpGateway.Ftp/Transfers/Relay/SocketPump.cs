@@ -3,19 +3,25 @@ using System.Net.Sockets;
 
 namespace FtpGateway.Ftp.Transfers.Relay;
 
-/// <summary>Moves bytes both ways between two connected sockets until both sides have finished, passing on half-closes.</summary>
+/// <summary>
+/// Moves bytes both ways between two connected sockets until both sides have finished, passing on half-closes; a
+/// pump where nothing moves either way for <c>idle</c> (Ftp:DataConnectionTimeout, the longest pause of a
+/// transfer) is cut, so a silent client never holds a relay.
+/// </summary>
 internal static class SocketPump
 {
     private const int BufferSize = 128 * 1024;
 
-    /// <summary>Pumps until both directions end (or <paramref name="ct"/>); returns the bytes moved.</summary>
-    public static async Task<long> RunAsync(Socket a, Socket b, CancellationToken ct)
+    /// <summary>Pumps until both directions end, nothing moved for <paramref name="idle"/>, or <paramref name="ct"/>; returns the bytes moved.</summary>
+    public static async Task<long> RunAsync(Socket a, Socket b, TimeSpan idle, TimeProvider time, CancellationToken ct)
     {
-        var moved = await Task.WhenAll(OneWayAsync(a, b, ct), OneWayAsync(b, a, ct));
+        using var quiet = new CancellationTokenSource(idle, time);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, quiet.Token);
+        var moved = await Task.WhenAll(OneWayAsync(a, b, () => quiet.CancelAfter(idle), both.Token), OneWayAsync(b, a, () => quiet.CancelAfter(idle), both.Token));
         return moved[0] + moved[1];
     }
 
-    private static async Task<long> OneWayAsync(Socket from, Socket to, CancellationToken ct)
+    private static async Task<long> OneWayAsync(Socket from, Socket to, Action moving, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
@@ -24,6 +30,7 @@ internal static class SocketPump
             int read;
             while ((read = await from.ReceiveAsync(buffer.AsMemory(0, BufferSize), SocketFlags.None, ct)) > 0)
             {
+                moving();
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, ct);
                 total += read;
             }
