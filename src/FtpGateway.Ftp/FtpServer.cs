@@ -58,6 +58,16 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             options.Value, securityOptions, targets ?? new StorageTargets(storage), users, loggerFactory, telemetry ?? _ownedTelemetry!, time ?? TimeProvider.System,
             authHook, audit, events, fleet);
         _sessions = new SessionRegistry(fleet);
+        if (fleet is not null)
+        {
+            fleet.Received += message =>
+            {
+                if (message is State.FleetMessage.EndSession end)
+                {
+                    _sessions.TryEnd(end.SessionId, end.Now, _logger); // the operator API of another gateway asked
+                }
+            };
+        }
         _admission = new ConnectionAdmission(addresses, _context, _sessions, _logger);
         _proxied = new ProxiedConnections(_context, _logger, () => IsDraining);
         users.Changed += OnUsersChanged;
@@ -73,6 +83,48 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
     /// <summary>What every session shares (for the management API and tests).</summary>
     internal FtpServerContext Context => _context;
+
+    /// <summary>
+    /// Every session of the fleet (from its registry while the shared state answers), else this gateway's; and
+    /// whether the list is the fleet's.
+    /// </summary>
+    internal async Task<(IReadOnlyList<State.FleetSession> Sessions, bool Fleet)> ListSessionsAsync(CancellationToken ct)
+    {
+        if (_context.Fleet is { IsAvailable: true } fleet)
+        {
+            try
+            {
+                return (await fleet.SessionsAsync(ct), true);
+            }
+            catch (State.FleetStateUnavailableException)
+            {
+                // this gateway's, below
+            }
+        }
+
+        return ([.. _sessions.All.Select(s => s.Snapshot())], false);
+    }
+
+    /// <summary>
+    /// Ends a session for the operator (after its running transfer, or at once with <paramref name="now"/>): here,
+    /// or through the shared state on the gateway that runs it. Returns that gateway's name; null when no gateway
+    /// runs a session with this id.
+    /// </summary>
+    internal async Task<string?> EndSessionAsync(string id, bool now, CancellationToken ct)
+    {
+        if (_sessions.TryEnd(id, now, _logger))
+        {
+            return _context.GatewayName;
+        }
+
+        if (_context.Fleet is { } fleet && (await ListSessionsAsync(ct)).Sessions.FirstOrDefault(s => s.Id == id) is { } elsewhere)
+        {
+            await fleet.SendAsync(new State.FleetMessage.EndSession(fleet.Gateway, id, now), ct);
+            return elsewhere.Gateway;
+        }
+
+        return null;
+    }
 
     /// <summary>Relays in progress from this gateway to the others (Ftp:Relay).</summary>
     internal int ActiveRelays => _relay?.ActiveRelays ?? 0;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using FtpGateway.Ftp.Security;
 using FtpGateway.Ftp.Telemetry;
 using FtpGateway.Ftp.Transfers;
@@ -35,7 +34,7 @@ internal sealed partial class FtpServerContext
             targets.All.ToDictionary(t => t.Key, t => (IStorageProvider)new InstrumentedStorageProvider(t.Value, telemetry, t.Key, time), StringComparer.Ordinal),
             users,
             ports,
-            LoadCertificate(options.Tls),
+            options.Tls.Enabled ? new ServerCertificate(options.Tls, time, loggerFactory.CreateLogger("FtpGateway.Ftp.Tls"), telemetry) : null,
             loggerFactory,
             time,
             telemetry,
@@ -55,15 +54,10 @@ internal sealed partial class FtpServerContext
         return context;
     }
 
-    private static X509Certificate2? LoadCertificate(FtpTlsOptions tls) =>
-        !tls.Enabled ? null
-        : string.IsNullOrWhiteSpace(tls.KeyPath) ? X509Certificate2.CreateFromPemFile(tls.CertificatePath!)
-        : X509Certificate2.CreateFromPemFile(tls.CertificatePath!, tls.KeyPath);
-
     /// <summary>Releases what the context owns (the certificate, the ban sweep, the password checkers, the resolver).</summary>
     public void Dispose()
     {
-        Certificate?.Dispose();
+        Certificates?.Dispose();
         Bans.Dispose();
         PasswordChecks.Dispose();
         StopResolvingPublicHost();

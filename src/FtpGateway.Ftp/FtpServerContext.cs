@@ -16,7 +16,7 @@ internal sealed partial class FtpServerContext(
     IReadOnlyDictionary<string, IStorageProvider> targets,
     UserStore users,
     PassivePortPool passivePorts,
-    X509Certificate2? certificate,
+    ServerCertificate? certificate,
     ILoggerFactory loggerFactory,
     TimeProvider time,
     FtpTelemetry telemetry,
@@ -29,6 +29,9 @@ internal sealed partial class FtpServerContext(
 {
     /// <summary>The state the fleet shares (State:Redis); null: this gateway is on its own.</summary>
     public State.IFleetState? Fleet => fleet;
+
+    /// <summary>This gateway's name: its name in the fleet, else Ftp:Replica, else the host name.</summary>
+    public string GatewayName { get; } = fleet?.Gateway ?? (string.IsNullOrWhiteSpace(options.Replica) ? Environment.MachineName : options.Replica);
 
     /// <summary>Bans across the fleet: failures counted on the shared count, bans and unbans on every gateway.</summary>
     public FleetBans FleetBans { get; } = new(bans, fleet, bans.Options, loggerFactory.CreateLogger("FtpGateway.Ftp.Bans"));
@@ -73,9 +76,16 @@ internal sealed partial class FtpServerContext(
     /// <summary>What each user's sessions share: the session count and bandwidth.</summary>
     public UserSessions UserSessions { get; } = new(time, fleet);
 
+    /// <summary>Each user's last login and upload and the day's uploads (the operator API).</summary>
+    public UserRecords UserRecords { get; } = new(time, fleet);
+
     public PassivePortPool PassivePorts => passivePorts;
 
-    public X509Certificate2? Certificate => certificate;
+    /// <summary>The certificate new TLS connections get (renewed while the gateway runs); null without FTPS.</summary>
+    public X509Certificate2? Certificate => certificate?.Current;
+
+    /// <summary>The watched certificate files (null without FTPS).</summary>
+    public ServerCertificate? Certificates => certificate;
 
     public ILoggerFactory LoggerFactory => loggerFactory;
 
@@ -127,10 +137,10 @@ internal sealed partial class FtpServerContext(
 
     public void StopResolvingPublicHost() => _resolving?.Dispose();
 
-    /// <summary>TLS 1.2 and 1.3 on the control connection.</summary>
+    /// <summary>TLS 1.2 and 1.3 on the control connection, with the certificate in force now.</summary>
     public SslServerAuthenticationOptions ControlTlsOptions => new()
     {
-        ServerCertificate = certificate,
+        ServerCertificate = Certificate,
         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         ClientCertificateRequired = false,
     };
@@ -143,9 +153,9 @@ internal sealed partial class FtpServerContext(
     /// tickets off in OpenSSL (FtpGateway's TlsLibrary), so TLS 1.3-only clients upload safely; TLS 1.2 spares the
     /// others the question wherever the library is configured otherwise.
     /// </summary>
-    public SslServerAuthenticationOptions DataTlsOptions(SslProtocols offered) => new()
+    public SslServerAuthenticationOptions DataTlsOptions(SslProtocols offered, X509Certificate2? sessionCertificate) => new()
     {
-        ServerCertificate = certificate,
+        ServerCertificate = sessionCertificate ?? Certificate, // the session's own: the one of its control connection
         EnabledSslProtocols = (offered & SslProtocols.Tls12) != 0 || offered == SslProtocols.None ? SslProtocols.Tls12 : SslProtocols.Tls12 | SslProtocols.Tls13,
         ClientCertificateRequired = false,
         AllowTlsResume = false,

@@ -53,6 +53,15 @@ internal static partial class Log
     [LoggerMessage(112, LogLevel.Information, "FtpGateway ban: {ClientAddress} for {DurationSeconds} s by another gateway of the fleet (ban {BanNumber})")]
     public static partial void BannedByFleet(ILogger logger, string clientAddress, long durationSeconds, int banNumber);
 
+    [LoggerMessage(114, LogLevel.Information, "Session {SessionId} ended by the operator (at once: {Now})")]
+    public static partial void SessionEndedByOperator(ILogger logger, string sessionId, bool now);
+
+    [LoggerMessage(115, LogLevel.Information, "FTPS certificate renewed: {Subject} ({Thumbprint}), valid until {NotAfter:u}; new connections get it")]
+    public static partial void CertificateRenewed(ILogger logger, string subject, string thumbprint, DateTime notAfter);
+
+    [LoggerMessage(116, LogLevel.Error, "FTPS certificate {File} not renewed, the previous one stays in force: {Reason}")]
+    public static partial void CertificateNotRenewed(ILogger logger, string file, string reason);
+
     [LoggerMessage(113, LogLevel.Debug, "Shared state unavailable for {Operation}, this gateway decides alone: {Reason}")]
     public static partial void FleetStateUnavailable(ILogger logger, string operation, string reason);
 

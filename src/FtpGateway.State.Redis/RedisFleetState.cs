@@ -280,6 +280,41 @@ internal sealed class RedisFleetState : IFleetState
         return [.. r.Select(v => JsonSerializer.Deserialize((string)v!, FleetJson.Default.FleetSession)).OfType<FleetSession>()];
     }
 
+    public void RecordUser(string user, bool upload, long bytes, DateTimeOffset at)
+    {
+        if (!IsAvailable)
+        {
+            return; // this gateway's own record keeps it
+        }
+
+        var day = DateOnly.FromDateTime(at.UtcDateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        _ = RecordUserAsync();
+        async Task RecordUserAsync()
+        {
+            try
+            {
+                await ScriptAsync(Scripts.UserEvent, [Key("user:", user)], [upload ? "upload" : "login", bytes, day]);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                Log.WriteFailed(_logger, "user activity", ex.Message);
+            }
+        }
+    }
+
+    public async Task<UserActivityRecord?> UserActivityAsync(string user, DateOnly day, CancellationToken ct)
+    {
+        var d = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var values = await RunAsync(() => _db.HashGetAsync(Key("user:", user), ["lastLogin", "lastUpload", "uploads:" + d, "bytes:" + d]), ct);
+        if (values.All(v => v.IsNull))
+        {
+            return null;
+        }
+
+        static DateTimeOffset? Time(RedisValue v) => v.IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)v);
+        return new UserActivityRecord(Time(values[0]), Time(values[1]), values[2].IsNull ? 0 : (long)values[2], values[3].IsNull ? 0 : (long)values[3]);
+    }
+
     public async Task SendAsync(FleetMessage message, CancellationToken ct)
     {
         var text = message switch

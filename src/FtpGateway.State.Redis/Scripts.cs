@@ -120,6 +120,22 @@ internal static class Scripts
         return redis.call('ZCARD', KEYS[1])
         """;
 
+    /// <summary>
+    /// A user's login (ARGV kind "login") or upload ("upload", bytes, day): KEYS the user's hash; the times are
+    /// Redis's; the day's counters live a week.
+    /// </summary>
+    public const string UserEvent = Now + """
+        if ARGV[1] == 'login' then
+          redis.call('HSET', KEYS[1], 'lastLogin', now)
+        else
+          redis.call('HSET', KEYS[1], 'lastUpload', now)
+          redis.call('HINCRBY', KEYS[1], 'uploads:' .. ARGV[3], 1)
+          redis.call('HINCRBY', KEYS[1], 'bytes:' .. ARGV[3], ARGV[2])
+        end
+        redis.call('PEXPIRE', KEYS[1], 604800000)
+        return 1
+        """;
+
     /// <summary>Writes a session's record: KEYS the record, the index; ARGV json, id, ttl ms.</summary>
     public const string PutSession = Now + """
         redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])

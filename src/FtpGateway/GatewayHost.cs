@@ -82,6 +82,7 @@ public static class GatewayHost
         }
 
         builder.Services.AddSingleton(management);
+        builder.Services.AddSingleton(Api.ApiKeys.Parse(management.ApiKeys)); // an invalid key stops the start, named
         builder.Services.AddHostedService<StorageHealth>();
         builder.Services.AddSingleton(sp => CreateUsers(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<FtpTelemetry>(), sp.GetRequiredService<StorageTargets>(), sp.GetRequiredService<TimeProvider>()));
 
@@ -107,6 +108,7 @@ public static class GatewayHost
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", ReadyAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
+        Api.OperatorApi.Map(app, app.Services.GetRequiredService<Api.ApiKeys>());
         return app;
     }
 

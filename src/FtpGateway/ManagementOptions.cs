@@ -17,6 +17,12 @@ public sealed class ManagementOptions
     /// </summary>
     public List<string> ReadinessTargets { get; set; } = [];
 
+    /// <summary>
+    /// The operator API's bearer tokens, each <c>sha256:&lt;hex&gt;</c> or <c>file:&lt;path&gt;</c> (see
+    /// <see cref="Api.ApiKeys"/>); none: no API.
+    /// </summary>
+    public List<string> ApiKeys { get; set; } = [];
+
     /// <summary>How often every storage target is probed for ftpgateway.storage.available.</summary>
     public TimeSpan StorageProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -83,6 +83,8 @@ public sealed partial class ExecutableTests
     [InlineData("telemetry-typo", "Telemetry:PerUserMetric", "Unknown configuration key")]
     [InlineData("log-format-typo", "Logging:Format 'jsn'", "is not one of json, plain, simple")]
     [InlineData("timeout-typo", "Ftp:IdleTimeout '10 minutes'", "is not a duration")]
+    [InlineData("api-key-plain", "Management:ApiKeys:0", "a token in plain text is refused")]
+    [InlineData("api-key-file-missing", "Management:ApiKeys:0", "cannot be read")]
     [InlineData("redis-configuration-bad", "State:Redis:Configuration", "is not a valid Redis configuration string")]
     [InlineData("redis-key-typo", "State:Redis:Configuraton", "Unknown configuration key")]
     [InlineData("redis-prefix-empty", "State:Redis:KeyPrefix", "must not be empty")]
@@ -112,6 +114,8 @@ public sealed partial class ExecutableTests
             "audit-format-typo" => ["--Audit:Format=xfer"],
             "telemetry-typo" => ["--Telemetry:PerUserMetric=true"],
             "log-format-typo" => ["--Logging:Format=jsn"],
+            "api-key-plain" => ["--Management:ApiKeys:0=my-secret-token"],
+            "api-key-file-missing" => [$"--Management:ApiKeys:0=file:{work.File("no-such-key")}"],
             "redis-configuration-bad" => ["--State:Redis:Configuration=127.0.0.1:6379,ssl=maybe"],
             "redis-key-typo" => ["--State:Redis:Configuraton=127.0.0.1:6379"],
             "redis-prefix-empty" => ["--State:Redis:Configuration=127.0.0.1:6379", "--State:Redis:KeyPrefix= "],

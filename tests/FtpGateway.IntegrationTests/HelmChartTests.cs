@@ -30,7 +30,7 @@ public sealed class HelmChartTests
     [InlineData("default", "Deployment PersistentVolumeClaim Service Service ServiceAccount")]
     [InlineData("filesystem", "Deployment PersistentVolumeClaim Secret Service Service ServiceAccount")]
     [InlineData("s3", "ConfigMap Deployment PodDisruptionBudget PrometheusRule Secret Secret Service Service ServiceAccount ServiceMonitor")]
-    [InlineData("azure", "Deployment Service Service ServiceAccount")]
+    [InlineData("azure", "Deployment PodDisruptionBudget Service Service ServiceAccount")]
     [InlineData("ha", "PodDisruptionBudget Secret Service Service Service Service Service Service ServiceAccount StatefulSet")]
     [InlineData("ha-shared", "HorizontalPodAutoscaler PodDisruptionBudget Secret Service Service Service ServiceAccount StatefulSet")]
     public async Task EveryScenario_RendersValidKubernetesObjects(string scenario, string kinds)
@@ -179,6 +179,66 @@ public sealed class HelmChartTests
             var options = new FtpGateway.Ftp.FtpServerOptions { PassivePortRange = chart.Env("Ftp__PassivePortRange"), Replica = $"{HelmChart.FullName}-{n}", PassivePortsPerReplica = 10 };
             Assert.Equal(new FtpGateway.Ftp.PortRange(50000 + (10 * n), 50009 + (10 * n)), options.Network.OwnPassiveRange);
         }
+    }
+
+    [Fact]
+    public async Task TheChartAReviewerSignsOff_Probes_Resources_Tmp_Pdb_NetworkPolicy_Recreate_AndPerPodAnnotations()
+    {
+        var chart = await HelmChart.RenderAsync("s3");
+        var container = chart.Container;
+
+        // A startup probe on /healthz, so that liveness never races a slow storage probe at start-up.
+        var startup = container.GetProperty("startupProbe");
+        Assert.Equal("/healthz", startup.GetProperty("httpGet").GetProperty("path").GetString());
+        Assert.True(startup.GetProperty("periodSeconds").GetInt32() * startup.GetProperty("failureThreshold").GetInt32() >= 60);
+
+        // Requests and a memory limit from the measured peak; /tmp with a size limit.
+        Assert.Equal("512Mi", container.GetProperty("resources").GetProperty("limits").GetProperty("memory").GetString());
+        Assert.Equal("256Mi", container.GetProperty("resources").GetProperty("requests").GetProperty("memory").GetString());
+        var tmp = chart.PodSpec.GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "tmp");
+        Assert.Equal("256Mi", tmp.GetProperty("emptyDir").GetProperty("sizeLimit").GetString());
+
+        // Three replicas: a PodDisruptionBudget by default.
+        Assert.True(chart.Has("PodDisruptionBudget"));
+        Assert.False((await HelmChart.RenderAsync(null)).Has("PodDisruptionBudget")); // one pod: none
+
+        // The NetworkPolicy: FTP and passive ports from the balancer's sources, management from monitoring, egress by CIDR.
+        var policy = (await HelmChart.RenderAsync("s3", "networkPolicy.enabled=true", "service.loadBalancerSourceRanges={198.51.100.0/24}", "networkPolicy.egress[0].cidr=10.20.0.0/16", "networkPolicy.egress[0].ports={443}"))
+            .Get("NetworkPolicy").GetProperty("spec");
+        var ingress = policy.GetProperty("ingress").EnumerateArray().ToList();
+        Assert.Equal("198.51.100.0/24", ingress[0].GetProperty("from")[0].GetProperty("ipBlock").GetProperty("cidr").GetString());
+        Assert.Contains(ingress[0].GetProperty("ports").EnumerateArray(), p => p.GetProperty("port").GetInt32() == 50000 && p.GetProperty("endPort").GetInt32() == 50009);
+        Assert.Equal("monitoring", ingress[^1].GetProperty("from")[0].GetProperty("namespaceSelector").GetProperty("matchLabels").GetProperty("kubernetes.io/metadata.name").GetString());
+        Assert.Equal(["Ingress", "Egress"], policy.GetProperty("policyTypes").EnumerateArray().Select(t => t.GetString()));
+        Assert.Contains(policy.GetProperty("egress").EnumerateArray(), e => e.GetProperty("to")[0].TryGetProperty("ipBlock", out var block) && block.GetProperty("cidr").GetString() == "10.20.0.0/16");
+
+        // The event spool on a claim: the Deployment updates with Recreate (two pods never share the claim).
+        var spool = await HelmChart.RenderAsync(null, "events.spool.enabled=true", "events.spool.existingClaim=ftp-spool");
+        Assert.Equal("Recreate", spool.Deployment.GetProperty("spec").GetProperty("strategy").GetProperty("type").GetString());
+
+        // One replica behind an AWS NLB announces its name; per-pod Services take {ordinal} in annotations.
+        Assert.Equal("nlb.example.com", (await HelmChart.RenderAsync(null, "ftp.passive.publicHost=nlb.example.com")).Env("Ftp__PublicHost"));
+        var perPod = await HelmChart.RenderAsync("ha", "ha.podService.annotations.external-dns\\.alpha\\.kubernetes\\.io/hostname=ftp-{ordinal}.example.com");
+        Assert.Equal("ftp-2.example.com", perPod.Get("Service", $"{HelmChart.FullName}-2").GetProperty("metadata").GetProperty("annotations").GetProperty("external-dns.alpha.kubernetes.io/hostname").GetString());
+    }
+
+    [Fact]
+    public async Task TheNotes_TellTheTruthAboutWhereUsersComeFrom()
+    {
+        async Task<string> NotesAsync(params string[] sets)
+        {
+            var result = await HelmChart.HelmAsync(["install", HelmChart.Release, HelmChart.Directory, "--dry-run=client", "--namespace", HelmChart.Namespace, .. sets.SelectMany(s => new[] { "--set", s })]);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            return result.StandardOutput[result.StandardOutput.IndexOf("NOTES:", StringComparison.Ordinal)..];
+        }
+
+        Assert.Contains("one-time password", await NotesAsync(), StringComparison.Ordinal);
+        var file = await NotesAsync("usersFile.enabled=true");
+        Assert.DoesNotContain("one-time password", file, StringComparison.Ordinal);
+        Assert.Contains("the users file from Secret", file, StringComparison.Ordinal);
+        var hook = await NotesAsync("config.Auth:Http:Url=https://auth.example.com/ftp");
+        Assert.DoesNotContain("one-time password", hook, StringComparison.Ordinal);
+        Assert.Contains("authentication hook https://auth.example.com/ftp", hook, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -342,6 +402,8 @@ public sealed class HelmChartTests
     [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.autoscaling.enabled=true|ha.autoscaling.minReplicas=9|ha.maxReplicas=5", "minReplicas 9 must lie between 1 and ha.maxReplicas 5")]
     [InlineData("ha.enabled=true|replicaCount=3|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|storage.provider=S3|storage.s3.bucket=b|state.redis.configuration=redis:6379|ftp.passive.publicAddress=203.0.113.10|ha.publicHost=ftp-{ordinal}.example.com", "set ha.mode: perPodAddress to keep an address per pod")]
     [InlineData("ftp.passive.publicAddress=203.0.113.10|ftp.passive.publicHost=ftp.example.com", "two answers to one question")]
+    [InlineData("replicaCount=2|storage.provider=S3|storage.s3.bucket=b|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|service.sessionAffinity=ClientIP|podDisruptionBudget.minAvailable=2", "podDisruptionBudget.minAvailable 2 must be below the replicas (2)")]
+    [InlineData("replicaCount=2|storage.provider=S3|storage.s3.bucket=b|users[0].name=a|users[0].passwordHash=pbkdf2-sha256$1$a$b|events.spool.enabled=true|events.spool.existingClaim=spool", "use it with replicaCount 1")]
     [InlineData("config.Ftp:Relay:Port=3000", "config.Ftp:Relay:Port is set by the chart")]
     [InlineData("config.Storage:S3:Bucket=other", "config.Storage:S3:Bucket is set by the chart")]
     [InlineData("config.not-a-key=1", "invalid propertyName 'not-a-key'")]

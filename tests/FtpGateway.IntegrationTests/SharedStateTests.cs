@@ -198,6 +198,35 @@ public sealed class SharedStateTests
     }
 
     [Fact]
+    public async Task AnOperatorEndsASessionOfAnotherGateway_AndUnbansFromAnyGateway_TheUserRecordIsTheFleets()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var pair = await StartPairAsync(redis);
+        await using var onB = await RawFtpClient.LoginAsync(pair.B.Port);
+        Assert.Equal(226, (await onB.UploadAsync("STOR x.bin", new byte[321])).Code);
+        string? id = null;
+        await Poll.UntilAsync(async () =>
+        {
+            id = (await pair.A.Server.ListSessionsAsync(CancellationToken.None)).Sessions.SingleOrDefault(s => s.Gateway == "gw-1" && s.User is not null)?.Id;
+            return id is not null;
+        }, "B's session in the fleet's registry, seen from A");
+
+        // Asked on gateway A, ended on gateway B, which runs it.
+        Assert.Equal("gw-1", await pair.A.Server.EndSessionAsync(id!, now: false, CancellationToken.None));
+        var closing = await onB.ReadReplyAsync();
+        Assert.Equal(421, closing.Code);
+        Assert.Contains("ended by the operator", closing.Text, StringComparison.Ordinal);
+        Assert.Null(await pair.A.Server.EndSessionAsync("no-such-session", now: false, CancellationToken.None));
+
+        // The user's activity on gateway B, as gateway A tells it.
+        await Poll.UntilAsync(async () => (await pair.A.Server.Context.UserRecords.GetAsync(TestServer.UserName, CancellationToken.None)).Record?.UploadsToday == 1, "B's upload in the fleet's user record");
+        var (record, fleet) = await pair.A.Server.Context.UserRecords.GetAsync(TestServer.UserName, CancellationToken.None);
+        Assert.True(fleet);
+        Assert.Equal(321, record!.BytesToday);
+        Assert.NotNull(record.LastLogin);
+    }
+
+    [Fact]
     public async Task TheLeasesOfAGatewayThatStopsRenewingThem_Expire_AndRenewedOnesStay()
     {
         await using var redis = await RedisServer.StartAsync();

@@ -84,9 +84,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* FileSystem storage on a volume that only one node can mount: pods must not overlap during an update. */}}
+{{/* A volume only one pod may use (FileSystem storage on a single-node volume, the event spool's claim): pods must not overlap during an update. */}}
 {{- define "ftp-gateway.singleWriterVolume" -}}
-{{- if and (eq .Values.storage.provider "FileSystem") .Values.persistence.enabled (not (has "ReadWriteMany" .Values.persistence.accessModes)) }}true{{ end }}
+{{- if or (and (eq .Values.storage.provider "FileSystem") .Values.persistence.enabled (not (has "ReadWriteMany" .Values.persistence.accessModes))) (and .Values.events.spool.enabled .Values.events.spool.existingClaim) }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -183,6 +183,18 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- if and $v.ha.publicAddresses (ne (len $v.ha.publicAddresses) (int $v.replicaCount)) }}
 {{- fail (printf "ha.publicAddresses must have one address per replica (%d), in pod-ordinal order" (int $v.replicaCount)) }}
 {{- end }}
+{{- end }}
+{{- if and $v.podDisruptionBudget.enabled (or $v.ha.enabled (gt (int $v.replicaCount) 1)) }}
+{{- $least := int $v.replicaCount }}
+{{- if and (include "ftp-gateway.sharedAddress" .) $v.ha.autoscaling.enabled }}
+{{- $least = int $v.ha.autoscaling.minReplicas }}
+{{- end }}
+{{- if ge (int $v.podDisruptionBudget.minAvailable) $least }}
+{{- fail (printf "podDisruptionBudget.minAvailable %d must be below the replicas (%d): no node could ever be drained" (int $v.podDisruptionBudget.minAvailable) $least) }}
+{{- end }}
+{{- end }}
+{{- if and (not $v.ha.enabled) $v.events.spool.enabled $v.events.spool.existingClaim (ne (int $v.replicaCount) 1) }}
+{{- fail "events.spool.existingClaim holds one pod's spool: use it with replicaCount 1" }}
 {{- end }}
 {{- if and $v.ftp.passive.publicAddress $v.ftp.passive.publicHost }}
 {{- fail "ftp.passive.publicAddress and ftp.passive.publicHost are two answers to one question: set one" }}

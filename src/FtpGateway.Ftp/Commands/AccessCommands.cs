@@ -77,6 +77,7 @@ internal static class AccessCommands
         s.SessionActivity?.SetTag("enduser.id", user.Name);
         Log.LoggedIn(s.Logger, user.Name);
         s.Server.Fleet?.Touch(s.Id); // the registry shows the user from now on
+        s.Server.UserRecords.LoggedIn(user.Name);
         return FtpReply.Of(ReplyCodes.LoggedIn, "User logged in, proceed.");
     }
 

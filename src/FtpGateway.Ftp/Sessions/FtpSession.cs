@@ -54,7 +54,7 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     {
         var transfer = _s.Transfers.Current;
         return new State.FleetSession(
-            Id, _s.Server.Fleet?.Gateway ?? string.Empty, _s.Login.User?.Name, ClientAddress.ToString(), _started, _s.Tls.Active,
+            Id, _s.Server.GatewayName, _s.Login.User?.Name, ClientAddress.ToString(), _started, _s.Tls.Active,
             transfer?.Job.Verb, transfer?.Job.Path.Value, transfer?.Bytes ?? 0);
     }
 
@@ -227,8 +227,10 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
         }
         else if (reply.StartsTls)
         {
-            if (await _control.UpgradeToTlsAsync(_s.Server.ControlTlsOptions, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
+            var tls = _s.Server.ControlTlsOptions;
+            if (await _control.UpgradeToTlsAsync(tls, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
             {
+                _s.Tls.Certificate = tls.ServerCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
                 _s.Tls.Active = true;
                 AccessCommands.ResetLogin(_s); // RFC 4217 §4: a new security context starts a new login.
             }
@@ -254,11 +256,14 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     /// </summary>
     private async Task<bool> StartImplicitTlsAsync(CancellationToken ct)
     {
-        if (!await _control.UpgradeToTlsAsync(_s.Server.ControlTlsOptions, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
+        var tls = _s.Server.ControlTlsOptions;
+        if (!await _control.UpgradeToTlsAsync(tls, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
         {
             End(SessionEndReason.ProtocolError);
             return false;
         }
+
+        _s.Tls.Certificate = tls.ServerCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
 
         _s.Tls.Active = true;
         _s.Tls.BufferSizeSet = true;
@@ -273,6 +278,8 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     bool IClientPresence.ControlConnectionLost => _cts.IsCancellationRequested || EndReason == SessionEndReason.ClientClosed || _control.IsLost();
 
     Transfer? ITimeoutHandler.CurrentTransfer => _s.Transfers.Current;
+
+    System.Security.Cryptography.X509Certificates.X509Certificate2? ITransferOwner.TlsCertificate => _s.Tls.Certificate;
 
     TimeSpan ITimeoutHandler.IdleTimeout => _s.IdleTimeout;
 
@@ -294,6 +301,22 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     /// <summary>The user was removed, disabled or changed: a running transfer may finish, then 421 and the session closes.</summary>
     internal Task CloseForChangedUserAsync() =>
         CloseFromOutsideAsync(new SessionClose("Your user was removed or changed; closing connection.", SessionEndReason.UserRemoved));
+
+    /// <summary>
+    /// The operator ended the session: its running transfer may finish, or with <paramref name="now"/> it is cut
+    /// (426, an upload commits nothing); then 421 and the session closes.
+    /// </summary>
+    internal async Task EndByOperatorAsync(bool now)
+    {
+        var close = new SessionClose("Your session was ended by the operator; closing connection.", SessionEndReason.EndedByOperator);
+        _s.Closing ??= close;
+        if (now)
+        {
+            await _s.Transfers.CancelAsync(TransferFailure.EndedByOperator);
+        }
+
+        await CloseFromOutsideAsync(close);
+    }
 
     /// <summary>
     /// Graceful shutdown: a running transfer may finish (and is answered as usual), then the session gets 421

@@ -106,6 +106,19 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     /// <summary>The sessions of this gateway.</summary>
     public IEnumerable<FtpSession> All => _sessions.Values.Select(s => s.Session);
 
+    /// <summary>Ends a session of this gateway for the operator (<see cref="FtpSession.EndByOperatorAsync"/>); false when it is not here.</summary>
+    public bool TryEnd(string id, bool now, ILogger logger)
+    {
+        if (Find(id) is not { } session)
+        {
+            return false;
+        }
+
+        Log.SessionEndedByOperator(logger, id, now);
+        _ = session.EndByOperatorAsync(now);
+        return true;
+    }
+
     private async Task RunAsync(FtpSession session, IPAddress address, ILogger logger)
     {
         await Task.Yield();

@@ -18,6 +18,7 @@ internal enum SessionEndReason
     UserRemoved,
     ServerShutdown,
     ProtocolError,
+    EndedByOperator,
 }
 
 /// <summary>Who the client is: the USER name waiting for PASS, the logged-in user, failed attempts.</summary>
@@ -124,6 +125,9 @@ internal sealed class TlsState
 {
     /// <summary>The control connection runs TLS.</summary>
     public bool Active { get; set; }
+
+    /// <summary>The certificate the control connection's handshake used; its data connections use it too.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
 
     /// <summary>PBSZ was sent (required before PROT, RFC 4217 §9).</summary>
     public bool BufferSizeSet { get; set; }

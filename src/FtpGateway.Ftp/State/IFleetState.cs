@@ -36,6 +36,9 @@ internal sealed record FleetSession(
     string? Path,
     long Bytes);
 
+/// <summary>What the operator API shows of a user's activity (on the fleet, or on this gateway alone).</summary>
+internal sealed record UserActivityRecord(DateTimeOffset? LastLogin, DateTimeOffset? LastUpload, long UploadsToday, long BytesToday);
+
 /// <summary>A message from another gateway (or the operator API) through the shared state.</summary>
 internal abstract record FleetMessage(string Origin)
 {
@@ -104,8 +107,14 @@ internal interface IFleetState : IAsyncDisposable
     /// <summary>Every gateway's sessions.</summary>
     Task<IReadOnlyList<FleetSession>> SessionsAsync(CancellationToken ct);
 
-    /// <summary>Sends a message to every gateway (this one included).</summary>
+    /// <summary>Sends a message to every other gateway.</summary>
     Task SendAsync(FleetMessage message, CancellationToken ct);
+
+    /// <summary>Records a login (or, with <paramref name="upload"/>, a completed upload of <paramref name="bytes"/>) of a user; never throws.</summary>
+    void RecordUser(string user, bool upload, long bytes, DateTimeOffset at);
+
+    /// <summary>A user's activity on every gateway; <paramref name="day"/> (UTC) picks the counters; null when nothing was recorded.</summary>
+    Task<UserActivityRecord?> UserActivityAsync(string user, DateOnly day, CancellationToken ct);
 }
 
 /// <summary>The shared state could not be reached (or did not answer in time).</summary>

@@ -178,6 +178,20 @@ public sealed class FtpTelemetry : IDisposable
     internal void ObserveBans(Func<int> active) =>
         _meter.CreateObservableUpDownCounter("ftpgateway.bans.active", active, "{ban}", "Client addresses banned now");
 
+    /// <summary>Seconds until the FTPS certificate expires, per listener (explicit, and implicit when it runs).</summary>
+    internal void ObserveCertificateExpiry(Func<TimeSpan> left, bool implicitListener) =>
+        _meter.CreateObservableGauge(
+            "ftpgateway.tls.certificate.expiry",
+            () =>
+            {
+                var seconds = Math.Round(left().TotalSeconds);
+                return implicitListener
+                    ? [new Measurement<double>(seconds, new KeyValuePair<string, object?>("listener", "explicit")), new Measurement<double>(seconds, new KeyValuePair<string, object?>("listener", "implicit"))]
+                    : new[] { new Measurement<double>(seconds, new KeyValuePair<string, object?>("listener", "explicit")) };
+            },
+            "s",
+            "Seconds until the FTPS certificate in force expires");
+
     /// <summary>1 while the fleet's shared state (State:Redis) answers, 0 while this gateway decides alone.</summary>
     internal void ObserveFleetState(Func<int> available) =>
         _meter.CreateObservableGauge("ftpgateway.state.available", available, "{state}", "Whether the shared state of the fleet (State:Redis) is reachable");

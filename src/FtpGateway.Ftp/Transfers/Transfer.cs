@@ -29,6 +29,9 @@ internal enum TransferFailure
     /// <summary>The client moved less than Ftp:MinDataRateBytesPerSecond over Ftp:MinDataRateWindow (426).</summary>
     TooSlow,
 
+    /// <summary>The operator ended the session at once (the operator API's DELETE with now=true); an upload commits nothing.</summary>
+    EndedByOperator,
+
     /// <summary>The control connection closed: nobody is left to answer, and an upload must not commit.</summary>
     ControlConnectionLost,
 

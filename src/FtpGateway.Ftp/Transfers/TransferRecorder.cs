@@ -20,6 +20,10 @@ internal sealed class TransferRecorder(FtpServerContext server, ILogger logger)
         {
             server.Audit.Record(AuditRecord.Of(report, party));
             Publish(report, party);
+            if (report is { Direction: TransferDirection.Upload, Completed: true })
+            {
+                server.UserRecords.Uploaded(party.User, report.Bytes);
+            }
         }
     }
 
@@ -85,6 +89,7 @@ internal sealed class TransferRecorder(FtpServerContext server, ILogger logger)
             {
                 null => null,
                 TransferFailure.Aborted => "aborted",
+                TransferFailure.EndedByOperator => "ended by operator",
                 TransferFailure.ControlConnectionLost or TransferFailure.DataConnectionBroken or TransferFailure.DataConnectionNotOpened => "connection lost",
                 TransferFailure.StorageFailed => "store failure",
                 TransferFailure.SizeLimit => "size limit",

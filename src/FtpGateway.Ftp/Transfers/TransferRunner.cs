@@ -16,6 +16,9 @@ internal interface ITransferOwner
 
     /// <summary>A transfer ended: the session's idle time starts now.</summary>
     void TransferEnded();
+
+    /// <summary>The certificate of the session's TLS handshake (its data connections show the same one); null before.</summary>
+    System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; }
 }
 
 /// <summary>
@@ -131,6 +134,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, IT
             {
                 TransferFailure.Timeout => "Data connection timed out; transfer aborted.",
                 TransferFailure.TooSlow => "Transfer slower than this server's minimum data rate; transfer aborted.",
+                TransferFailure.EndedByOperator => "The operator ended this session; transfer aborted.",
                 _ => "Connection closed; transfer aborted.",
             });
         }
@@ -188,7 +192,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, IT
         {
             var hello = await ClientHello.ReadAsync(stream, handshake.Token);
             ssl = new SslStream(hello.Replayed(stream), leaveInnerStreamOpen: false);
-            await ssl.AuthenticateAsServerAsync(server.DataTlsOptions(hello.Offered), handshake.Token);
+            await ssl.AuthenticateAsServerAsync(server.DataTlsOptions(hello.Offered, owner.TlsCertificate), handshake.Token);
             return ssl;
         }
         catch (Exception ex) when (ex is OperationCanceledException && deadline.IsCancellationRequested && !ct.IsCancellationRequested)

@@ -72,12 +72,15 @@ internal sealed class UserStore : IDisposable
     /// <summary>Raised after a reload changed the users, with the previous and the new directory.</summary>
     public event Action<UserDirectory, UserDirectory>? Changed;
 
-    /// <summary>Reads the file again if its content changed (called by the poll; tests may call it).</summary>
-    public void Reload()
+    /// <summary>
+    /// Reads the file again if its content changed (called by the poll, and by the operator API for "now"):
+    /// whether the users in force are the file's content, how many, and when not, the error as the log gives it.
+    /// </summary>
+    public UsersReload Reload()
     {
         if (_file is null)
         {
-            return;
+            return new UsersReload(false, false, _current.Count, "no users file is configured (Users:File)");
         }
 
         lock (_reloading)
@@ -89,8 +92,7 @@ internal sealed class UserStore : IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Fail(ReadFailure, $"cannot read it: {ex.Message}");
-                return;
+                return Fail(ReadFailure, $"cannot read it: {ex.Message}");
             }
 
             var hash = SHA256.HashData(content);
@@ -103,7 +105,7 @@ internal sealed class UserStore : IDisposable
                     Log.UsersReloaded(_logger!, _file, _current.Count);
                 }
 
-                return;
+                return new UsersReload(true, false, _current.Count, null);
             }
 
             UserDirectory next;
@@ -114,8 +116,7 @@ internal sealed class UserStore : IDisposable
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Whatever is wrong with the file, the previous users stay: a reload never ends the gateway.
-                Fail(hash, ex is InvalidOperationException or FormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
-                return;
+                return Fail(hash, ex is InvalidOperationException or FormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
             }
 
             var previous = _current;
@@ -124,6 +125,7 @@ internal sealed class UserStore : IDisposable
             _failedHash = null;
             Log.UsersReloaded(_logger!, _file, next.Count);
             Changed?.Invoke(previous, next);
+            return new UsersReload(true, true, next.Count, null);
         }
     }
 
@@ -131,16 +133,16 @@ internal sealed class UserStore : IDisposable
     private static readonly byte[] ReadFailure = [0];
 
     /// <summary>Counts a failed reload and logs it once per broken version (or once while the file is unreadable), not every poll.</summary>
-    private void Fail(byte[] version, string reason)
+    private UsersReload Fail(byte[] version, string reason)
     {
-        if (_failedHash is not null && version.AsSpan().SequenceEqual(_failedHash))
+        if (_failedHash is null || !version.AsSpan().SequenceEqual(_failedHash))
         {
-            return;
+            _telemetry?.UserReloadFailures.Add(1);
+            Log.UsersReloadFailed(_logger!, _file!, reason);
+            _failedHash = version;
         }
 
-        _telemetry?.UserReloadFailures.Add(1);
-        Log.UsersReloadFailed(_logger!, _file!, reason);
-        _failedHash = version;
+        return new UsersReload(false, false, _current.Count, $"Users file {_file} not reloaded, the previous users stay in force: {reason}");
     }
 
     /// <summary>The configured users and the file's as one directory; throws naming the bad entry.</summary>
@@ -193,3 +195,10 @@ internal sealed class UserStore : IDisposable
 
     public void Dispose() => _poll?.Dispose();
 }
+
+/// <summary>What a reload of the users file did.</summary>
+/// <param name="Taken">true: the users in force are the file's content.</param>
+/// <param name="Changed">true: the content changed and was taken now.</param>
+/// <param name="Users">the users in force.</param>
+/// <param name="Error">why the file was not taken, as the log says it.</param>
+internal sealed record UsersReload(bool Taken, bool Changed, int Users, string? Error);

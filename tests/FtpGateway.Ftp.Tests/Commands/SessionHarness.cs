@@ -110,6 +110,8 @@ internal sealed class SessionHarness : IAsyncDisposable, ITransferOwner
     {
     }
 
+    System.Security.Cryptography.X509Certificates.X509Certificate2? ITransferOwner.TlsCertificate => null;
+
     Task ITransferOwner.SendFinalReplyAsync(FtpReply reply)
     {
         lock (_transferReplies)
