@@ -49,6 +49,8 @@ internal sealed partial class FtpServerContext
             telemetry.ObserveFleetState(() => fleet.IsAvailable ? 1 : 0);
         }
 
+        telemetry.StartAtZero(targets.All.Select(t => (t.Key, t.Value.Name)));
+
         context.Bans.Banned += (address, duration, bans) => context.Events.Publish(
             FtpGateway.Ftp.Events.EventTypes.AddressBanned, address, string.Empty, new FtpGateway.Ftp.Events.BanEventData(address, (long)duration.TotalSeconds, bans));
         return context;

@@ -49,6 +49,13 @@ public sealed class PrometheusTests
                 await bad.ExpectAsync("PASS wrong", 530);
             }
 
+            // The second customer, on its own storage target.
+            await using (var b = await RawFtpClient.LoginAsync(gateway.Port, DashboardGateway.SecondUser, DashboardGateway.SecondPassword))
+            {
+                Assert.Equal(226, (await b.UploadAsync($"STOR b{round}.bin", new byte[30_000])).Code);
+                Assert.Equal(30_000, (await b.DownloadAsync($"RETR b{round}.bin")).Data.Length);
+            }
+
             round++;
             await Task.Delay(200, CancellationToken.None);
         }
@@ -61,11 +68,12 @@ public sealed class PrometheusTests
     public async Task ARealPrometheus_AnswersEveryDashboardPanel_AndEvaluatesTheAlertRules()
     {
         using var work = new TempDirectory();
-        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        await using var dashboardGateway = await DashboardGateway.StartAsync(new Dictionary<string, string?>
         {
             ["Telemetry:PerUserMetrics"] = "true",
             ["Security:Bans:Enabled"] = "false",
         });
+        var gateway = dashboardGateway.Gateway;
 
         // The chart's PrometheusRule, as rendered, becomes a rule file; promtool must accept it.
         var chart = await HelmChart.RenderAsync("s3");
@@ -111,10 +119,7 @@ public sealed class PrometheusTests
         var load = TrafficAsync(gateway, traffic.Token);
         try
         {
-            var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(HelmChart.Directory, "dashboards", "ftp-gateway.json"))).RootElement;
-            var queries = dashboard.GetProperty("panels").EnumerateArray()
-                .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => (Panel: p.GetProperty("title").GetString()!, Expr: t.GetProperty("expr").GetString()!)))
-                .ToList();
+            var queries = await DashboardGateway.QueriesAsync();
             var empty = queries.Select(q => q.Panel).ToList();
             try
             {
@@ -156,6 +161,20 @@ public sealed class PrometheusTests
                     Assert.InRange(double.Parse(value, CultureInfo.InvariantCulture), 0, 0.5);
                 }
             }
+
+            // The per-target panels tell the two customers apart.
+            foreach (var panel in new[] { "Throughput by target and direction", "Transfer duration p95 by target and direction", "Storage latency p95 by target and operation" })
+            {
+                var targets = (await QueryAsync(port, queries.First(q => q.Panel == panel).Expr)).EnumerateArray()
+                    .Select(s => s.GetProperty("metric").GetProperty("storage_target").GetString()).ToHashSet();
+                Assert.True(targets.SetEquals(["default", "customer-b"]), $"{panel}: {string.Join(", ", targets)}");
+            }
+
+            // One customer picked in the dashboard: only its series.
+            var throughput = queries.First(q => q.Panel == "Throughput by target and direction").Expr;
+            var picked = (await QueryAsync(port, throughput.Replace("storage_target=~\".*\"", "storage_target=~\"customer-b\"", StringComparison.Ordinal))).EnumerateArray()
+                .Select(s => s.GetProperty("metric").GetProperty("storage_target").GetString()).Distinct().ToList();
+            Assert.Equal(["customer-b"], picked);
 
             // Per-user metrics feed the device-silence alert.
             Assert.NotEqual(0, (await QueryAsync(port, $"ftpgateway_user_last_upload_time_seconds{{enduser_id=\"{Gateway.User}\"}}")).GetArrayLength());

@@ -37,6 +37,7 @@ internal sealed class EventPublisher : IAsyncDisposable
         }
 
         telemetry?.ObserveEventsPending(() => _queues.Sum(q => q.Pending));
+        telemetry?.StartEventsAtZero();
     }
 
     /// <summary>A publisher with no webhooks: every event is dropped at once.</summary>

@@ -46,10 +46,10 @@ internal sealed class BanList : IDisposable
         _time = time;
         _logger = logger;
         _telemetry = telemetry;
+        telemetry.ObserveBans(() => Volatile.Read(ref _banned)); // 0 with bans off: the panel shows 0, not "No data"
         if (options.Enabled)
         {
             _sweep = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-            telemetry.ObserveBans(() => Volatile.Read(ref _banned));
         }
     }
 

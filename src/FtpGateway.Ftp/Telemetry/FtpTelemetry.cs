@@ -55,6 +55,55 @@ public sealed class FtpTelemetry : IDisposable
 
     internal Meter Meter => _meter;
 
+    /// <summary>
+    /// The counters a dashboard shows before anything happened, exported at 0 (a panel then shows 0, not "No data"):
+    /// failures, bans, refusals by reason, and each storage target's bytes both ways.
+    /// </summary>
+    internal void StartAtZero(IEnumerable<(string Target, string Provider)> targets)
+    {
+        LoginFailures.Add(0);
+        Bans.Add(0);
+        DataConnectionFailures.Add(0);
+        UserReloadFailures.Add(0);
+        foreach (var reason in new[] { "address_rule", "banned", "session_limit", "address_limit" })
+        {
+            RefusedConnections.Add(0, new KeyValuePair<string, object?>("ftp.refusal", reason));
+        }
+
+        foreach (var (target, provider) in targets)
+        {
+            foreach (var direction in new[] { Transfers.TransferDirection.Upload, Transfers.TransferDirection.Download })
+            {
+                Bytes.Add(
+                    0,
+                    new KeyValuePair<string, object?>("ftp.transfer.direction", Transfers.TransferReport.Names.Of(direction)),
+                    new KeyValuePair<string, object?>("storage.provider", provider),
+                    new KeyValuePair<string, object?>("storage.target", target));
+            }
+        }
+    }
+
+    /// <summary>The relay's counters at 0 (with Ftp:Relay).</summary>
+    internal void StartRelayAtZero()
+    {
+        RelayedBytes.Add(0);
+        foreach (var (direction, outcome) in new[] { ("out", "relayed"), ("out", "failed"), ("in", "taken"), ("in", "refused") })
+        {
+            RelayedConnections.Add(0, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    /// <summary>The webhook counters at 0 (with webhooks configured).</summary>
+    internal void StartEventsAtZero()
+    {
+        EventsDelivered.Add(0);
+        EventsFailedAttempts.Add(0);
+        foreach (var reason in new[] { "max_age", "spool_full", "spool_error" })
+        {
+            EventsDropped.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+    }
+
     /// <summary>Telemetry:PerUserMetrics: a series per user (one per device: mind the cardinality).</summary>
     public bool PerUserMetrics { get; }
 

@@ -31,6 +31,7 @@ internal sealed class FleetRelay : IAsyncDisposable
         }
 
         var relay = new FleetRelay(server, settings, refused);
+        server.Telemetry.StartRelayAtZero();
         relay._receiver.Start(address);
         relay._ports.Start(address, own);
         return relay;
