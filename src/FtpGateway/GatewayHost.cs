@@ -37,11 +37,18 @@ public static class GatewayHost
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(string[] args, IDictionary<string, string?>? settings = null)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        var (configFile, rest) = ConfigFileArgument(args);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = rest,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (configFile is not null)
+        {
+            AddConfigFile(builder.Configuration, configFile);
+        }
+
         if (settings is not null)
         {
             builder.Configuration.AddInMemoryCollection(settings);
@@ -98,6 +105,63 @@ public static class GatewayHost
         });
         AddTelemetry(builder);
         return builder;
+    }
+
+    /// <summary><c>--config PATH</c> (or <c>--config=PATH</c>): a JSON configuration file anywhere; the other arguments.</summary>
+    private static (string? File, string[] Others) ConfigFileArgument(string[] args)
+    {
+        string? file = null;
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config")
+            {
+                file = i + 1 < args.Length ? args[++i] : throw new InvalidOperationException("--config needs the path of a JSON configuration file");
+            }
+            else if (args[i].StartsWith("--config=", StringComparison.Ordinal))
+            {
+                file = args[i]["--config=".Length..];
+            }
+            else
+            {
+                rest.Add(args[i]);
+            }
+        }
+
+        return (file, [.. rest]);
+    }
+
+    /// <summary>
+    /// The --config file, in the place of appsettings.json's precedence: above it, below environment variables and
+    /// the command line (so a container's environment still wins). A missing or invalid file stops the start.
+    /// </summary>
+    private static void AddConfigFile(ConfigurationManager configuration, string file)
+    {
+        var path = Path.GetFullPath(file);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"--config '{file}': the file does not exist");
+        }
+
+        var sources = (IList<IConfigurationSource>)configuration.Sources;
+        var environment = sources.Select((s, i) => (s, i)).FirstOrDefault(x => x.s is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource && ((Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource)x.s).Prefix is null or "");
+        var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { Path = Path.GetFileName(path), Optional = false, ReloadOnChange = false };
+        source.FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(path)!);
+        try
+        {
+            if (environment.s is not null)
+            {
+                sources.Insert(environment.i, source);
+            }
+            else
+            {
+                sources.Add(source);
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidOperationException($"--config '{file}' is not valid JSON: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Builds the host and maps the management routes.</summary>

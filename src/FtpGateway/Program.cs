@@ -128,9 +128,11 @@ public partial class Program
         FtpGateway: an FTP server whose files live in storage (local disk, S3, Azure Blob Storage).
 
         usage:
-          FtpGateway [--Section:Key=value ...]      run the gateway (configuration: appsettings.json beside the
-                                                    program, environment variables such as Ftp__Port=2121,
-                                                    and --Key=value arguments, later ones winning)
+          FtpGateway [--config PATH] [--Section:Key=value ...]
+                                                    run the gateway (configuration: appsettings.json beside the
+                                                    program, then the JSON file --config names, environment
+                                                    variables such as Ftp__Port=2121, and --Key=value
+                                                    arguments, later ones winning)
           FtpGateway hash-password [--iterations N] print a PasswordHash for a password read from standard input
           FtpGateway --version                      print the version
           FtpGateway --help                         print this text

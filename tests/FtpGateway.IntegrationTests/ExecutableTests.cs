@@ -83,6 +83,8 @@ public sealed partial class ExecutableTests
     [InlineData("telemetry-typo", "Telemetry:PerUserMetric", "Unknown configuration key")]
     [InlineData("log-format-typo", "Logging:Format 'jsn'", "is not one of json, plain, simple")]
     [InlineData("timeout-typo", "Ftp:IdleTimeout '10 minutes'", "is not a duration")]
+    [InlineData("config-file-missing", "--config", "the file does not exist")]
+    [InlineData("config-file-bad-json", "--config", "is not valid JSON")]
     [InlineData("api-key-plain", "Management:ApiKeys:0", "a token in plain text is refused")]
     [InlineData("api-key-file-missing", "Management:ApiKeys:0", "cannot be read")]
     [InlineData("redis-configuration-bad", "State:Redis:Configuration", "is not a valid Redis configuration string")]
@@ -114,6 +116,8 @@ public sealed partial class ExecutableTests
             "audit-format-typo" => ["--Audit:Format=xfer"],
             "telemetry-typo" => ["--Telemetry:PerUserMetric=true"],
             "log-format-typo" => ["--Logging:Format=jsn"],
+            "config-file-missing" => ["--config", work.File("nowhere.json")],
+            "config-file-bad-json" => ["--config", work.File("bad.json")],
             "api-key-plain" => ["--Management:ApiKeys:0=my-secret-token"],
             "api-key-file-missing" => [$"--Management:ApiKeys:0=file:{work.File("no-such-key")}"],
             "redis-configuration-bad" => ["--State:Redis:Configuration=127.0.0.1:6379,ssl=maybe"],
@@ -147,6 +151,35 @@ public sealed partial class ExecutableTests
         var unknown = await ExternalProcess.RunAsync("dotnet", [GatewayDll, "serve-forever"], timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("unknown command 'serve-forever'", unknown.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConfigPath_ReadsAJsonFileAnywhere_AndTheCommandLineStillWins()
+    {
+        using var work = new TempDirectory();
+        var port = FreePorts.One();
+        var file = work.File("etc/ftpgateway.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, $$"""
+            {
+              "Ftp": { "Port": {{port}}, "ListenAddress": "127.0.0.1", "Banner": "from the file" },
+              "Storage": { "FileSystem": { "Root": "{{work.File("data")}}" } },
+              "Users": { "0": { "Name": "filed", "Password": "filed-pw" } }
+            }
+            """);
+        await using (var gateway = await RunningGateway.StartAsync("--config", file))
+        {
+            await gateway.WaitForPortAsync(port);
+            await using var c = await RawFtpClient.LoginAsync(port, "filed", "filed-pw");
+            Assert.Contains("from the file", c.Greeting.Text, StringComparison.Ordinal);
+        }
+
+        await using (var overridden = await RunningGateway.StartAsync($"--config={file}", "--Ftp:Banner=from the command line"))
+        {
+            await overridden.WaitForPortAsync(port);
+            await using var c = await RawFtpClient.ConnectAsync(port);
+            Assert.Contains("from the command line", c.Greeting.Text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
