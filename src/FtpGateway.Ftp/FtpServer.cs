@@ -117,7 +117,18 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             return _context.GatewayName;
         }
 
-        if (_context.Fleet is { } fleet && (await ListSessionsAsync(ct)).Sessions.FirstOrDefault(s => s.Id == id) is { } elsewhere)
+        if (_context.Fleet is not { } fleet)
+        {
+            return null;
+        }
+
+        var (sessions, whole) = await ListSessionsAsync(ct);
+        if (!whole)
+        {
+            throw new State.FleetStateUnavailableException("the fleet's session registry cannot be read; the session may run on another gateway");
+        }
+
+        if (sessions.FirstOrDefault(s => s.Id == id) is { } elsewhere)
         {
             await fleet.SendAsync(new State.FleetMessage.EndSession(fleet.Gateway, id, now), ct);
             return elsewhere.Gateway;

@@ -293,7 +293,7 @@ internal sealed class RedisFleetState : IFleetState
         {
             try
             {
-                await ScriptAsync(Scripts.UserEvent, [Key("user:", user)], [upload ? "upload" : "login", bytes, day]);
+                await ScriptAsync(Scripts.UserEvent, [Key("user:", user), Key("userday:", user + ":" + day)], [upload ? "upload" : "login", bytes]);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -305,14 +305,16 @@ internal sealed class RedisFleetState : IFleetState
     public async Task<UserActivityRecord?> UserActivityAsync(string user, DateOnly day, CancellationToken ct)
     {
         var d = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var values = await RunAsync(() => _db.HashGetAsync(Key("user:", user), ["lastLogin", "lastUpload", "uploads:" + d, "bytes:" + d]), ct);
-        if (values.All(v => v.IsNull))
+        var seen = RunAsync(() => _db.HashGetAsync(Key("user:", user), ["lastLogin", "lastUpload"]), ct);
+        var today = RunAsync(() => _db.HashGetAsync(Key("userday:", user + ":" + d), ["uploads", "bytes"]), ct);
+        var (times, counts) = (await seen, await today);
+        if (times.All(v => v.IsNull) && counts.All(v => v.IsNull))
         {
             return null;
         }
 
         static DateTimeOffset? Time(RedisValue v) => v.IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)v);
-        return new UserActivityRecord(Time(values[0]), Time(values[1]), values[2].IsNull ? 0 : (long)values[2], values[3].IsNull ? 0 : (long)values[3]);
+        return new UserActivityRecord(Time(times[0]), Time(times[1]), counts[0].IsNull ? 0 : (long)counts[0], counts[1].IsNull ? 0 : (long)counts[1]);
     }
 
     public async Task SendAsync(FleetMessage message, CancellationToken ct)

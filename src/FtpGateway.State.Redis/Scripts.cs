@@ -121,18 +121,19 @@ internal static class Scripts
         """;
 
     /// <summary>
-    /// A user's login (ARGV kind "login") or upload ("upload", bytes, day): KEYS the user's hash; the times are
-    /// Redis's; the day's counters live a week.
+    /// A user's login (ARGV kind "login") or upload ("upload", bytes): KEYS the user's hash (the last login and
+    /// upload, kept: a device silent for weeks still shows when it was last seen), the day's hash (uploads and
+    /// bytes, kept 8 days). The times are Redis's.
     /// </summary>
     public const string UserEvent = Now + """
         if ARGV[1] == 'login' then
           redis.call('HSET', KEYS[1], 'lastLogin', now)
         else
           redis.call('HSET', KEYS[1], 'lastUpload', now)
-          redis.call('HINCRBY', KEYS[1], 'uploads:' .. ARGV[3], 1)
-          redis.call('HINCRBY', KEYS[1], 'bytes:' .. ARGV[3], ARGV[2])
+          redis.call('HINCRBY', KEYS[2], 'uploads', 1)
+          redis.call('HINCRBY', KEYS[2], 'bytes', ARGV[2])
+          redis.call('PEXPIRE', KEYS[2], 691200000)
         end
-        redis.call('PEXPIRE', KEYS[1], 604800000)
         return 1
         """;
 

@@ -193,8 +193,8 @@ public sealed class HelmChartTests
         Assert.True(startup.GetProperty("periodSeconds").GetInt32() * startup.GetProperty("failureThreshold").GetInt32() >= 60);
 
         // Requests and a memory limit from the measured peak; /tmp with a size limit.
-        Assert.Equal("512Mi", container.GetProperty("resources").GetProperty("limits").GetProperty("memory").GetString());
-        Assert.Equal("256Mi", container.GetProperty("resources").GetProperty("requests").GetProperty("memory").GetString());
+        Assert.Equal("1Gi", container.GetProperty("resources").GetProperty("limits").GetProperty("memory").GetString()); // 192 MiB + 20 ports x 40 MiB
+        Assert.Equal("384Mi", container.GetProperty("resources").GetProperty("requests").GetProperty("memory").GetString());
         var tmp = chart.PodSpec.GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "tmp");
         Assert.Equal("256Mi", tmp.GetProperty("emptyDir").GetProperty("sizeLimit").GetString());
 
@@ -210,7 +210,8 @@ public sealed class HelmChartTests
         Assert.Contains(ingress[0].GetProperty("ports").EnumerateArray(), p => p.GetProperty("port").GetInt32() == 50000 && p.GetProperty("endPort").GetInt32() == 50009);
         Assert.Equal("monitoring", ingress[^1].GetProperty("from")[0].GetProperty("namespaceSelector").GetProperty("matchLabels").GetProperty("kubernetes.io/metadata.name").GetString());
         Assert.Equal(["Ingress", "Egress"], policy.GetProperty("policyTypes").EnumerateArray().Select(t => t.GetString()));
-        Assert.Contains(policy.GetProperty("egress").EnumerateArray(), e => e.GetProperty("to")[0].TryGetProperty("ipBlock", out var block) && block.GetProperty("cidr").GetString() == "10.20.0.0/16");
+        Assert.Contains(policy.GetProperty("egress").EnumerateArray(), e => e.TryGetProperty("to", out var to) && to[0].TryGetProperty("ipBlock", out var block) && block.GetProperty("cidr").GetString() == "10.20.0.0/16");
+        Assert.Contains(policy.GetProperty("egress").EnumerateArray(), e => !e.TryGetProperty("to", out _) && e.GetProperty("ports")[0].GetProperty("port").GetInt32() == 53); // DNS, wherever it runs
 
         // The event spool on a claim: the Deployment updates with Recreate (two pods never share the claim).
         var spool = await HelmChart.RenderAsync(null, "events.spool.enabled=true", "events.spool.existingClaim=ftp-spool");

@@ -42,7 +42,7 @@ public sealed class OperatorApiTests : IAsyncLifetime
     public async Task WithoutAValidToken_EveryRouteAnswers401_AndWithoutKeysThereIsNoApi()
     {
         using var anonymous = new HttpClient();
-        foreach (var (method, path) in new[] { (HttpMethod.Get, "/api/sessions"), (HttpMethod.Delete, "/api/sessions/x"), (HttpMethod.Get, "/api/bans"), (HttpMethod.Post, "/api/bans"), (HttpMethod.Delete, "/api/bans/192.0.2.1"), (HttpMethod.Get, "/api/users/device"), (HttpMethod.Post, "/api/users/reload") })
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/api/sessions"), (HttpMethod.Delete, "/api/sessions/x"), (HttpMethod.Get, "/api/bans"), (HttpMethod.Post, "/api/bans"), (HttpMethod.Delete, "/api/bans/192.0.2.1"), (HttpMethod.Get, "/api/users/device"), (HttpMethod.Post, "/api/users/reload"), (HttpMethod.Get, "/API/sessions"), (HttpMethod.Delete, "/Api/Bans/192.0.2.1") })
         {
             using var none = await anonymous.SendAsync(new HttpRequestMessage(method, Api(path)));
             Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
@@ -54,7 +54,14 @@ public sealed class OperatorApiTests : IAsyncLifetime
 
         Assert.Contains(_logs.Lines, l => l.Message.Contains("Operator API: no valid key GET /api/sessions from 127.0.0.1: 401", StringComparison.Ordinal));
 
-        // Never on the FTP port; and a gateway without keys has no API at all.
+        // Never on the FTP port: there a request line is just an unknown command.
+        await using (var ftp = await RawFtpClient.ConnectAsync(_gateway.Port))
+        {
+            var reply = await ftp.SendAsync("GET /api/sessions HTTP/1.1");
+            Assert.Equal(500, reply.Code);
+        }
+
+        // A gateway without keys has no API at all.
         await using var plain = await Gateway.StartAsync();
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync(new Uri(plain.ManagementUrl, "/api/sessions"))).StatusCode);
     }
@@ -86,9 +93,10 @@ public sealed class OperatorApiTests : IAsyncLifetime
             return true;
         }, "the running STOR in /api/sessions");
 
-        // Without now: the upload finishes and is stored, then 421.
+        // Without now: the upload finishes and is stored, then 421; a keep-alive meanwhile is answered as usual.
         using var end = await _http.DeleteAsync(Api($"/api/sessions/{id}"));
         Assert.Equal(HttpStatusCode.Accepted, end.StatusCode);
+        Assert.Equal(200, (await c.SendAsync("NOOP")).Code);
         await data.SendAsync(new byte[50_000]);
         data.Shutdown(SocketShutdown.Send);
         data.Dispose();
@@ -151,6 +159,10 @@ public sealed class OperatorApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, (await _http.PostAsJsonAsync(Api("/api/bans"), new { address = "not-an-address", duration = "1h" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _http.PostAsJsonAsync(Api("/api/bans"), new { address = "192.0.2.1", duration = "forever" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.PostAsJsonAsync(Api("/api/bans"), new { address = "192.0.2.1", duration = "20000000d" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.PostAsJsonAsync(Api("/api/bans"), new { address = "192.0.2.1", duration = "P20000000D" })).StatusCode);
+        using var malformed = new StringContent("{ not json", Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.PostAsync(Api("/api/bans"), malformed)).StatusCode);
     }
 
     [Fact]

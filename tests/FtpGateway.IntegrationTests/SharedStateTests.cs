@@ -198,7 +198,7 @@ public sealed class SharedStateTests
     }
 
     [Fact]
-    public async Task AnOperatorEndsASessionOfAnotherGateway_AndUnbansFromAnyGateway_TheUserRecordIsTheFleets()
+    public async Task AnOperatorEndsASessionOfAnotherGateway_AndTheUserRecordIsTheFleets()
     {
         await using var redis = await RedisServer.StartAsync();
         await using var pair = await StartPairAsync(redis);

@@ -32,7 +32,9 @@ internal static class CommandExecutor
             await s.Transfers.WaitAsync();
         }
 
-        if (s.Closing is { } closing && spec.Verb != "QUIT")
+        // A closing session's running transfer may finish: what a client sends beside it (a NOOP keep-alive, STAT,
+        // ABOR) is answered as usual, and the 421 comes once the transfer has ended.
+        if (s.Closing is { } closing && spec.Verb != "QUIT" && !(spec.Has(CommandFlags.DuringTransfer) && s.Transfers.Current is not null))
         {
             // Shutting down, or the user was removed: no new work (RFC 959 §4.2: 421 closes the control connection).
             return FtpReply.Closing(ReplyCodes.ServiceNotAvailable, closing.Text, closing.Reason);

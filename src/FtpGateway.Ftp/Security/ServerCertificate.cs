@@ -24,6 +24,7 @@ internal sealed class ServerCertificate : IDisposable
     private volatile X509Certificate2 _current;
     private byte[] _version;
     private byte[]? _failedVersion;
+    private byte[]? _suspect; // failed once: a swap may have been caught half-way; it must fail again to count
 
     /// <summary>Loads the pair (a start-up error names the key) and starts watching the files.</summary>
     public ServerCertificate(FtpTlsOptions options, TimeProvider time, ILogger logger, FtpTelemetry telemetry)
@@ -74,16 +75,30 @@ internal sealed class ServerCertificate : IDisposable
                 return;
             }
 
+            if (!next.HasPrivateKey)
+            {
+                next.Dispose();
+                Fail(version, "the certificate has no private key");
+                return;
+            }
+
             // The previous certificate is not disposed: sessions that began with it use it for their data connections.
             _current = next;
             _version = version;
             _failedVersion = null;
+            _suspect = null;
             Log.CertificateRenewed(_logger, next.Subject, next.Thumbprint, next.NotAfter.ToUniversalTime());
         }
     }
 
     private void Fail(byte[] version, string reason)
     {
+        if (_suspect is null || !version.AsSpan().SequenceEqual(_suspect))
+        {
+            _suspect = version; // the next poll reads the files again before anyone is told
+            return;
+        }
+
         if (_failedVersion is null || !version.AsSpan().SequenceEqual(_failedVersion))
         {
             Log.CertificateNotRenewed(_logger, _options.CertificatePath!, reason);
@@ -94,11 +109,7 @@ internal sealed class ServerCertificate : IDisposable
     private (string Certificate, string? Key) Read() =>
         (File.ReadAllText(_options.CertificatePath!), string.IsNullOrWhiteSpace(_options.KeyPath) ? null : File.ReadAllText(_options.KeyPath));
 
-    private static X509Certificate2 Load(string certificate, string? key)
-    {
-        var pair = X509Certificate2.CreateFromPem(certificate, key ?? certificate);
-        return pair.HasPrivateKey ? pair : throw new CryptographicException("the certificate has no private key");
-    }
+    private static X509Certificate2 Load(string certificate, string? key) => X509Certificate2.CreateFromPem(certificate, key ?? certificate);
 
     private static byte[] Version(string certificate, string? key) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(certificate + "\n--key--\n" + key));
 

@@ -315,7 +315,7 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
             await _s.Transfers.CancelAsync(TransferFailure.EndedByOperator);
         }
 
-        await CloseFromOutsideAsync(close);
+        await CloseFromOutsideAsync(close, now ? TransferFailure.EndedByOperator : null);
     }
 
     /// <summary>
@@ -328,7 +328,9 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     /// Stops new work (the next command gets the 421), waits for a command in progress to finish — so a transfer
     /// it starts is seen — and for the running transfer, then sends the 421 and closes.
     /// </summary>
-    private async Task CloseFromOutsideAsync(SessionClose close)
+    /// <param name="close">the 421 and the reason.</param>
+    /// <param name="cut">when set, a transfer that a command in progress started meanwhile is cut too, for this reason.</param>
+    private async Task CloseFromOutsideAsync(SessionClose close, TransferFailure? cut = null)
     {
         _s.Closing ??= close;
         try
@@ -339,6 +341,11 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
             return; // the session ended meanwhile
+        }
+
+        if (cut is { } reason)
+        {
+            await _s.Transfers.CancelAsync(reason);
         }
 
         await _s.Transfers.WaitAsync();

@@ -32,23 +32,33 @@ internal static partial class OperatorApi
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FtpGateway.Api");
         app.MapGet("/api/openapi.json", () => Results.Text(OpenApiDocument.Json, "application/json"));
+        // Routing matches paths regardless of case: so does the guard (/API/sessions needs the token as /api/sessions does).
         app.UseWhen(
-            c => c.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && c.Request.Path != "/api/openapi.json",
+            c => c.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+                && !c.Request.Path.Equals("/api/openapi.json", StringComparison.OrdinalIgnoreCase),
             branch => branch.Use(async (context, next) =>
             {
                 var key = keys.Match(context.Request.Headers.Authorization);
-                if (key is null)
+                try
                 {
-                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                    context.Response.Headers.WWWAuthenticate = "Bearer";
-                    await context.Response.WriteAsJsonAsync(new { error = "a valid bearer token of Management:ApiKeys is required" });
+                    if (key is null)
+                    {
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        context.Response.Headers.WWWAuthenticate = "Bearer";
+                        await context.Response.WriteAsJsonAsync(new { error = "a valid bearer token of Management:ApiKeys is required" });
+                    }
+                    else
+                    {
+                        await next(context);
+                    }
                 }
-                else
+                finally
                 {
-                    await next(context);
+                    // Who, what, from where, and the answer: every call, also one that failed.
+                    Called(
+                        logger, key is { } k ? $"key {k}" : "no valid key", context.Request.Method, Ftp.LogText.Sanitize(context.Request.Path.Value ?? string.Empty),
+                        context.Connection.RemoteIpAddress?.ToString() ?? "?", context.Response.StatusCode);
                 }
-
-                Called(logger, key is { } k ? $"key {k}" : "no valid key", context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Connection.RemoteIpAddress?.ToString() ?? "?", context.Response.StatusCode);
             }));
 
         var api = app.MapGroup("/api");
@@ -68,8 +78,9 @@ internal static partial class OperatorApi
         return Results.Json(sessions.OrderBy(s => s.Started).Select(Session));
     }
 
-    private static async Task<IResult> EndSessionAsync(string id, bool? now, FtpServer server, CancellationToken ct)
+    private static async Task<IResult> EndSessionAsync(string id, bool? now, FtpServer server, HttpContext context, CancellationToken ct)
     {
+        Scope(context, server.Context.Fleet is not null);
         try
         {
             return await server.EndSessionAsync(id, now == true, ct) is { } gateway
@@ -181,7 +192,7 @@ internal static partial class OperatorApi
     private static void Scope(HttpContext context, bool fleet) => context.Response.Headers[ScopeHeader] = fleet ? "fleet" : "gateway";
 
     private static IResult Unavailable(FleetStateUnavailableException ex) =>
-        Results.Json(new { error = $"the session runs on another gateway and the shared state is unavailable: {ex.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        Results.Json(new { error = $"the shared state is unavailable, the session may run on another gateway: {ex.Message}" }, statusCode: StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>00:30:00 (a TimeSpan), 30s/30m/2h/1d, or ISO 8601 (PT30M); between 1 s and 365 days.</summary>
     internal static TimeSpan? ParseDuration(string? text)
@@ -199,20 +210,21 @@ internal static partial class OperatorApi
             {
                 value = System.Xml.XmlConvert.ToTimeSpan(text);
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or OverflowException)
             {
             }
         }
         else if (text.Length > 1 && "smhd".Contains(text[^1], StringComparison.Ordinal)
             && double.TryParse(text[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
         {
-            value = text[^1] switch
+            var seconds = n * text[^1] switch
             {
-                's' => TimeSpan.FromSeconds(n),
-                'm' => TimeSpan.FromMinutes(n),
-                'h' => TimeSpan.FromHours(n),
-                _ => TimeSpan.FromDays(n),
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => 86400,
             };
+            value = seconds is > 0 and <= 366 * 86400 ? TimeSpan.FromSeconds(seconds) : null;
         }
         else if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span))
         {
