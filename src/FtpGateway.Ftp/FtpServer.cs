@@ -45,7 +45,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         StorageTargets? targets = null,
         Audit.AuditTrail? audit = null,
         Events.EventPublisher? events = null,
-        State.IFleetState? fleet = null)
+        State.IFleetState? fleet = null,
+        Checks.ScanningOptions? scanning = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(users);
@@ -56,7 +57,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         _ownedTelemetry = telemetry is null ? new FtpTelemetry() : null;
         _context = FtpServerContext.Create(
             options.Value, securityOptions, targets ?? new StorageTargets(storage), users, loggerFactory, telemetry ?? _ownedTelemetry!, time ?? TimeProvider.System,
-            authHook, audit, events, fleet);
+            authHook, audit, events, fleet, scanning);
         _sessions = new SessionRegistry(fleet);
         if (fleet is not null)
         {

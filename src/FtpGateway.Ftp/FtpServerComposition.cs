@@ -25,7 +25,8 @@ internal sealed partial class FtpServerContext
         HttpAuthHook? authHook,
         Audit.AuditTrail? audit,
         Events.EventPublisher? events,
-        State.IFleetState? fleet)
+        State.IFleetState? fleet,
+        Checks.ScanningOptions? scanning = null)
     {
         var ports = new PassivePortPool(options.Network.OwnPassiveRange);
         telemetry.ObservePassivePorts(() => ports.InUse);
@@ -43,7 +44,13 @@ internal sealed partial class FtpServerContext
             authHook,
             audit,
             events,
-            fleet);
+            fleet)
+        {
+            Scanning = scanning ?? new Checks.ScanningOptions(),
+            Scanner = scanning is { Enabled: true } s
+                ? new Checks.ClamdScanner(Checks.ClamdScanner.ParseAddress(s.Clamd.Address!)!, s.Timeout, time)
+                : null,
+        };
         if (fleet is not null)
         {
             telemetry.ObserveFleetState(() => fleet.IsAvailable ? 1 : 0);

@@ -30,6 +30,12 @@ internal sealed partial class FtpServerContext(
     /// <summary>The state the fleet shares (State:Redis); null: this gateway is on its own.</summary>
     public State.IFleetState? Fleet => fleet;
 
+    /// <summary>Scanning (its fallbacks); the scanner itself is <see cref="Scanner"/>.</summary>
+    public Checks.ScanningOptions Scanning { get; init; } = new();
+
+    /// <summary>clamd, when Scanning:Clamd:Address is set; null: uploads are not scanned.</summary>
+    public Checks.ClamdScanner? Scanner { get; init; }
+
     /// <summary>This gateway's name: its name in the fleet, else Ftp:Replica, else the host name.</summary>
     public string GatewayName { get; } = fleet?.Gateway ?? (string.IsNullOrWhiteSpace(options.Replica) ? Environment.MachineName : options.Replica);
 

@@ -35,6 +35,12 @@ public static class FtpServiceCollectionExtensions
             services.AddSingleton(sp => new Events.EventPublisher(events, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Telemetry.FtpTelemetry>(), sp.GetService<TimeProvider>()));
         }
 
+        var scanning = configuration.GetSection(Checks.ScanningOptions.SectionName).Get<Checks.ScanningOptions>() ?? new Checks.ScanningOptions();
+        if (scanning.Validate().ToList() is { Count: > 0 } scanningErrors)
+        {
+            throw new InvalidOperationException(string.Join("; ", scanningErrors));
+        }
+
         services.AddSingleton(sp => new FtpServer(
             sp.GetRequiredService<IOptions<FtpServerOptions>>(),
             sp.GetRequiredService<FtpGateway.Storage.IStorageProvider>(),
@@ -47,7 +53,8 @@ public static class FtpServiceCollectionExtensions
             sp.GetService<StorageTargets>(),
             sp.GetService<Audit.AuditTrail>(),
             sp.GetService<Events.EventPublisher>(),
-            sp.GetService<State.IFleetState>()));
+            sp.GetService<State.IFleetState>(),
+            scanning));
         services.AddHostedService(sp => sp.GetRequiredService<FtpServer>());
         return services;
     }

@@ -62,6 +62,12 @@ internal static partial class Log
     [LoggerMessage(116, LogLevel.Error, "FTPS certificate {File} not renewed, the previous one stays in force: {Reason}")]
     public static partial void CertificateNotRenewed(ILogger logger, string file, string reason);
 
+    [LoggerMessage(117, LogLevel.Warning, "Upload {Name} rejected by the content scanner: {Signature}; nothing stored")]
+    public static partial void UploadInfected(ILogger logger, string name, string signature);
+
+    [LoggerMessage(118, LogLevel.Warning, "The content scanner could not check {Name}: {Reason}")]
+    public static partial void ScannerUnavailable(ILogger logger, string name, string reason);
+
     [LoggerMessage(113, LogLevel.Debug, "Shared state unavailable for {Operation}, this gateway decides alone: {Reason}")]
     public static partial void FleetStateUnavailable(ILogger logger, string operation, string reason);
 

@@ -36,6 +36,7 @@ internal static class ConfigurationCheck
         Walk(configuration.GetSection(AnonymousOptions.SectionName), typeof(AnonymousOptions), unknown, invalid);
         Walk(configuration.GetSection(FtpGateway.Ftp.Telemetry.TelemetryOptions.SectionName), typeof(FtpGateway.Ftp.Telemetry.TelemetryOptions), unknown, invalid);
         Walk(configuration.GetSection(FtpGateway.State.Redis.StateOptions.SectionName), typeof(FtpGateway.State.Redis.StateOptions), unknown, invalid);
+        Walk(configuration.GetSection(FtpGateway.Ftp.Checks.ScanningOptions.SectionName), typeof(FtpGateway.Ftp.Checks.ScanningOptions), unknown, invalid);
         foreach (var user in configuration.GetSection("Users").GetChildren())
         {
             if (!int.TryParse(user.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))

@@ -85,6 +85,8 @@ public sealed partial class ExecutableTests
     [InlineData("timeout-typo", "Ftp:IdleTimeout '10 minutes'", "is not a duration")]
     [InlineData("config-file-missing", "--config", "the file does not exist")]
     [InlineData("config-file-bad-json", "--config", "is not valid JSON")]
+    [InlineData("scanning-address-bad", "Scanning:Clamd:Address 'clamd:3310'", "must be tcp://host:port or unix:")]
+    [InlineData("user-file-type-bad", "Users:0:AllowedFileTypes '*.jpg'", "is not a file name extension")]
     [InlineData("api-key-plain", "Management:ApiKeys:0", "a token in plain text is refused")]
     [InlineData("api-key-file-missing", "Management:ApiKeys:0", "cannot be read")]
     [InlineData("redis-configuration-bad", "State:Redis:Configuration", "is not a valid Redis configuration string")]
@@ -118,6 +120,8 @@ public sealed partial class ExecutableTests
             "log-format-typo" => ["--Logging:Format=jsn"],
             "config-file-missing" => ["--config", work.File("nowhere.json")],
             "config-file-bad-json" => ["--config", work.File("bad.json")],
+            "scanning-address-bad" => ["--Scanning:Clamd:Address=clamd:3310"],
+            "user-file-type-bad" => ["--Users:0:AllowedFileTypes:0=*.jpg"],
             "api-key-plain" => ["--Management:ApiKeys:0=my-secret-token"],
             "api-key-file-missing" => [$"--Management:ApiKeys:0=file:{work.File("no-such-key")}"],
             "redis-configuration-bad" => ["--State:Redis:Configuration=127.0.0.1:6379,ssl=maybe"],

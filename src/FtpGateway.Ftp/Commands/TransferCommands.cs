@@ -81,6 +81,12 @@ internal static class TransferCommands
             return refusal;
         }
 
+        // The user's file types: refused by name, before 150 (RFC 959 §4.2: 553, file name not allowed).
+        if (s.User.Checks.RefuseName(path.Value.Name) is { } typeRefused)
+        {
+            return FtpReply.Of(ReplyCodes.FileNameNotAllowed, typeRefused);
+        }
+
         var needed = mode switch
         {
             UploadMode.Append => StorageCapabilities.Append,
@@ -136,6 +142,9 @@ internal static class TransferCommands
         var ascii = s.Parameters.Ascii;
         var presence = s.Presence;
         var opening = uniqueName is null ? $"Opening {s.Parameters.ModeName} mode data connection for {path.Value.Name}." : $"FILE: {uniqueName}";
+        var name = path.Value.Name;
+        var findings = new Checks.UploadFindings();
+        var scanner = s.Server.Scanner is { } clamd && s.User.Checks.Scan ? clamd : null;
         return Start(s, verb, TransferDirection.Upload, path.Value, opening, async (data, token) =>
         {
             Stream source = ascii ? new AsciiUploadStream(data) : data;
@@ -144,16 +153,24 @@ internal static class TransferCommands
                 source = new SizeLimitedStream(source, bytes);
             }
 
-            var request = new UploadRequest(target, source)
+            // The checks see every byte on its way to the store; their verdict comes at the commit point.
+            using var scan = scanner is null ? null : await scanner.StartAsync(token);
+            var checkedSource = new Checks.CheckedUploadStream(source, scan);
+            var request = new UploadRequest(target, checkedSource)
             {
                 Mode = mode,
                 Offset = offset,
-                BeforeCommit = commitToken => ConfirmClientPresent(presence, commitToken),
+                BeforeCommit = async commitToken =>
+                {
+                    await ConfirmClientPresent(presence, commitToken);
+                    await Checks.UploadVerdict.CheckAsync(s, checkedSource, name, findings, commitToken);
+                },
                 Metadata = UploadMetadata(s),
             };
             await s.Storage.UploadAsync(request, token);
             return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
-        });
+        },
+        findings);
     }
 
     /// <summary>RFC 959 §4.2: 553 for a name that cannot be stored there (as pure-ftpd answers a missing directory).</summary>
@@ -233,7 +250,7 @@ internal static class TransferCommands
         : null;
 
     /// <summary>The 150 that starts a transfer on the negotiated data connection.</summary>
-    internal static FtpReply Start(SessionContext s, string verb, TransferDirection direction, UserPath path, string openingText, TransferWork work) =>
+    internal static FtpReply Start(SessionContext s, string verb, TransferDirection direction, UserPath path, string openingText, TransferWork work, Checks.UploadFindings? findings = null) =>
         FtpReply.StartTransfer(
             openingText,
             new TransferJob(verb, direction, path, path.ToStorage(s.User), s.Parameters.TakePendingData(), s.Tls.ProtectData, work)
@@ -242,6 +259,7 @@ internal static class TransferCommands
                 StorageTarget = s.User.StorageTarget ?? StorageTargets.Default,
                 Party = new TransferParty(s.User.Name, s.User.IsAnonymous, s.ClientAddress.ToString(), s.Id, s.Parameters.Ascii),
                 StorageProvider = s.Storage.Name,
+                Findings = findings,
             });
 
     private static async Task SendAsync(Stream source, Stream data, bool ascii, CancellationToken ct)

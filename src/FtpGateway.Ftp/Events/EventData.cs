@@ -22,7 +22,19 @@ internal sealed record TransferEventData(
     /// <summary>The failure as logs and traces name it (a storage error kind, or the failure).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Detail { get; init; }
+
+    /// <summary>With Scanning: "clean", or why the upload was stored unscanned (Scanning:OnError/OverLimit Accept).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Scan { get; init; }
 }
+
+/// <summary>The <c>data</c> of ftpgateway.upload.rejected: an upload the content scanner refused (nothing was stored).</summary>
+/// <param name="User">who uploaded it.</param>
+/// <param name="ClientAddress">from where.</param>
+/// <param name="SessionId">in which session.</param>
+/// <param name="Name">the file's name as sent.</param>
+/// <param name="Signature">what the scanner found.</param>
+internal sealed record RejectedUploadEventData(string User, string ClientAddress, string SessionId, string Name, string Signature);
 
 /// <summary>The <c>data</c> of an event about a path a session changed (file.deleted, file.renamed, directory.created, directory.deleted).</summary>
 /// <param name="User">who changed it.</param>

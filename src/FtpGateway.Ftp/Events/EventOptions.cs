@@ -62,9 +62,10 @@ public static class EventTypes
     public const string DirectoryCreated = "ftpgateway.directory.created";
     public const string DirectoryDeleted = "ftpgateway.directory.deleted";
     public const string AddressBanned = "ftpgateway.address.banned";
+    public const string UploadRejected = "ftpgateway.upload.rejected";
 
     public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        UploadCompleted, UploadFailed, DownloadCompleted, FileDeleted, FileRenamed, DirectoryCreated, DirectoryDeleted, AddressBanned,
+        UploadCompleted, UploadFailed, DownloadCompleted, FileDeleted, FileRenamed, DirectoryCreated, DirectoryDeleted, AddressBanned, UploadRejected,
     };
 }

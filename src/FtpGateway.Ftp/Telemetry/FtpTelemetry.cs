@@ -51,6 +51,7 @@ public sealed class FtpTelemetry : IDisposable
         UserReloadFailures = _meter.CreateCounter<long>("ftpgateway.users.reload_failures", "{reload}", "Users-file reloads that failed (the previous users stay in force)");
         RelayedConnections = _meter.CreateCounter<long>("ftpgateway.relay.connections", "{connection}", "Data connections relayed between gateways, by direction (out: passed on, in: taken) and outcome");
         RelayedBytes = _meter.CreateCounter<long>("ftpgateway.relay.bytes", "By", "Bytes this gateway passed on for other gateways' data connections");
+        UploadsRejected = _meter.CreateCounter<long>("ftpgateway.uploads.rejected", "{upload}", "Uploads refused by their checks before commit, by reason (infected, content_type, too_small, scan_limit, scanner_unavailable)");
     }
 
     internal Meter Meter => _meter;
@@ -63,6 +64,11 @@ public sealed class FtpTelemetry : IDisposable
     {
         LoginFailures.Add(0);
         Bans.Add(0);
+        foreach (var reason in new[] { "infected", "content_type", "too_small", "scan_limit", "scanner_unavailable" })
+        {
+            UploadsRejected.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+
         DataConnectionFailures.Add(0);
         UserReloadFailures.Add(0);
         foreach (var reason in new[] { "address_rule", "banned", "session_limit", "address_limit" })
@@ -143,6 +149,9 @@ public sealed class FtpTelemetry : IDisposable
     public UpDownCounter<long> ActiveSessions { get; }
 
     public Counter<long> Sessions { get; }
+
+    /// <summary>Uploads refused by their checks (file content, size, the scanner) before they committed.</summary>
+    public Counter<long> UploadsRejected { get; }
 
     public Counter<long> LoginFailures { get; }
 

@@ -29,6 +29,9 @@ internal enum TransferFailure
     /// <summary>The client moved less than Ftp:MinDataRateBytesPerSecond over Ftp:MinDataRateWindow (426).</summary>
     TooSlow,
 
+    /// <summary>The upload's checks refused it after its data (content type, size, the scanner); nothing was stored.</summary>
+    Refused,
+
     /// <summary>The operator ended the session at once (the operator API's DELETE with now=true); an upload commits nothing.</summary>
     EndedByOperator,
 
@@ -73,6 +76,9 @@ internal sealed record TransferJob(
 
     /// <summary>Who transfers (for the audit trail): user, client, session, and whether the bytes were TYPE A.</summary>
     public TransferParty? Party { get; init; }
+
+    /// <summary>What the upload's checks found, filled in by its work (its event carries the scan).</summary>
+    public Checks.UploadFindings? Findings { get; init; }
 
     /// <summary>The user's bandwidth limit for this direction, shared with the user's other sessions.</summary>
     public Users.TokenBucket? Throttle { get; init; }

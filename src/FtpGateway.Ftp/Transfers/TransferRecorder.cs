@@ -90,6 +90,7 @@ internal sealed class TransferRecorder(FtpServerContext server, ILogger logger)
                 null => null,
                 TransferFailure.Aborted => "aborted",
                 TransferFailure.EndedByOperator => "ended by operator",
+                TransferFailure.Refused => report.Outcome.Detail,
                 TransferFailure.ControlConnectionLost or TransferFailure.DataConnectionBroken or TransferFailure.DataConnectionNotOpened => "connection lost",
                 TransferFailure.StorageFailed => "store failure",
                 TransferFailure.SizeLimit => "size limit",
@@ -97,6 +98,7 @@ internal sealed class TransferRecorder(FtpServerContext server, ILogger logger)
                 _ => "local error",
             },
             Detail = report.Completed ? null : report.Result,
+            Scan = report.Findings?.Scan,
         };
         server.Events.Publish(type, report.Path.Value, party.User, data);
     }

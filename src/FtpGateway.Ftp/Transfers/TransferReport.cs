@@ -55,6 +55,9 @@ internal sealed record TransferReport(
     public bool CutShort { get; init; }
 
     /// <summary>The trace of the transfer's span, for the audit trail.</summary>
+    /// <summary>What an upload's checks found (the scan); null without checks.</summary>
+    public Checks.UploadFindings? Findings { get; init; }
+
     public string? TraceId { get; init; }
 
     public bool Completed => Outcome.Failure is null;

@@ -79,6 +79,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, IT
         {
             CutShort = transfer.CutShort is not null,
             TraceId = activity?.TraceId.ToString(),
+            Findings = job.Findings,
         };
         _recorder.Record(report, activity);
         server.Telemetry.CountCommand(job.Verb, outcome.Code); // the final reply, not the 150
@@ -142,6 +143,10 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, IT
         {
             // A reset or broken connection, or a TLS handshake on it that failed or timed out.
             return TransferOutcome.Failed(TransferFailure.DataConnectionBroken, ReplyCodes.TransferAborted, "Data connection failed; transfer aborted.", ex.Message);
+        }
+        catch (Checks.UploadRefusedException ex)
+        {
+            return TransferOutcome.Failed(TransferFailure.Refused, ex.Code, ex.Message, ex.Reason);
         }
         catch (UploadLimitExceededException)
         {

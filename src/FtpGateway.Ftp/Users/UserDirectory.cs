@@ -26,6 +26,9 @@ internal sealed record FtpUser(string Name, StoragePath Root, UserPermissions Pe
     /// <summary>The code page the device sends file names in; null: UTF-8.</summary>
     public Encoding? FileNameEncoding { get; init; }
 
+    /// <summary>What this user's uploads must pass before they commit: file types, content type, a minimum size, the scanner.</summary>
+    public Checks.UploadChecks Checks { get; init; } = FtpGateway.Ftp.Checks.UploadChecks.None;
+
     /// <summary>Where the user came from: configuration and the users file are reloaded; a hook's users are not.</summary>
     public bool FromHook { get; init; }
 
@@ -106,6 +109,7 @@ internal sealed class UserDirectory
             errors.Add($"{where} ('{u.Name}'): MaxSessions, UploadBytesPerSecond and DownloadBytesPerSecond must be at least 1, MaxUploadBytes not negative");
         }
 
+        var checks = Checks.UploadChecks.Parse(u, where, errors);
         if (u.FileNameEncoding is { Length: > 0 } encoding && NameEncodings.Find(encoding) is null)
         {
             errors.Add($"{where}:FileNameEncoding '{encoding}' is not an encoding this gateway knows (e.g. gb18030, shift_jis, latin1, windows-1252)");
@@ -125,6 +129,7 @@ internal sealed class UserDirectory
             UploadBytesPerSecond = u.UploadBytesPerSecond,
             DownloadBytesPerSecond = u.DownloadBytesPerSecond,
             RequireTls = u.RequireTls,
+            Checks = checks,
             FileNameEncoding = string.IsNullOrWhiteSpace(u.FileNameEncoding) ? null : NameEncodings.Find(u.FileNameEncoding),
             Fingerprint = Convert.ToBase64String(SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(u))),
         };

@@ -55,6 +55,21 @@ public sealed class UserOptions
 
     /// <summary>The code page the device sends file names in (e.g. <c>gb18030</c>, <c>latin1</c>); empty: UTF-8. Stored as UTF-8.</summary>
     public string? FileNameEncoding { get; set; }
+
+    /// <summary>File name extensions this user may store (<c>jpg</c>, <c>mp4</c>; case-insensitive); empty: any. A name outside them gets 553 before 150.</summary>
+    public List<string> AllowedFileTypes { get; set; } = [];
+
+    /// <summary>File name extensions this user may not store (<c>exe</c>, <c>js</c>); 553 before 150.</summary>
+    public List<string> DeniedFileTypes { get; set; } = [];
+
+    /// <summary>For the common types (JPEG, PNG, GIF, TIFF, MP4/MOV, AVI, PDF, ZIP, GZIP, XML, text) the first bytes must match the extension, or the upload is refused after its data (550, nothing stored).</summary>
+    public bool CheckContentType { get; set; }
+
+    /// <summary>The smallest upload this user may store (an empty or truncated file from a failing device gets 550); empty: any.</summary>
+    public long? MinUploadBytes { get; set; }
+
+    /// <summary>Scan this user's uploads for malware before they commit (with Scanning:Clamd:Address set); false skips it.</summary>
+    public bool Scan { get; set; } = true;
 }
 
 /// <summary>Configuration section <c>Anonymous</c>. Anonymous users are always read-only.</summary>

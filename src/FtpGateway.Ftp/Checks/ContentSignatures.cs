@@ -1,0 +1,59 @@
+namespace FtpGateway.Ftp.Checks;
+
+/// <summary>
+/// The first bytes the common file types start with (checkContentType): a file named for one of these types must
+/// start like it. Types not listed here are not checked.
+/// </summary>
+internal static class ContentSignatures
+{
+    /// <summary>How many leading bytes the check reads.</summary>
+    public const int HeadLength = 512;
+
+    /// <summary>Null when <paramref name="head"/> fits <paramref name="extension"/> (or the type is not one this check knows); else the type's name.</summary>
+    public static string? Mismatch(string extension, ReadOnlySpan<byte> head) => extension switch
+    {
+        "jpg" or "jpeg" or "jpe" => head.StartsWith((byte[])[0xFF, 0xD8, 0xFF]) ? null : "JPEG",
+        "png" => head.StartsWith((byte[])[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) ? null : "PNG",
+        "gif" => head.StartsWith("GIF87a"u8) || head.StartsWith("GIF89a"u8) ? null : "GIF",
+        "tif" or "tiff" => head.StartsWith("II*\0"u8) || head.StartsWith("MM\0*"u8) ? null : "TIFF",
+        "mp4" or "m4v" or "mov" or "3gp" => IsIsoMedia(head) ? null : extension == "mov" ? "QuickTime" : "MP4",
+        "avi" => head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("AVI "u8) ? null : "AVI",
+        "pdf" => head.StartsWith("%PDF-"u8) ? null : "PDF",
+        "zip" or "docx" or "xlsx" or "pptx" => head.StartsWith("PK\x03\x04"u8) || head.StartsWith("PK\x05\x06"u8) ? null : "ZIP",
+        "gz" or "gzip" or "tgz" => head.StartsWith((byte[])[0x1F, 0x8B]) ? null : "GZIP",
+        "xml" => IsXml(head) ? null : "XML",
+        "txt" or "csv" or "log" => IsText(head) ? null : "text",
+        _ => null,
+    };
+
+    /// <summary>ISO base media (MP4, MOV, 3GP): a box whose type is ftyp, or a QuickTime file's first atoms.</summary>
+    private static bool IsIsoMedia(ReadOnlySpan<byte> head) =>
+        head.Length >= 8 && (head[4..8].SequenceEqual("ftyp"u8) || head[4..8].SequenceEqual("moov"u8) || head[4..8].SequenceEqual("mdat"u8)
+            || head[4..8].SequenceEqual("wide"u8) || head[4..8].SequenceEqual("free"u8) || head[4..8].SequenceEqual("skip"u8));
+
+    private static bool IsXml(ReadOnlySpan<byte> head)
+    {
+        var text = head.StartsWith((byte[])[0xEF, 0xBB, 0xBF]) ? head[3..] : head;
+        var i = 0;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            i++;
+        }
+
+        return i < text.Length && text[i] == (byte)'<';
+    }
+
+    /// <summary>Text: no NUL and no other control byte than tab, CR, LF, FF; valid UTF-8 (up to a character cut at the end of the head), or Latin-1.</summary>
+    private static bool IsText(ReadOnlySpan<byte> head)
+    {
+        foreach (var b in head)
+        {
+            if (b < 0x20 && b is not ((byte)'\t' or (byte)'\r' or (byte)'\n' or 0x0C))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,82 @@
+using FtpGateway.Ftp.Protocol;
+using FtpGateway.Ftp.Sessions;
+
+namespace FtpGateway.Ftp.Checks;
+
+/// <summary>
+/// An upload refused by its checks after its data, before anything became visible: the provider discards it, and
+/// the transfer is answered with <see cref="Code"/> (550, or 451 for a scanner that could not say).
+/// </summary>
+internal sealed class UploadRefusedException(string reason, int code, string text) : Exception(text)
+{
+    /// <summary>The <c>reason</c> of upload.failed and of the <c>ftpgateway.uploads.rejected</c> counter.</summary>
+    public string Reason => reason;
+
+    public int Code => code;
+}
+
+/// <summary>What the checks found about an upload that was stored (its event carries it).</summary>
+internal sealed class UploadFindings
+{
+    /// <summary>"clean", or why it was stored unscanned; null when nothing scanned it.</summary>
+    public string? Scan { get; set; }
+}
+
+/// <summary>
+/// The verdict at the commit point, in this order: the size (minUploadBytes), the content type (checkContentType),
+/// then the scanner. The first that refuses throws <see cref="UploadRefusedException"/>; the provider then stores
+/// nothing.
+/// </summary>
+internal static class UploadVerdict
+{
+    public static async ValueTask CheckAsync(SessionContext s, CheckedUploadStream upload, string name, UploadFindings findings, CancellationToken ct)
+    {
+        var checks = s.User!.Checks;
+        if (checks.MinBytes is { } min && upload.Bytes < min)
+        {
+            throw Refuse(s, name, "too small", ReplyCodes.FileUnavailable, $"{name} has {upload.Bytes} bytes, fewer than the {min} this user must send; nothing stored.");
+        }
+
+        if (checks.CheckContentType && ContentSignatures.Mismatch(UploadChecks.ExtensionOf(name), upload.Head) is { } type)
+        {
+            throw Refuse(s, name, "content type", ReplyCodes.FileUnavailable, $"The content of {name} is not {type}; nothing stored.");
+        }
+
+        if (upload.Scan is not { } scan)
+        {
+            return;
+        }
+
+        var options = s.Server.Scanning;
+        switch (await scan.VerdictAsync(ct))
+        {
+            case ScanVerdict.Clean:
+                findings.Scan = "clean";
+                return;
+            case ScanVerdict.Infected(var signature):
+                s.Server.Events.Publish(
+                    Events.EventTypes.UploadRejected, s.Navigation.WorkingDirectory.Value, s.User.Name,
+                    new Events.RejectedUploadEventData(s.User.Name, s.ClientAddress.ToString(), s.Id, name, signature));
+                Log.UploadInfected(s.Logger, name, signature);
+                throw Refuse(s, name, "infected", ReplyCodes.FileUnavailable, $"{name} was rejected by the content scanner ({signature}); nothing stored.", signature);
+            case ScanVerdict.OverLimit when options.OverLimit == ScanFallback.Reject:
+                throw Refuse(s, name, "scan limit", ReplyCodes.FileUnavailable, $"{name} is larger than the content scanner takes; nothing stored.");
+            case ScanVerdict.OverLimit:
+                findings.Scan = "not scanned: larger than the scanner's limit";
+                return;
+            case ScanVerdict.Failed(var reason) when options.OnError == ScanFallback.Reject:
+                Log.ScannerUnavailable(s.Logger, name, reason);
+                throw Refuse(s, name, "scanner unavailable", ReplyCodes.LocalError, "The content scanner is not available; nothing stored, try again later.");
+            case ScanVerdict.Failed(var reason):
+                Log.ScannerUnavailable(s.Logger, name, reason);
+                findings.Scan = $"not scanned: {reason}";
+                return;
+        }
+    }
+
+    private static UploadRefusedException Refuse(SessionContext s, string name, string reason, int code, string text, string? signature = null)
+    {
+        s.Server.Telemetry.UploadsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason.Replace(' ', '_')));
+        return new UploadRefusedException(signature is null ? reason : $"{reason}: {signature}", code, text);
+    }
+}
