@@ -7,7 +7,7 @@ using FtpGateway.Benchmarks;
 // process on loopback; its peers are Debian's pure-ftpd (local disk, with and without TLS), the AWS SDK on
 // radosgw and the Azure SDK on Azurite doing the same operations directly.
 //
-//   dotnet run -c Release --project benchmarks/FtpGateway.Benchmarks -- [--sections disk,ftps,s3,azure,scale,relay]
+//   dotnet run -c Release --project benchmarks/FtpGateway.Benchmarks -- [--sections disk,ftps,s3,azure,scale,relay (and scan: needs Debian's clamd)]
 //       [--size-mb 1024] [--files 1000] [--list 10000] [--runs 3] [--flat-mb 4096] [--s3-list 100000]
 //       [--idle 10000] [--huge-list 1000000] [--uploaders 200]
 var sections = Text("--sections", "disk,ftps,s3,azure,scale,relay").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -37,10 +37,11 @@ try
         ["azure"] = () => AzureBenchmark.RunAsync(settings, report),
         ["scale"] = () => ScaleBenchmark.RunAsync(settings, report),
         ["relay"] = () => RelayBenchmark.RunAsync(settings, report),
+        ["scan"] = () => ScanBenchmark.RunAsync(settings, report),
     };
     foreach (var section in sections)
     {
-        await (run.GetValueOrDefault(section) ?? throw new ArgumentException($"unknown section '{section}' (disk, ftps, s3, azure, scale, relay)"))();
+        await (run.GetValueOrDefault(section) ?? throw new ArgumentException($"unknown section '{section}' (disk, ftps, s3, azure, scale, relay, scan)"))();
     }
 
     report.Print();

@@ -82,7 +82,8 @@ public sealed class UploadChecksTests : IAsyncLifetime
             var rejected = events.Where(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected").ToList();
             Assert.Equal(2, rejected.Count);
             Assert.Contains(rejected, e => e.GetProperty("data").GetProperty("signature").GetString()!.StartsWith("Eicar-Test-Signature", StringComparison.Ordinal)
-                && e.GetProperty("data").GetProperty("user").GetString() == Gateway.User && e.GetProperty("data").GetProperty("name").GetString() == "eicar.com");
+                && e.GetProperty("data").GetProperty("user").GetString() == Gateway.User && e.GetProperty("data").GetProperty("path").GetString() == "/eicar.com"
+                && e.GetProperty("subject").GetString() == "/eicar.com");
             Assert.Contains(events, e => e.GetProperty("type").GetString() == "ftpgateway.upload.failed" && e.GetProperty("data").GetProperty("reason").GetString()!.StartsWith("infected", StringComparison.Ordinal));
             Assert.Contains(events, e => e.GetProperty("type").GetString() == "ftpgateway.upload.completed" && e.GetProperty("data").GetProperty("scan").GetString() == "clean");
         }
@@ -162,9 +163,24 @@ public sealed class UploadChecksTests : IAsyncLifetime
         Assert.Contains("fewer than the 8", empty.Text, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(gateway.Root.Path, "empty.jpg")));
 
-        // A rename may not turn a stored file into a refused type.
+        // A rename may not turn a stored file into a refused type; a trailing dot does not hide the type.
         await c.ExpectAsync("RNFR real.pdf", 350);
         Assert.Equal(553, (await c.SendAsync("RNTO real.exe")).Code);
+        await using (var other = await RawFtpClient.LoginAsync(gateway.Port, "unscanned", "unscanned-pw"))
+        {
+            Assert.Equal(553, (await other.SendAsync("STOR setup.exe.")).Code);
+        }
+
+        // STOU is judged by the client's name, not by the unique suffix.
+        Assert.Equal(425, (await c.SendAsync("STOU scan.pdf")).Code); // past the type rules, waiting for PASV
+        Assert.Equal(553, (await c.SendAsync("STOU scan.exe")).Code);
+
+        // An append or a resume: the final size counts, and the content check applies only from the first byte.
+        await using (var appender = await RawFtpClient.LoginAsync(gateway.Port, "scanner", "scanner-pw"))
+        {
+            Assert.Equal(226, (await appender.UploadAsync("APPE real.pdf", [1, 2, 3])).Code); // 3 new bytes, the file is larger than 8
+            Assert.Equal(226, (await appender.UploadAsync("APPE real.pdf", Encoding.ASCII.GetBytes("not a header"))).Code);
+        }
     }
 }
 
@@ -175,22 +191,22 @@ public sealed class S3UploadChecksTests(S3StoreFixture s3)
     [Fact]
     public async Task AnInfectedMultipartUpload_CommitsNothing_ACleanOneIsStored()
     {
-        await using var clamd = await ClamdServer.StartAsync();
+        await using var clamd = await ClamdServer.StartAsync(streamLimit: 32 * 1024 * 1024);
         var prefix = "scan-" + Guid.NewGuid().ToString("N")[..8];
         var settings = s3.GatewaySettings(prefix);
         settings["Scanning:Clamd:Address"] = clamd.Address;
         await using var gateway = await Gateway.StartAsync(settings);
         await using var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password);
-        var infected = new byte[3 * 1024 * 1024]; // several parts of the configured part size
-        Encoding.ASCII.GetBytes(ClamdServer.CustomMarker).CopyTo(infected, 2_900_000);
+        var infected = new byte[12 * 1024 * 1024]; // more than two parts of the fixture's 5 MiB: a multipart upload
+        Encoding.ASCII.GetBytes(ClamdServer.CustomMarker).CopyTo(infected, 11_900_000);
         Assert.Equal(550, (await c.UploadAsync("STOR infected.bin", infected)).Code);
         var listed = await s3.Client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = S3StoreFixture.Bucket, Prefix = prefix + "/" });
         Assert.DoesNotContain(listed.S3Objects ?? [], o => o.Key.EndsWith("infected.bin", StringComparison.Ordinal));
         var uploads = await s3.Client.ListMultipartUploadsAsync(new Amazon.S3.Model.ListMultipartUploadsRequest { BucketName = S3StoreFixture.Bucket, Prefix = prefix + "/" });
         Assert.Empty(uploads.MultipartUploads ?? []);
-        Assert.Equal(226, (await c.UploadAsync("STOR clean.bin", new byte[3 * 1024 * 1024])).Code);
+        Assert.Equal(226, (await c.UploadAsync("STOR clean.bin", new byte[12 * 1024 * 1024])).Code);
         using var stored = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, $"{prefix}/clean.bin");
-        Assert.Equal(3 * 1024 * 1024, stored.ContentLength);
+        Assert.Equal(12 * 1024 * 1024, stored.ContentLength);
     }
 }
 

@@ -45,7 +45,8 @@ internal sealed class ClamdScanner(EndPoint endPoint, TimeSpan timeout, TimeProv
     /// <summary>Starts the scan of one upload; a scanner that cannot be reached gives a session whose verdict says so.</summary>
     public async Task<ScanSession> StartAsync(CancellationToken ct)
     {
-        var socket = new Socket(endPoint is UnixDomainSocketEndPoint ? AddressFamily.Unix : AddressFamily.InterNetwork, SocketType.Stream, endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
+        // A unix socket, or TCP over IPv4 or IPv6 (a dual-mode socket takes either).
+        var socket = endPoint is UnixDomainSocketEndPoint ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
             using var deadline = new CancellationTokenSource(timeout, time);
@@ -54,10 +55,15 @@ internal sealed class ClamdScanner(EndPoint endPoint, TimeSpan timeout, TimeProv
             await socket.SendAsync("zINSTREAM\0"u8.ToArray(), SocketFlags.None, both.Token);
             return new ScanSession(socket, timeout, time, null);
         }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+        catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             socket.Dispose();
             return new ScanSession(null, timeout, time, $"clamd at {endPoint} cannot be reached ({(ex is OperationCanceledException ? "timed out" : ex.Message)})");
+        }
+        catch
+        {
+            socket.Dispose(); // the transfer was cancelled
+            throw;
         }
     }
 }
@@ -78,6 +84,7 @@ internal sealed class ScanSession : IDisposable
     private readonly CancellationTokenSource _reading = new();
     private readonly Task<string?> _answer;
     private bool _stopped;
+    private bool _stalled;
 
     public ScanSession(Socket? socket, TimeSpan timeout, TimeProvider time, string? failure)
     {
@@ -97,19 +104,27 @@ internal sealed class ScanSession : IDisposable
             return;
         }
 
+        // A clamd that stops reading must not hold the upload: each write gets the scanner's timeout.
+        using var deadline = new CancellationTokenSource(_timeout, _time);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         try
         {
             for (var offset = 0; offset < data.Length; offset += MaxChunk)
             {
                 var chunk = data.Slice(offset, Math.Min(MaxChunk, data.Length - offset));
                 BinaryPrimitives.WriteUInt32BigEndian(_length, (uint)chunk.Length);
-                await _socket.SendAsync(_length, SocketFlags.None, ct);
-                await _socket.SendAsync(chunk, SocketFlags.None, ct);
+                await _socket.SendAsync(_length, SocketFlags.None, both.Token);
+                await _socket.SendAsync(chunk, SocketFlags.None, both.Token);
             }
         }
         catch (SocketException)
         {
             _stopped = true; // clamd closed: its answer, if it gave one, is already being read
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            _stopped = true;
+            _stalled = true; // the verdict says so without waiting again
         }
     }
 
@@ -121,17 +136,28 @@ internal sealed class ScanSession : IDisposable
             return new ScanVerdict.Failed(_failure ?? "no scanner");
         }
 
+        if (_stalled && !_answer.IsCompleted)
+        {
+            return new ScanVerdict.Failed($"clamd stopped reading the upload for {_timeout.TotalSeconds:0} s");
+        }
+
         try
         {
             if (!_stopped && !_answer.IsCompleted)
             {
+                using var deadline = new CancellationTokenSource(_timeout, _time);
+                using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
                 try
                 {
-                    await _socket.SendAsync(new byte[4], SocketFlags.None, ct); // the zero-length chunk: the end
+                    await _socket.SendAsync(new byte[4], SocketFlags.None, both.Token); // the zero-length chunk: the end
                 }
                 catch (SocketException)
                 {
                     // closed early: its answer is being read
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    return new ScanVerdict.Failed($"clamd stopped reading the upload for {_timeout.TotalSeconds:0} s");
                 }
             }
 
@@ -180,7 +206,10 @@ internal sealed class ScanSession : IDisposable
         if (answer.EndsWith(" FOUND", StringComparison.Ordinal))
         {
             var body = answer.StartsWith("stream: ", StringComparison.Ordinal) ? answer["stream: ".Length..] : answer;
-            return new ScanVerdict.Infected(body[..^" FOUND".Length].Trim());
+            var signature = body[..^" FOUND".Length].Trim();
+
+            // With AlertExceedsMax clamd reports a file beyond MaxFileSize or MaxScanSize as a "finding": not scanned whole.
+            return signature.StartsWith("Heuristics.Limits.Exceeded", StringComparison.Ordinal) ? new ScanVerdict.OverLimit() : new ScanVerdict.Infected(signature);
         }
 
         if (answer.EndsWith(": OK", StringComparison.Ordinal) || answer == "stream: OK")

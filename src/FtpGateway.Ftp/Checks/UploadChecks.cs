@@ -46,6 +46,7 @@ internal sealed record UploadChecks(IReadOnlySet<string> Allowed, IReadOnlySet<s
     /// <summary>The extension of a file name as the rules compare it: after the last dot, lower case; empty without one.</summary>
     public static string ExtensionOf(string name)
     {
+        name = name.TrimEnd('.', ' '); // "evil.exe." and "evil.exe " are .exe where Windows opens them
         var dot = name.LastIndexOf('.');
         return dot <= 0 || dot == name.Length - 1 ? string.Empty : name[(dot + 1)..].ToLowerInvariant();
     }

@@ -29,15 +29,23 @@ internal sealed class UploadFindings
 /// </summary>
 internal static class UploadVerdict
 {
-    public static async ValueTask CheckAsync(SessionContext s, CheckedUploadStream upload, string name, UploadFindings findings, CancellationToken ct)
+    /// <param name="s">the session.</param>
+    /// <param name="upload">the upload's bytes as they passed.</param>
+    /// <param name="path">where it is stored, as the user sees it.</param>
+    /// <param name="kept">bytes of the existing file it keeps in front (REST, APPE): the size check counts the final size, and the content check applies only to a file written from its first byte.</param>
+    /// <param name="findings">what the scan found, for the upload's event.</param>
+    /// <param name="ct">cancelled when the transfer is.</param>
+    public static async ValueTask CheckAsync(SessionContext s, CheckedUploadStream upload, UserPath path, long kept, UploadFindings findings, CancellationToken ct)
     {
         var checks = s.User!.Checks;
-        if (checks.MinBytes is { } min && upload.Bytes < min)
+        var name = path.Name;
+        var size = kept + upload.Bytes;
+        if (checks.MinBytes is { } min && size < min)
         {
-            throw Refuse(s, name, "too small", ReplyCodes.FileUnavailable, $"{name} has {upload.Bytes} bytes, fewer than the {min} this user must send; nothing stored.");
+            throw Refuse(s, name, "too small", ReplyCodes.FileUnavailable, $"{name} has {size} bytes, fewer than the {min} this user must send; nothing stored.");
         }
 
-        if (checks.CheckContentType && ContentSignatures.Mismatch(UploadChecks.ExtensionOf(name), upload.Head) is { } type)
+        if (checks.CheckContentType && kept == 0 && upload.Bytes > 0 && ContentSignatures.Mismatch(UploadChecks.ExtensionOf(name), upload.Head) is { } type)
         {
             throw Refuse(s, name, "content type", ReplyCodes.FileUnavailable, $"The content of {name} is not {type}; nothing stored.");
         }
@@ -55,14 +63,15 @@ internal static class UploadVerdict
                 return;
             case ScanVerdict.Infected(var signature):
                 s.Server.Events.Publish(
-                    Events.EventTypes.UploadRejected, s.Navigation.WorkingDirectory.Value, s.User.Name,
-                    new Events.RejectedUploadEventData(s.User.Name, s.ClientAddress.ToString(), s.Id, name, signature));
+                    Events.EventTypes.UploadRejected, path.Value, s.User.Name,
+                    new Events.RejectedUploadEventData(s.User.Name, s.ClientAddress.ToString(), s.Id, path.Value, name, signature));
                 Log.UploadInfected(s.Logger, name, signature);
                 throw Refuse(s, name, "infected", ReplyCodes.FileUnavailable, $"{name} was rejected by the content scanner ({signature}); nothing stored.", signature);
             case ScanVerdict.OverLimit when options.OverLimit == ScanFallback.Reject:
                 throw Refuse(s, name, "scan limit", ReplyCodes.FileUnavailable, $"{name} is larger than the content scanner takes; nothing stored.");
             case ScanVerdict.OverLimit:
                 findings.Scan = "not scanned: larger than the scanner's limit";
+                s.Server.Telemetry.UploadsUnscanned.Add(1, new KeyValuePair<string, object?>("reason", "scan_limit"));
                 return;
             case ScanVerdict.Failed(var reason) when options.OnError == ScanFallback.Reject:
                 Log.ScannerUnavailable(s.Logger, name, reason);
@@ -70,6 +79,7 @@ internal static class UploadVerdict
             case ScanVerdict.Failed(var reason):
                 Log.ScannerUnavailable(s.Logger, name, reason);
                 findings.Scan = $"not scanned: {reason}";
+                s.Server.Telemetry.UploadsUnscanned.Add(1, new KeyValuePair<string, object?>("reason", "scanner_unavailable"));
                 return;
         }
     }

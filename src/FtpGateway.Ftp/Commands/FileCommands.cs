@@ -100,7 +100,8 @@ internal static class FileCommands
         }
 
         // A file may not become by rename what it could not be stored as (a directory keeps any name).
-        if (s.User.Checks.RefuseName(to.Value.Name) is { } typeRefused && UploadChecksApply(s.User.Checks, source.Name, to.Value.Name)
+        if (Checks.UploadChecks.ExtensionOf(source.Name) != Checks.UploadChecks.ExtensionOf(to.Value.Name)
+            && s.User.Checks.RefuseName(to.Value.Name) is { } typeRefused
             && (await s.Storage.GetEntryAsync(source.ToStorage(s.User), ct)) is { IsDirectory: false })
         {
             return FtpReply.Of(ReplyCodes.FileNameNotAllowed, typeRefused);
@@ -110,10 +111,6 @@ internal static class FileCommands
         s.PublishFileEvent(Events.EventTypes.FileRenamed, to.Value, source);
         return FtpReply.Of(ReplyCodes.FileActionOkay, "Rename successful.");
     }
-
-    /// <summary>A rename changes what the type rules see only when the extension changes.</summary>
-    private static bool UploadChecksApply(Checks.UploadChecks checks, string from, string to) =>
-        Checks.UploadChecks.ExtensionOf(from) != Checks.UploadChecks.ExtensionOf(to) || checks.RefuseName(from) is null;
 
     public static async ValueTask<FtpReply> Size(SessionContext s, string argument, CancellationToken ct)
     {

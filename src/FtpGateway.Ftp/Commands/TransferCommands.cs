@@ -65,10 +65,19 @@ internal static class TransferCommands
 
         var name = $"{(basePath.Value.IsRoot ? "ftp" : basePath.Value.Name)}.{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6))}";
         var target = (basePath.Value.IsRoot ? UserPath.Root : basePath.Value.Parent).Child(name);
-        return await StoreAsync(s, "STOU", target.Value, UploadMode.CreateNew, 0, name, ct);
+        return await StoreAsync(s, "STOU", target.Value, UploadMode.CreateNew, 0, name, ct, typedName: basePath.Value.IsRoot ? "ftp" : basePath.Value.Name);
     }
 
-    private static async ValueTask<FtpReply> StoreAsync(SessionContext s, string verb, string argument, UploadMode mode, long offset, string? uniqueName, CancellationToken ct)
+    /// <summary>STOR, APPE and STOU: the checks before 150, then the upload with its verdict before commit.</summary>
+    /// <param name="s">the session.</param>
+    /// <param name="verb">the command.</param>
+    /// <param name="argument">the path.</param>
+    /// <param name="mode">how the upload combines with an existing file.</param>
+    /// <param name="offset">REST's offset.</param>
+    /// <param name="uniqueName">STOU's name.</param>
+    /// <param name="ct">the command's cancellation.</param>
+    /// <param name="typedName">the name the file-type rules judge (STOU: the client's, not the unique suffix); null: the path's.</param>
+    private static async ValueTask<FtpReply> StoreAsync(SessionContext s, string verb, string argument, UploadMode mode, long offset, string? uniqueName, CancellationToken ct, string? typedName = null)
     {
         if (!s.User.CanWrite)
         {
@@ -82,7 +91,7 @@ internal static class TransferCommands
         }
 
         // The user's file types: refused by name, before 150 (RFC 959 §4.2: 553, file name not allowed).
-        if (s.User.Checks.RefuseName(path.Value.Name) is { } typeRefused)
+        if (s.User.Checks.RefuseName(typedName ?? path.Value.Name) is { } typeRefused)
         {
             return FtpReply.Of(ReplyCodes.FileNameNotAllowed, typeRefused);
         }
@@ -144,6 +153,13 @@ internal static class TransferCommands
         var opening = uniqueName is null ? $"Opening {s.Parameters.ModeName} mode data connection for {path.Value.Name}." : $"FILE: {uniqueName}";
         var name = path.Value.Name;
         var findings = new Checks.UploadFindings();
+        var keptBytes = mode switch
+        {
+            UploadMode.Resume => offset,
+            UploadMode.Append when s.User.Checks.MinBytes is not null || s.User.Checks.CheckContentType =>
+                (await s.Storage.GetEntryAsync(target, ct)) is { IsDirectory: false } existingFile ? existingFile.Size : 0,
+            _ => 0L,
+        };
         var scanner = s.Server.Scanner is { } clamd && s.User.Checks.Scan ? clamd : null;
         return Start(s, verb, TransferDirection.Upload, path.Value, opening, async (data, token) =>
         {
@@ -162,8 +178,9 @@ internal static class TransferCommands
                 Offset = offset,
                 BeforeCommit = async commitToken =>
                 {
+                    // The verdict first (it may wait for the scanner), the client's presence last, just before the commit.
+                    await Checks.UploadVerdict.CheckAsync(s, checkedSource, path.Value, keptBytes, findings, commitToken);
                     await ConfirmClientPresent(presence, commitToken);
-                    await Checks.UploadVerdict.CheckAsync(s, checkedSource, name, findings, commitToken);
                 },
                 Metadata = UploadMetadata(s),
             };

@@ -32,9 +32,10 @@ internal sealed record TransferEventData(
 /// <param name="User">who uploaded it.</param>
 /// <param name="ClientAddress">from where.</param>
 /// <param name="SessionId">in which session.</param>
-/// <param name="Name">the file's name as sent.</param>
+/// <param name="Path">the path it was to be stored at, as the user sees it.</param>
+/// <param name="Name">the file's name.</param>
 /// <param name="Signature">what the scanner found.</param>
-internal sealed record RejectedUploadEventData(string User, string ClientAddress, string SessionId, string Name, string Signature);
+internal sealed record RejectedUploadEventData(string User, string ClientAddress, string SessionId, string Path, string Name, string Signature);
 
 /// <summary>The <c>data</c> of an event about a path a session changed (file.deleted, file.renamed, directory.created, directory.deleted).</summary>
 /// <param name="User">who changed it.</param>

@@ -51,6 +51,7 @@ public sealed class FtpTelemetry : IDisposable
         UserReloadFailures = _meter.CreateCounter<long>("ftpgateway.users.reload_failures", "{reload}", "Users-file reloads that failed (the previous users stay in force)");
         RelayedConnections = _meter.CreateCounter<long>("ftpgateway.relay.connections", "{connection}", "Data connections relayed between gateways, by direction (out: passed on, in: taken) and outcome");
         RelayedBytes = _meter.CreateCounter<long>("ftpgateway.relay.bytes", "By", "Bytes this gateway passed on for other gateways' data connections");
+        UploadsUnscanned = _meter.CreateCounter<long>("ftpgateway.uploads.unscanned", "{upload}", "Uploads stored without a scan (Scanning:OnError or OverLimit Accept), by reason (scanner_unavailable, scan_limit)");
         UploadsRejected = _meter.CreateCounter<long>("ftpgateway.uploads.rejected", "{upload}", "Uploads refused by their checks before commit, by reason (infected, content_type, too_small, scan_limit, scanner_unavailable)");
     }
 
@@ -149,6 +150,9 @@ public sealed class FtpTelemetry : IDisposable
     public UpDownCounter<long> ActiveSessions { get; }
 
     public Counter<long> Sessions { get; }
+
+    /// <summary>Uploads stored although the scanner could not say (an operator must see them).</summary>
+    public Counter<long> UploadsUnscanned { get; }
 
     /// <summary>Uploads refused by their checks (file content, size, the scanner) before they committed.</summary>
     public Counter<long> UploadsRejected { get; }

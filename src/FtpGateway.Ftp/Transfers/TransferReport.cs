@@ -54,10 +54,10 @@ internal sealed record TransferReport(
     /// <summary>Cut short from outside (ABOR, a timeout, the control connection lost).</summary>
     public bool CutShort { get; init; }
 
-    /// <summary>The trace of the transfer's span, for the audit trail.</summary>
     /// <summary>What an upload's checks found (the scan); null without checks.</summary>
     public Checks.UploadFindings? Findings { get; init; }
 
+    /// <summary>The trace of the transfer's span, for the audit trail.</summary>
     public string? TraceId { get; init; }
 
     public bool Completed => Outcome.Failure is null;
