@@ -88,6 +88,14 @@ public sealed class UploadChecksTests : IAsyncLifetime
             Assert.Contains(events, e => e.GetProperty("type").GetString() == "ftpgateway.upload.completed" && e.GetProperty("data").GetProperty("scan").GetString() == "clean");
         }
 
+        // clamd over its unix socket gives the same verdict.
+        await using (var overUnix = await Gateway.StartAsync(new Dictionary<string, string?> { ["Scanning:Clamd:Address"] = _clamd.UnixAddress }))
+        await using (var u = await RawFtpClient.LoginAsync(overUnix.Port, Gateway.User, Gateway.Password))
+        {
+            Assert.Equal(550, (await u.UploadAsync("STOR eicar.com", Encoding.ASCII.GetBytes(ClamdServer.Eicar))).Code);
+            Assert.Equal(226, (await u.UploadAsync("STOR fine.txt", Encoding.ASCII.GetBytes("fine"))).Code);
+        }
+
         // A user with scan: false is not scanned.
         await using var unscanned = await RawFtpClient.LoginAsync(gateway.Port, "unscanned", "unscanned-pw");
         Assert.Equal(226, (await unscanned.UploadAsync("STOR eicar.txt", Encoding.ASCII.GetBytes(ClamdServer.Eicar))).Code);

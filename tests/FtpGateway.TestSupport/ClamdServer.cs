@@ -38,6 +38,9 @@ public sealed class ClamdServer : IAsyncDisposable
     /// <summary>Scanning:Clamd:Address for it.</summary>
     public string Address => $"tcp://127.0.0.1:{Port}";
 
+    /// <summary>Its unix socket, as Scanning:Clamd:Address (clamd listens on both).</summary>
+    public string UnixAddress => $"unix:{_work.File("clamd.sock")}";
+
     /// <param name="streamLimit">clamd's StreamMaxLength (the benchmark scans 1 GiB).</param>
     public static async Task<ClamdServer> StartAsync(int streamLimit = StreamLimit)
     {
@@ -52,6 +55,7 @@ public sealed class ClamdServer : IAsyncDisposable
             Foreground yes
             TCPSocket {server.Port}
             TCPAddr 127.0.0.1
+            LocalSocket {server._work.File("clamd.sock")}
             DatabaseDirectory {db}
             StreamMaxLength {server._streamLimit}
             MaxThreads 4
