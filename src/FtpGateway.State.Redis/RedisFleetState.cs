@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using FtpGateway.Ftp.State;
 using Microsoft.Extensions.Logging;
@@ -17,7 +16,7 @@ namespace FtpGateway.State.Redis;
 /// renewed every 10 s: a gateway that dies frees its sessions within a minute. Records are written at most once a
 /// second per session (a login, a transfer that starts or ends) and every 10 s (bytes so far).
 /// </summary>
-internal sealed class RedisFleetState : IFleetState
+internal sealed partial class RedisFleetState : IFleetState
 {
     private static readonly TimeSpan WatchEvery = TimeSpan.FromSeconds(1);
     private readonly int _leaseTtlMs;
@@ -177,146 +176,6 @@ internal sealed class RedisFleetState : IFleetState
         }
     }
 
-    public async Task<FleetFailure> RecordFailureAsync(string client, BanPolicy policy, CancellationToken ct)
-    {
-        var r = (RedisResult[])(await EvalAsync(
-            Scripts.Failure,
-            [Key("failures:", client), Key("offence:", client), Key("bans")],
-            [client, policy.MaxFailures, Ms(policy.Window), Ms(policy.Duration), Ms(policy.MaxDuration), Guid.NewGuid().ToString("N"), Gateway, _channelName],
-            ct))!;
-        var remaining = (long)r[1];
-        return remaining <= 0 ? new FleetFailure(null, false) : new FleetFailure(new FleetBan(client, TimeSpan.FromMilliseconds(remaining), (int)r[2]), (int)r[0] == 1);
-    }
-
-    public async Task<bool> ShareBanAsync(FleetBan ban, TimeSpan age, CancellationToken ct) =>
-        (int)await EvalAsync(
-            Scripts.Share,
-            [Key("bans"), Key("offence:", ban.Client), Key("unbans")],
-            [ban.Client, Ms(ban.Remaining), ban.Number, Gateway, Ms(TimeSpan.FromDays(1)), _channelName, Ms(age)],
-            ct) != -1;
-
-    public async Task<bool> LiftBanAsync(string client, CancellationToken ct) =>
-        (int)(await EvalAsync(Scripts.Lift, [Key("bans"), Key("offence:", client), Key("failures:", client), Key("unbans")], [client, Gateway, _channelName], ct)) == 1;
-
-    public async Task<IReadOnlyList<FleetBan>> BansAsync(CancellationToken ct)
-    {
-        var r = (RedisResult[])(await EvalAsync(Scripts.Bans, [Key("bans")], [_prefix + "offence:"], ct))!;
-        var bans = new List<FleetBan>(r.Length / 3);
-        for (var i = 0; i + 2 < r.Length; i += 3)
-        {
-            bans.Add(new FleetBan((string)r[i]!, TimeSpan.FromMilliseconds((long)r[i + 1]), (int)r[i + 2]));
-        }
-
-        return bans;
-    }
-
-    public async Task<LeaseResult> TryTakeLeaseAsync(string scope, string holder, int limit, CancellationToken ct)
-    {
-        _leases[(scope, holder)] = 0; // held from now on (renewed, or written when the store is back) unless refused
-        try
-        {
-            if ((int)await EvalAsync(Scripts.TakeLease, [Key("lease:", scope)], [holder, limit, _leaseTtlMs], ct) == 1)
-            {
-                return LeaseResult.Taken;
-            }
-
-            _leases.TryRemove((scope, holder), out _);
-            return LeaseResult.Full;
-        }
-        catch (FleetStateUnavailableException)
-        {
-            return LeaseResult.Unchecked;
-        }
-        catch
-        {
-            _leases.TryRemove((scope, holder), out _);
-            throw;
-        }
-    }
-
-    public void ReleaseLease(string scope, string holder)
-    {
-        if (_leases.TryRemove((scope, holder), out _))
-        {
-            FireAndForget("release", () => _db.SortedSetRemoveAsync(Key("lease:", scope), holder, CommandFlags.FireAndForget));
-        }
-    }
-
-    public async Task<int> CountLeasesAsync(string scope, CancellationToken ct) =>
-        (int)await EvalAsync(Scripts.CountLeases, [Key("lease:", scope)], [], ct);
-
-    public void Track(string sessionId, Func<FleetSession> snapshot)
-    {
-        _sessions[sessionId] = snapshot;
-        _dirty[sessionId] = 0;
-    }
-
-    public void Touch(string sessionId)
-    {
-        if (_sessions.ContainsKey(sessionId))
-        {
-            _dirty[sessionId] = 0;
-        }
-    }
-
-    public void Untrack(string sessionId)
-    {
-        _dirty.TryRemove(sessionId, out _);
-        if (_sessions.TryRemove(sessionId, out _))
-        {
-            RemoveSession(sessionId);
-        }
-    }
-
-    private void RemoveSession(string id)
-    {
-        FireAndForget("session end", () => _db.KeyDeleteAsync(Key("session:", id), CommandFlags.FireAndForget));
-        FireAndForget("session end", () => _db.SortedSetRemoveAsync(Key("sessions"), id, CommandFlags.FireAndForget));
-    }
-
-    public async Task<IReadOnlyList<FleetSession>> SessionsAsync(CancellationToken ct)
-    {
-        var r = (RedisResult[])(await EvalAsync(Scripts.Sessions, [Key("sessions")], [_prefix + "session:"], ct))!;
-        return [.. r.Select(v => JsonSerializer.Deserialize((string)v!, FleetJson.Default.FleetSession)).OfType<FleetSession>()];
-    }
-
-    public void RecordUser(string user, bool upload, long bytes, DateTimeOffset at)
-    {
-        if (!IsAvailable)
-        {
-            return; // this gateway's own record keeps it
-        }
-
-        var day = DateOnly.FromDateTime(at.UtcDateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        _ = RecordUserAsync();
-        async Task RecordUserAsync()
-        {
-            try
-            {
-                await ScriptAsync(Scripts.UserEvent, [Key("user:", user), Key("userday:", user + ":" + day)], [upload ? "upload" : "login", bytes]);
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                Log.WriteFailed(_logger, "user activity", ex.Message);
-            }
-        }
-    }
-
-    public async Task<UserActivityRecord?> UserActivityAsync(string user, DateOnly day, CancellationToken ct)
-    {
-        var d = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var seen = RunAsync(() => _db.HashGetAsync(Key("user:", user), ["lastLogin", "lastUpload"]), ct);
-        var today = RunAsync(() => _db.HashGetAsync(Key("userday:", user + ":" + d), ["uploads", "bytes"]), ct);
-        var (times, counts) = (await seen, await today);
-        if (times.All(v => v.IsNull) && counts.All(v => v.IsNull))
-        {
-            return null;
-        }
-
-        static DateTimeOffset? Time(RedisValue v) => v.IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)v);
-        return new UserActivityRecord(Time(times[0]), Time(times[1]), counts[0].IsNull ? 0 : (long)counts[0], counts[1].IsNull ? 0 : (long)counts[1]);
-    }
-
     public async Task SendAsync(FleetMessage message, CancellationToken ct)
     {
         var text = message switch
@@ -327,74 +186,6 @@ internal sealed class RedisFleetState : IFleetState
             _ => throw new ArgumentException("unknown message", nameof(message)),
         };
         await RunAsync(() => _db.PublishAsync(_channel, text), ct);
-    }
-
-    /// <summary>Renews every lease and writes every session (every 10 s, and when the store is back).</summary>
-    private async Task RenewAsync()
-    {
-        if (!IsAvailable || !await _writing.WaitAsync(0))
-        {
-            return; // a renewal still runs
-        }
-
-        try
-        {
-            var leases = _leases.Keys.ToList();
-            var sessions = _sessions.Keys.ToList();
-            var writes = leases.Select(l => ScriptAsync(Scripts.TakeLease, [Key("lease:", l.Scope)], [l.Holder, int.MaxValue, _leaseTtlMs]))
-                .Concat(sessions.Select(WriteSession))
-                .ToList();
-            _dirty.Clear();
-            await Task.WhenAll(writes);
-
-            // A lease given back or a session ended while the renewal was on its way: removed again.
-            foreach (var (scope, holder) in leases.Where(l => !_leases.ContainsKey(l)))
-            {
-                FireAndForget("release", () => _db.SortedSetRemoveAsync(Key("lease:", scope), holder, CommandFlags.FireAndForget));
-            }
-
-            foreach (var id in sessions.Where(id => !_sessions.ContainsKey(id)))
-            {
-                RemoveSession(id);
-            }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            Log.WriteFailed(_logger, "renewal", ex.Message);
-        }
-        finally
-        {
-            _writing.Release();
-        }
-    }
-
-    private async Task WriteDirtyAsync()
-    {
-        try
-        {
-            var ids = _dirty.Keys.ToList();
-            ids.ForEach(id => _dirty.TryRemove(id, out _));
-            await Task.WhenAll(ids.Select(WriteSession));
-            foreach (var id in ids.Where(id => !_sessions.ContainsKey(id)))
-            {
-                RemoveSession(id); // it ended while its record was written
-            }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            Log.WriteFailed(_logger, "session", ex.Message);
-        }
-    }
-
-    private Task WriteSession(string id)
-    {
-        if (!_sessions.TryGetValue(id, out var snapshot))
-        {
-            return Task.CompletedTask;
-        }
-
-        var json = JsonSerializer.Serialize(snapshot(), FleetJson.Default.FleetSession);
-        return ScriptAsync(Scripts.PutSession, [Key("session:", id), Key("sessions")], [json, id, _leaseTtlMs]);
     }
 
     private async Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken ct) =>

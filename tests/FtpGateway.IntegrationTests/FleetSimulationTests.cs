@@ -82,7 +82,7 @@ internal sealed class ProxyBalancer : IAsyncDisposable
                 continue; // that gateway is gone or draining: the next one
             }
 
-            await Task.WhenAll(PumpAsync(client, backend), PumpAsync(backend, client));
+            await Task.WhenAll(L4Balancer.PumpAsync(client, backend), L4Balancer.PumpAsync(backend, client));
             client.Dispose();
             backend.Dispose();
             return;
@@ -103,31 +103,6 @@ internal sealed class ProxyBalancer : IAsyncDisposable
         BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(24), (ushort)source.Port);
         BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(26), (ushort)destination.Port);
         return header;
-    }
-
-    private static async Task PumpAsync(Socket from, Socket to)
-    {
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            int n;
-            while ((n = await from.ReceiveAsync(buffer, SocketFlags.None)) > 0)
-            {
-                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
-            }
-
-            to.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            try
-            {
-                to.Shutdown(SocketShutdown.Both);
-            }
-            catch (Exception again) when (again is SocketException or ObjectDisposedException)
-            {
-            }
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -69,7 +69,8 @@ internal sealed class L4Balancer : IAsyncDisposable
         client.Dispose();
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    /// <summary>Passes bytes from one socket to the other until it ends, then passes on the end (the balancers' one pump).</summary>
+    internal static async Task PumpAsync(Socket from, Socket to)
     {
         var buffer = new byte[64 * 1024];
         try

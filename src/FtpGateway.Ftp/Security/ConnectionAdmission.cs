@@ -63,7 +63,7 @@ internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Deni
     /// </summary>
     public async ValueTask<Refusal?> TryAdmitAsync(IPAddress address, string sessionId, CancellationToken ct)
     {
-        if (_denied.Contains(address) || (!_allowed.IsEmpty && !_allowed.Contains(address)))
+        if (BreaksAddressRules(address))
         {
             return new Refusal(RefusalReason.AddressRule);
         }
@@ -96,8 +96,10 @@ internal sealed class ConnectionAdmission((AddressList Allowed, AddressList Deni
     }
 
     /// <summary>True when the address rules or a ban refuse <paramref name="address"/> (a data connection to relay).</summary>
-    public bool RefusesAddress(IPAddress address) =>
-        _denied.Contains(address) || (!_allowed.IsEmpty && !_allowed.Contains(address)) || _bans.IsBanned(address);
+    public bool RefusesAddress(IPAddress address) => BreaksAddressRules(address) || _bans.IsBanned(address);
+
+    /// <summary>Security:DeniedAddresses holds the address, or Security:AllowedAddresses (when set) does not.</summary>
+    private bool BreaksAddressRules(IPAddress address) => _denied.Contains(address) || (!_allowed.IsEmpty && !_allowed.Contains(address));
 
     /// <summary>Counts and logs the refusal, then answers 421 and closes (the implicit-TLS port just closes).</summary>
     public void Refuse(ClientConnection connection, IPAddress address, Refusal refusal)
