@@ -29,8 +29,10 @@ internal sealed class AzureBlockWrite(AzureContainer container, BlockBlobClient 
         return Task.FromResult(part.BlockId!);
     }
 
-    public Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
-        container.CommitAsync(blob, parts.Select(p => p.Token), condition, md5, metadata);
+    /// <summary>The commit: the block list with the blob's final metadata (its SHA-256 included) in one request.</summary>
+    public Task CompleteAsync(
+        IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, IReadOnlyDictionary<string, string>? final, CancellationToken cancellationToken) =>
+        container.CommitAsync(blob, parts.Select(p => p.Token), condition, md5, final ?? metadata);
 
     public Task AbortAsync() => Task.CompletedTask;
 

@@ -240,6 +240,7 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
             StoredTime = metadata is not null && metadata.TryGetValue(MtimeMetadata, out var stored) && long.TryParse(stored, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
                 ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
                 : null,
+            Sha256 = metadata is not null && metadata.TryGetValue(ObjectMetadata.Sha256, out var sha) ? ObjectMetadata.ReadSha256(sha) : null,
         };
 
     private static bool IsFolder(IDictionary<string, string>? metadata) =>

@@ -15,7 +15,8 @@ namespace FtpGateway.Storage.S3;
 internal sealed class S3Bucket : IDisposable
 {
     internal const string MtimeMetadata = "ftpgw-mtime";
-    internal const string Sha256Metadata = "ftpgw-sha256";
+    /// <summary>Where versions before 0.9 kept the SHA-256 of single-request uploads; still read.</summary>
+    internal const string LegacySha256Metadata = "ftpgw-sha256";
 
     private readonly S3StorageOptions _options;
     private readonly S3StorageClass? _storageClass;
@@ -96,7 +97,7 @@ internal sealed class S3Bucket : IDisposable
                 Metadata = head.Metadata.Keys.ToDictionary(MetadataName, name => head.Metadata[name], StringComparer.OrdinalIgnoreCase),
                 ContentType = head.Headers.ContentType,
                 StoredTime = StoredTime(head.Metadata[MtimeMetadata]),
-                Sha256 = head.Metadata[Sha256Metadata] is { Length: 64 } sha ? Convert.FromHexString(sha) : null,
+                Sha256 = ObjectMetadata.ReadSha256(head.Metadata[S3MetadataName(ObjectMetadata.Sha256)]) ?? ObjectMetadata.ReadSha256(head.Metadata[LegacySha256Metadata]),
 
                 // A single-part upload without SSE-KMS has its MD5 as ETag.
                 Md5 = etag is { Length: 32 } && !etag.Contains('-', StringComparison.Ordinal) && head.ServerSideEncryptionMethod != ServerSideEncryptionMethod.AWSKMS

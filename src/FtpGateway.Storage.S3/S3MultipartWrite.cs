@@ -1,3 +1,4 @@
+using Amazon.Runtime;
 using Amazon.S3.Model;
 using FtpGateway.Storage.ObjectStore;
 
@@ -6,6 +7,8 @@ namespace FtpGateway.Storage.S3;
 /// <summary>One S3 multipart upload: parts from data (UploadPart) or copied server-side (UploadPartCopy).</summary>
 internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploadId, string? sourceKey = null) : IMultipartWrite
 {
+    private long _size;
+
     public async Task<string> UploadPartAsync(int number, PartContent data, CancellationToken cancellationToken)
     {
         var part = new UploadPartRequest
@@ -19,7 +22,9 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
             MD5Digest = bucket.ContentMd5(data),
             DisableDefaultChecksumValidation = bucket.SignedPayloadSuffices,
         };
-        return (await bucket.Client.UploadPartAsync(part, cancellationToken)).ETag;
+        var etag = (await bucket.Client.UploadPartAsync(part, cancellationToken)).ETag;
+        Interlocked.Add(ref _size, data.Length);
+        return etag;
     }
 
     /// <summary>UploadPartCopy of a range of the source (the same key for APPE and REST + STOR), pinned to its version.</summary>
@@ -39,12 +44,20 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
                 ETagToMatch = part.SourceETag is null ? null : [part.SourceETag],
             },
             cancellationToken);
+        Interlocked.Add(ref _size, part.Length);
         return response.ETag;
     }
 
-    /// <summary>The commit, conditional as the upload requires (AWS S3 evaluates both conditions; Ceph 16 ignores them here).</summary>
-    public async Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken) =>
-        await bucket.Client.CompleteMultipartUploadAsync(
+    /// <summary>
+    /// The commit, conditional as the upload requires (AWS S3 evaluates both conditions; Ceph 16 ignores them here).
+    /// S3 takes an object's metadata when the upload begins, before its SHA-256 is known: the completed object is
+    /// then copied onto itself with its final metadata, pinned to the version just completed (a metadata update on
+    /// Ceph, a server-side copy on AWS). If that copy fails, the committed object stays as it is, without the digest.
+    /// </summary>
+    public async Task CompleteAsync(
+        IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        var completed = await bucket.Client.CompleteMultipartUploadAsync(
             new CompleteMultipartUploadRequest
             {
                 BucketName = bucket.Name,
@@ -55,6 +68,22 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
                 IfNoneMatch = condition.IfNoneMatch ? "*" : null,
             },
             cancellationToken);
+        if (metadata is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var final = metadata.ToDictionary(m => S3Bucket.S3MetadataName(m.Key), m => m.Value);
+            var self = new ObjectInfo(key, Interlocked.Read(ref _size), null, completed.ETag) { Metadata = final };
+            await new S3ServerCopy(bucket).RunAsync(self, key, (final, "application/octet-stream"), cancellationToken);
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            // Committed: the object is whole, only its digest is not kept with it (HASH then reads it back).
+        }
+    }
 
     public async Task AbortAsync()
     {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -152,9 +151,6 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
             IfNoneMatch = condition.IfNoneMatch ? "*" : null,
             IfMatch = S3Bucket.Unquoted(condition.IfMatch),
         });
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        content.AppendTo(sha256);
-        put.Metadata.Add(S3Bucket.Sha256Metadata, Convert.ToHexStringLower(sha256.GetHashAndReset()));
         foreach (var (name, value) in metadata ?? new Dictionary<string, string>())
         {
             put.Metadata.Add(S3Bucket.S3MetadataName(name), value);

@@ -26,7 +26,14 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
         var stamped = replaceMetadata is { } r ? r.Metadata.ContainsKey(S3Bucket.MtimeMetadata) : source.StoredTime is not null;
         if (source.Size <= MaximumCopyPartSize && !stamped)
         {
-            var copy = bucket.Decorate(new CopyObjectRequest { SourceBucket = bucket.Name, SourceKey = source.Key, DestinationBucket = bucket.Name, DestinationKey = targetKey });
+            var copy = bucket.Decorate(new CopyObjectRequest
+            {
+                SourceBucket = bucket.Name,
+                SourceKey = source.Key,
+                DestinationBucket = bucket.Name,
+                DestinationKey = targetKey,
+                ETagToMatch = source.ETag, // the version seen, as the multipart copy's parts are
+            });
             if (replaceMetadata is { } replace)
             {
                 copy.MetadataDirective = S3MetadataDirective.REPLACE;
@@ -58,7 +65,7 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
                 parts.Add((1, await write.UploadPartAsync(1, PartContent.Empty, cancellationToken))); // an empty object: one empty part
             }
 
-            await write.CompleteAsync(parts, WriteCondition.None, null, cancellationToken);
+            await write.CompleteAsync(parts, WriteCondition.None, null, null, cancellationToken);
         }
         catch
         {

@@ -11,4 +11,7 @@ public sealed record StorageEntry(StoragePath Path, bool IsDirectory, long Size,
 
     /// <summary>An identifier stable for this version of the entry (MLSD "unique" fact), where the provider has one.</summary>
     public string? UniqueId { get; init; }
+
+    /// <summary>The whole file's SHA-256, where the provider knows it (an upload's result: computed as it streamed).</summary>
+    public byte[]? Sha256 { get; init; }
 }

@@ -69,6 +69,9 @@ internal sealed record AuditRecord
 
     public required string? TraceId { get; init; }
 
+    /// <summary>A completed upload: the whole stored file's SHA-256 (lower-case hex); null otherwise.</summary>
+    public string? Sha256 { get; init; }
+
     internal static AuditRecord Of(Transfers.TransferReport report, Transfers.TransferParty party) => new()
     {
         Time = report.Finished,
@@ -88,6 +91,7 @@ internal sealed record AuditRecord
         ReplyCode = report.Outcome.Code,
         Ascii = party.Ascii,
         TraceId = report.TraceId,
+        Sha256 = report.Completed ? report.Findings?.Sha256 : null,
     };
 }
 
@@ -139,7 +143,7 @@ internal sealed partial class AuditTrail : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(record);
         Transfer(
             _logger, record.Direction, record.User, record.ClientAddress, record.Path, record.Bytes, record.DurationSeconds, record.Result,
-            record.Reason, record.SessionId, record.StorageTarget, record.StorageProvider, record.ReplyCode, record.TraceId);
+            record.Reason, record.SessionId, record.StorageTarget, record.StorageProvider, record.ReplyCode, record.TraceId, record.Sha256);
         if (_pending is not null && !_pending.Writer.TryWrite(record) && Interlocked.Increment(ref _lost) == 1)
         {
             Lost(_logger); // once: the file falls behind
@@ -157,10 +161,10 @@ internal sealed partial class AuditTrail : IAsyncDisposable
     [LoggerMessage(
         651,
         LogLevel.Information,
-        "{Direction} {User}@{ClientAddress} {Path} {Bytes} bytes in {DurationSeconds:F3} s: {Result} {Reason} (session {SessionId}, target {StorageTarget}/{StorageProvider}, reply {ReplyCode}, trace {TraceId})")]
+        "{Direction} {User}@{ClientAddress} {Path} {Bytes} bytes in {DurationSeconds:F3} s: {Result} {Reason} (session {SessionId}, target {StorageTarget}/{StorageProvider}, reply {ReplyCode}, trace {TraceId}, sha256 {Sha256})")]
     private static partial void Transfer(
         ILogger logger, string direction, string user, string clientAddress, string path, long bytes, double durationSeconds, string result,
-        string? reason, string sessionId, string storageTarget, string storageProvider, int replyCode, string? traceId);
+        string? reason, string sessionId, string storageTarget, string storageProvider, int replyCode, string? traceId, string? sha256);
 
     private async Task WriteAsync(FileStream file, ChannelReader<AuditRecord> records)
     {

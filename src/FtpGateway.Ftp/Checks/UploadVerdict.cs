@@ -20,6 +20,9 @@ internal sealed class UploadFindings
 {
     /// <summary>"clean", or why it was stored unscanned; null when nothing scanned it.</summary>
     public string? Scan { get; set; }
+
+    /// <summary>The whole stored file's SHA-256 (lower-case hex), once committed.</summary>
+    public string? Sha256 { get; set; }
 }
 
 /// <summary>

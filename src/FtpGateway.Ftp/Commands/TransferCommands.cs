@@ -184,7 +184,8 @@ internal static class TransferCommands
                 },
                 Metadata = UploadMetadata(s),
             };
-            await s.Storage.UploadAsync(request, token);
+            var stored = await s.Storage.UploadAsync(request, token);
+            findings.Sha256 = stored.Sha256 is { } digest ? Convert.ToHexStringLower(digest) : null;
             return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
         },
         findings);

@@ -26,6 +26,10 @@ internal sealed record TransferEventData(
     /// <summary>With Scanning: "clean", or why the upload was stored unscanned (Scanning:OnError/OverLimit Accept).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Scan { get; init; }
+
+    /// <summary>upload.completed: the whole stored file's SHA-256 (lower-case hex), as kept with it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Sha256 { get; init; }
 }
 
 /// <summary>The <c>data</c> of ftpgateway.upload.rejected: an upload the content scanner refused (nothing was stored).</summary>

@@ -99,6 +99,7 @@ internal sealed class TransferRecorder(FtpServerContext server, ILogger logger)
             },
             Detail = report.Completed ? null : report.Result,
             Scan = report.Findings?.Scan,
+            Sha256 = report.Completed ? report.Findings?.Sha256 : null,
         };
         server.Events.Publish(type, report.Path.Value, party.User, data);
     }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace FtpGateway.Storage.FileSystem;
@@ -6,7 +7,9 @@ namespace FtpGateway.Storage.FileSystem;
 /// Uploads to the local disk. A new version is written to a temporary (<see cref="UploadTemporaries"/>) and
 /// renamed into place only when complete, so readers see the old file until the new one is whole. APPE to an
 /// existing file writes in place at its end under a per-file lock (<see cref="AppendLocks"/>), so its cost does
-/// not grow with the file and concurrent appends follow one another; one that fails is cut back.
+/// not grow with the file and concurrent appends follow one another; one that fails is cut back. Every upload's
+/// whole file is hashed (SHA-256) as it is written — an append reads the existing bytes back once for it — and
+/// the digest is kept with the file (<see cref="StoredDigest"/>) before it becomes visible.
 /// </summary>
 internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporaries, AppendLocks locks)
 {
@@ -32,14 +35,14 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
         var committed = false;
         try
         {
-            await WriteTemporaryAsync(temp.File, path, keep, request, cancellationToken);
+            var sha256 = await WriteTemporaryAsync(temp.File, path, keep, request, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             var noReplace = request.Mode is UploadMode.CreateNew or UploadMode.Append;
             switch (UploadTemporaries.Commit(temp, parent, path.Name, noReplace))
             {
                 case 0:
                     committed = true;
-                    return FileSystemStorageProvider.Entry(path, tree.Describe(parent, path) ?? throw StorageException.NotFound(path));
+                    return FileSystemStorageProvider.Entry(path, tree.Describe(parent, path) ?? throw StorageException.NotFound(path)) with { Sha256 = sha256 };
                 case Libc.EEXIST when request.Mode == UploadMode.Append:
                     // Another APPE created the file meanwhile: this one's data goes after it, in place.
                     using (var written = new FileStream(UploadTemporaries.OpenRead(temp), FileAccess.Read, bufferSize: 0))
@@ -104,21 +107,26 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
         }
     }
 
-    /// <summary>The new version in full: the kept bytes of the existing file, the client's data; then the last check.</summary>
-    private async Task WriteTemporaryAsync(SafeFileHandle temp, StoragePath path, long keep, UploadRequest request, CancellationToken cancellationToken)
+    /// <summary>The new version in full: the kept bytes of the existing file, the client's data; then the last check. Returns its SHA-256, kept with it.</summary>
+    private async Task<byte[]> WriteTemporaryAsync(SafeFileHandle temp, StoragePath path, long keep, UploadRequest request, CancellationToken cancellationToken)
     {
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long written = 0;
         if (keep > 0)
         {
             await using var existing = FileSystemStorageProvider.OpenRead(tree, path, 0);
-            written = await CopyAsync(existing, temp, 0, keep, cancellationToken);
+            written = await CopyAsync(existing, temp, 0, keep, sha256, cancellationToken);
         }
 
-        await CopyAsync(request.Source, temp, written, long.MaxValue, cancellationToken);
+        await CopyAsync(request.Source, temp, written, long.MaxValue, sha256, cancellationToken);
         if (request.BeforeCommit is not null)
         {
             await request.BeforeCommit(cancellationToken);
         }
+
+        var digest = sha256.GetHashAndReset();
+        StoredDigest.Write(temp, digest);
+        return digest;
     }
 
     /// <summary>
@@ -136,14 +144,22 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
             try
             {
                 start = RandomAccess.GetLength(file);
-                await CopyAsync(source, file, start, long.MaxValue, cancellationToken);
+                using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                using (var existing = new FileStream(ConfinedTree.Reopen(opened, Libc.ORdOnly, path), FileAccess.Read, bufferSize: 0))
+                {
+                    await HashAsync(existing, start, sha256, cancellationToken);
+                }
+
+                await CopyAsync(source, file, start, long.MaxValue, sha256, cancellationToken);
                 if (beforeCommit is not null)
                 {
                     await beforeCommit(cancellationToken);
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
-                return FileSystemStorageProvider.Entry(path, ConfinedTree.Stat(opened, path));
+                var digest = sha256.GetHashAndReset();
+                StoredDigest.Write(file, digest);
+                return FileSystemStorageProvider.Entry(path, ConfinedTree.Stat(opened, path)) with { Sha256 = digest };
             }
             catch (IOException ex)
             {
@@ -167,13 +183,32 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
         }
     }
 
+    /// <summary>The first <paramref name="length"/> bytes of the existing file, into the hash of the whole file (an append's).</summary>
+    private static async Task HashAsync(Stream existing, long length, IncrementalHash sha256, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            int read;
+            while (length > 0 && (read = await existing.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length)), cancellationToken)) > 0)
+            {
+                sha256.AppendData(buffer, 0, read);
+                length -= read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>
     /// Copies up to <paramref name="limit"/> bytes from <paramref name="source"/> into <paramref name="file"/> at
     /// <paramref name="offset"/>; returns the offset after them. The disk is written synchronously: on a local
     /// disk a write lands in the page cache in microseconds, and an asynchronous file write on Linux is that same
     /// write handed to another thread and back.
     /// </summary>
-    private static async Task<long> CopyAsync(Stream source, SafeFileHandle file, long offset, long limit, CancellationToken cancellationToken)
+    private static async Task<long> CopyAsync(Stream source, SafeFileHandle file, long offset, long limit, IncrementalHash sha256, CancellationToken cancellationToken)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
@@ -187,6 +222,7 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
                 }
 
                 RandomAccess.Write(file, buffer.AsSpan(0, read), offset);
+                sha256.AppendData(buffer, 0, read);
                 offset += read;
                 limit -= read;
             }

@@ -348,10 +348,12 @@ public sealed class FileSystemStorageProvider : IStorageProvider, IDisposable
         }
     }
 
+    /// <summary>The SHA-256 an upload kept with the file (<see cref="StoredDigest"/>), else the file read through the hash.</summary>
     public async ValueTask<byte[]> GetHashAsync(StoragePath path, string algorithm, CancellationToken cancellationToken)
     {
-        await using var stream = await OpenReadAsync(path, 0, cancellationToken);
-        return await Hashing.ComputeAsync(stream, algorithm, cancellationToken);
+        await using var stream = (FileStream)OpenRead(_tree, path, 0);
+        return (algorithm == Hashing.Sha256 ? StoredDigest.Read(stream.SafeFileHandle) : null)
+            ?? await Hashing.ComputeAsync(stream, algorithm, cancellationToken);
     }
 
     public ValueTask ProbeAsync(CancellationToken cancellationToken)

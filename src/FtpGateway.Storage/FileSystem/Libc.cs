@@ -82,6 +82,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(SafeFileHandle file, long length);
 
+    [LibraryImport(Library, EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int FSetXattr(SafeFileHandle file, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint FGetXattr(SafeFileHandle file, string name, byte* value, nuint size);
+
     public static int Errno => Marshal.GetLastPInvokeError();
 
     /// <summary>An fd the caller owns.</summary>

@@ -96,9 +96,11 @@ public interface IMultipartWrite
 
     /// <summary>
     /// The commit point. <paramref name="md5"/> is the whole object's MD5 when every byte passed through and the
-    /// store keeps it (<see cref="IObjectStore.KeepsWholeObjectMd5"/>).
+    /// store keeps it (<see cref="IObjectStore.KeepsWholeObjectMd5"/>). <paramref name="metadata"/>, when given, is
+    /// the object's metadata once committed, known only now (the whole object's SHA-256): a store that fixed the
+    /// metadata when the write began sets it after the commit, never failing a committed write for it.
     /// </summary>
-    Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken);
+    Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
 
     /// <summary>Discards the parts; never throws (the store's own expiry is the backstop).</summary>
     Task AbortAsync();

@@ -67,3 +67,14 @@ public sealed record KeptPart(long Offset, long Length)
     /// <summary>The version (ETag) of the object the range is copied from: a copy of a changed object fails.</summary>
     public string? SourceETag { get; init; }
 }
+
+/// <summary>The names of the metadata the gateway keeps with an object (S3 spells them with hyphens: "ftpgateway-sha256").</summary>
+public static class ObjectMetadata
+{
+    /// <summary>The whole stored object's SHA-256, lower-case hex, computed while it streamed.</summary>
+    public const string Sha256 = "ftpgateway_sha256";
+
+    /// <summary>The digest kept under <see cref="Sha256"/> (or an older name), when it is one.</summary>
+    public static byte[]? ReadSha256(string? hex) =>
+        hex is { Length: 64 } && hex.All(char.IsAsciiHexDigit) ? Convert.FromHexString(hex) : null;
+}

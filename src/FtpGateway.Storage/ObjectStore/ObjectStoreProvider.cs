@@ -118,8 +118,8 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         try
         {
             var upload = new ObjectUpload(_store, _settings, _buffers, key, request, cancellationToken);
-            var size = await _store.CallAsync(path, () => upload.RunAsync(existing, keep));
-            return new StorageEntry(path, false, size, _time.GetUtcNow());
+            var (size, sha256) = await _store.CallAsync(path, () => upload.RunAsync(existing, keep));
+            return new StorageEntry(path, false, size, _time.GetUtcNow()) { Sha256 = sha256 };
         }
         catch (StorageException ex) when (ex.Kind == StorageErrorKind.AlreadyExists && request.Mode is UploadMode.Append or UploadMode.Resume)
         {

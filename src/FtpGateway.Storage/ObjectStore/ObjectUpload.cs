@@ -13,13 +13,15 @@ namespace FtpGateway.Storage.ObjectStore;
 /// (backpressure onto the data connection). Memory per upload is at most the configured part size × (parts in
 /// flight + 1), or two parts once parts have grown larger than that; never the file size. The first failure
 /// cancels the other parts and discards the upload. Nothing is visible until the commit, which happens only
-/// after the request's BeforeCommit check.
+/// after the request's BeforeCommit check. Every byte of the stored object is hashed (SHA-256) on its way, and
+/// the digest is kept with the object (<see cref="ObjectMetadata.Sha256"/>); bytes of an existing object that an
+/// APPE or REST + STOR keeps server-side are read back once for it, before the new data.
 /// </summary>
 internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings settings, ArrayPool<byte> buffers, string key, UploadRequest request, CancellationToken cancellationToken)
 {
 
-    /// <summary>Uploads, keeping <paramref name="keep"/> bytes of <paramref name="existing"/> in front; returns the size committed.</summary>
-    public async Task<long> RunAsync(ObjectInfo? existing, long keep)
+    /// <summary>Uploads, keeping <paramref name="keep"/> bytes of <paramref name="existing"/> in front; returns the size committed and the whole object's SHA-256.</summary>
+    public async Task<(long Size, byte[] Sha256)> RunAsync(ObjectInfo? existing, long keep)
     {
         // STOU never replaces; APPE and REST + STOR commit only over the version they started from (or, where
         // there was none, only if there still is none), so a concurrent change fails them instead of being lost.
@@ -36,18 +38,26 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
 
         // The whole object's MD5 is known only when every byte passes through here; only a store that keeps it asks.
         using var md5 = kept.Parts.Count == 0 && store.KeepsWholeObjectMd5 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (kept.Parts.Count > 0)
+        {
+            await HashKeptPartsAsync(existing!, kept.Parts.Sum(p => p.Length), sha256);
+        }
+
         var first = new PartBuffer(buffers, settings.ChunkSize);
         try
         {
             var ended = await first.FillAsync(source, settings.PartSize, cancellationToken);
             if (kept.Parts.Count == 0 && ended)
             {
+                first.Content.AppendTo(sha256);
+                var digest = sha256.GetHashAndReset();
                 await ConfirmAsync();
-                await store.PutAsync(key, first.Content, condition, request.Metadata, CancellationToken.None); // the commit point
-                return first.Length;
+                await store.PutAsync(key, first.Content, condition, WithDigest(digest), CancellationToken.None); // the commit point
+                return (first.Length, digest);
             }
 
-            return await MultipartAsync(source, kept, first, ended, condition, md5);
+            return await MultipartAsync(source, kept, first, ended, condition, md5, sha256);
         }
         finally
         {
@@ -55,7 +65,37 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
         }
     }
 
-    private async Task<long> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, bool ended, WriteCondition condition, IncrementalHash? md5)
+    /// <summary>The bytes of the existing object kept server-side (a copied range, reused blocks), read back once through the hash.</summary>
+    private async Task HashKeptPartsAsync(ObjectInfo existing, long length, IncrementalHash sha256)
+    {
+        await using var kept = await store.OpenAsync(existing.Key, 0, cancellationToken)
+            ?? throw new StorageException(StorageErrorKind.Conflict, $"'{request.Path}' changed during an append or resume");
+        var buffer = buffers.Rent(settings.ChunkSize);
+        try
+        {
+            while (length > 0)
+            {
+                var read = await kept.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length)), cancellationToken);
+                if (read == 0)
+                {
+                    throw new StorageException(StorageErrorKind.Conflict, $"'{request.Path}' changed during an append or resume");
+                }
+
+                sha256.AppendData(buffer, 0, read);
+                length -= read;
+            }
+        }
+        finally
+        {
+            buffers.Return(buffer);
+        }
+    }
+
+    /// <summary>The request's metadata and the whole object's SHA-256.</summary>
+    private Dictionary<string, string> WithDigest(byte[] sha256) =>
+        new(request.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal) { [ObjectMetadata.Sha256] = Convert.ToHexStringLower(sha256) };
+
+    private async Task<(long, byte[])> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, bool ended, WriteCondition condition, IncrementalHash? md5, IncrementalHash sha256)
     {
         var write = await store.BeginMultipartAsync(key, request.Metadata, cancellationToken);
         try
@@ -67,15 +107,16 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
             }
 
             var keptBytes = kept.Parts.Sum(p => p.Length);
-            using var loop = new PartLoop(settings, buffers, write, md5, cancellationToken);
+            using var loop = new PartLoop(settings, buffers, write, md5, sha256, cancellationToken);
             var (uploaded, bytes) = await loop.RunAsync(source, first.Take(), ended, parts.Count + 1);
             parts.AddRange(uploaded);
             await ConfirmAsync();
 
             // The commit point. Once the client is confirmed present it is not cancelled half-way: a cancelled
             // request could still complete on the store while the client is told the upload failed.
-            await write.CompleteAsync(parts, condition, md5?.GetHashAndReset(), CancellationToken.None);
-            return keptBytes + bytes;
+            var digest = sha256.GetHashAndReset();
+            await write.CompleteAsync(parts, condition, md5?.GetHashAndReset(), WithDigest(digest), CancellationToken.None);
+            return (keptBytes + bytes, digest);
         }
         catch
         {
@@ -102,7 +143,7 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
     /// flight + 1)), or when nothing else is in flight: so small parts go several at a time, and parts grown past
     /// the budget one at a time, one being filled beside it.
     /// </summary>
-    private sealed class PartLoop(ObjectStoreSettings settings, ArrayPool<byte> pool, IMultipartWrite write, IncrementalHash? md5, CancellationToken cancellationToken) : IDisposable
+    private sealed class PartLoop(ObjectStoreSettings settings, ArrayPool<byte> pool, IMultipartWrite write, IncrementalHash? md5, IncrementalHash sha256, CancellationToken cancellationToken) : IDisposable
     {
         private readonly Lock _lock = new();
         private readonly SemaphoreSlim _released = new(0);
@@ -130,6 +171,8 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
                     {
                         buffer.Content.AppendTo(md5);
                     }
+
+                    buffer.Content.AppendTo(sha256);
 
                     var next = ended ? 0 : schedule.SizeOf(number + 1);
                     await WaitForRoomAsync(buffer.Length, next, failed.Token);

@@ -315,6 +315,7 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
             IsDirectoryMarker = Marker,
             StoredTime = StoredTime,
             Md5 = Md5,
+            Sha256 = Metadata is not null && Metadata.TryGetValue(ObjectMetadata.Sha256, out var sha) ? ObjectMetadata.ReadSha256(sha) : null,
             Metadata = Metadata ?? new Dictionary<string, string>(),
             ContentType = Marker ? "application/x-directory" : "application/octet-stream",
         };
@@ -381,7 +382,7 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
             }
         }
 
-        public Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, CancellationToken cancellationToken)
+        public Task CompleteAsync(IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, IReadOnlyDictionary<string, string>? final, CancellationToken cancellationToken)
         {
             store.Enter(cancellationToken);
             byte[] data;
@@ -390,7 +391,7 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
                 data = [.. parts.OrderBy(p => p.Number).SelectMany(p => _parts[p.Token])];
             }
 
-            store.Store(key, data, condition, metadata, marker: false, storedTime: null, md5, parts.Count);
+            store.Store(key, data, condition, final ?? metadata, marker: false, storedTime: null, md5, parts.Count);
             End(aborted: false);
             return Task.CompletedTask;
         }
