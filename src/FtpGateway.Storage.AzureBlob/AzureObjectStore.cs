@@ -259,6 +259,8 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
         {
             (_, "ContainerNotFound") => new StorageException(StorageErrorKind.Unavailable, $"The container does not exist ({path})", exception),
             (404, _) => new StorageException(StorageErrorKind.NotFound, $"'{path}' does not exist", exception),
+            (409, "BlobImmutableDueToPolicy" or "BlobImmutableDueToLegalHold") =>
+                new StorageException(StorageErrorKind.Retained, $"'{path}' is under the container's immutability policy: {r.ErrorCode}", exception),
             (403, _) => new StorageException(StorageErrorKind.AccessDenied, $"Access to '{path}' denied: {r.ErrorCode}", exception),
             (409, _) or (412, _) => new StorageException(StorageErrorKind.AlreadyExists, $"'{path}' exists or changed: {r.ErrorCode}", exception),
             (416, _) => new StorageException(StorageErrorKind.InvalidRange, $"Bad range on '{path}'", exception),

@@ -31,9 +31,13 @@ internal sealed class S3Bucket : IDisposable
         _storageClass = string.IsNullOrEmpty(options.StorageClass) ? null : S3StorageClass.FindValue(options.StorageClass);
         _encryption = string.IsNullOrEmpty(options.ServerSideEncryption) ? null : ServerSideEncryptionMethod.FindValue(options.ServerSideEncryption);
         _kmsKeyId = _encryption is null || string.IsNullOrEmpty(options.KmsKeyId) ? null : options.KmsKeyId;
+        Lock = new S3ObjectLock(client, options, time);
     }
 
     public IAmazonS3 Client { get; }
+
+    /// <summary>The configured write-once retention (S3 Object Lock), if any.</summary>
+    public S3ObjectLock Lock { get; }
 
     public string Name => _options.Bucket;
 
@@ -53,12 +57,15 @@ internal sealed class S3Bucket : IDisposable
         {
             case PutObjectRequest put:
                 (put.StorageClass, put.ServerSideEncryptionMethod, put.ServerSideEncryptionKeyManagementServiceKeyId) = (_storageClass, _encryption, _kmsKeyId);
+                (put.ObjectLockMode, put.ObjectLockRetainUntilDate) = Lock.For(put.Key);
                 break;
             case InitiateMultipartUploadRequest init:
                 (init.StorageClass, init.ServerSideEncryptionMethod, init.ServerSideEncryptionKeyManagementServiceKeyId) = (_storageClass, _encryption, _kmsKeyId);
+                (init.ObjectLockMode, init.ObjectLockRetainUntilDate) = Lock.For(init.Key);
                 break;
             case CopyObjectRequest copy:
                 (copy.StorageClass, copy.ServerSideEncryptionMethod, copy.ServerSideEncryptionKeyManagementServiceKeyId) = (_storageClass, _encryption, _kmsKeyId);
+                (copy.ObjectLockMode, copy.ObjectLockRetainUntilDate) = Lock.For(copy.DestinationKey);
                 break;
             default:
                 throw new ArgumentException($"{typeof(T).Name} does not create an object", nameof(request));
@@ -91,12 +98,14 @@ internal sealed class S3Bucket : IDisposable
         {
             var head = await Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Name, Key = key }, cancellationToken);
             var etag = head.ETag?.Trim('"');
+            var retainedUntil = await Lock.RetainedUntilAsync(key, head, cancellationToken);
             return new ObjectInfo(key, head.ContentLength, Utc(head.LastModified), head.ETag)
             {
                 IsDirectoryMarker = key.EndsWith('/'),
                 Metadata = head.Metadata.Keys.ToDictionary(MetadataName, name => head.Metadata[name], StringComparer.OrdinalIgnoreCase),
                 ContentType = head.Headers.ContentType,
                 StoredTime = StoredTime(head.Metadata[MtimeMetadata]),
+                RetainedUntil = retainedUntil,
                 Sha256 = ObjectMetadata.ReadSha256(head.Metadata[S3MetadataName(ObjectMetadata.Sha256)]) ?? ObjectMetadata.ReadSha256(head.Metadata[LegacySha256Metadata]),
 
                 // A single-part upload without SSE-KMS has its MD5 as ETag.

@@ -68,6 +68,10 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
                 IfNoneMatch = condition.IfNoneMatch ? "*" : null,
             },
             cancellationToken);
+
+        // Retained from its completion: a failure here is the upload's failure (a version without its retention
+        // must not be answered 226), and the abort after it finds nothing to abort.
+        await bucket.Lock.RetainAsync(key, completed.VersionId, cancellationToken);
         if (metadata is null)
         {
             return;
@@ -78,6 +82,7 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
             var final = metadata.ToDictionary(m => S3Bucket.S3MetadataName(m.Key), m => m.Value);
             var self = new ObjectInfo(key, Interlocked.Read(ref _size), null, completed.ETag) { Metadata = final };
             await new S3ServerCopy(bucket).RunAsync(self, key, (final, "application/octet-stream"), cancellationToken);
+            await bucket.Lock.RemoveSupersededAsync(key, completed.VersionId, cancellationToken);
         }
         catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
         {

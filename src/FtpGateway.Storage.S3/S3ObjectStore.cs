@@ -29,6 +29,10 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
 
     public bool KeepsWholeObjectMd5 => false;
 
+    public bool Retains => options.ObjectLock.Mode != S3ObjectLockMode.None;
+
+    private bool _objectLockConfirmed;
+
     public void Dispose() => bucket.Dispose();
 
     public string Describe() =>
@@ -133,8 +137,28 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
         }
     }
 
-    public async Task ProbeAsync(CancellationToken cancellationToken) =>
+    /// <summary>A one-object listing; with Storage:S3:ObjectLock, once, that the bucket has Object Lock enabled.</summary>
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
         await bucket.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket.Name, Prefix = options.KeyPrefix, MaxKeys = 1 }, cancellationToken);
+        if (Retains && !_objectLockConfirmed)
+        {
+            string? enabled;
+            try
+            {
+                var response = await bucket.Client.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationRequest { BucketName = bucket.Name }, cancellationToken);
+                enabled = response.ObjectLockConfiguration?.ObjectLockEnabled?.Value;
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+            {
+                enabled = null; // ObjectLockConfigurationNotFoundError
+            }
+
+            _objectLockConfirmed = enabled == "Enabled" ? true : throw new StorageException(
+                StorageErrorKind.NotSupported,
+                $"Storage:S3:ObjectLock:Mode is {options.ObjectLock.Mode}, but bucket '{bucket.Name}' does not have Object Lock enabled (create the bucket with Object Lock, or leave Storage:S3:ObjectLock unset)");
+        }
+    }
 
     // ---- Writing --------------------------------------------------------------------------------
 

@@ -44,7 +44,8 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
                 }
             }
 
-            await bucket.Client.CopyObjectAsync(copy, cancellationToken);
+            var copied = await bucket.Client.CopyObjectAsync(copy, cancellationToken);
+            await bucket.Lock.RetainAsync(targetKey, copied.VersionId, cancellationToken);
             return;
         }
 

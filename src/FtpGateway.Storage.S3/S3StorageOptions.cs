@@ -32,6 +32,28 @@ public enum S3ListingTime
     MetadataEveryFile,
 }
 
+/// <summary>The S3 Object Lock retention mode every upload carries (<c>Storage:S3:ObjectLock:Mode</c>).</summary>
+public enum S3ObjectLockMode
+{
+    /// <summary>No retention is set by the gateway.</summary>
+    None,
+
+    /// <summary>Users with s3:BypassGovernanceRetention can still remove a version; no one else.</summary>
+    Governance,
+
+    /// <summary>No one, not even the account's root user, can remove a version before its retention ends.</summary>
+    Compliance,
+}
+
+/// <summary>Configuration section <c>Storage:S3:ObjectLock</c>: write-once retention of every upload.</summary>
+public sealed class S3ObjectLockOptions
+{
+    public S3ObjectLockMode Mode { get; set; } = S3ObjectLockMode.None;
+
+    /// <summary>How long each upload is retained from its commit.</summary>
+    public TimeSpan RetainFor { get; set; }
+}
+
 /// <summary>Configuration section <c>Storage:S3</c>.</summary>
 public sealed class S3StorageOptions
 {
@@ -84,6 +106,9 @@ public sealed class S3StorageOptions
 
     /// <summary>How long what the gateway saw of a directory spares an upload its directory checks (zero: always check).</summary>
     public TimeSpan DirectoryCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Write-once retention of every upload (the bucket must have Object Lock enabled).</summary>
+    public S3ObjectLockOptions ObjectLock { get; set; } = new();
 
     internal long PartSize => PartSizeMiB * 1024L * 1024;
 
@@ -140,6 +165,19 @@ public sealed class S3StorageOptions
         if (MaxRenameObjects < 1)
         {
             errors.Add("Storage:S3:MaxRenameObjects must be at least 1");
+        }
+
+        if (!Enum.IsDefined(ObjectLock.Mode))
+        {
+            errors.Add("Storage:S3:ObjectLock:Mode must be None, Governance or Compliance");
+        }
+        else if (ObjectLock.Mode != S3ObjectLockMode.None && ObjectLock.RetainFor < TimeSpan.FromSeconds(1))
+        {
+            errors.Add("Storage:S3:ObjectLock:RetainFor must be set (a duration such as 30.00:00:00) when Storage:S3:ObjectLock:Mode is set");
+        }
+        else if (ObjectLock.Mode == S3ObjectLockMode.None && ObjectLock.RetainFor != TimeSpan.Zero)
+        {
+            errors.Add("Storage:S3:ObjectLock:RetainFor needs Storage:S3:ObjectLock:Mode (Governance or Compliance)");
         }
 
         return errors;

@@ -41,6 +41,9 @@ public enum StorageErrorKind
 
     /// <summary>The backend failed or is unreachable; retrying later may work.</summary>
     Unavailable,
+
+    /// <summary>The object is under a retention that has not ended (S3 Object Lock): it can be neither changed nor deleted.</summary>
+    Retained,
 }
 
 /// <summary>

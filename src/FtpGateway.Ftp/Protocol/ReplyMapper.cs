@@ -21,6 +21,7 @@ internal static class ReplyMapper
         StorageErrorKind.NotSupported => (ReplyCodes.NotImplementedForParameter, "Not supported by this storage."),
         StorageErrorKind.LimitExceeded => (ReplyCodes.FileUnavailable, "Operation exceeds a configured limit."),
         StorageErrorKind.InvalidRange => (ReplyCodes.InvalidRestartOffset, "Restart offset is beyond the end of the file."),
+        StorageErrorKind.Retained => (ReplyCodes.FileUnavailable, "The file is under retention (write-once storage); it cannot be changed, replaced or deleted."),
         StorageErrorKind.Conflict => (ReplyCodes.LocalError, "The file was changed by another client meanwhile; nothing was written. Try again."),
         _ => (ReplyCodes.LocalError, "Storage temporarily unavailable; try again later."),
     };

@@ -29,6 +29,12 @@ public interface IObjectStore
     /// </summary>
     bool KeepsWholeObjectMd5 { get; }
 
+    /// <summary>
+    /// Whether writes carry a retention (S3 Object Lock): then a HEAD shows <see cref="ObjectInfo.RetainedUntil"/>,
+    /// and the core looks before it replaces, appends to, renames or deletes an object (<see cref="ObjectRetention"/>).
+    /// </summary>
+    bool Retains => false;
+
     /// <summary>The key of the marker of the directory whose own key is <paramref name="directoryKey"/>: "dir/" on S3, "dir" (with hdi_isfolder) on Azure.</summary>
     string MarkerKey(string directoryKey);
 

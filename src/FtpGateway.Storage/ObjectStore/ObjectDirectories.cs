@@ -5,7 +5,7 @@ namespace FtpGateway.Storage.ObjectStore;
 /// prefix does. The checks an operation needs (does the parent exist? is this name a directory?), answered where
 /// possible from what the gateway saw lately (<see cref="Knowledge"/>), and renames, which move whole prefixes.
 /// </summary>
-internal sealed class ObjectDirectories(IObjectStore store, ObjectKeys keys, ObjectStoreSettings settings, DirectoryKnowledge knowledge)
+internal sealed class ObjectDirectories(IObjectStore store, ObjectKeys keys, ObjectStoreSettings settings, DirectoryKnowledge knowledge, ObjectRetention retention)
 {
     /// <summary>Keys one look at a directory lists after an upload's name: the names that follow it (a camera's next files).</summary>
     private const int SurveyPageSize = 1000;
@@ -191,6 +191,13 @@ internal sealed class ObjectDirectories(IObjectStore store, ObjectKeys keys, Obj
                 throw new StorageException(StorageErrorKind.IsADirectory, $"'{target}' is a directory");
             }
 
+            // A retained file cannot leave its name, nor can another take the name of one.
+            retention.Require(file, source, "renamed");
+            if (retention.Applies)
+            {
+                retention.Require(await store.HeadAsync(keys.Key(target), cancellationToken), target, "replaced");
+            }
+
             await store.CopyAsync(file, keys.Key(target), cancellationToken);
             await store.DeleteAsync(keys.Key(source), cancellationToken);
             knowledge.MayBeGone(source.Parent);
@@ -239,6 +246,7 @@ internal sealed class ObjectDirectories(IObjectStore store, ObjectKeys keys, Obj
             keys.RequireStorable(target, tooLong.Target); // refused before anything is copied
         }
 
+        await retention.RequireNoneAsync(moves.Select(m => m.Source), source, "renamed", cancellationToken);
         await Parallel.ForEachAsync(moves, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (m, ct) =>
             await store.CopyAsync(m.Source, m.Target, ct));
         await store.DeleteAllAsync([.. moves.Select(m => m.Source.Key)], cancellationToken);

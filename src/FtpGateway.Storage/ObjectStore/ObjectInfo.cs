@@ -24,6 +24,9 @@ public sealed record ObjectInfo(string Key, long Size, DateTimeOffset? LastModif
 
     public string? ContentType { get; init; }
 
+    /// <summary>Until when the object is retained (S3 Object Lock), from a HEAD; null when it is not or the store cannot say.</summary>
+    public DateTimeOffset? RetainedUntil { get; init; }
+
     /// <summary>The time clients are shown: the one MFMT stored, else the store's.</summary>
     public DateTimeOffset? Modified => StoredTime ?? LastModified;
 }
