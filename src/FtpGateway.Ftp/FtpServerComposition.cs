@@ -28,6 +28,11 @@ internal sealed partial class FtpServerContext
         State.IFleetState? fleet,
         Checks.ScanningOptions? scanning = null)
     {
+        if (scanning is { Quarantines: true } && targets.Find(scanning.QuarantineStorage) is null)
+        {
+            throw new InvalidOperationException($"Scanning:QuarantineStorage '{scanning.QuarantineStorage}' is not a storage target (default, or a name of Storage:Targets)");
+        }
+
         var ports = new PassivePortPool(options.Network.OwnPassiveRange);
         telemetry.ObservePassivePorts(() => ports.InUse);
         var context = new FtpServerContext(

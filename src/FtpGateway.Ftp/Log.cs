@@ -68,6 +68,12 @@ internal static partial class Log
     [LoggerMessage(118, LogLevel.Warning, "The content scanner could not check {Name}: {Reason}")]
     public static partial void ScannerUnavailable(ILogger logger, string name, string reason);
 
+    [LoggerMessage(119, LogLevel.Warning, "Infected upload {Name} kept in quarantine at {Location}")]
+    public static partial void Quarantined(ILogger logger, string name, string location);
+
+    [LoggerMessage(127, LogLevel.Error, "Infected upload {Name} could not be kept in quarantine (it is refused and stored nowhere)")]
+    public static partial void QuarantineFailed(ILogger logger, Exception exception, string name);
+
     [LoggerMessage(113, LogLevel.Debug, "Shared state unavailable for {Operation}, this gateway decides alone: {Reason}")]
     public static partial void FleetStateUnavailable(ILogger logger, string operation, string reason);
 

@@ -142,6 +142,53 @@ public sealed class UploadChecksTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithAQuarantineTarget_AnInfectedUploadIsKeptThere_WholeAndNamedForItsSender_AndNowhereElse()
+    {
+        var events = new List<JsonElement>();
+        await using var webhook = new LoopbackHttpServer("events", async context =>
+        {
+            using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
+            lock (events)
+            {
+                events.Add(body.RootElement.Clone());
+            }
+
+            context.Response.StatusCode = (int)HttpStatusCode.NoContent;
+        });
+        using var quarantine = new TempDirectory();
+        await using var gateway = await StartAsync(
+            ("Storage:Targets:quarantine:Provider", "FileSystem"),
+            ("Storage:Targets:quarantine:FileSystem:Root", quarantine.Path),
+            ("Scanning:QuarantineStorage", "quarantine"),
+            ("Events:Webhooks:0:Url", webhook.Url));
+        await using var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password);
+        var infected = new byte[3 * 1024 * 1024];
+        Random.Shared.NextBytes(infected);
+        Encoding.ASCII.GetBytes(ClamdServer.CustomMarker).CopyTo(infected, 2_500_000);
+        var refused = await c.UploadAsync("STOR camera/../evidence.bin", infected);
+        Assert.Equal(550, refused.Code);
+        Assert.Contains("rejected by the content scanner", refused.Text, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(gateway.Root.Path, "evidence.bin")));
+        Assert.Equal(226, (await c.UploadAsync("STOR clean.bin", new byte[1000])).Code);
+
+        // Kept whole in the quarantine target, one file named for its time, user, session and name; the clean one is not there.
+        var kept = Assert.Single(Directory.GetFiles(quarantine.Path));
+        Assert.Matches($"^[0-9]{{8}}-[0-9]{{6}}-{Gateway.User}-[A-Za-z0-9_-]+-evidence\\.bin$", Path.GetFileName(kept));
+        Assert.Equal(infected, await File.ReadAllBytesAsync(kept));
+
+        await Poll.UntilAsync(() => { lock (events) { return events.Any(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected"); } }, "the rejection event");
+        lock (events)
+        {
+            var rejected = events.Single(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected").GetProperty("data");
+            Assert.Equal(kept, rejected.GetProperty("quarantine").GetString());
+        }
+
+        // A quarantine target that does not exist stops the start, naming the key.
+        var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await StartAsync(("Scanning:QuarantineStorage", "nowhere")));
+        Assert.Contains("Scanning:QuarantineStorage 'nowhere' is not a storage target", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FileTypes_AreRefusedByNameBefore150_TheContentMustMatchItsName_AndTooSmallIsRefused()
     {
         await using var gateway = await StartAsync();
@@ -215,6 +262,26 @@ public sealed class S3UploadChecksTests(S3StoreFixture s3)
         Assert.Equal(226, (await c.UploadAsync("STOR clean.bin", new byte[12 * 1024 * 1024])).Code);
         using var stored = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, $"{prefix}/clean.bin");
         Assert.Equal(12 * 1024 * 1024, stored.ContentLength);
+
+        // With a quarantine target on S3, the infected multipart upload is kept there, whole, and only there.
+        foreach (var (key, value) in s3.GatewaySettings(prefix + "-quarantine"))
+        {
+            settings[key.Replace("Storage:", "Storage:Targets:quarantine:", StringComparison.Ordinal)] = value;
+        }
+
+        settings["Scanning:QuarantineStorage"] = "quarantine";
+        await using var quarantining = await Gateway.StartAsync(settings);
+        await using var q = await RawFtpClient.LoginAsync(quarantining.Port, Gateway.User, Gateway.Password);
+        Assert.Equal(550, (await q.UploadAsync("STOR infected.bin", infected)).Code);
+        var kept = (await s3.Client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = S3StoreFixture.Bucket, Prefix = prefix + "-quarantine/" })).S3Objects;
+        var object1 = Assert.Single(kept ?? []);
+        Assert.EndsWith("-infected.bin", object1.Key, StringComparison.Ordinal);
+        using var quarantined = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, object1.Key);
+        using var bytes = new MemoryStream();
+        await quarantined.ResponseStream.CopyToAsync(bytes);
+        Assert.Equal(infected, bytes.ToArray());
+        listed = await s3.Client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = S3StoreFixture.Bucket, Prefix = prefix + "/" });
+        Assert.DoesNotContain(listed.S3Objects ?? [], o => o.Key.EndsWith("infected.bin", StringComparison.Ordinal));
     }
 }
 

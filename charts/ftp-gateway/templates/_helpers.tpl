@@ -220,7 +220,7 @@ Combinations the schema cannot express. Each message names the values to change.
 {{- end }}
 {{- end }}
 {{- $managed := list "Ftp:Port" "Ftp:PassivePortRange" "Ftp:PublicAddress" "Ftp:PublicAddresses" "Ftp:PublicHost" "Ftp:Replica" "Ftp:Replicas" "Ftp:PassivePortsPerReplica" "Ftp:Relay" "State:Redis" "Ftp:AllowEpsv" "Ftp:AllowActiveMode" "Ftp:DrainTimeout" "Ftp:DrainDelay" "Ftp:Tls" "Ftp:ProxyProtocol:TrustedProxies" "Security:AllowedAddresses" "Security:DeniedAddresses" "Security:Bans:Enabled" "Security:Bans:MaxFailures" "Security:Bans:Exempt" "Users:File" "Events:Webhooks" "Events:SpoolDirectory" "Events:MaxSpoolBytes" "Management" "Storage:Provider" "Storage:FileSystem:Root" "Users" "Anonymous" "Logging:Format" "Logging:LogLevel:Default" }}
-{{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" }}
+{{- range $k := list "Bucket" "Prefix" "Region" "ServiceUrl" "ForcePathStyle" "ChecksumMode" "StorageClass" "ServerSideEncryption" "KmsKeyId" "AccessKey" "SecretKey" "ObjectLock" }}
 {{- $managed = append $managed (printf "Storage:S3:%s" $k) }}
 {{- end }}
 {{- range $k := list "Container" "Prefix" "ServiceUri" "ConnectionString" "AccessTier" }}

@@ -3,9 +3,9 @@ namespace FtpGateway.Ftp.Checks;
 /// <summary>
 /// An upload's source seen by the checks on its way to the store: it counts the bytes, keeps the first ones for the
 /// content-type check, and hands every chunk to the scanner (in order, before the store sees it). The verdict is
-/// asked for at the commit point (<see cref="UploadVerdict"/>). It does not own the stream it reads.
+/// asked for at the commit point (<see cref="UploadVerdict"/>). It does not own the stream it reads; it owns the spool.
 /// </summary>
-internal sealed class CheckedUploadStream(Stream inner, ScanSession? scan) : Storage.ReadOnlyStream
+internal sealed class CheckedUploadStream(Stream inner, ScanSession? scan, QuarantineSpool? spool = null) : Storage.ReadOnlyStream
 {
     private readonly byte[] _head = new byte[ContentSignatures.HeadLength];
     private int _headLength;
@@ -18,6 +18,9 @@ internal sealed class CheckedUploadStream(Stream inner, ScanSession? scan) : Sto
 
     /// <summary>The scan of this upload, if any.</summary>
     public ScanSession? Scan => scan;
+
+    /// <summary>The new bytes as scanned, kept for the quarantine target (<c>Scanning:QuarantineStorage</c>), if any.</summary>
+    public QuarantineSpool? Spool => spool;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -35,6 +38,7 @@ internal sealed class CheckedUploadStream(Stream inner, ScanSession? scan) : Sto
             if (scan is not null)
             {
                 await scan.WriteAsync(buffer[..n], cancellationToken);
+                spool?.Write(buffer.Span[..n], scan.Scanning);
             }
         }
 

@@ -95,6 +95,9 @@ internal sealed class ScanSession : IDisposable
         _answer = socket is null ? Task.FromResult<string?>(null) : ReadAnswerAsync(socket, _reading.Token);
     }
 
+    /// <summary>Whether clamd still takes the stream (it has not answered early, gone away or stalled).</summary>
+    public bool Scanning => _socket is not null && !_stopped && !_answer.IsCompleted;
+
     /// <summary>Sends a chunk; a scanner that answered early or went away stops the scan, never the upload (the verdict tells it).</summary>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
     {

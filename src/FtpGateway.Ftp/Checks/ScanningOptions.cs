@@ -30,7 +30,15 @@ internal sealed class ScanningOptions
     /// <summary>A file larger than clamd's stream limit (its StreamMaxLength): <see cref="ScanFallback.Reject"/> (550) or <see cref="ScanFallback.Accept"/>.</summary>
     public ScanFallback OverLimit { get; set; } = ScanFallback.Reject;
 
+    /// <summary>
+    /// A storage target (<c>default</c> or a name of <c>Storage:Targets</c>) where infected uploads are kept instead
+    /// of the user's target; empty: they are kept nowhere.
+    /// </summary>
+    public string? QuarantineStorage { get; set; }
+
     internal bool Enabled => !string.IsNullOrWhiteSpace(Clamd.Address);
+
+    internal bool Quarantines => Enabled && !string.IsNullOrWhiteSpace(QuarantineStorage);
 
     /// <summary>Every invalid key of the section, named.</summary>
     internal IEnumerable<string> Validate()
@@ -38,6 +46,11 @@ internal sealed class ScanningOptions
         if (Enabled && ClamdScanner.ParseAddress(Clamd.Address!) is null)
         {
             yield return $"Scanning:Clamd:Address '{Clamd.Address}' must be tcp://host:port or unix:/path/to/clamd.sock";
+        }
+
+        if (!Enabled && !string.IsNullOrWhiteSpace(QuarantineStorage))
+        {
+            yield return "Scanning:QuarantineStorage needs Scanning:Clamd:Address (only a scanner finds what to quarantine)";
         }
 
         if (Timeout <= TimeSpan.Zero)

@@ -67,7 +67,10 @@ internal static class UploadVerdict
             case ScanVerdict.Infected(var signature):
                 s.Server.Events.Publish(
                     Events.EventTypes.UploadRejected, path.Value, s.User.Name,
-                    new Events.RejectedUploadEventData(s.User.Name, s.ClientAddress.ToString(), s.Id, path.Value, name, signature));
+                    new Events.RejectedUploadEventData(s.User.Name, s.ClientAddress.ToString(), s.Id, path.Value, name, signature)
+                    {
+                        Quarantine = await QuarantineAsync(s, upload, name, ct),
+                    });
                 Log.UploadInfected(s.Logger, name, signature);
                 throw Refuse(s, name, "infected", ReplyCodes.FileUnavailable, $"{name} was rejected by the content scanner ({signature}); nothing stored.", signature);
             case ScanVerdict.OverLimit when options.OverLimit == ScanFallback.Reject:
@@ -84,6 +87,29 @@ internal static class UploadVerdict
                 findings.Scan = $"not scanned: {reason}";
                 s.Server.Telemetry.UploadsUnscanned.Add(1, new KeyValuePair<string, object?>("reason", "scanner_unavailable"));
                 return;
+        }
+    }
+
+    /// <summary>Keeps the infected upload's scanned bytes in Scanning:QuarantineStorage; where, or null (none configured, or it failed: logged).</summary>
+    private static async Task<string?> QuarantineAsync(SessionContext s, CheckedUploadStream upload, string name, CancellationToken ct)
+    {
+        var targetName = s.Server.Scanning.QuarantineStorage;
+        if (upload.Spool is not { } spool || targetName is null || !s.Server.Targets.TryGetValue(targetName, out var target))
+        {
+            return null;
+        }
+
+        try
+        {
+            var stored = await spool.MoveToAsync(target, s.Server.Time.GetUtcNow(), s.User!.Name, s.Id, name, ct);
+            var location = s.Server.Locate(targetName, stored) ?? $"{targetName}:{stored}";
+            Log.Quarantined(s.Logger, name, location);
+            return location;
+        }
+        catch (Exception ex) when (ex is Storage.StorageException or IOException)
+        {
+            Log.QuarantineFailed(s.Logger, ex, name);
+            return null;
         }
     }
 

@@ -171,7 +171,8 @@ internal static class TransferCommands
 
             // The checks see every byte on its way to the store; their verdict comes at the commit point.
             using var scan = scanner is null ? null : await scanner.StartAsync(token);
-            var checkedSource = new Checks.CheckedUploadStream(source, scan);
+            using var spool = scan is not null && s.Server.Scanning.Quarantines ? Checks.QuarantineSpool.Create(Path.GetTempPath()) : null;
+            var checkedSource = new Checks.CheckedUploadStream(source, scan, spool);
             var request = new UploadRequest(target, checkedSource)
             {
                 Mode = mode,

@@ -39,7 +39,12 @@ internal sealed record TransferEventData(
 /// <param name="Path">the path it was to be stored at, as the user sees it.</param>
 /// <param name="Name">the file's name.</param>
 /// <param name="Signature">what the scanner found.</param>
-internal sealed record RejectedUploadEventData(string User, string ClientAddress, string SessionId, string Path, string Name, string Signature);
+internal sealed record RejectedUploadEventData(string User, string ClientAddress, string SessionId, string Path, string Name, string Signature)
+{
+    /// <summary>With Scanning:QuarantineStorage: where the upload was kept instead (a location, or target:path).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Quarantine { get; init; }
+}
 
 /// <summary>The <c>data</c> of an event about a path a session changed (file.deleted, file.renamed, directory.created, directory.deleted).</summary>
 /// <param name="User">who changed it.</param>
