@@ -58,6 +58,9 @@ public sealed class ClamdServer : IAsyncDisposable
             LocalSocket {server._work.File("clamd.sock")}
             DatabaseDirectory {db}
             StreamMaxLength {server._streamLimit}
+            MaxFileSize {server._streamLimit}
+            MaxScanSize {server._streamLimit}
+            TemporaryDirectory {(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath())}
             MaxThreads 4
             LogFile {server._work.File("clamd.log")}
             PidFile {server._work.File("clamd.pid")}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace FtpGateway.Benchmarks;
+
+/// <summary>
+/// Python's ftplib, the client PEERS.md measures small files with: one session, and per file what
+/// <c>storbinary</c> sends (<c>TYPE I</c>, <c>PASV</c>, <c>STOR</c>, the data, the <c>226</c>). Each file's time
+/// from the call to its return is measured by the client itself.
+/// </summary>
+internal static class Ftplib
+{
+    private const string Script = """
+        import ftplib, io, os, sys, time
+        port, user, password, directory, count, size = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+        data = bytearray(os.urandom(size))
+        ftp = ftplib.FTP()
+        ftp.connect('127.0.0.1', port)
+        ftp.login(user, password)
+        if directory:
+            ftp.mkd(directory)
+            ftp.cwd(directory)
+        times = []
+        for i in range(count):
+            data[0] = i % 256
+            start = time.perf_counter()
+            ftp.storbinary('STOR f%06d.jpg' % i, io.BytesIO(data))
+            times.append(time.perf_counter() - start)
+        ftp.quit()
+        print('\n'.join('%.6f' % t for t in times))
+        """;
+
+    /// <summary>Stores <paramref name="count"/> files of <paramref name="size"/> bytes in one session (into a new <paramref name="directory"/> when given); each file's seconds.</summary>
+    public static async Task<IReadOnlyList<double>> StoreLoopAsync(FtpTarget target, string? directory, int count, int size)
+    {
+        var start = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-c", Script, target.Port.ToString(CultureInfo.InvariantCulture), target.User, target.Password, directory ?? string.Empty, count.ToString(CultureInfo.InvariantCulture), size.ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return p.ExitCode == 0
+            ? [.. (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => double.Parse(l, CultureInfo.InvariantCulture))]
+            : throw new InvalidOperationException($"ftplib loop failed ({p.ExitCode}): {await stderr}");
+    }
+
+    /// <summary>The <paramref name="q"/> quantile (0–1) of <paramref name="values"/>.</summary>
+    public static double Quantile(IReadOnlyList<double> values, double q)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Max(0, (int)Math.Ceiling(q * sorted.Count) - 1)];
+    }
+}
