@@ -87,6 +87,9 @@ internal sealed partial class FtpServerContext(
 
     public PassivePortPool PassivePorts => passivePorts;
 
+    /// <summary>Names uploads under <c>onExistingFile: Rename</c> are about to store under.</summary>
+    public Transfers.NameReservations Names { get; } = new(time);
+
     /// <summary>The certificate new TLS connections get (renewed while the gateway runs); null without FTPS.</summary>
     public X509Certificate2? Certificate => certificate?.Current;
 

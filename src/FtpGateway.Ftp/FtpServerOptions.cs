@@ -92,6 +92,9 @@ public sealed class FtpServerOptions : IValidatedOptions
     /// <summary>Concurrent sessions, all clients together.</summary>
     public int MaxSessions { get; set; } = 2000;
 
+    /// <summary>The default of the users' <c>createDirectories</c>: uploads into a missing directory create it.</summary>
+    public bool CreateDirectories { get; set; }
+
     /// <summary>Concurrent sessions from one address (hundreds of devices often share one NAT address).</summary>
     public int MaxSessionsPerAddress { get; set; } = 2000;
 

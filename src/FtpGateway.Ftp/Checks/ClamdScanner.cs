@@ -55,7 +55,10 @@ internal sealed class ClamdScanner(EndPoint endPoint, TimeSpan timeout, TimeProv
 
             // Without it, the last chunk's small length prefix and the end marker wait for the previous segment's
             // delayed ACK (Nagle), up to 40 ms on Linux, on the way to the 226.
-            socket.NoDelay = socket.ProtocolType == ProtocolType.Tcp;
+            if (socket.ProtocolType == ProtocolType.Tcp)
+            {
+                socket.NoDelay = true; // a unix socket has no such option (setting it at all fails there)
+            }
             await socket.SendAsync("zINSTREAM\0"u8.ToArray(), SocketFlags.None, both.Token);
             return new ScanSession(socket, timeout, time, null);
         }

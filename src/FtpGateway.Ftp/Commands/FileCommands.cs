@@ -26,7 +26,16 @@ internal static class FileCommands
             return FtpReply.Of(ReplyCodes.FileUnavailable, "File or directory already exists.");
         }
 
-        await s.Storage.CreateDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        try
+        {
+            await s.Storage.CreateDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        }
+        catch (StorageException ex) when (ex.Kind == StorageErrorKind.NotFound && MissingDirectories.Enabled(s))
+        {
+            await MissingDirectories.CreateAsync(s, path.Value.Parent, ct); // MKD a/b/c with createDirectories
+            await s.Storage.CreateDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        }
+
         s.PublishFileEvent(Events.EventTypes.DirectoryCreated, path.Value);
         return FtpReply.Of(ReplyCodes.PathCreated, $"{path.Value.Quoted()} created.");
     }

@@ -113,7 +113,16 @@ internal static class TransferCommands
         var target = path.Value.ToStorage(s.User);
         if (await CheckTargetAsync(s, target, ct) is { } refused)
         {
-            return refused;
+            if (!MissingDirectories.Enabled(s))
+            {
+                return refused;
+            }
+
+            await MissingDirectories.CreateAsync(s, path.Value.Parent, ct); // createDirectories: then as if it had been there
+            if (await CheckTargetAsync(s, target, ct) is { } stillRefused)
+            {
+                return stillRefused;
+            }
         }
 
         if (mode == UploadMode.Resume)
@@ -132,7 +141,7 @@ internal static class TransferCommands
             var kept = mode switch
             {
                 UploadMode.Resume => offset,
-                UploadMode.Append => (await s.Storage.GetEntryAsync(target, ct)) is { IsDirectory: false } file ? file.Size : 0,
+                UploadMode.Append => (await s.Storage.GetEntryAsync(target, ct)) is { IsDirectory: false } appended ? appended.Size : 0,
                 _ => 0,
             };
             if (kept > max)
@@ -148,10 +157,28 @@ internal static class TransferCommands
             return noChannel;
         }
 
+        // onExistingFile (STOR, APPE; STOU names its own file): refused before 150, or stored under the next free name.
+        var file = path.Value;
+        string? storedAs = null;
+        NameReservations.Reservation? reservation = null;
+        if (uniqueName is null)
+        {
+            var applied = await ExistingFiles.ApplyAsync(s, file, mode, ct);
+            if (applied.Refusal is { } existing)
+            {
+                return existing;
+            }
+
+            (file, mode, reservation) = applied.Value;
+            (storedAs, target) = file == path.Value ? (null, target) : (file.Name, file.ToStorage(s.User));
+        }
+
         var ascii = s.Parameters.Ascii;
         var presence = s.Presence;
-        var opening = uniqueName is null ? $"Opening {s.Parameters.ModeName} mode data connection for {path.Value.Name}." : $"FILE: {uniqueName}";
-        var name = path.Value.Name;
+        var opening = uniqueName is not null ? $"FILE: {uniqueName}"
+            : storedAs is not null ? $"Opening {s.Parameters.ModeName} mode data connection for {path.Value.Name} ({path.Value.Name} exists: stored as {storedAs})."
+            : $"Opening {s.Parameters.ModeName} mode data connection for {file.Name}.";
+        var name = file.Name;
         var findings = new Checks.UploadFindings();
         var keptBytes = mode switch
         {
@@ -161,8 +188,10 @@ internal static class TransferCommands
             _ => 0L,
         };
         var scanner = s.Server.Scanner is { } clamd && s.User.Checks.Scan ? clamd : null;
-        return Start(s, verb, TransferDirection.Upload, path.Value, opening, async (data, token) =>
+        return Start(s, verb, TransferDirection.Upload, file, opening, async (data, token) =>
         {
+            using var held = reservation;
+            held?.Started();
             Stream source = ascii ? new AsciiUploadStream(data) : data;
             if (allowance is { } bytes)
             {
@@ -180,14 +209,16 @@ internal static class TransferCommands
                 BeforeCommit = async commitToken =>
                 {
                     // The verdict first (it may wait for the scanner), the client's presence last, just before the commit.
-                    await Checks.UploadVerdict.CheckAsync(s, checkedSource, path.Value, keptBytes, findings, commitToken);
+                    await Checks.UploadVerdict.CheckAsync(s, checkedSource, file, keptBytes, findings, commitToken);
                     await ConfirmClientPresent(presence, commitToken);
                 },
                 Metadata = UploadMetadata(s),
             };
             var stored = await s.Storage.UploadAsync(request, token);
             findings.Sha256 = stored.Sha256 is { } digest ? Convert.ToHexStringLower(digest) : null;
-            return uniqueName is null ? "Transfer complete." : $"Transfer complete (unique file name: {uniqueName}).";
+            return uniqueName is not null ? $"Transfer complete (unique file name: {uniqueName})."
+                : storedAs is not null ? $"Transfer complete; stored as {storedAs}."
+                : "Transfer complete.";
         },
         findings);
     }

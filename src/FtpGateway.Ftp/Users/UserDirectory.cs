@@ -29,6 +29,12 @@ internal sealed record FtpUser(string Name, StoragePath Root, UserPermissions Pe
     /// <summary>What this user's uploads must pass before they commit: file types, content type, a minimum size, the scanner.</summary>
     public Checks.UploadChecks Checks { get; init; } = FtpGateway.Ftp.Checks.UploadChecks.None;
 
+    /// <summary>Uploads into a missing directory create it (and MKD its parents); null: Ftp:CreateDirectories.</summary>
+    public bool? CreateDirectories { get; init; }
+
+    /// <summary>What a STOR to a name that exists does.</summary>
+    public ExistingFilePolicy OnExistingFile { get; init; } = ExistingFilePolicy.Overwrite;
+
     /// <summary>Where the user came from: configuration and the users file are reloaded; a hook's users are not.</summary>
     public bool FromHook { get; init; }
 
@@ -73,7 +79,7 @@ internal sealed class UserDirectory
 
         if (anonymous.Enabled)
         {
-            _anonymous = new FtpUser("anonymous", ParseRoot(anonymous.Root, "Anonymous", "anonymous"), UserPermissions.ReadOnly, true);
+            _anonymous = BuildAnonymous(anonymous);
         }
 
         // What a failure costs must not tell whether the name exists: names without a hash (unknown names, plain
@@ -110,6 +116,11 @@ internal sealed class UserDirectory
         }
 
         var checks = Checks.UploadChecks.Parse(u, where, errors);
+        if (!Enum.IsDefined(u.OnExistingFile))
+        {
+            errors.Add($"{where}:OnExistingFile must be Overwrite, Rename or Reject");
+        }
+
         if (u.FileNameEncoding is { Length: > 0 } encoding && NameEncodings.Find(encoding) is null)
         {
             errors.Add($"{where}:FileNameEncoding '{encoding}' is not an encoding this gateway knows (e.g. gb18030, shift_jis, latin1, windows-1252)");
@@ -130,9 +141,41 @@ internal sealed class UserDirectory
             DownloadBytesPerSecond = u.DownloadBytesPerSecond,
             RequireTls = u.RequireTls,
             Checks = checks,
+            CreateDirectories = u.CreateDirectories,
+            OnExistingFile = u.OnExistingFile,
             FileNameEncoding = string.IsNullOrWhiteSpace(u.FileNameEncoding) ? null : NameEncodings.Find(u.FileNameEncoding),
             Fingerprint = Convert.ToBase64String(SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(u))),
         };
+    }
+
+    /// <summary>The anonymous user: read-only, or a write-only drop box restricted to the addresses it names.</summary>
+    private static FtpUser BuildAnonymous(AnonymousOptions anonymous)
+    {
+        var errors = new List<string>();
+        var allowed = AddressList.Parse(anonymous.AllowedAddresses, "Anonymous:AllowedAddresses", errors);
+        if (anonymous.Permissions is not (UserPermissions.ReadOnly or UserPermissions.WriteOnly))
+        {
+            errors.Add("Anonymous:Permissions must be ReadOnly or WriteOnly (anonymous users never get Full)");
+        }
+        else if (anonymous.Permissions == UserPermissions.WriteOnly && anonymous.AllowedAddresses.Count == 0)
+        {
+            errors.Add("Anonymous:Permissions WriteOnly needs Anonymous:AllowedAddresses:0 (the cameras' addresses or ranges): an open anonymous drop box would take anyone's files");
+        }
+
+        if (!Enum.IsDefined(anonymous.OnExistingFile))
+        {
+            errors.Add("Anonymous:OnExistingFile must be Overwrite, Rename or Reject");
+        }
+
+        return errors.Count > 0
+            ? throw new InvalidOperationException(string.Join("; ", errors))
+            : new FtpUser("anonymous", ParseRoot(anonymous.Root, "Anonymous", "anonymous"), anonymous.Permissions, true)
+            {
+                AllowedAddresses = allowed,
+                StorageTarget = string.IsNullOrWhiteSpace(anonymous.Storage) ? null : anonymous.Storage,
+                CreateDirectories = anonymous.CreateDirectories,
+                OnExistingFile = anonymous.OnExistingFile,
+            };
     }
 
     /// <summary>
@@ -148,7 +191,8 @@ internal sealed class UserDirectory
     public bool Defines(string name) => _users.ContainsKey(name) || (_anonymous is not null && IsAnonymousName(name));
 
     /// <summary>The storage targets the users name.</summary>
-    public IEnumerable<string> StorageTargets => _users.Values.Select(u => u.User.StorageTarget).OfType<string>().Distinct(StringComparer.Ordinal);
+    public IEnumerable<string> StorageTargets =>
+        _users.Values.Select(u => u.User.StorageTarget).Append(_anonymous?.StorageTarget).OfType<string>().Distinct(StringComparer.Ordinal);
 
     public int Count => _users.Count;
 
@@ -168,7 +212,8 @@ internal sealed class UserDirectory
         ArgumentNullException.ThrowIfNull(password);
         if (_anonymous is not null && IsAnonymousName(name) && !_users.ContainsKey(name))
         {
-            return _anonymous;
+            // A drop box takes only its cameras' addresses; from elsewhere it is as if there were no anonymous login.
+            return client is null || _anonymous.AllowedAddresses.IsEmpty || _anonymous.AllowedAddresses.Contains(client) ? _anonymous : null;
         }
 
         if (!_users.TryGetValue(name, out var entry) || entry.Options.Disabled)

@@ -70,9 +70,31 @@ public sealed class UserOptions
 
     /// <summary>Scan this user's uploads for malware before they commit (with Scanning:Clamd:Address set); false skips it.</summary>
     public bool Scan { get; set; } = true;
+
+    /// <summary>STOR/APPE/STOU into a missing directory creates it, and MKD a/b/c its missing parents; null: Ftp:CreateDirectories.</summary>
+    public bool? CreateDirectories { get; set; }
+
+    /// <summary>What a STOR to a name that exists does: replace it (default), store under the next free name, or refuse.</summary>
+    public ExistingFilePolicy OnExistingFile { get; set; } = ExistingFilePolicy.Overwrite;
 }
 
-/// <summary>Configuration section <c>Anonymous</c>. Anonymous users are always read-only.</summary>
+/// <summary>What a STOR to a name that exists does (<c>onExistingFile</c>).</summary>
+public enum ExistingFilePolicy
+{
+    /// <summary>The new file replaces the old one once it is complete.</summary>
+    Overwrite,
+
+    /// <summary>The new file is stored as <c>name.1.ext</c>, <c>name.2.ext</c>, …; the 150 and the 226 name it.</summary>
+    Rename,
+
+    /// <summary>553 before 150; nothing is stored.</summary>
+    Reject,
+}
+
+/// <summary>
+/// Configuration section <c>Anonymous</c>: read-only by default; <see cref="UserPermissions.WriteOnly"/> makes a drop
+/// box for cameras that can only log in as anonymous, which needs <see cref="AllowedAddresses"/>.
+/// </summary>
 public sealed class AnonymousOptions
 {
     public const string SectionName = "Anonymous";
@@ -80,4 +102,19 @@ public sealed class AnonymousOptions
     public bool Enabled { get; set; }
 
     public string Root { get; set; } = "/";
+
+    /// <summary><c>ReadOnly</c> (default) or <c>WriteOnly</c> (a drop box).</summary>
+    public UserPermissions Permissions { get; set; } = UserPermissions.ReadOnly;
+
+    /// <summary>Where anonymous sessions may come from (addresses and CIDR ranges); required with WriteOnly.</summary>
+    public List<string> AllowedAddresses { get; set; } = [];
+
+    /// <summary>The storage target anonymous users use; empty: the default storage.</summary>
+    public string? Storage { get; set; }
+
+    /// <summary>As the users' <c>createDirectories</c>; null: Ftp:CreateDirectories.</summary>
+    public bool? CreateDirectories { get; set; }
+
+    /// <summary>As the users' <c>onExistingFile</c>.</summary>
+    public ExistingFilePolicy OnExistingFile { get; set; } = ExistingFilePolicy.Overwrite;
 }

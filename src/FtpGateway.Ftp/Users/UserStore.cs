@@ -154,6 +154,11 @@ internal sealed class UserStore : IDisposable
             users.AddRange(UsersFile.Parse(file, _file!));
         }
 
+        if (_knownTargets is not null && !string.IsNullOrEmpty(_anonymous.Storage) && !_knownTargets.Contains(_anonymous.Storage))
+        {
+            throw new InvalidOperationException($"Anonymous:Storage: storage target '{_anonymous.Storage}' is not configured (Storage:Targets:{_anonymous.Storage})");
+        }
+
         foreach (var (user, where) in users)
         {
             if (_knownTargets is not null && !string.IsNullOrEmpty(user.Storage) && !_knownTargets.Contains(user.Storage))
