@@ -33,6 +33,9 @@ internal sealed partial class FtpServerContext(
     /// <summary>Scanning (its fallbacks); the scanner itself is <see cref="Scanner"/>.</summary>
     public Checks.ScanningOptions Scanning { get; init; } = new();
 
+    /// <summary>What the quarantine spools may hold at once (Scanning:QuarantineSpoolBytes).</summary>
+    public Checks.SpoolBudget QuarantineSpools => field ??= new Checks.SpoolBudget(Scanning.QuarantineSpoolBytes);
+
     /// <summary>clamd, when Scanning:Clamd:Address is set; null: uploads are not scanned.</summary>
     public Checks.ClamdScanner? Scanner { get; init; }
 

@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(119, LogLevel.Warning, "Infected upload {Name} kept in quarantine at {Location}")]
     public static partial void Quarantined(ILogger logger, string name, string location);
 
+    [LoggerMessage(128, LogLevel.Warning, "Infected upload {Name} is not kept in quarantine: its copy was not whole (Scanning:QuarantineSpoolBytes spent, the temporary directory full, or beyond the scanner's limit)")]
+    public static partial void QuarantineIncomplete(ILogger logger, string name);
+
     [LoggerMessage(127, LogLevel.Error, "Infected upload {Name} could not be kept in quarantine (it is refused and stored nowhere)")]
     public static partial void QuarantineFailed(ILogger logger, Exception exception, string name);
 
@@ -154,7 +157,8 @@ internal static partial class Log
     internal static bool IsClientCondition(Storage.StorageErrorKind kind) => kind is Storage.StorageErrorKind.NotFound
         or Storage.StorageErrorKind.AlreadyExists or Storage.StorageErrorKind.NotADirectory or Storage.StorageErrorKind.IsADirectory
         or Storage.StorageErrorKind.DirectoryNotEmpty or Storage.StorageErrorKind.InvalidName or Storage.StorageErrorKind.InvalidRange
-        or Storage.StorageErrorKind.LimitExceeded or Storage.StorageErrorKind.NotSupported or Storage.StorageErrorKind.Conflict;
+        or Storage.StorageErrorKind.LimitExceeded or Storage.StorageErrorKind.NotSupported or Storage.StorageErrorKind.Conflict
+        or Storage.StorageErrorKind.Retained;
 
     [LoggerMessage(207, LogLevel.Error, "Unexpected error on {Verb}")]
     public static partial void UnexpectedError(ILogger logger, Exception exception, string verb);

@@ -32,12 +32,16 @@ internal sealed class S3Bucket : IDisposable
         _encryption = string.IsNullOrEmpty(options.ServerSideEncryption) ? null : ServerSideEncryptionMethod.FindValue(options.ServerSideEncryption);
         _kmsKeyId = _encryption is null || string.IsNullOrEmpty(options.KmsKeyId) ? null : options.KmsKeyId;
         Lock = new S3ObjectLock(client, options, time);
+        Digests = new S3Digests(this, options);
     }
 
     public IAmazonS3 Client { get; }
 
     /// <summary>The configured write-once retention (S3 Object Lock), if any.</summary>
     public S3ObjectLock Lock { get; }
+
+    /// <summary>Where a multipart upload's SHA-256 goes: its metadata by a copy onto itself, or a tag.</summary>
+    public S3Digests Digests { get; }
 
     public string Name => _options.Bucket;
 

@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using Amazon.S3.Model;
 using FtpGateway.Storage.ObjectStore;
 
@@ -49,10 +48,8 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
     }
 
     /// <summary>
-    /// The commit, conditional as the upload requires (AWS S3 evaluates both conditions; Ceph 16 ignores them here).
-    /// S3 takes an object's metadata when the upload begins, before its SHA-256 is known: the completed object is
-    /// then copied onto itself with its final metadata, pinned to the version just completed (a metadata update on
-    /// Ceph, a server-side copy on AWS). If that copy fails, the committed object stays as it is, without the digest.
+    /// The commit, conditional as the upload requires (AWS S3 evaluates both conditions; Ceph 16 ignores them here);
+    /// then the retention the configuration asks for, and the final metadata (<see cref="S3Digests"/>).
     /// </summary>
     public async Task CompleteAsync(
         IReadOnlyList<(int Number, string Token)> parts, WriteCondition condition, byte[]? md5, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
@@ -69,24 +66,13 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
             },
             cancellationToken);
 
-        // Retained from its completion: a failure here is the upload's failure (a version without its retention
-        // must not be answered 226), and the abort after it finds nothing to abort.
-        await bucket.Lock.RetainAsync(key, completed.VersionId, cancellationToken);
-        if (metadata is null)
+        // Retained from its completion. A store that applied the headers sent when the upload began has it already;
+        // one that ignored them (Ceph 16) gets it now, and if that fails the upload fails: a version without its
+        // retention must not be answered 226.
+        await bucket.Lock.EnsureRetainedAsync(key, completed.VersionId, cancellationToken);
+        if (metadata is not null)
         {
-            return;
-        }
-
-        try
-        {
-            var final = metadata.ToDictionary(m => S3Bucket.S3MetadataName(m.Key), m => m.Value);
-            var self = new ObjectInfo(key, Interlocked.Read(ref _size), null, completed.ETag) { Metadata = final };
-            await new S3ServerCopy(bucket).RunAsync(self, key, (final, "application/octet-stream"), cancellationToken);
-            await bucket.Lock.RemoveSupersededAsync(key, completed.VersionId, cancellationToken);
-        }
-        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
-        {
-            // Committed: the object is whole, only its digest is not kept with it (HASH then reads it back).
+            await bucket.Digests.KeepAsync(key, Interlocked.Read(ref _size), completed, metadata, cancellationToken);
         }
     }
 

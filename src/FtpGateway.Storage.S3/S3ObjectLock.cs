@@ -25,7 +25,33 @@ internal sealed class S3ObjectLock(IAmazonS3 client, S3StorageOptions options, T
     public (ObjectLockMode? Mode, DateTime? Until) For(string key) =>
         _mode is null || key.EndsWith('/') ? (null, null) : (_mode, time.GetUtcNow().Add(options.ObjectLock.RetainFor).UtcDateTime);
 
-    /// <summary>Sets the retention on the version a multipart upload or a copy made.</summary>
+    /// <summary>Sets the retention on the version a multipart upload made, unless the store applied it from the headers.</summary>
+    public async Task EnsureRetainedAsync(string key, string? versionId, CancellationToken cancellationToken)
+    {
+        if (_mode is null || key.EndsWith('/'))
+        {
+            return;
+        }
+
+        try
+        {
+            var current = await client.GetObjectRetentionAsync(
+                new GetObjectRetentionRequest { BucketName = options.Bucket, Key = key, VersionId = string.IsNullOrEmpty(versionId) ? null : versionId },
+                cancellationToken);
+            if (current.Retention?.RetainUntilDate is not null)
+            {
+                return;
+            }
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+        {
+            // none yet
+        }
+
+        await RetainAsync(key, versionId, cancellationToken);
+    }
+
+    /// <summary>Sets the retention on the version a copy made.</summary>
     public async Task RetainAsync(string key, string? versionId, CancellationToken cancellationToken)
     {
         if (For(key) is not { Mode: { } mode, Until: { } until })
@@ -67,19 +93,6 @@ internal sealed class S3ObjectLock(IAmazonS3 client, S3StorageOptions options, T
         catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
         {
             return null; // NoSuchObjectLockConfiguration: written without retention
-        }
-    }
-
-    /// <summary>
-    /// The version a multipart upload completed before its copy with the SHA-256 is the same bytes retained twice:
-    /// under Governance it is removed (with s3:BypassGovernanceRetention; without that permission it stays); under
-    /// Compliance nothing can remove it before its retention ends.
-    /// </summary>
-    public async Task RemoveSupersededAsync(string key, string? versionId, CancellationToken cancellationToken)
-    {
-        if (_mode == ObjectLockMode.Governance && !string.IsNullOrEmpty(versionId))
-        {
-            await client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = options.Bucket, Key = key, VersionId = versionId, BypassGovernanceRetention = true }, cancellationToken);
         }
     }
 }

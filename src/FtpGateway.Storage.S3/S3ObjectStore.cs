@@ -31,7 +31,12 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
 
     public bool Retains => options.ObjectLock.Mode != S3ObjectLockMode.None;
 
+    /// <summary>The digest in the metadata, or in the tag a multipart upload got in a versioned or locked bucket.</summary>
+    public async Task<byte[]?> StoredSha256Async(ObjectInfo head, CancellationToken cancellationToken) =>
+        head.Sha256 ?? await bucket.Digests.TaggedAsync(head, cancellationToken);
+
     private bool _objectLockConfirmed;
+    private bool _versioningLearned;
 
     public void Dispose() => bucket.Dispose();
 
@@ -141,6 +146,11 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         await bucket.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket.Name, Prefix = options.KeyPrefix, MaxKeys = 1 }, cancellationToken);
+        if (!_versioningLearned)
+        {
+            await bucket.Digests.LearnVersioningAsync(cancellationToken);
+            _versioningLearned = true;
+        }
         if (Retains && !_objectLockConfirmed)
         {
             string? enabled;

@@ -45,7 +45,7 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
             }
 
             var copied = await bucket.Client.CopyObjectAsync(copy, cancellationToken);
-            await bucket.Lock.RetainAsync(targetKey, copied.VersionId, cancellationToken);
+            await bucket.Lock.EnsureRetainedAsync(targetKey, copied.VersionId, cancellationToken);
             return;
         }
 

@@ -48,6 +48,7 @@ public enum S3ObjectLockMode
 /// <summary>Configuration section <c>Storage:S3:ObjectLock</c>: write-once retention of every upload.</summary>
 public sealed class S3ObjectLockOptions
 {
+    /// <summary>The retention mode every upload carries; None: the gateway sets none.</summary>
     public S3ObjectLockMode Mode { get; set; } = S3ObjectLockMode.None;
 
     /// <summary>How long each upload is retained from its commit.</summary>
@@ -171,9 +172,9 @@ public sealed class S3StorageOptions
         {
             errors.Add("Storage:S3:ObjectLock:Mode must be None, Governance or Compliance");
         }
-        else if (ObjectLock.Mode != S3ObjectLockMode.None && ObjectLock.RetainFor < TimeSpan.FromSeconds(1))
+        else if (ObjectLock.Mode != S3ObjectLockMode.None && (ObjectLock.RetainFor < TimeSpan.FromSeconds(1) || ObjectLock.RetainFor > TimeSpan.FromDays(36_500)))
         {
-            errors.Add("Storage:S3:ObjectLock:RetainFor must be set (a duration such as 30.00:00:00) when Storage:S3:ObjectLock:Mode is set");
+            errors.Add("Storage:S3:ObjectLock:RetainFor must be set (a duration such as 30.00:00:00, at most 100 years) when Storage:S3:ObjectLock:Mode is set");
         }
         else if (ObjectLock.Mode == S3ObjectLockMode.None && ObjectLock.RetainFor != TimeSpan.Zero)
         {

@@ -11,6 +11,6 @@ public sealed class PublicSurfaceTests
         Assert.Contains(nameof(FtpServer), exported);
         Assert.Contains(nameof(FtpServiceCollectionExtensions), exported);
         Assert.All(exported.Where(n => n is not (nameof(FtpServer) or nameof(FtpServiceCollectionExtensions) or "FtpTelemetry" or "EventTypes")),
-            n => Assert.Matches("(Options|Format|Permissions)$", n));
+            n => Assert.Matches("(Options|Format|Permissions|Policy)$", n)); // options and the enums of their values
     }
 }

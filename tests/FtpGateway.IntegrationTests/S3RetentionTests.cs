@@ -49,10 +49,13 @@ public sealed class S3RetentionTests(S3StoreFixture s3)
             Assert.InRange(retention.RetainUntilDate!.Value.ToUniversalTime(), DateTime.UtcNow.AddHours(23), DateTime.UtcNow.AddHours(25));
         }
 
-        // The multipart upload's copy with its SHA-256 is the one version kept: the version completed before it is gone.
+        // In a locked (versioned) bucket a multipart upload's SHA-256 is a tag on its version: no copy, one version.
         var versions = await s3.Client.ListVersionsAsync(new ListVersionsRequest { BucketName = LockedBucket, Prefix = $"{prefix}/large.mp4" });
         Assert.Single(versions.Versions ?? []);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(large)), (await s3.Client.GetObjectMetadataAsync(LockedBucket, $"{prefix}/large.mp4")).Metadata["ftpgateway-sha256"]);
+        var digest = Convert.ToHexStringLower(SHA256.HashData(large));
+        var tags = await s3.Client.GetObjectTaggingAsync(new GetObjectTaggingRequest { BucketName = LockedBucket, Key = $"{prefix}/large.mp4" });
+        Assert.Equal(digest, Assert.Single(tags.Tagging, t => t.Key == "ftpgateway-sha256").Value);
+        Assert.Contains(digest, (await c.ExpectAsync("XSHA256 large.mp4", 250)).Text, StringComparison.OrdinalIgnoreCase);
 
         var deleted = await c.SendAsync("DELE small.jpg");
         Assert.Equal(550, deleted.Code);

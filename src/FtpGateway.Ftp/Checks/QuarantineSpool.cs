@@ -12,28 +12,60 @@ namespace FtpGateway.Ftp.Checks;
 internal sealed class QuarantineSpool : IDisposable
 {
     private readonly FileStream _file;
+    private readonly SpoolBudget _budget;
+    private long _held;
     private bool _stopped;
 
-    private QuarantineSpool(FileStream file) => _file = file;
+    private QuarantineSpool(FileStream file, SpoolBudget budget) => (_file, _budget) = (file, budget);
 
-    /// <summary>A spool in <paramref name="directory"/> (the pod's temporary directory).</summary>
-    public static QuarantineSpool Create(string directory)
+    /// <summary>Whether every scanned byte was kept (none lost to the budget, a full disk or the scanner's limit).</summary>
+    public bool Whole { get; private set; } = true;
+
+    /// <summary>A spool in <paramref name="directory"/> (the pod's temporary directory); null when none can be made there.</summary>
+    public static QuarantineSpool? Create(string directory, SpoolBudget budget)
     {
         var path = Path.Combine(directory, $"ftpgateway-quarantine-{Guid.NewGuid():N}");
-        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
-        File.Delete(path); // unlinked: the open handle keeps it until the upload ends
-        return new QuarantineSpool(file);
+        try
+        {
+            var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+            File.Delete(path); // unlinked: the open handle keeps it until the upload ends
+            return new QuarantineSpool(file, budget);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // the upload goes on; an infected one is then kept nowhere (the rejection says so)
+        }
     }
 
-    /// <summary>Keeps <paramref name="data"/>; once the scan stopped (the scanner's limit), keeps nothing more.</summary>
+    /// <summary>
+    /// Keeps <paramref name="data"/>. Once the scan stopped (the scanner's limit), the spools' shared budget is spent,
+    /// or the disk refuses, it keeps nothing more: the upload itself never fails for its spool.
+    /// </summary>
     public void Write(ReadOnlySpan<byte> data, bool scanning)
     {
-        _stopped |= !scanning;
-        if (!_stopped)
+        if (_stopped)
+        {
+            return;
+        }
+
+        if (!scanning || !_budget.TryTake(data.Length))
+        {
+            Stop();
+            return;
+        }
+
+        _held += data.Length;
+        try
         {
             _file.Write(data);
         }
+        catch (IOException)
+        {
+            Stop();
+        }
     }
+
+    private void Stop() => (_stopped, Whole) = (true, false);
 
     /// <summary>
     /// Stores what was kept in <paramref name="target"/> as <c>/yyyyMMdd-HHmmss-user-session-name</c>; returns the path.
@@ -48,8 +80,35 @@ internal sealed class QuarantineSpool : IDisposable
         return path;
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _budget.Give(_held);
+        _held = 0;
+        _file.Dispose();
+    }
 
     private static string Safe(string value) =>
         string.Concat(value.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_')).TrimStart('.');
+}
+
+/// <summary>
+/// What all quarantine spools of the gateway may hold at once on the temporary directory
+/// (<c>Scanning:QuarantineSpoolBytes</c>): many large uploads at once must not fill the pod's disk.
+/// </summary>
+internal sealed class SpoolBudget(long bytes)
+{
+    private long _left = bytes;
+
+    public bool TryTake(long n)
+    {
+        if (Interlocked.Add(ref _left, -n) >= 0)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _left, n);
+        return false;
+    }
+
+    public void Give(long n) => Interlocked.Add(ref _left, n);
 }

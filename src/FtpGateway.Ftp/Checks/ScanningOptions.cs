@@ -36,6 +36,9 @@ internal sealed class ScanningOptions
     /// </summary>
     public string? QuarantineStorage { get; set; }
 
+    /// <summary>What all quarantine spools may hold at once in the temporary directory (default 128 MiB).</summary>
+    public long QuarantineSpoolBytes { get; set; } = 128L * 1024 * 1024;
+
     internal bool Enabled => !string.IsNullOrWhiteSpace(Clamd.Address);
 
     internal bool Quarantines => Enabled && !string.IsNullOrWhiteSpace(QuarantineStorage);
@@ -51,6 +54,11 @@ internal sealed class ScanningOptions
         if (!Enabled && !string.IsNullOrWhiteSpace(QuarantineStorage))
         {
             yield return "Scanning:QuarantineStorage needs Scanning:Clamd:Address (only a scanner finds what to quarantine)";
+        }
+
+        if (QuarantineSpoolBytes < 0)
+        {
+            yield return "Scanning:QuarantineSpoolBytes must not be negative";
         }
 
         if (Timeout <= TimeSpan.Zero)

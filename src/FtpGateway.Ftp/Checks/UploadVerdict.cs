@@ -65,13 +65,20 @@ internal static class UploadVerdict
                 findings.Scan = "clean";
                 return;
             case ScanVerdict.Infected(var signature):
-                s.Server.Events.Publish(
-                    Events.EventTypes.UploadRejected, path.Value, s.User.Name,
-                    new Events.RejectedUploadEventData(s.User.Name, s.ClientAddress.ToString(), s.Id, path.Value, name, signature)
-                    {
-                        Quarantine = await QuarantineAsync(s, upload, name, ct),
-                    });
                 Log.UploadInfected(s.Logger, name, signature);
+                string? quarantine = null;
+                try
+                {
+                    quarantine = await QuarantineAsync(s, upload, name, ct);
+                }
+                finally
+                {
+                    // Published whatever happens to the quarantine copy (a cut-short transfer cancels it).
+                    s.Server.Events.Publish(
+                        Events.EventTypes.UploadRejected, path.Value, s.User.Name,
+                        new Events.RejectedUploadEventData(s.User.Name, s.ClientAddress.ToString(), s.Id, path.Value, name, signature) { Quarantine = quarantine });
+                }
+
                 throw Refuse(s, name, "infected", ReplyCodes.FileUnavailable, $"{name} was rejected by the content scanner ({signature}); nothing stored.", signature);
             case ScanVerdict.OverLimit when options.OverLimit == ScanFallback.Reject:
                 throw Refuse(s, name, "scan limit", ReplyCodes.FileUnavailable, $"{name} is larger than the content scanner takes; nothing stored.");
@@ -94,8 +101,14 @@ internal static class UploadVerdict
     private static async Task<string?> QuarantineAsync(SessionContext s, CheckedUploadStream upload, string name, CancellationToken ct)
     {
         var targetName = s.Server.Scanning.QuarantineStorage;
-        if (upload.Spool is not { } spool || targetName is null || !s.Server.Targets.TryGetValue(targetName, out var target))
+        if (targetName is null || !s.Server.Targets.TryGetValue(targetName, out var target))
         {
+            return null;
+        }
+
+        if (upload.Spool is not { Whole: true } spool)
+        {
+            Log.QuarantineIncomplete(s.Logger, name);
             return null;
         }
 

@@ -200,7 +200,7 @@ internal static class TransferCommands
 
             // The checks see every byte on its way to the store; their verdict comes at the commit point.
             using var scan = scanner is null ? null : await scanner.StartAsync(token);
-            using var spool = scan is not null && s.Server.Scanning.Quarantines ? Checks.QuarantineSpool.Create(Path.GetTempPath()) : null;
+            using var spool = scan is not null && s.Server.Scanning.Quarantines ? Checks.QuarantineSpool.Create(Path.GetTempPath(), s.Server.QuarantineSpools) : null;
             var checkedSource = new Checks.CheckedUploadStream(source, scan, spool);
             var request = new UploadRequest(target, checkedSource)
             {

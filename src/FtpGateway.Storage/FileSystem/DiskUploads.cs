@@ -6,10 +6,11 @@ namespace FtpGateway.Storage.FileSystem;
 /// <summary>
 /// Uploads to the local disk. A new version is written to a temporary (<see cref="UploadTemporaries"/>) and
 /// renamed into place only when complete, so readers see the old file until the new one is whole. APPE to an
-/// existing file writes in place at its end under a per-file lock (<see cref="AppendLocks"/>), so its cost does
-/// not grow with the file and concurrent appends follow one another; one that fails is cut back. Every upload's
-/// whole file is hashed (SHA-256) as it is written — an append reads the existing bytes back once for it — and
-/// the digest is kept with the file (<see cref="StoredDigest"/>) before it becomes visible.
+/// existing file writes in place at its end under a per-file lock (<see cref="AppendLocks"/>), so concurrent appends
+/// follow one another and one that fails is cut back (its writes cost what it sends). Every upload's whole file is
+/// hashed (SHA-256) as it is written — an append reads the existing bytes back once for it, so an append's reading
+/// grows with the file — and the digest is kept with the file (<see cref="StoredDigest"/>): set on a new version
+/// before it is renamed into place, removed from a file an append is changing and set again when it is whole.
 /// </summary>
 internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporaries, AppendLocks locks)
 {
@@ -150,6 +151,7 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
                     await HashAsync(existing, start, sha256, cancellationToken);
                 }
 
+                StoredDigest.Remove(file); // set again once the append is whole
                 await CopyAsync(source, file, start, long.MaxValue, sha256, cancellationToken);
                 if (beforeCommit is not null)
                 {

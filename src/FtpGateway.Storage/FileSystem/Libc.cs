@@ -88,6 +88,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "fgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint FGetXattr(SafeFileHandle file, string name, byte* value, nuint size);
 
+    [LibraryImport(Library, EntryPoint = "fremovexattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int FRemoveXattr(SafeFileHandle file, string name);
+
     public static int Errno => Marshal.GetLastPInvokeError();
 
     /// <summary>An fd the caller owns.</summary>

@@ -23,6 +23,9 @@ internal static unsafe class StoredDigest
         }
     }
 
+    /// <summary>Drops the digest of a file about to change in place (an append): never a stale one, even after a crash.</summary>
+    public static void Remove(SafeFileHandle file) => Libc.FRemoveXattr(file, Attribute);
+
     /// <summary>The digest kept with the open file, or null.</summary>
     public static byte[]? Read(SafeFileHandle file)
     {

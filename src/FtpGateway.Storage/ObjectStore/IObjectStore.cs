@@ -38,6 +38,9 @@ public interface IObjectStore
     /// <summary>The key of the marker of the directory whose own key is <paramref name="directoryKey"/>: "dir/" on S3, "dir" (with hdi_isfolder) on Azure.</summary>
     string MarkerKey(string directoryKey);
 
+    /// <summary>The SHA-256 the gateway kept with the object <paramref name="head"/> describes (its metadata, or where else the store keeps it); null if none.</summary>
+    Task<byte[]?> StoredSha256Async(ObjectInfo head, CancellationToken cancellationToken) => Task.FromResult(head.Sha256);
+
     /// <summary>The object under <paramref name="key"/>, or null.</summary>
     Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken);
 

@@ -263,7 +263,7 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         var stored = algorithm switch
         {
             Hashing.Md5 => head.Md5,
-            Hashing.Sha256 => head.Sha256,
+            Hashing.Sha256 => await _store.CallAsync(path, () => _store.StoredSha256Async(head, cancellationToken)),
             _ => null,
         };
         if (stored is not null)
