@@ -90,6 +90,9 @@ internal sealed partial class FtpServerContext(
 
     public PassivePortPool PassivePorts => passivePorts;
 
+    /// <summary>Counters and notes on the fleet's shared state, or this gateway's (guardrails, own uploads).</summary>
+    public State.SharedCounters Counters { get; } = new(time, fleet);
+
     /// <summary>Names uploads under <c>onExistingFile: Rename</c> are about to store under.</summary>
     public Transfers.NameReservations Names { get; } = new(time);
 

@@ -68,6 +68,9 @@ internal static partial class Log
     [LoggerMessage(118, LogLevel.Warning, "The content scanner could not check {Name}: {Reason}")]
     public static partial void ScannerUnavailable(ILogger logger, string name, string reason);
 
+    [LoggerMessage(129, LogLevel.Warning, "Guardrail {Reason} of {User} refused an upload: {Text}")]
+    public static partial void Guarded(ILogger logger, string reason, string user, string text);
+
     [LoggerMessage(119, LogLevel.Warning, "Infected upload {Name} kept in quarantine at {Location}")]
     public static partial void Quarantined(ILogger logger, string name, string location);
 

@@ -14,6 +14,13 @@ internal static class Scripts
         Hashes.GetOrAdd(script, s => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(s))));
 #pragma warning restore CA5350
 
+    /// <summary>A counter: KEYS counter; ARGV amount, lifetime ms (from its first use). Returns the new value.</summary>
+    public const string Count = """
+        local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+        if v == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return v
+        """;
+
     private const string Now = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
 
     /// <summary>

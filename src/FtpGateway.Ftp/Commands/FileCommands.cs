@@ -36,13 +36,14 @@ internal static class FileCommands
             await s.Storage.CreateDirectoryAsync(path.Value.ToStorage(s.User), ct);
         }
 
+        await OwnUploads.RememberAsync(s, directory: true, path.Value.ToStorage(s.User), ct);
         s.PublishFileEvent(Events.EventTypes.DirectoryCreated, path.Value);
         return FtpReply.Of(ReplyCodes.PathCreated, $"{path.Value.Quoted()} created.");
     }
 
     public static async ValueTask<FtpReply> Rmd(SessionContext s, string argument, CancellationToken ct)
     {
-        var path = ModifiablePath(s, argument);
+        var path = await ModifiableAsync(s, argument, directory: true, ct);
         if (path.Refusal is { } refusal)
         {
             return refusal;
@@ -54,26 +55,28 @@ internal static class FileCommands
         }
 
         await s.Storage.DeleteDirectoryAsync(path.Value.ToStorage(s.User), ct);
+        await OwnUploads.ForgetAsync(s, directory: true, path.Value.ToStorage(s.User), ct);
         s.PublishFileEvent(Events.EventTypes.DirectoryDeleted, path.Value);
         return FtpReply.Of(ReplyCodes.FileActionOkay, "Directory removed.");
     }
 
     public static async ValueTask<FtpReply> Dele(SessionContext s, string argument, CancellationToken ct)
     {
-        var path = ModifiablePath(s, argument);
+        var path = await ModifiableAsync(s, argument, directory: false, ct);
         if (path.Refusal is { } refusal)
         {
             return refusal;
         }
 
         await s.Storage.DeleteFileAsync(path.Value.ToStorage(s.User), ct);
+        await OwnUploads.ForgetAsync(s, directory: false, path.Value.ToStorage(s.User), ct);
         s.PublishFileEvent(Events.EventTypes.FileDeleted, path.Value);
         return FtpReply.Of(ReplyCodes.FileActionOkay, "File deleted.");
     }
 
     public static async ValueTask<FtpReply> Rnfr(SessionContext s, string argument, CancellationToken ct)
     {
-        var path = ModifiablePath(s, argument);
+        var path = await ModifiableAsync(s, argument, directory: false, ct);
         if (path.Refusal is { } refusal)
         {
             return refusal;
@@ -116,7 +119,14 @@ internal static class FileCommands
             return FtpReply.Of(ReplyCodes.FileNameNotAllowed, typeRefused);
         }
 
+        // A WriteOnly user's own file may take a free name only: never one that holds something of someone else's.
+        if (!s.User.CanModify && await s.Storage.GetEntryAsync(to.Value.ToStorage(s.User), ct) is not null)
+        {
+            return CommandChecks.PermissionDenied;
+        }
+
         await s.Storage.RenameAsync(source.ToStorage(s.User), to.Value.ToStorage(s.User), ct);
+        await OwnUploads.MovedAsync(s, source.ToStorage(s.User), to.Value.ToStorage(s.User), ct);
         s.PublishFileEvent(Events.EventTypes.FileRenamed, to.Value, source);
         return FtpReply.Of(ReplyCodes.FileActionOkay, "Rename successful.");
     }
@@ -164,7 +174,20 @@ internal static class FileCommands
         return FtpReply.Of(ReplyCodes.FileStatus, $"Modify={ListingFormatter.FormatTime(time)}; {path.Value}");
     }
 
-    /// <summary>Delete and rename need the Full permission (a drop box may only add).</summary>
-    private static Checked<UserPath> ModifiablePath(SessionContext s, string argument) =>
-        s.User.CanModify ? s.Resolve(argument) : CommandChecks.PermissionDenied;
+    /// <summary>
+    /// Delete and rename need the Full permission (a drop box may only add) — or, for a WriteOnly user with
+    /// ownUploadsEditableFor, a file it stored (a directory it made) itself a short while ago.
+    /// </summary>
+    private static async ValueTask<Checked<UserPath>> ModifiableAsync(SessionContext s, string argument, bool directory, CancellationToken ct)
+    {
+        if (s.User.CanModify)
+        {
+            return s.Resolve(argument);
+        }
+
+        var path = s.Resolve(argument);
+        return path.Refusal is null && OwnUploads.Applies(s) && await OwnUploads.IsOwnAsync(s, directory, path.Value.ToStorage(s.User), ct)
+            ? path
+            : CommandChecks.PermissionDenied;
+    }
 }

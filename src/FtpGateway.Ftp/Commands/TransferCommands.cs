@@ -96,6 +96,13 @@ internal static class TransferCommands
             return FtpReply.Of(ReplyCodes.FileNameNotAllowed, typeRefused);
         }
 
+        // A looping device: its guardrails, before 150 (450 this minute, 552 today).
+        var guarded = await UploadGuardrails.CheckAsync(s, ct);
+        if (guarded.Refusal is { } overLimit)
+        {
+            return overLimit;
+        }
+
         var needed = mode switch
         {
             UploadMode.Append => StorageCapabilities.Append,
@@ -150,6 +157,11 @@ internal static class TransferCommands
             }
 
             allowance = max - kept;
+        }
+
+        if (guarded.Value is { } leftToday)
+        {
+            allowance = Math.Min(allowance ?? long.MaxValue, leftToday); // maxBytesPerDay: an upload past it stores nothing
         }
 
         if (DataChannelRefusal(s) is { } noChannel)
@@ -215,6 +227,7 @@ internal static class TransferCommands
                 Metadata = UploadMetadata(s),
             };
             var stored = await s.Storage.UploadAsync(request, token);
+            await OwnUploads.RememberAsync(s, directory: false, target, token);
             findings.Sha256 = stored.Sha256 is { } digest ? Convert.ToHexStringLower(digest) : null;
             return uniqueName is not null ? $"Transfer complete (unique file name: {uniqueName})."
                 : storedAs is not null ? $"Transfer complete; stored as {storedAs}."

@@ -115,6 +115,18 @@ internal interface IFleetState : IAsyncDisposable
 
     /// <summary>A user's activity on every gateway; <paramref name="day"/> (UTC) picks the counters; null when nothing was recorded.</summary>
     Task<UserActivityRecord?> UserActivityAsync(string user, DateOnly day, CancellationToken ct);
+
+    /// <summary>Adds <paramref name="amount"/> to a counter that lives <paramref name="lifetime"/> from its first use; returns its value.</summary>
+    Task<long> CountAsync(string counter, long amount, TimeSpan lifetime, CancellationToken ct);
+
+    /// <summary>Keeps <paramref name="value"/> under <paramref name="key"/> for <paramref name="lifetime"/>.</summary>
+    Task NoteAsync(string key, string value, TimeSpan lifetime, CancellationToken ct);
+
+    /// <summary>What <see cref="NoteAsync"/> keeps under <paramref name="key"/>, while it lives; null otherwise.</summary>
+    Task<string?> RecallAsync(string key, CancellationToken ct);
+
+    /// <summary>Forgets <paramref name="key"/>.</summary>
+    Task ForgetAsync(string key, CancellationToken ct);
 }
 
 /// <summary>The shared state could not be reached (or did not answer in time).</summary>

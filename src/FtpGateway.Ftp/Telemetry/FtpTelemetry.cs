@@ -52,6 +52,7 @@ public sealed class FtpTelemetry : IDisposable
         RelayedConnections = _meter.CreateCounter<long>("ftpgateway.relay.connections", "{connection}", "Data connections relayed between gateways, by direction (out: passed on, in: taken) and outcome");
         RelayedBytes = _meter.CreateCounter<long>("ftpgateway.relay.bytes", "By", "Bytes this gateway passed on for other gateways' data connections");
         UploadsUnscanned = _meter.CreateCounter<long>("ftpgateway.uploads.unscanned", "{upload}", "Uploads stored without a scan (Scanning:OnError or OverLimit Accept), by reason (scanner_unavailable, scan_limit)");
+        UploadsGuarded = _meter.CreateCounter<long>("ftpgateway.uploads.guarded", "{upload}", "Uploads refused by a user's guardrail before any data, by reason (files_per_minute, files_per_day, bytes_per_day)");
         UploadsRejected = _meter.CreateCounter<long>("ftpgateway.uploads.rejected", "{upload}", "Uploads refused by their checks before commit, by reason (infected, content_type, too_small, scan_limit, scanner_unavailable)");
     }
 
@@ -68,6 +69,11 @@ public sealed class FtpTelemetry : IDisposable
         foreach (var reason in new[] { "infected", "content_type", "too_small", "scan_limit", "scanner_unavailable" })
         {
             UploadsRejected.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+
+        foreach (var reason in new[] { "files_per_minute", "files_per_day", "bytes_per_day" })
+        {
+            UploadsGuarded.Add(0, new KeyValuePair<string, object?>("reason", reason));
         }
 
         DataConnectionFailures.Add(0);
@@ -153,6 +159,9 @@ public sealed class FtpTelemetry : IDisposable
 
     /// <summary>Uploads stored although the scanner could not say (an operator must see them).</summary>
     public Counter<long> UploadsUnscanned { get; }
+
+    /// <summary>Uploads refused by a guardrail (a looping device) before 150.</summary>
+    public Counter<long> UploadsGuarded { get; }
 
     /// <summary>Uploads refused by their checks (file content, size, the scanner) before they committed.</summary>
     public Counter<long> UploadsRejected { get; }

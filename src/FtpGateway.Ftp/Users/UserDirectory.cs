@@ -35,6 +35,12 @@ internal sealed record FtpUser(string Name, StoragePath Root, UserPermissions Pe
     /// <summary>What a STOR to a name that exists does.</summary>
     public ExistingFilePolicy OnExistingFile { get; init; } = ExistingFilePolicy.Overwrite;
 
+    /// <summary>How long a WriteOnly user may delete and rename what it stored itself (zero: never).</summary>
+    public TimeSpan OwnUploadsEditableFor { get; init; }
+
+    /// <summary>The guardrails against looping devices.</summary>
+    public Guardrails Guardrails { get; init; } = Guardrails.None;
+
     /// <summary>Where the user came from: configuration and the users file are reloaded; a hook's users are not.</summary>
     public bool FromHook { get; init; }
 
@@ -121,6 +127,8 @@ internal sealed class UserDirectory
             errors.Add($"{where}:OnExistingFile must be Overwrite, Rename or Reject");
         }
 
+        CheckDeviceLimits(u.OwnUploadsEditableFor, u.MaxFilesPerMinute, u.MaxFilesPerDay, u.MaxBytesPerDay, where, errors);
+
         if (u.FileNameEncoding is { Length: > 0 } encoding && NameEncodings.Find(encoding) is null)
         {
             errors.Add($"{where}:FileNameEncoding '{encoding}' is not an encoding this gateway knows (e.g. gb18030, shift_jis, latin1, windows-1252)");
@@ -143,6 +151,8 @@ internal sealed class UserDirectory
             Checks = checks,
             CreateDirectories = u.CreateDirectories,
             OnExistingFile = u.OnExistingFile,
+            OwnUploadsEditableFor = EditableFor(u.Permissions, u.OwnUploadsEditableFor),
+            Guardrails = new Guardrails(u.MaxFilesPerMinute, u.MaxFilesPerDay, u.MaxBytesPerDay),
             FileNameEncoding = string.IsNullOrWhiteSpace(u.FileNameEncoding) ? null : NameEncodings.Find(u.FileNameEncoding),
             Fingerprint = Convert.ToBase64String(SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(u))),
         };
@@ -167,6 +177,8 @@ internal sealed class UserDirectory
             errors.Add("Anonymous:OnExistingFile must be Overwrite, Rename or Reject");
         }
 
+        CheckDeviceLimits(anonymous.OwnUploadsEditableFor, anonymous.MaxFilesPerMinute, anonymous.MaxFilesPerDay, anonymous.MaxBytesPerDay, "Anonymous", errors);
+
         return errors.Count > 0
             ? throw new InvalidOperationException(string.Join("; ", errors))
             : new FtpUser("anonymous", ParseRoot(anonymous.Root, "Anonymous", "anonymous"), anonymous.Permissions, true)
@@ -175,7 +187,26 @@ internal sealed class UserDirectory
                 StorageTarget = string.IsNullOrWhiteSpace(anonymous.Storage) ? null : anonymous.Storage,
                 CreateDirectories = anonymous.CreateDirectories,
                 OnExistingFile = anonymous.OnExistingFile,
+                OwnUploadsEditableFor = EditableFor(anonymous.Permissions, anonymous.OwnUploadsEditableFor),
+                Guardrails = new Guardrails(anonymous.MaxFilesPerMinute, anonymous.MaxFilesPerDay, anonymous.MaxBytesPerDay),
             };
+    }
+
+    /// <summary>ownUploadsEditableFor: 10 minutes for WriteOnly unless set; only WriteOnly needs it (Full may anyway).</summary>
+    private static TimeSpan EditableFor(UserPermissions permissions, TimeSpan? configured) =>
+        permissions == UserPermissions.WriteOnly ? configured ?? TimeSpan.FromMinutes(10) : TimeSpan.Zero;
+
+    private static void CheckDeviceLimits(TimeSpan? editableFor, int? filesPerMinute, int? filesPerDay, long? bytesPerDay, string where, List<string> errors)
+    {
+        if (editableFor is { } e && (e < TimeSpan.Zero || e > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{where}:OwnUploadsEditableFor must be between 00:00:00 (never) and 1.00:00:00");
+        }
+
+        if (filesPerMinute is < 1 || filesPerDay is < 1 || bytesPerDay is < 1)
+        {
+            errors.Add($"{where}: MaxFilesPerMinute, MaxFilesPerDay and MaxBytesPerDay must be at least 1");
+        }
     }
 
     /// <summary>
@@ -261,4 +292,12 @@ internal sealed class UserDirectory
 
         return path;
     }
+}
+
+/// <summary>A user's guardrails against a looping device (null: no limit).</summary>
+internal sealed record Guardrails(int? FilesPerMinute, int? FilesPerDay, long? BytesPerDay)
+{
+    public static Guardrails None { get; } = new(null, null, null);
+
+    public bool Any => FilesPerMinute is not null || FilesPerDay is not null || BytesPerDay is not null;
 }

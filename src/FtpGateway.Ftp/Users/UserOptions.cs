@@ -76,6 +76,21 @@ public sealed class UserOptions
 
     /// <summary>What a STOR to a name that exists does: replace it (default), store under the next free name, or refuse.</summary>
     public ExistingFilePolicy OnExistingFile { get; set; } = ExistingFilePolicy.Overwrite;
+
+    /// <summary>
+    /// For a WriteOnly user: how long it may delete and rename files it stored itself, and remove empty directories it
+    /// made (a device's "Test" button). Null: 00:10:00 for WriteOnly; 00:00:00: never.
+    /// </summary>
+    public TimeSpan? OwnUploadsEditableFor { get; set; }
+
+    /// <summary>Uploads begun per minute beyond which STOR gets 450 (a looping device); null: no limit.</summary>
+    public int? MaxFilesPerMinute { get; set; }
+
+    /// <summary>Uploads stored per UTC day beyond which STOR gets 552; null: no limit.</summary>
+    public int? MaxFilesPerDay { get; set; }
+
+    /// <summary>Bytes stored per UTC day beyond which an upload gets 552 and stores nothing; null: no limit.</summary>
+    public long? MaxBytesPerDay { get; set; }
 }
 
 /// <summary>What a STOR to a name that exists does (<c>onExistingFile</c>).</summary>
@@ -117,4 +132,16 @@ public sealed class AnonymousOptions
 
     /// <summary>As the users' <c>onExistingFile</c>.</summary>
     public ExistingFilePolicy OnExistingFile { get; set; } = ExistingFilePolicy.Overwrite;
+
+    /// <summary>As the users' <c>ownUploadsEditableFor</c>.</summary>
+    public TimeSpan? OwnUploadsEditableFor { get; set; }
+
+    /// <summary>As the users' <c>maxFilesPerMinute</c>.</summary>
+    public int? MaxFilesPerMinute { get; set; }
+
+    /// <summary>As the users' <c>maxFilesPerDay</c>.</summary>
+    public int? MaxFilesPerDay { get; set; }
+
+    /// <summary>As the users' <c>maxBytesPerDay</c>.</summary>
+    public long? MaxBytesPerDay { get; set; }
 }

@@ -13,7 +13,7 @@ public sealed class UsersFileTests
     public void AnUnknownField_IsNamed_WithTheEntryItsNameAndLine()
     {
         var message = Refusal("{ \"users\": [\n  { \"name\": \"cam01\", \"password\": \"p\" },\n  { \"name\": \"cam02\",\n    \"maxSesions\": 2 }\n] }");
-        Assert.Equal("Users:File '/etc/ftp/users.json', entry #2 ('cam02', line 3): unknown field 'maxSesions' (the fields are name, password, passwordHash, root, permissions, storage, allowedAddresses, maxSessions, maxUploadBytes, uploadBytesPerSecond, downloadBytesPerSecond, requireTls, disabled, fileNameEncoding, allowedFileTypes, deniedFileTypes, checkContentType, minUploadBytes, scan, createDirectories, onExistingFile)", message);
+        Assert.Equal("Users:File '/etc/ftp/users.json', entry #2 ('cam02', line 3): unknown field 'maxSesions' (the fields are name, password, passwordHash, root, permissions, storage, allowedAddresses, maxSessions, maxUploadBytes, uploadBytesPerSecond, downloadBytesPerSecond, requireTls, disabled, fileNameEncoding, allowedFileTypes, deniedFileTypes, checkContentType, minUploadBytes, scan, createDirectories, onExistingFile, ownUploadsEditableFor, maxFilesPerMinute, maxFilesPerDay, maxBytesPerDay)", message);
         Assert.DoesNotContain(".NET", message, StringComparison.Ordinal);
     }
 
