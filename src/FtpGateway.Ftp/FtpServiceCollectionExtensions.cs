@@ -30,7 +30,7 @@ public static class FtpServiceCollectionExtensions
         services.AddSingleton(sp => new Audit.AuditTrail(audit, sp.GetRequiredService<ILoggerFactory>()));
         var events = (configuration.GetSection(Events.EventOptions.SectionName).Get<Events.EventOptions>() ?? new Events.EventOptions()).ThrowIfInvalid();
 
-        if (events.Webhooks.Count > 0)
+        if (events.Webhooks.Count > 0 || events.IgnorePaths.Count > 0)
         {
             services.AddSingleton(sp => new Events.EventPublisher(events, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Telemetry.FtpTelemetry>(), sp.GetService<TimeProvider>()));
         }

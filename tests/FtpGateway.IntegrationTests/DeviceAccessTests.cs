@@ -158,4 +158,40 @@ public sealed class DeviceAccessTests
         Assert.Equal(226, (await h.UploadAsync("STOR c.bin", new byte[400])).Code);
         Assert.Equal(552, (await h.UploadAsync("STOR d.bin", [1])).Code);
     }
+
+    [Fact]
+    public async Task MarkerFiles_AreStoredAndAudited_ButKeptOutOfEvents()
+    {
+        var events = new List<System.Text.Json.JsonElement>();
+        await using var webhook = new LoopbackHttpServer("events", async context =>
+        {
+            using var body = await System.Text.Json.JsonDocument.ParseAsync(context.Request.InputStream);
+            lock (events)
+            {
+                events.Add(body.RootElement.Clone());
+            }
+
+            context.Response.StatusCode = (int)HttpStatusCode.NoContent;
+        });
+        using var work = new TempDirectory();
+        await using var gateway = await StartAsync(new()
+        {
+            ["Events:Webhooks:0:Url"] = webhook.Url,
+            ["Events:IgnorePaths:0"] = "**/DVRWorkDirectory",
+            ["Audit:File"] = work.File("audit.jsonl"),
+        });
+        await using var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password);
+        await c.ExpectAsync("MKD cam1", 257);
+        Assert.Equal(226, (await c.UploadAsync("STOR cam1/DVRWorkDirectory", [0])).Code);
+        Assert.Equal(226, (await c.UploadAsync("STOR cam1/img.jpg", [1])).Code);
+        await Poll.UntilAsync(() => { lock (events) { return events.Any(e => e.GetProperty("subject").GetString() == "/cam1/img.jpg"); } }, "the upload's event");
+        await Poll.UntilAsync(() => File.Exists(work.File("audit.jsonl")) && File.ReadAllLines(work.File("audit.jsonl")).Length >= 2, "both audit lines");
+        lock (events)
+        {
+            Assert.DoesNotContain(events, e => e.GetProperty("subject").GetString()!.EndsWith("DVRWorkDirectory", StringComparison.Ordinal));
+        }
+
+        Assert.True(File.Exists(Path.Combine(gateway.Root.Path, "cam1", "DVRWorkDirectory")));
+        Assert.Contains(File.ReadAllLines(work.File("audit.jsonl")), l => l.Contains("/cam1/DVRWorkDirectory", StringComparison.Ordinal));
+    }
 }

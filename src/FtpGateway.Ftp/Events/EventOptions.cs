@@ -16,6 +16,9 @@ public sealed class EventOptions : IValidatedOptions
     /// <summary>The most the pending events of one webhook may take (spool or memory); beyond it the oldest are dropped.</summary>
     public long MaxSpoolBytes { get; set; } = 100L * 1024 * 1024;
 
+    /// <summary>Path patterns (<c>**/DVRWorkDirectory</c>) kept out of events and per-user upload counts; still stored and audited.</summary>
+    public List<string> IgnorePaths { get; set; } = [];
+
     public IEnumerable<string> Validate()
     {
         for (var i = 0; i < Webhooks.Count; i++)
@@ -30,6 +33,13 @@ public sealed class EventOptions : IValidatedOptions
             {
                 yield return $"Events:Webhooks:{i}:Types: '{type}' is not an event type ({string.Join(", ", EventTypes.All)})";
             }
+        }
+
+        var patternErrors = new List<string>();
+        PathPatterns.Parse(IgnorePaths, "Events:IgnorePaths", patternErrors);
+        foreach (var error in patternErrors)
+        {
+            yield return error;
         }
 
         if (MaxAge <= TimeSpan.Zero || MaxSpoolBytes < 1024)

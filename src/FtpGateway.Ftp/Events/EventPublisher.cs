@@ -23,6 +23,7 @@ internal sealed class EventPublisher : IAsyncDisposable
     private readonly List<WebhookQueue> _queues = [];
     private readonly string _source;
     private readonly TimeProvider _time;
+    private readonly PathPatterns _ignored = PathPatterns.None;
 
     public EventPublisher(EventOptions options, ILoggerFactory loggerFactory, FtpTelemetry? telemetry, TimeProvider? time = null, HttpMessageHandler? handler = null)
     {
@@ -30,6 +31,7 @@ internal sealed class EventPublisher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _time = time ?? TimeProvider.System;
         _source = "/ftpgateway/" + Environment.MachineName;
+        _ignored = PathPatterns.Parse(options.IgnorePaths, "Events:IgnorePaths", []);
         var logger = loggerFactory.CreateLogger("FtpGateway.Events");
         for (var i = 0; i < options.Webhooks.Count; i++)
         {
@@ -45,6 +47,9 @@ internal sealed class EventPublisher : IAsyncDisposable
 
     public bool Enabled => _queues.Count > 0;
 
+    /// <summary>Whether <paramref name="path"/> is one of Events:IgnorePaths (no events, no per-user upload counts).</summary>
+    public bool Ignores(string? path) => _ignored.Matches(path);
+
     /// <summary>
     /// Queues an event for every webhook that wants <paramref name="type"/>. <paramref name="data"/> becomes the
     /// event's <c>data</c> (properties in camelCase); the current span's W3C traceparent its <c>traceparent</c>
@@ -52,7 +57,7 @@ internal sealed class EventPublisher : IAsyncDisposable
     /// </summary>
     internal void Publish<TData>(string type, string? subject, string user, TData data)
     {
-        if (_queues.Count == 0)
+        if (_queues.Count == 0 || _ignored.Matches(subject))
         {
             return;
         }

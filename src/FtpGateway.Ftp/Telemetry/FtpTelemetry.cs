@@ -126,7 +126,7 @@ public sealed class FtpTelemetry : IDisposable
     public void UserUploaded(string user) => _users?.Uploaded(user);
 
     /// <summary>A finished transfer's bytes, duration and data-connection failure; a committed upload per user.</summary>
-    internal void RecordTransfer(Transfers.TransferReport report)
+    internal void RecordTransfer(Transfers.TransferReport report, bool countForUser = true)
     {
         var provider = new KeyValuePair<string, object?>("storage.provider", report.StorageProvider);
         var target = new KeyValuePair<string, object?>("storage.target", report.StorageTarget);
@@ -138,7 +138,7 @@ public sealed class FtpTelemetry : IDisposable
             DataConnectionFailures.Add(1);
         }
 
-        if (report.Completed && report.Direction == Transfers.TransferDirection.Upload && report.Party is { } uploader)
+        if (countForUser && report.Completed && report.Direction == Transfers.TransferDirection.Upload && report.Party is { } uploader)
         {
             UserUploaded(uploader.User);
         }

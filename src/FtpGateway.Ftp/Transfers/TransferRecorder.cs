@@ -13,14 +13,15 @@ internal sealed class TransferRecorder(FtpServerContext server, ILogger logger)
 {
     public void Record(TransferReport report, Activity? activity)
     {
-        server.Telemetry.RecordTransfer(report);
+        var ignored = server.Events.Ignores(report.Path.Value); // a device's marker file: stored and audited, not counted
+        server.Telemetry.RecordTransfer(report, countForUser: !ignored);
         Tag(activity, report);
         WriteLog(report);
         if (report.Direction != TransferDirection.Listing && report.Party is { } party)
         {
             server.Audit.Record(AuditRecord.Of(report, party));
             Publish(report, party);
-            if (report is { Direction: TransferDirection.Upload, Completed: true })
+            if (report is { Direction: TransferDirection.Upload, Completed: true } && !ignored)
             {
                 server.UserRecords.Uploaded(party.User, report.Bytes);
             }
