@@ -152,11 +152,18 @@ internal sealed partial class FtpServerContext(
 
     public void StopResolvingPublicHost() => _resolving?.Dispose();
 
-    /// <summary>TLS 1.2 and 1.3 on the control connection, with the certificate in force now.</summary>
-    public SslServerAuthenticationOptions ControlTlsOptions => new()
+    /// <summary>The explicit port's TLS (AUTH TLS): Ftp:Tls:MinVersion and CipherSuites.</summary>
+    public Security.TlsPolicy ExplicitTls { get; } = options.Tls.ExplicitPolicy;
+
+    /// <summary>The implicit port's TLS: Ftp:Tls:Implicit, else as the explicit port's.</summary>
+    public Security.TlsPolicy ImplicitTls { get; } = options.Tls.ImplicitPolicy;
+
+    /// <summary>The control connection's TLS under <paramref name="policy"/> (TLS 1.2 and 1.3 by default), with the certificate in force now.</summary>
+    public SslServerAuthenticationOptions ControlTlsOptions(Security.TlsPolicy policy) => new()
     {
         ServerCertificate = Certificate,
-        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        EnabledSslProtocols = policy.Protocols,
+        CipherSuitesPolicy = policy.Suites,
         ClientCertificateRequired = false,
     };
 
@@ -168,10 +175,11 @@ internal sealed partial class FtpServerContext(
     /// tickets off in OpenSSL (FtpGateway's TlsLibrary), so TLS 1.3-only clients upload safely; TLS 1.2 spares the
     /// others the question wherever the library is configured otherwise.
     /// </summary>
-    public SslServerAuthenticationOptions DataTlsOptions(SslProtocols offered, X509Certificate2? sessionCertificate) => new()
+    public SslServerAuthenticationOptions DataTlsOptions(SslProtocols offered, X509Certificate2? sessionCertificate, Security.TlsPolicy? policy = null) => new()
     {
         ServerCertificate = sessionCertificate ?? Certificate, // the session's own: the one of its control connection
-        EnabledSslProtocols = (offered & SslProtocols.Tls12) != 0 || offered == SslProtocols.None ? SslProtocols.Tls12 : SslProtocols.Tls12 | SslProtocols.Tls13,
+        EnabledSslProtocols = (policy ?? ExplicitTls).ForData(offered),
+        CipherSuitesPolicy = (policy ?? ExplicitTls).Suites,
         ClientCertificateRequired = false,
         AllowTlsResume = false,
     };

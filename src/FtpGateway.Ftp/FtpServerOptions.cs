@@ -181,7 +181,33 @@ public sealed class FtpTlsOptions
     /// </summary>
     public int? ImplicitPort { get; set; }
 
+    /// <summary>The oldest TLS version accepted: <c>Tls12</c> (default), <c>Tls13</c>, or for old devices <c>Tls11</c>, <c>Tls10</c>.</summary>
+    public string MinVersion { get; set; } = "Tls12";
+
+    /// <summary>The cipher suites offered, by IANA name; empty: the TLS library's defaults.</summary>
+    public List<string> CipherSuites { get; set; } = [];
+
+    /// <summary>The implicit port's own MinVersion and CipherSuites (old devices there, the explicit port strict); unset: as above.</summary>
+    public FtpTlsListenerOptions Implicit { get; set; } = new();
+
     public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
+
+    /// <summary>The explicit port's policy (AUTH TLS), parsed.</summary>
+    internal Security.TlsPolicy ExplicitPolicy => Security.TlsPolicy.Parse(MinVersion, CipherSuites, "Ftp:Tls", []);
+
+    /// <summary>The implicit port's policy: its own settings where given, else the explicit port's.</summary>
+    internal Security.TlsPolicy ImplicitPolicy => Security.TlsPolicy.Parse(
+        Implicit.MinVersion ?? MinVersion, Implicit.CipherSuites.Count > 0 ? Implicit.CipherSuites : CipherSuites, "Ftp:Tls:Implicit", []);
+}
+
+/// <summary>Configuration section <c>Ftp:Tls:Implicit</c>: the implicit FTPS port's own TLS versions and suites.</summary>
+public sealed class FtpTlsListenerOptions
+{
+    /// <summary>As Ftp:Tls:MinVersion, for the implicit port only; null: Ftp:Tls:MinVersion.</summary>
+    public string? MinVersion { get; set; }
+
+    /// <summary>As Ftp:Tls:CipherSuites, for the implicit port only; empty: Ftp:Tls:CipherSuites.</summary>
+    public List<string> CipherSuites { get; set; } = [];
 }
 
 /// <summary>Configuration section <c>Ftp:ProxyProtocol</c>.</summary>
@@ -267,6 +293,14 @@ internal static class FtpServerOptionsRules
         if (tls.ImplicitPort is { } port && (port is < 0 or > 65535 || !tls.Enabled))
         {
             yield return $"Ftp:Tls:ImplicitPort {port} needs Ftp:Tls:CertificatePath and must be a TCP port";
+        }
+
+        var errors = new List<string>();
+        Security.TlsPolicy.Parse(tls.MinVersion, tls.CipherSuites, "Ftp:Tls", errors);
+        Security.TlsPolicy.Parse(tls.Implicit.MinVersion, tls.Implicit.CipherSuites, "Ftp:Tls:Implicit", errors);
+        foreach (var error in errors)
+        {
+            yield return error;
         }
     }
 }

@@ -24,11 +24,13 @@ switch (args.FirstOrDefault())
 // with one line naming the problem and exit code 1, not an unhandled-exception dump.
 static async Task<int> RunAsync(string[] args)
 {
-    TlsLibrary.UseGatewayDefaults(); // before anything loads OpenSSL
     Microsoft.AspNetCore.Builder.WebApplication host;
     try
     {
-        host = GatewayHost.Build(GatewayHost.CreateBuilder(args));
+        // The configuration is read (no cryptography yet), then OpenSSL is set up before anything loads it.
+        var builder = GatewayHost.CreateBuilder(args);
+        TlsLibrary.UseGatewayDefaults(TlsLibrary.LegacyRequested(builder.Configuration));
+        host = GatewayHost.Build(builder);
     }
     catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException or FormatException)
     {

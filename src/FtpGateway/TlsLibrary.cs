@@ -17,11 +17,15 @@ internal static partial class TlsLibrary
     /// <summary>The configuration's file name, beside the program.</summary>
     internal const string FileName = "openssl-ftpgateway.cnf";
 
+    /// <summary>The configuration when a listener allows TLS 1.0/1.1: OpenSSL's security level 0 as well.</summary>
+    internal const string LegacyFileName = "openssl-ftpgateway-legacy.cnf";
+
     /// <summary>
     /// Points OpenSSL at the gateway's configuration, unless <c>OPENSSL_CONF</c> is set already; returns the file
     /// in force (null: OpenSSL's own default). Must run before anything in the process uses cryptography.
     /// </summary>
-    public static string? UseGatewayDefaults()
+    /// <param name="legacy">a listener allows TLS 1.0 or 1.1 (Ftp:Tls:MinVersion or Ftp:Tls:Implicit:MinVersion).</param>
+    public static string? UseGatewayDefaults(bool legacy = false)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -33,7 +37,7 @@ internal static partial class TlsLibrary
             return own;
         }
 
-        var file = Path.Combine(AppContext.BaseDirectory, FileName);
+        var file = Path.Combine(AppContext.BaseDirectory, legacy ? LegacyFileName : FileName);
         if (!File.Exists(file))
         {
             return null; // OpenSSL's defaults; data connections then prefer TLS 1.2 wherever the client offers it
@@ -42,6 +46,11 @@ internal static partial class TlsLibrary
         // The native environment, which OpenSSL reads: .NET's Environment.SetEnvironmentVariable does not reach it.
         return SetEnv(Variable, file, 1) == 0 ? file : null;
     }
+
+    /// <summary>Whether the configuration lets a listener accept TLS 1.0 or 1.1 (read before the TLS library loads).</summary>
+    public static bool LegacyRequested(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        new[] { configuration["Ftp:Tls:MinVersion"], configuration["Ftp:Tls:Implicit:MinVersion"] }
+            .Any(v => v is not null && (v.Trim().Equals("Tls10", StringComparison.OrdinalIgnoreCase) || v.Trim().Equals("Tls11", StringComparison.OrdinalIgnoreCase)));
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);

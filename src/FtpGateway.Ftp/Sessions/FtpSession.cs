@@ -227,7 +227,8 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
         }
         else if (reply.StartsTls)
         {
-            var tls = _s.Server.ControlTlsOptions;
+            _s.Tls.Policy = _s.Server.ExplicitTls;
+            var tls = _s.Server.ControlTlsOptions(_s.Tls.Policy);
             if (await _control.UpgradeToTlsAsync(tls, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
             {
                 _s.Tls.Certificate = tls.ServerCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
@@ -256,7 +257,8 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     /// </summary>
     private async Task<bool> StartImplicitTlsAsync(CancellationToken ct)
     {
-        var tls = _s.Server.ControlTlsOptions;
+        _s.Tls.Policy = _s.Server.ImplicitTls;
+        var tls = _s.Server.ControlTlsOptions(_s.Tls.Policy);
         if (!await _control.UpgradeToTlsAsync(tls, _s.Options.DataConnectionTimeout, _s.Server.Time, ct))
         {
             End(SessionEndReason.ProtocolError);
@@ -280,6 +282,8 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     Transfer? ITimeoutHandler.CurrentTransfer => _s.Transfers.Current;
 
     System.Security.Cryptography.X509Certificates.X509Certificate2? ITransferOwner.TlsCertificate => _s.Tls.Certificate;
+
+    Security.TlsPolicy ITransferOwner.TlsPolicy => _s.Tls.Policy;
 
     TimeSpan ITimeoutHandler.IdleTimeout => _s.IdleTimeout;
 

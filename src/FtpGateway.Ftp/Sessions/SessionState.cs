@@ -134,4 +134,7 @@ internal sealed class TlsState
 
     /// <summary>PROT P: data connections run TLS.</summary>
     public bool ProtectData { get; set; }
+
+    /// <summary>The TLS policy of the port the session came in on (the implicit port may allow old devices).</summary>
+    public Security.TlsPolicy Policy { get; set; } = Security.TlsPolicy.Default;
 }

@@ -19,6 +19,9 @@ internal interface ITransferOwner
 
     /// <summary>The certificate of the session's TLS handshake (its data connections show the same one); null before.</summary>
     System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; }
+
+    /// <summary>The TLS policy of the session's port, for its data connections.</summary>
+    Security.TlsPolicy TlsPolicy { get; }
 }
 
 /// <summary>
@@ -197,7 +200,7 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, IT
         {
             var hello = await ClientHello.ReadAsync(stream, handshake.Token);
             ssl = new SslStream(hello.Replayed(stream), leaveInnerStreamOpen: false);
-            await ssl.AuthenticateAsServerAsync(server.DataTlsOptions(hello.Offered, owner.TlsCertificate), handshake.Token);
+            await ssl.AuthenticateAsServerAsync(server.DataTlsOptions(hello.Offered, owner.TlsCertificate, owner.TlsPolicy), handshake.Token);
             return ssl;
         }
         catch (Exception ex) when (ex is OperationCanceledException && deadline.IsCancellationRequested && !ct.IsCancellationRequested)

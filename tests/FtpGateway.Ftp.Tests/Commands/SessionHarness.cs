@@ -112,6 +112,8 @@ internal sealed class SessionHarness : IAsyncDisposable, ITransferOwner
 
     System.Security.Cryptography.X509Certificates.X509Certificate2? ITransferOwner.TlsCertificate => null;
 
+    FtpGateway.Ftp.Security.TlsPolicy ITransferOwner.TlsPolicy => FtpGateway.Ftp.Security.TlsPolicy.Default;
+
     Task ITransferOwner.SendFinalReplyAsync(FtpReply reply)
     {
         lock (_transferReplies)
