@@ -153,10 +153,10 @@ internal sealed partial class FtpServerContext(
     public void StopResolvingPublicHost() => _resolving?.Dispose();
 
     /// <summary>The explicit port's TLS (AUTH TLS): Ftp:Tls:MinVersion and CipherSuites.</summary>
-    public Security.TlsPolicy ExplicitTls { get; } = options.Tls.ExplicitPolicy;
+    public Security.TlsPolicy ExplicitTls { get; } = options.Tls.ExplicitPolicy();
 
     /// <summary>The implicit port's TLS: Ftp:Tls:Implicit, else as the explicit port's.</summary>
-    public Security.TlsPolicy ImplicitTls { get; } = options.Tls.ImplicitPolicy;
+    public Security.TlsPolicy ImplicitTls { get; } = options.Tls.ImplicitPolicy();
 
     /// <summary>The control connection's TLS under <paramref name="policy"/> (TLS 1.2 and 1.3 by default), with the certificate in force now.</summary>
     public SslServerAuthenticationOptions ControlTlsOptions(Security.TlsPolicy policy) => new()

@@ -192,12 +192,12 @@ public sealed class FtpTlsOptions
 
     public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
 
-    /// <summary>The explicit port's policy (AUTH TLS), parsed.</summary>
-    internal Security.TlsPolicy ExplicitPolicy => Security.TlsPolicy.Parse(MinVersion, CipherSuites, "Ftp:Tls", []);
+    /// <summary>The explicit port's policy (AUTH TLS), parsed (<paramref name="errors"/> names what is wrong).</summary>
+    internal Security.TlsPolicy ExplicitPolicy(List<string>? errors = null) => Security.TlsPolicy.Parse(MinVersion, CipherSuites, "Ftp:Tls", errors ?? []);
 
-    /// <summary>The implicit port's policy: its own settings where given, else the explicit port's.</summary>
-    internal Security.TlsPolicy ImplicitPolicy => Security.TlsPolicy.Parse(
-        Implicit.MinVersion ?? MinVersion, Implicit.CipherSuites.Count > 0 ? Implicit.CipherSuites : CipherSuites, "Ftp:Tls:Implicit", []);
+    /// <summary>The implicit port's policy as it applies: its own settings where given, else the explicit port's.</summary>
+    internal Security.TlsPolicy ImplicitPolicy(List<string>? errors = null) => Security.TlsPolicy.Parse(
+        Implicit.MinVersion ?? MinVersion, Implicit.CipherSuites.Count > 0 ? Implicit.CipherSuites : CipherSuites, "Ftp:Tls:Implicit", errors ?? []);
 }
 
 /// <summary>Configuration section <c>Ftp:Tls:Implicit</c>: the implicit FTPS port's own TLS versions and suites.</summary>
@@ -296,9 +296,9 @@ internal static class FtpServerOptionsRules
         }
 
         var errors = new List<string>();
-        Security.TlsPolicy.Parse(tls.MinVersion, tls.CipherSuites, "Ftp:Tls", errors);
-        Security.TlsPolicy.Parse(tls.Implicit.MinVersion, tls.Implicit.CipherSuites, "Ftp:Tls:Implicit", errors);
-        foreach (var error in errors)
+        tls.ExplicitPolicy(errors);
+        tls.ImplicitPolicy(errors); // as it applies, the explicit port's settings inherited
+        foreach (var error in errors.Distinct(StringComparer.Ordinal))
         {
             yield return error;
         }

@@ -31,6 +31,7 @@ public sealed class DeviceAccessTests
             ["Anonymous:Enabled"] = "true",
             ["Anonymous:Permissions"] = "WriteOnly",
             ["Anonymous:AllowedAddresses:0"] = "127.0.0.1/32",
+            ["Anonymous:AllowedAddresses:1"] = "127.0.0.3/32",
             ["Anonymous:Root"] = "/dropbox",
             ["Anonymous:CreateDirectories"] = "true",
             ["Anonymous:OnExistingFile"] = "Rename",
@@ -41,6 +42,18 @@ public sealed class DeviceAccessTests
             Assert.Equal(226, (await camera.UploadAsync("STOR 2026-12-06/snap.jpg", [4, 5, 6])).Code);
             Assert.Equal(550, (await camera.DownloadAsync("RETR 2026-12-06/snap.jpg")).Final.Code);
             Assert.Equal(550, (await camera.DownloadAsync("LIST")).Final.Code);
+            Assert.Equal(226, (await camera.UploadAsync("STOR test.txt", [7])).Code);
+        }
+
+        // Anonymous cameras share a name, not their files: another camera cannot delete this one's Test file.
+        await using (var other = await RawFtpClient.LoginAsync(gateway.Port, "anonymous", "camera@", from: IPAddress.Parse("127.0.0.3")))
+        {
+            await other.ExpectAsync("DELE test.txt", 550);
+        }
+
+        await using (var same = await RawFtpClient.LoginAsync(gateway.Port, "anonymous", "camera@", from: IPAddress.Loopback))
+        {
+            await same.ExpectAsync("DELE test.txt", 250);
         }
 
         Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(Path.Combine(gateway.Root.Path, "dropbox", "2026-12-06", "snap.jpg")));
@@ -98,6 +111,12 @@ public sealed class DeviceAccessTests
 
         await cam.ExpectAsync("DELE evidence.mp4", 550);
         await cam.ExpectAsync("RNFR evidence.mp4", 550);
+
+        // Overwriting or appending to someone else's file does not make it the user's.
+        Assert.Equal(226, (await cam.UploadAsync("APPE evidence.mp4", [8])).Code);
+        await cam.ExpectAsync("DELE evidence.mp4", 550);
+        Assert.Equal(226, (await cam.UploadAsync("STOR evidence.mp4", [9, 9])).Code);
+        await cam.ExpectAsync("DELE evidence.mp4", 550);
         await cam.ExpectAsync("RNFR snapshot.jpg", 350);
         await cam.ExpectAsync("RNTO evidence.mp4", 550);
         Assert.Equal(550, (await cam.DownloadAsync("RETR evidence.mp4")).Final.Code);

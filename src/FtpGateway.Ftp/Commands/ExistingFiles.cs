@@ -40,6 +40,10 @@ internal static class ExistingFiles
         }
     }
 
+    /// <summary>The key a path is reserved under on this gateway (its storage target and storage path).</summary>
+    public static string ReservationKey(SessionContext s, UserPath path) =>
+        (s.User.StorageTarget ?? StorageTargets.Default) + "\n" + path.ToStorage(s.User).Value;
+
     /// <summary><c>name.ext</c> → <c>name.3.ext</c>; <c>name</c> → <c>name.3</c>.</summary>
     public static string Numbered(string name, int index)
     {
@@ -62,8 +66,7 @@ internal static class ExistingFiles
     private static async ValueTask<(UserPath, NameReservations.Reservation)?> FreeNameAsync(SessionContext s, UserPath path, CancellationToken ct)
     {
         var parent = path.Parent;
-        var target = s.User.StorageTarget ?? StorageTargets.Default;
-        string Key(int i) => target + "\n" + parent.Child(Numbered(path.Name, i)).ToStorage(s.User).Value;
+        string Key(int i) => ReservationKey(s, parent.Child(Numbered(path.Name, i)));
         async ValueTask<bool> TakenAsync(int i) =>
             s.Server.Names.IsHeld(Key(i)) || await s.Storage.GetEntryAsync(parent.Child(Numbered(path.Name, i)).ToStorage(s.User), ct) is not null;
 

@@ -36,7 +36,7 @@ internal static class FileCommands
             await s.Storage.CreateDirectoryAsync(path.Value.ToStorage(s.User), ct);
         }
 
-        await OwnUploads.RememberAsync(s, directory: true, path.Value.ToStorage(s.User), ct);
+        await OwnUploads.RememberAsync(s, directory: true, path.Value.ToStorage(s.User));
         s.PublishFileEvent(Events.EventTypes.DirectoryCreated, path.Value);
         return FtpReply.Of(ReplyCodes.PathCreated, $"{path.Value.Quoted()} created.");
     }
@@ -119,8 +119,10 @@ internal static class FileCommands
             return FtpReply.Of(ReplyCodes.FileNameNotAllowed, typeRefused);
         }
 
-        // A WriteOnly user's own file may take a free name only: never one that holds something of someone else's.
-        if (!s.User.CanModify && await s.Storage.GetEntryAsync(to.Value.ToStorage(s.User), ct) is not null)
+        // A WriteOnly user's own file may take a free name only: never one that holds something of someone else's,
+        // nor one an upload of this gateway is about to store under (held for the rename's moment).
+        using var held = s.User.CanModify ? null : s.Server.Names.TryReserve(ExistingFiles.ReservationKey(s, to.Value));
+        if (!s.User.CanModify && (held is null || await s.Storage.GetEntryAsync(to.Value.ToStorage(s.User), ct) is not null))
         {
             return CommandChecks.PermissionDenied;
         }

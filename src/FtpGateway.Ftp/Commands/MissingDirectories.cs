@@ -45,6 +45,7 @@ internal static class MissingDirectories
             try
             {
                 await s.Storage.CreateDirectoryAsync(storagePath, ct);
+                await OwnUploads.RememberAsync(s, directory: true, storagePath); // a Test button may remove what it made
                 s.PublishFileEvent(Events.EventTypes.DirectoryCreated, d);
             }
             catch (StorageException ex) when (ex.Kind == StorageErrorKind.AlreadyExists)

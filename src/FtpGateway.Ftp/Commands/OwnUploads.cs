@@ -17,9 +17,27 @@ internal static class OwnUploads
     public static bool Applies(SessionContext s) =>
         s.User is { CanModify: false, CanWrite: true, CanRead: false } && s.User.OwnUploadsEditableFor > TimeSpan.Zero;
 
-    /// <summary>Remembers that the user stored the file (or made the directory) at <paramref name="path"/> just now.</summary>
-    public static Task RememberAsync(SessionContext s, bool directory, StoragePath path, CancellationToken ct) =>
-        Applies(s) ? NoteAsync(s, Key(s, directory, path), s.Server.Time.GetUtcNow() + s.User.OwnUploadsEditableFor, ct) : Task.CompletedTask;
+    /// <summary>
+    /// Remembers that the user created the file (or made the directory) at <paramref name="path"/> just now. Only what
+    /// an upload created counts: an overwrite, an APPE or a resume of someone else's file never makes it the user's.
+    /// Never fails: the file is stored whatever happens to the note (then the Test button gets 550, nothing worse).
+    /// </summary>
+    public static async Task RememberAsync(SessionContext s, bool directory, StoragePath path)
+    {
+        if (!Applies(s))
+        {
+            return;
+        }
+
+        try
+        {
+            await NoteAsync(s, Key(s, directory, path), s.Server.Time.GetUtcNow() + s.User.OwnUploadsEditableFor, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is State.FleetStateUnavailableException or OperationCanceledException)
+        {
+            // the note is lost, the upload stands
+        }
+    }
 
     /// <summary>Whether the user stored (made) <paramref name="path"/> itself and the time to change it has not passed.</summary>
     public static async Task<bool> IsOwnAsync(SessionContext s, bool directory, StoragePath path, CancellationToken ct) =>
@@ -39,6 +57,9 @@ internal static class OwnUploads
         }
     }
 
+    /// <summary>Who owns what a session stores: the user, or for anonymous (one name for many cameras) the camera's address.</summary>
+    public static string Owner(SessionContext s) => s.User.IsAnonymous ? $"anonymous@{s.ClientAddress}" : s.User.Name;
+
     private static string Key(SessionContext s, bool directory, StoragePath path) =>
         $"own-{(directory ? "dir" : "file")}:{s.User.StorageTarget ?? StorageTargets.Default}:{path.Value}";
 
@@ -47,7 +68,7 @@ internal static class OwnUploads
         var left = until - s.Server.Time.GetUtcNow();
         if (left > TimeSpan.Zero)
         {
-            await s.Server.Counters.NoteAsync(key, string.Create(CultureInfo.InvariantCulture, $"{until.ToUnixTimeMilliseconds()} {s.User.Name}"), left, ct);
+            await s.Server.Counters.NoteAsync(key, string.Create(CultureInfo.InvariantCulture, $"{until.ToUnixTimeMilliseconds()} {Owner(s)}"), left, ct);
         }
     }
 
@@ -56,7 +77,7 @@ internal static class OwnUploads
     {
         var note = await s.Server.Counters.RecallAsync(key, ct);
         var space = note?.IndexOf(' ', StringComparison.Ordinal) ?? -1;
-        return space > 0 && note![(space + 1)..] == s.User.Name && long.TryParse(note.AsSpan(0, space), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
+        return space > 0 && note![(space + 1)..] == Owner(s) && long.TryParse(note.AsSpan(0, space), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : null;
     }

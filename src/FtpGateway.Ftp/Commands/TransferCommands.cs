@@ -118,18 +118,16 @@ internal static class TransferCommands
         // that makes its directory only when STOR is refused must see the refusal, not a transfer broken off. On
         // object stores the check is answered by what the gateway saw lately, so it seldom costs a round trip.
         var target = path.Value.ToStorage(s.User);
+        var missingDirectory = false;
         if (await CheckTargetAsync(s, target, ct) is { } refused)
         {
-            if (!MissingDirectories.Enabled(s))
+            // createDirectories: made once nothing else refuses the upload, then as if they had been there.
+            if (!MissingDirectories.Enabled(s) || mode == UploadMode.Resume)
             {
                 return refused;
             }
 
-            await MissingDirectories.CreateAsync(s, path.Value.Parent, ct); // createDirectories: then as if it had been there
-            if (await CheckTargetAsync(s, target, ct) is { } stillRefused)
-            {
-                return stillRefused;
-            }
+            missingDirectory = true;
         }
 
         if (mode == UploadMode.Resume)
@@ -159,14 +157,25 @@ internal static class TransferCommands
             allowance = max - kept;
         }
 
-        if (guarded.Value is { } leftToday)
+        string? limitText = null;
+        if (guarded.Value is { } leftToday && leftToday < (allowance ?? long.MaxValue))
         {
-            allowance = Math.Min(allowance ?? long.MaxValue, leftToday); // maxBytesPerDay: an upload past it stores nothing
+            allowance = leftToday; // maxBytesPerDay: an upload past it stores nothing
+            limitText = $"This upload would pass the bytes {s.User.Name} may store today (UTC); nothing stored.";
         }
 
         if (DataChannelRefusal(s) is { } noChannel)
         {
             return noChannel;
+        }
+
+        if (missingDirectory)
+        {
+            await MissingDirectories.CreateAsync(s, path.Value.Parent, ct);
+            if (await CheckTargetAsync(s, target, ct) is { } stillRefused)
+            {
+                return stillRefused;
+            }
         }
 
         // onExistingFile (STOR, APPE; STOU names its own file): refused before 150, or stored under the next free name.
@@ -185,6 +194,16 @@ internal static class TransferCommands
             (storedAs, target) = file == path.Value ? (null, target) : (file.Name, file.ToStorage(s.User));
         }
 
+        // ownUploadsEditableFor: only a file this upload creates becomes the user's. A write-only user's STOR to a free
+        // name is made a conditional create, so a file someone else stores there meanwhile is never taken for its own.
+        var creates = mode == UploadMode.CreateNew;
+        if (!creates && mode == UploadMode.Replace && OwnUploads.Applies(s) && await s.Storage.GetEntryAsync(target, ct) is null)
+        {
+            (mode, creates) = (UploadMode.CreateNew, true);
+        }
+
+        var renamed = s.User.OnExistingFile == Users.ExistingFilePolicy.Rename && uniqueName is null;
+
         var ascii = s.Parameters.Ascii;
         var presence = s.Presence;
         var opening = uniqueName is not null ? $"FILE: {uniqueName}"
@@ -200,14 +219,13 @@ internal static class TransferCommands
             _ => 0L,
         };
         var scanner = s.Server.Scanner is { } clamd && s.User.Checks.Scan ? clamd : null;
-        return Start(s, verb, TransferDirection.Upload, file, opening, async (data, token) =>
+        var reply = Start(s, verb, TransferDirection.Upload, file, opening, async (data, token) =>
         {
-            using var held = reservation;
-            held?.Started();
+            reservation?.Started();
             Stream source = ascii ? new AsciiUploadStream(data) : data;
             if (allowance is { } bytes)
             {
-                source = new SizeLimitedStream(source, bytes);
+                source = new SizeLimitedStream(source, bytes) { Reply = limitText };
             }
 
             // The checks see every byte on its way to the store; their verdict comes at the commit point.
@@ -226,14 +244,32 @@ internal static class TransferCommands
                 },
                 Metadata = UploadMetadata(s),
             };
-            var stored = await s.Storage.UploadAsync(request, token);
-            await OwnUploads.RememberAsync(s, directory: false, target, token);
+            StorageEntry stored;
+            try
+            {
+                stored = await s.Storage.UploadAsync(request, token);
+            }
+            catch (StorageException ex) when (ex.Kind == StorageErrorKind.AlreadyExists && renamed)
+            {
+                // Another writer took the free name between the search and the commit: nothing stored, and the next
+                // try finds the next free name, so it is a transient failure (450), not a permanent one.
+                throw new Checks.UploadRefusedException("name taken", ReplyCodes.FileUnavailableBusy, $"{file.Name} was stored by another client meanwhile; nothing stored, send it again.");
+            }
+
             findings.Sha256 = stored.Sha256 is { } digest ? Convert.ToHexStringLower(digest) : null;
+            if (creates)
+            {
+                await OwnUploads.RememberAsync(s, directory: false, target);
+            }
+
             return uniqueName is not null ? $"Transfer complete (unique file name: {uniqueName})."
                 : storedAs is not null ? $"Transfer complete; stored as {storedAs}."
                 : "Transfer complete.";
         },
         findings);
+
+        // The reserved name is released with the job: when the upload ends, or when the transfer never starts.
+        return reservation is null ? reply : reply.WithOpened(reservation);
     }
 
     /// <summary>RFC 959 §4.2: 553 for a name that cannot be stored there (as pure-ftpd answers a missing directory).</summary>

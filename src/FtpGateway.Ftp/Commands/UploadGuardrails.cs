@@ -8,6 +8,7 @@ namespace FtpGateway.Ftp.Commands;
 /// A user's guardrails against a looping device (one that re-uploads the same files for ever, filling buckets and
 /// bills), before 150: <c>maxFilesPerMinute</c> (450, try later: counted per UTC minute), <c>maxFilesPerDay</c> and
 /// <c>maxBytesPerDay</c> (552: per UTC day, what was stored). Fleet-wide with the shared state, per gateway without.
+/// The minute counts each anonymous camera (by address) on its own; the day counts all anonymous cameras together.
 /// Each refusal is counted (<c>ftpgateway.uploads.guarded{reason}</c>) and logged with the user.
 /// </summary>
 internal static class UploadGuardrails
@@ -25,7 +26,7 @@ internal static class UploadGuardrails
         {
             var minute = s.Server.Time.GetUtcNow().ToUnixTimeSeconds() / 60;
             var begun = await s.Server.Counters.CountAsync(
-                string.Create(CultureInfo.InvariantCulture, $"files-minute:{s.User.Name}:{minute}"), 1, TimeSpan.FromMinutes(2), ct);
+                string.Create(CultureInfo.InvariantCulture, $"files-minute:{OwnUploads.Owner(s)}:{minute}"), 1, TimeSpan.FromMinutes(2), ct);
             if (begun > perMinute)
             {
                 return Refuse(s, "files_per_minute", ReplyCodes.FileUnavailableBusy, $"More than {perMinute} uploads this minute from {s.User.Name}; try again in a minute.");

@@ -26,6 +26,12 @@ internal sealed class PathPatterns
         for (var i = 0; i < patterns.Count; i++)
         {
             var text = patterns[i]?.Trim() ?? string.Empty;
+            if (text.Length == 0)
+            {
+                errors.Add($"{key}:{i} is empty (it would match every path)");
+                continue;
+            }
+
             var anchored = text.StartsWith('/');
             var segments = text.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
             if (!anchored && segments.FirstOrDefault() != "**")

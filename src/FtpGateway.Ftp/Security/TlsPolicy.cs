@@ -20,9 +20,6 @@ internal sealed record TlsPolicy(SslProtocols Protocols, CipherSuitesPolicy? Sui
         ("Tls12", SslProtocols.Tls12 | SslProtocols.Tls13),
         ("Tls13", SslProtocols.Tls13),
     ];
-
-    /// <summary>TLS 1.0 or 1.1 allowed: the TLS library must allow them too (OpenSSL's security level 0).</summary>
-    public bool Legacy => (Protocols & (SslProtocols.Tls | SslProtocols.Tls11)) != 0;
 #pragma warning restore SYSLIB0039, CA5397
 
     /// <summary>The policy <paramref name="minVersion"/> and <paramref name="suites"/> give, or the errors naming <paramref name="key"/>.</summary>

@@ -19,6 +19,9 @@ internal sealed class UploadLimitExceededException : Exception
     }
 
     public long Limit { get; init; }
+
+    /// <summary>The 552's text when it is not the user's per-file limit (maxBytesPerDay).</summary>
+    public string? Reply { get; init; }
 }
 
 /// <summary>An upload's source that fails as soon as more than <paramref name="allowance"/> bytes arrive.</summary>
@@ -26,10 +29,13 @@ internal sealed class SizeLimitedStream(Stream inner, long allowance) : Storage.
 {
     private long _read;
 
+    /// <summary>The refusal's text (null: the per-file limit's).</summary>
+    public string? Reply { get; init; }
+
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = await inner.ReadAsync(buffer, cancellationToken);
         _read += n;
-        return _read > allowance ? throw new UploadLimitExceededException { Limit = allowance } : n;
+        return _read > allowance ? throw new UploadLimitExceededException { Limit = allowance, Reply = Reply } : n;
     }
 }

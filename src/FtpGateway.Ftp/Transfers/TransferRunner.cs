@@ -151,9 +151,9 @@ internal sealed class TransferRunner(FtpServerContext server, ILogger logger, IT
         {
             return TransferOutcome.Failed(TransferFailure.Refused, ex.Code, ex.Message, ex.Reason);
         }
-        catch (UploadLimitExceededException)
+        catch (UploadLimitExceededException ex)
         {
-            return TransferOutcome.Failed(TransferFailure.SizeLimit, ReplyCodes.ExceededStorage, "File larger than your upload limit; nothing stored.");
+            return TransferOutcome.Failed(TransferFailure.SizeLimit, ReplyCodes.ExceededStorage, ex.Reply ?? "File larger than your upload limit; nothing stored.");
         }
         catch (StorageException ex)
         {
