@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Amazon.S3.Model;
+using FtpGateway.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+
+namespace FtpGateway.IntegrationTests;
+
+/// <summary>
+/// The storage requests an FTP client's work costs on S3 (radosgw), counted from the AWS SDK's own spans over
+/// a real FTP session, by the command they served: a small STOR into a folder the gateway made is one PutObject
+/// and nothing else, and a listing is one ListObjectsV2 per page of 1,000 plus one look at the path. If either
+/// grows, this fails: the per-request cost is what small files and listings pay.
+/// </summary>
+[Collection("S3")]
+public sealed class StorageRequestBudgetTests(S3StoreFixture s3)
+{
+    [Fact]
+    public async Task ASmallUpload_IsOnePutObject_AndAListingIsOneRequestPerPage()
+    {
+        var spans = new ExportedSpans();
+        var prefix = "budget-" + Guid.NewGuid().ToString("N")[..8];
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1500), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = $"{prefix}/many/f{i:D5}.jpg", ContentBody = "x" }, ct));
+        await using var gateway = await SdkSpans.StartAsync(s3.GatewaySettings(prefix), spans);
+        await using (var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password))
+        {
+            await c.ExpectAsync("MKD cam", 257);
+            await c.ExpectAsync("CWD cam", 250);
+            await c.ExpectAsync("TYPE I", 200);
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(226, (await c.UploadAsync($"STOR f{i:D3}.jpg", new byte[4096], DataMode.Pasv)).Code);
+            }
+
+            await c.ExpectAsync("CWD /many", 250);
+            var listing = await c.ListAsync("NLST");
+            Assert.Equal(1500, listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+            await c.ExpectAsync("QUIT", 221);
+        }
+
+        await Poll.UntilAsync(() => gateway.Services.GetRequiredService<FtpGateway.Ftp.FtpServer>().ActiveSessions == 0, "the session to end");
+        await gateway.StopAsync();
+        gateway.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        var exported = spans.Snapshot();
+        var session = exported.Single(a => a.OperationName == "ftp.session" && a.GetTagItem("server.port") is int port && port == gateway.Port);
+        var requests = exported.Where(a => a.Source.Name == "AWSSDK.S3" && a.Kind == ActivityKind.Client && SdkSpans.InSession(a, session, exported)).ToList();
+        // Every request of the session, by the command it served (its root span's name).
+        string Command(Activity a)
+        {
+            var byId = exported.ToDictionary(x => x.SpanId);
+            var root = a;
+            while (root.ParentSpanId != default && byId.TryGetValue(root.ParentSpanId, out var parent))
+            {
+                root = parent;
+            }
+
+            return root.OperationName;
+        }
+
+        var byCommand = requests.GroupBy(Command).ToDictionary(g => g.Key, g => g.Select(r => r.OperationName).ToList());
+        string Budget(string command) =>
+            string.Join(", ", byCommand.GetValueOrDefault(command, []).GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} x{g.Count()}"));
+
+        // 20 small STORs: 20 PutObjects, nothing else (the folder is known from the MKD: no look before each file).
+        Assert.Equal("S3.PutObject x20", Budget("ftp STOR"));
+
+        // A listing of 1,500: its two pages, plus the look at whether the path is a directory (a HEAD of the name and
+        // a one-key listing under it).
+        Assert.Equal("S3.GetObjectMetadata x1, S3.ListObjectsV2 x3", Budget("ftp NLST"));
+    }
+}
