@@ -26,28 +26,6 @@ internal static partial class FtpWorkloads
 
     private static string[] TlsArgs(bool tls) => tls ? ["--ssl-reqd", "--insecure"] : [];
 
-    /// <summary>
-    /// <paramref name="count"/> small files in one session into a new directory (MKD, CWD, then EPSV + STOR per
-    /// file, as a camera does), in files per second; a blocking client on its own thread.
-    /// </summary>
-    public static Task<double> SmallFilesAsync(FtpTarget target, string directory, int count) => Task.Factory.StartNew(() =>
-    {
-        var content = new byte[SmallFileSize];
-        Random.Shared.NextBytes(content);
-        using var client = BlockingFtpClient.LogIn(target);
-        client.Expect("TYPE I", 200);
-        client.Expect("MKD " + directory, 257);
-        client.Expect("CWD " + directory, 250);
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < count; i++)
-        {
-            content[0] = (byte)i;
-            client.Store($"f{i:D6}.jpg", content);
-        }
-
-        return count / clock.Elapsed.TotalSeconds;
-    }, TaskCreationOptions.LongRunning);
-
     /// <summary>One LIST of <paramref name="directory"/>: seconds to the first byte and to the end, and the lines.</summary>
     public static async Task<(double FirstByte, double Total, long Lines)> ListAsync(FtpTarget target, string directory, string verb = "LIST")
     {

@@ -48,6 +48,44 @@ internal static class Ftplib
             : throw new InvalidOperationException($"ftplib loop failed ({p.ExitCode}): {await stderr}");
     }
 
+    private const string RoundTrips = """
+        import ftplib, sys, time
+        port, user, password, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+        ftp = ftplib.FTP()
+        ftp.connect('127.0.0.1', port)
+        ftp.login(user, password)
+        out = []
+        for command in ('NOOP', 'TYPE I', 'PASV'):
+            start = time.perf_counter()
+            for i in range(count):
+                ftp.sendcmd(command)
+            out.append('%.6f' % ((time.perf_counter() - start) / count))
+        ftp.quit()
+        print(' '.join(out))
+        """;
+
+    /// <summary>Files per second of <paramref name="count"/> small files in one session (the loop's own time, without login and MKD).</summary>
+    public static async Task<double> FilesPerSecondAsync(FtpTarget target, string directory, int count, int size) =>
+        count / (await StoreLoopAsync(target, directory, count, size)).Sum();
+
+    /// <summary>The mean round trip, in ms, of <c>NOOP</c>, <c>TYPE I</c> and <c>PASV</c> (each sent <paramref name="count"/> times in one session).</summary>
+    public static async Task<double[]> RoundTripsAsync(FtpTarget target, int count)
+    {
+        var start = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-c", RoundTrips, target.Port.ToString(CultureInfo.InvariantCulture), target.User, target.Password, count.ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return p.ExitCode == 0
+            ? [.. (await stdout).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture) * 1000)]
+            : throw new InvalidOperationException($"ftplib round trips failed ({p.ExitCode}): {await stderr}");
+    }
+
     /// <summary>The <paramref name="q"/> quantile (0–1) of <paramref name="values"/>.</summary>
     public static double Quantile(IReadOnlyList<double> values, double q)
     {

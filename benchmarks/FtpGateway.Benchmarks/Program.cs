@@ -9,7 +9,7 @@ using FtpGateway.Benchmarks;
 //
 //   dotnet run -c Release --project benchmarks/FtpGateway.Benchmarks -- [--sections disk,ftps,s3,azure,scale,relay (and scan: needs Debian's clamd)]
 //       [--size-mb 1024] [--files 1000] [--list 10000] [--runs 3] [--flat-mb 4096] [--s3-list 100000]
-//       [--idle 10000] [--huge-list 1000000] [--uploaders 200]
+//       [--idle 10000] [--huge-list 1000000] [--uploaders 200] [--warm-up-files 5000] [--svg docs/benchmark.svg]
 var sections = Text("--sections", "disk,ftps,s3,azure,scale,relay").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var work = Directory.CreateTempSubdirectory("ftpgw-bench-");
 var settings = new Settings(
@@ -23,7 +23,8 @@ var settings = new Settings(
     Number("--s3-list", 100_000),
     Number("--idle", 10_000),
     Number("--huge-list", 1_000_000),
-    Number("--uploaders", 200));
+    Number("--uploaders", 200),
+    Number("--warm-up-files", 5000));
 var report = new Report();
 try
 {
@@ -45,6 +46,11 @@ try
     }
 
     report.Print();
+    if (Text("--svg", string.Empty) is { Length: > 0 } svg)
+    {
+        report.WriteChart(svg, $"FtpGateway against its peers, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, medians of {settings.Runs} rounds");
+        Console.WriteLine($"Chart written to {svg}");
+    }
 }
 finally
 {
@@ -82,4 +88,5 @@ internal sealed record Settings(
     int S3ListEntries,
     int IdleSessions,
     int HugeListEntries,
-    int Uploaders);
+    int Uploaders,
+    int WarmUpFiles);

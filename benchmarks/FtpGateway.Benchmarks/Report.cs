@@ -40,6 +40,9 @@ internal sealed class Report
         Console.WriteLine($"  => {what}: {value}");
     }
 
+    /// <summary>The rows as an SVG bar chart (<see cref="ReportChart"/>) in <paramref name="path"/>.</summary>
+    public void WriteChart(string path, string title) => File.WriteAllText(path, ReportChart.Render(_rows, title));
+
     public void Print()
     {
         Console.WriteLine();

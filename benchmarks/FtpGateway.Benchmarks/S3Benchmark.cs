@@ -46,10 +46,11 @@ internal static class S3Benchmark
             "--Storage:S3:ChecksumMode=WhenRequired");
 
         var round = 0;
-        var small = await Rounds.MedianAsync("small files", settings.Runs,
-            () => FtpWorkloads.SmallFilesAsync(gateway, $"small-{round++}", settings.Files),
+        await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096); // the JIT's final tier
+        var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
+            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096),
             () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files));
-        report.Add(new Row("s3", $"{settings.Files} x 4 KiB, one session", "files/s", small.Gateway, "sequential PutObject", small.Peer, Better.Higher, 0.9));
+        report.Add(new Row("s3", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential PutObject", small.Peer, Better.Higher, 0.9));
 
         await FillFolderAsync(client, "gateway/big-folder/", settings.ListEntries);
         var list = await Rounds.MedianAsync("LIST", settings.Runs,
