@@ -51,6 +51,7 @@ internal static class S3Benchmark
             () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096),
             () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files));
         report.Add(new Row("s3", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential PutObject", small.Peer, Better.Higher, 0.9));
+        Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         await FillFolderAsync(client, "gateway/big-folder/", settings.ListEntries);
         var list = await Rounds.MedianAsync("LIST", settings.Runs,
@@ -58,16 +59,19 @@ internal static class S3Benchmark
             () => ListPagesAsync(client, "gateway/big-folder/"),
             warmUps: 30);
         report.Add(new Row("s3", $"LIST {settings.ListEntries} entries", "s", list.Gateway, "ListObjectsV2 pages", list.Peer, Better.Lower, 1 / 1.5));
+        Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         var size = new FileInfo(settings.BigFile).Length;
         var stor = await Rounds.MedianAsync("STOR", settings.Runs,
             () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin"),
             () => OneStreamPutAsync(client, "direct/big.bin", settings.BigFile));
         report.Add(new Row("s3", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "one-stream PutObject", stor.Peer, Better.Higher, 0.9));
+        Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
         var retr = await Rounds.MedianAsync("RETR", settings.Runs,
             () => FtpWorkloads.RetrAsync(gateway, "big.bin", size),
             () => OneStreamGetAsync(client, "direct/big.bin", size));
         report.Add(new Row("s3", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "one-stream GetObject", retr.Peer, Better.Higher, 0.9));
+        Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         using var transfer = new TransferUtility(client, new TransferUtilityConfig { ConcurrentServiceRequests = defaults.MaxConcurrentParts });
         var parallel = await ParallelUploadAsync(transfer, "direct/parallel.bin", settings.BigFile, defaults.PartSizeMiB);
