@@ -31,22 +31,8 @@ internal static class Ftplib
         """;
 
     /// <summary>Stores <paramref name="count"/> files of <paramref name="size"/> bytes in one session (into a new <paramref name="directory"/> when given); each file's seconds.</summary>
-    public static async Task<IReadOnlyList<double>> StoreLoopAsync(FtpTarget target, string? directory, int count, int size)
-    {
-        var start = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-c", Script, target.Port.ToString(CultureInfo.InvariantCulture), target.User, target.Password, directory ?? string.Empty, count.ToString(CultureInfo.InvariantCulture), size.ToString(CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return p.ExitCode == 0
-            ? [.. (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => double.Parse(l, CultureInfo.InvariantCulture))]
-            : throw new InvalidOperationException($"ftplib loop failed ({p.ExitCode}): {await stderr}");
-    }
+    public static async Task<IReadOnlyList<double>> StoreLoopAsync(FtpTarget target, string? directory, int count, int size) =>
+        [.. (await RunAsync(Script, target, directory ?? string.Empty, Number(count), Number(size))).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Parse)];
 
     private const string RoundTrips = """
         import ftplib, sys, time
@@ -69,10 +55,14 @@ internal static class Ftplib
         count / (await StoreLoopAsync(target, directory, count, size)).Sum();
 
     /// <summary>The mean round trip, in ms, of <c>NOOP</c>, <c>TYPE I</c> and <c>PASV</c> (each sent <paramref name="count"/> times in one session).</summary>
-    public static async Task<double[]> RoundTripsAsync(FtpTarget target, int count)
+    public static async Task<double[]> RoundTripsAsync(FtpTarget target, int count) =>
+        [.. (await RunAsync(RoundTrips, target, Number(count))).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => Parse(v) * 1000)];
+
+    /// <summary>Runs <paramref name="script"/> with python3 against <paramref name="target"/> (port, user, password, then <paramref name="args"/>); its standard output.</summary>
+    private static async Task<string> RunAsync(string script, FtpTarget target, params string[] args)
     {
         var start = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-c", RoundTrips, target.Port.ToString(CultureInfo.InvariantCulture), target.User, target.Password, count.ToString(CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { "-c", script, Number(target.Port), target.User, target.Password }.Concat(args))
         {
             start.ArgumentList.Add(a);
         }
@@ -81,10 +71,12 @@ internal static class Ftplib
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
-        return p.ExitCode == 0
-            ? [.. (await stdout).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture) * 1000)]
-            : throw new InvalidOperationException($"ftplib round trips failed ({p.ExitCode}): {await stderr}");
+        return p.ExitCode == 0 ? await stdout : throw new InvalidOperationException($"ftplib script failed ({p.ExitCode}): {await stderr}");
     }
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static double Parse(string value) => double.Parse(value, CultureInfo.InvariantCulture);
 
     /// <summary>The <paramref name="q"/> quantile (0–1) of <paramref name="values"/>.</summary>
     public static double Quantile(IReadOnlyList<double> values, double q)

@@ -48,9 +48,12 @@ internal static partial class TlsLibrary
     }
 
     /// <summary>Whether the configuration lets a listener accept TLS 1.0 or 1.1 (read before the TLS library loads).</summary>
-    public static bool LegacyRequested(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        new[] { configuration["Ftp:Tls:MinVersion"], configuration["Ftp:Tls:Implicit:MinVersion"] }
-            .Any(v => v is not null && (v.Trim().Equals("Tls10", StringComparison.OrdinalIgnoreCase) || v.Trim().Equals("Tls11", StringComparison.OrdinalIgnoreCase)));
+    public static bool LegacyRequested(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        // The versions only: building a policy's cipher suites would load OpenSSL before its configuration is chosen.
+        var tls = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<FtpGateway.Ftp.FtpTlsOptions>(configuration.GetSection("Ftp:Tls")) ?? new();
+        return FtpGateway.Ftp.Security.TlsPolicy.AllowsLegacy(tls.MinVersion) || FtpGateway.Ftp.Security.TlsPolicy.AllowsLegacy(tls.Implicit.MinVersion ?? tls.MinVersion);
+    }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);

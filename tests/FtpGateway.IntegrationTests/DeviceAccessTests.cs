@@ -181,17 +181,7 @@ public sealed class DeviceAccessTests
     [Fact]
     public async Task MarkerFiles_AreStoredAndAudited_ButKeptOutOfEvents()
     {
-        var events = new List<System.Text.Json.JsonElement>();
-        await using var webhook = new LoopbackHttpServer("events", async context =>
-        {
-            using var body = await System.Text.Json.JsonDocument.ParseAsync(context.Request.InputStream);
-            lock (events)
-            {
-                events.Add(body.RootElement.Clone());
-            }
-
-            context.Response.StatusCode = (int)HttpStatusCode.NoContent;
-        });
+        await using var webhook = new WebhookEvents();
         using var work = new TempDirectory();
         await using var gateway = await StartAsync(new()
         {
@@ -203,12 +193,10 @@ public sealed class DeviceAccessTests
         await c.ExpectAsync("MKD cam1", 257);
         Assert.Equal(226, (await c.UploadAsync("STOR cam1/DVRWorkDirectory", [0])).Code);
         Assert.Equal(226, (await c.UploadAsync("STOR cam1/img.jpg", [1])).Code);
-        await Poll.UntilAsync(() => { lock (events) { return events.Any(e => e.GetProperty("subject").GetString() == "/cam1/img.jpg"); } }, "the upload's event");
+        await Poll.UntilAsync(() => webhook.Received.Any(e => e.GetProperty("subject").GetString() == "/cam1/img.jpg"), "the upload's event");
         await Poll.UntilAsync(() => File.Exists(work.File("audit.jsonl")) && File.ReadAllLines(work.File("audit.jsonl")).Length >= 2, "both audit lines");
-        lock (events)
-        {
-            Assert.DoesNotContain(events, e => e.GetProperty("subject").GetString()!.EndsWith("DVRWorkDirectory", StringComparison.Ordinal));
-        }
+        var events = webhook.Received;
+        Assert.DoesNotContain(events, e => e.GetProperty("subject").GetString()!.EndsWith("DVRWorkDirectory", StringComparison.Ordinal));
 
         Assert.True(File.Exists(Path.Combine(gateway.Root.Path, "cam1", "DVRWorkDirectory")));
         Assert.Contains(File.ReadAllLines(work.File("audit.jsonl")), l => l.Contains("/cam1/DVRWorkDirectory", StringComparison.Ordinal));

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text;
-using System.Text.Json;
 using FtpGateway.TestSupport;
 
 namespace FtpGateway.IntegrationTests;
@@ -45,17 +43,7 @@ public sealed class UploadChecksTests : IAsyncLifetime
     [Fact]
     public async Task AnInfectedUpload_IsRefusedWith550_AndNeverStored_ACleanOneIs_AndTheEventTellsTheSignature()
     {
-        var events = new List<JsonElement>();
-        await using var webhook = new LoopbackHttpServer("events", async context =>
-        {
-            using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
-            lock (events)
-            {
-                events.Add(body.RootElement.Clone());
-            }
-
-            context.Response.StatusCode = (int)HttpStatusCode.NoContent;
-        });
+        await using var webhook = new WebhookEvents();
         await using var gateway = await StartAsync(("Events:Webhooks:0:Url", webhook.Url));
         await using var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password);
 
@@ -76,17 +64,15 @@ public sealed class UploadChecksTests : IAsyncLifetime
         Assert.Equal(2 * 1024 * 1024, new FileInfo(Path.Combine(gateway.Root.Path, "clean.bin")).Length);
 
         // Events: the rejection with its signature, the failed upload with its reason, the clean one scanned.
-        await Poll.UntilAsync(() => { lock (events) { return events.Count >= 5; } }, "the events");
-        lock (events)
-        {
-            var rejected = events.Where(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected").ToList();
-            Assert.Equal(2, rejected.Count);
-            Assert.Contains(rejected, e => e.GetProperty("data").GetProperty("signature").GetString()!.StartsWith("Eicar-Test-Signature", StringComparison.Ordinal)
-                && e.GetProperty("data").GetProperty("user").GetString() == Gateway.User && e.GetProperty("data").GetProperty("path").GetString() == "/eicar.com"
-                && e.GetProperty("subject").GetString() == "/eicar.com");
-            Assert.Contains(events, e => e.GetProperty("type").GetString() == "ftpgateway.upload.failed" && e.GetProperty("data").GetProperty("reason").GetString()!.StartsWith("infected", StringComparison.Ordinal));
-            Assert.Contains(events, e => e.GetProperty("type").GetString() == "ftpgateway.upload.completed" && e.GetProperty("data").GetProperty("scan").GetString() == "clean");
-        }
+        await Poll.UntilAsync(() => webhook.Received.Count >= 5, "the events");
+        var events = webhook.Received;
+        var rejected = events.Where(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected").ToList();
+        Assert.Equal(2, rejected.Count);
+        Assert.Contains(rejected, e => e.GetProperty("data").GetProperty("signature").GetString()!.StartsWith("Eicar-Test-Signature", StringComparison.Ordinal)
+            && e.GetProperty("data").GetProperty("user").GetString() == Gateway.User && e.GetProperty("data").GetProperty("path").GetString() == "/eicar.com"
+            && e.GetProperty("subject").GetString() == "/eicar.com");
+        Assert.Contains(events, e => e.GetProperty("type").GetString() == "ftpgateway.upload.failed" && e.GetProperty("data").GetProperty("reason").GetString()!.StartsWith("infected", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.GetProperty("type").GetString() == "ftpgateway.upload.completed" && e.GetProperty("data").GetProperty("scan").GetString() == "clean");
 
         // clamd over its unix socket gives the same verdict.
         await using (var overUnix = await Gateway.StartAsync(new Dictionary<string, string?> { ["Scanning:Clamd:Address"] = _clamd.UnixAddress }))
@@ -144,17 +130,7 @@ public sealed class UploadChecksTests : IAsyncLifetime
     [Fact]
     public async Task WithAQuarantineTarget_AnInfectedUploadIsKeptThere_WholeAndNamedForItsSender_AndNowhereElse()
     {
-        var events = new List<JsonElement>();
-        await using var webhook = new LoopbackHttpServer("events", async context =>
-        {
-            using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
-            lock (events)
-            {
-                events.Add(body.RootElement.Clone());
-            }
-
-            context.Response.StatusCode = (int)HttpStatusCode.NoContent;
-        });
+        await using var webhook = new WebhookEvents();
         using var quarantine = new TempDirectory();
         await using var gateway = await StartAsync(
             ("Storage:Targets:quarantine:Provider", "FileSystem"),
@@ -176,12 +152,10 @@ public sealed class UploadChecksTests : IAsyncLifetime
         Assert.Matches($"^[0-9]{{8}}-[0-9]{{6}}-{Gateway.User}-[A-Za-z0-9_-]+-evidence\\.bin$", Path.GetFileName(kept));
         Assert.Equal(infected, await File.ReadAllBytesAsync(kept));
 
-        await Poll.UntilAsync(() => { lock (events) { return events.Any(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected"); } }, "the rejection event");
-        lock (events)
-        {
-            var rejected = events.Single(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected").GetProperty("data");
-            Assert.Equal(kept, rejected.GetProperty("quarantine").GetString());
-        }
+        await Poll.UntilAsync(() => webhook.Received.Any(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected"), "the rejection event");
+        var events = webhook.Received;
+        var rejected = events.Single(e => e.GetProperty("type").GetString() == "ftpgateway.upload.rejected").GetProperty("data");
+        Assert.Equal(kept, rejected.GetProperty("quarantine").GetString());
 
         // A quarantine target that does not exist stops the start, naming the key.
         var failure = await Assert.ThrowsAnyAsync<Exception>(async () => await StartAsync(("Scanning:QuarantineStorage", "nowhere")));

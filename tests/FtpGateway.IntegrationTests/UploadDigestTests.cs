@@ -1,6 +1,4 @@
-using System.Net;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Amazon.S3.Model;
 using FtpGateway.TestSupport;
 
@@ -61,17 +59,7 @@ public sealed class LocalDiskUploadDigestTests
     [Fact]
     public async Task EveryUploadsSha256_IsKeptAsAnExtendedAttribute_AndCarriedByItsEventAndAuditLine()
     {
-        var events = new List<JsonElement>();
-        await using var webhook = new LoopbackHttpServer("events", async context =>
-        {
-            using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
-            lock (events)
-            {
-                events.Add(body.RootElement.Clone());
-            }
-
-            context.Response.StatusCode = (int)HttpStatusCode.NoContent;
-        });
+        await using var webhook = new WebhookEvents();
         using var work = new TempDirectory();
         var audit = work.File("audit.jsonl");
         await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?> { ["Events:Webhooks:0:Url"] = webhook.Url, ["Audit:File"] = audit });
@@ -81,11 +69,9 @@ public sealed class LocalDiskUploadDigestTests
             async (name, value) => await XattrAsync(Path.Combine(gateway.Root.Path, name), value));
 
         var expected = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(gateway.Root.Path, "small.bin"))));
-        await Poll.UntilAsync(() => { lock (events) { return events.Count(e => e.GetProperty("type").GetString() == "ftpgateway.upload.completed") >= 5; } }, "the events");
-        lock (events)
-        {
-            Assert.Equal(expected, events.Last(e => e.GetProperty("subject").GetString() == "/small.bin").GetProperty("data").GetProperty("sha256").GetString());
-        }
+        await Poll.UntilAsync(() => webhook.Received.Count(e => e.GetProperty("type").GetString() == "ftpgateway.upload.completed") >= 5, "the events");
+        var events = webhook.Received;
+        Assert.Equal(expected, events.Last(e => e.GetProperty("subject").GetString() == "/small.bin").GetProperty("data").GetProperty("sha256").GetString());
 
         await Poll.UntilAsync(() => File.Exists(audit) && File.ReadAllLines(audit).Length >= 5, "the audit lines");
         Assert.Contains(File.ReadAllLines(audit), line => line.Contains($"\"sha256\":\"{expected}\"", StringComparison.Ordinal));

@@ -20,6 +20,13 @@ internal sealed record TlsPolicy(SslProtocols Protocols, CipherSuitesPolicy? Sui
         ("Tls12", SslProtocols.Tls12 | SslProtocols.Tls13),
         ("Tls13", SslProtocols.Tls13),
     ];
+
+    /// <summary>
+    /// Whether <paramref name="minVersion"/> allows TLS 1.0 or 1.1, so that OpenSSL must allow them too (its security
+    /// level 0, see the executable's TlsLibrary). Read from the versions alone: nothing here loads OpenSSL.
+    /// </summary>
+    public static bool AllowsLegacy(string? minVersion) =>
+        Versions.Any(v => v.Name.Equals(minVersion?.Trim(), StringComparison.OrdinalIgnoreCase) && (v.Protocols & (SslProtocols.Tls | SslProtocols.Tls11)) != 0);
 #pragma warning restore SYSLIB0039, CA5397
 
     /// <summary>The policy <paramref name="minVersion"/> and <paramref name="suites"/> give, or the errors naming <paramref name="key"/>.</summary>
