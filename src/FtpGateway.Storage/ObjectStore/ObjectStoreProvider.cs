@@ -42,8 +42,11 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         _directories = new ObjectDirectories(store, _keys, settings, new DirectoryKnowledge(_time, settings.DirectoryCacheDuration), _retention);
 
         // The provider's own pool: the shared one keeps large arrays in per-thread and per-core caches, and part
-        // buffers rented and returned on different threads piled up there (221 MiB peak for one 1 GiB upload).
-        _buffers = ArrayPool<byte>.Create(settings.ChunkSize, maxArraysPerBucket: (int)Math.Min(1024, settings.PartSize / settings.ChunkSize * settings.MaxConcurrentParts * 4));
+        // buffers rented and returned on different threads piled up there (221 MiB peak for one 1 GiB upload). It
+        // keeps what two uploads at full speed hold (each its parts in flight and the one being filled); more
+        // concurrent uploads borrow beyond that from the GC, and give it back.
+        var chunksPerUpload = settings.PartSize * (settings.MaxConcurrentParts + 1) / settings.ChunkSize;
+        _buffers = ArrayPool<byte>.Create(settings.ChunkSize, maxArraysPerBucket: (int)Math.Min(1024, chunksPerUpload * 2));
     }
 
     public string Name => _store.Name;
