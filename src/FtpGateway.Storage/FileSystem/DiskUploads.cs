@@ -217,16 +217,17 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
         {
             while (limit > 0)
             {
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit)), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
+                // A whole buffer per write: a TLS data connection yields one record (16 KiB) per read, and a write
+                // and a hash call for each held FTPS STOR at 344 MB/s against 377 with full buffers (benchmarks/).
+                var (read, ended) = await ReadOnlyStream.FillAsync(source, buffer, 0, (int)Math.Min(buffer.Length, limit), cancellationToken);
                 RandomAccess.Write(file, buffer.AsSpan(0, read), offset);
                 sha256.AppendData(buffer, 0, read);
                 offset += read;
                 limit -= read;
+                if (ended)
+                {
+                    break;
+                }
             }
 
             return offset;
