@@ -67,7 +67,7 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     {
         var ct = _cts.Token;
         var telemetry = _s.Server.Telemetry;
-        using var scope = _s.Logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = Id, ["ClientAddress"] = ClientAddress.ToString() });
+        using var scope = _s.Logger.BeginScope(new SessionLogScope(Id, ClientAddress.ToString()));
         using var activity = _s.SessionActivity = FtpTelemetry.Source.StartActivity("ftp.session", ActivityKind.Server);
         activity?.SetTag("client.address", ClientAddress.ToString());
         activity?.SetTag("client.port", _s.RemoteEndPoint.Port);
