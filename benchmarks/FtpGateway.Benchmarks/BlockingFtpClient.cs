@@ -49,10 +49,21 @@ internal sealed class BlockingFtpClient : IDisposable
     }
 
     /// <summary>EPSV, connect, STOR, send, close, 226.</summary>
-    public void Store(string name, byte[] content)
+    public void Store(string name, byte[] content) => Store(name, content, EpsvPort());
+
+    /// <summary>What Python's ftplib sends for each <c>storbinary</c>: TYPE I, PASV, connect, STOR, send, close, 226.</summary>
+    public void StoreLikeFtplib(string name, byte[] content)
     {
-        var reply = Expect("EPSV", 229);
-        var port = int.Parse(reply.Split("|||")[1].Split('|')[0], CultureInfo.InvariantCulture);
+        Expect("TYPE I", 200);
+        var reply = Expect("PASV", 227);
+        var numbers = reply[(reply.IndexOf('(', StringComparison.Ordinal) + 1)..reply.IndexOf(')', StringComparison.Ordinal)].Split(',');
+        Store(name, content, (int.Parse(numbers[4], CultureInfo.InvariantCulture) * 256) + int.Parse(numbers[5], CultureInfo.InvariantCulture));
+    }
+
+    private int EpsvPort() => int.Parse(Expect("EPSV", 229).Split("|||")[1].Split('|')[0], CultureInfo.InvariantCulture);
+
+    private void Store(string name, byte[] content, int port)
+    {
         using var data = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         data.Connect(IPAddress.Loopback, port);
         Expect("STOR " + name, 150);

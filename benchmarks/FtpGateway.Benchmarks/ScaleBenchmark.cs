@@ -19,7 +19,7 @@ internal static class ScaleBenchmark
         await HugeListingAsync(settings, report, work, gateway);
 
         await using var pure = await Servers.StartPureFtpdAsync(work);
-        Console.WriteLine($"Scale: {settings.Uploaders} sessions uploading 4 KiB files at once, 20 each");
+        Console.WriteLine($"Scale: {settings.Uploaders} sessions uploading 4 KiB files at once, 20 each, with ftplib's commands (TYPE I, PASV, STOR)");
         var round = 0;
         var gatewayUploads = new List<(double Rate, double P99)>();
         var pureUploads = new List<(double Rate, double P99)>();
@@ -39,11 +39,16 @@ internal static class ScaleBenchmark
         report.Figure("scale", $"{settings.Uploaders} uploaders, pure-ftpd", Report.Invariant($"{Report.Median(pureUploads.Select(u => u.Rate)):F0} files/s, p99 {Report.Median(pureUploads.Select(u => u.P99)):F1} ms per file"));
     }
 
-    /// <summary>Logs in <paramref name="count"/> sessions and leaves them idle; memory per session from the RSS growth.</summary>
+    /// <summary>
+    /// Logs in <paramref name="count"/> sessions and leaves them idle; memory per session from the RSS growth, both
+    /// on average and at the margin (from half the sessions to all of them), which leaves out what grows once
+    /// whatever the number: the GC's allocation budget and the thread pool.
+    /// </summary>
     private static async Task IdleSessionsAsync(FtpTarget gateway, int count, Report report)
     {
         Console.WriteLine($"Scale: {count} idle logged-in sessions");
         var before = Servers.RssMiB(gateway.ProcessId);
+        var half = 0.0;
         var sessions = new List<RawFtpClient>(count);
         string limit = "none";
         try
@@ -51,6 +56,11 @@ internal static class ScaleBenchmark
             for (var opened = 0; opened < count; opened += 100)
             {
                 sessions.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(100, count - opened)).Select(_ => RawFtpClient.LoginAsync(gateway.Port, gateway.User, gateway.Password))));
+                if (sessions.Count == count / 2)
+                {
+                    await Task.Delay(2000);
+                    half = Servers.RssMiB(gateway.ProcessId);
+                }
             }
         }
         catch (Exception ex)
@@ -61,7 +71,8 @@ internal static class ScaleBenchmark
         await Task.Delay(2000); // let the sessions settle (first-use allocations), then read the memory
         var after = Servers.RssMiB(gateway.ProcessId);
         var alive = await sessions[^1].SendAsync("NOOP");
-        report.Figure("scale", $"{sessions.Count} idle sessions", Report.Invariant($"RSS {before:F0} -> {after:F0} MiB, {(after - before) * 1024 / Math.Max(1, sessions.Count):F1} KiB per session; the last one answers NOOP with {alive.Code}; limit hit: {limit}"));
+        var margin = half > 0 ? Report.Invariant($", {(after - half) * 1024 / (sessions.Count - (count / 2)):F1} KiB each from {count / 2} to {sessions.Count}") : "";
+        report.Figure("scale", $"{sessions.Count} idle sessions", Report.Invariant($"RSS {before:F0} -> {after:F0} MiB, {(after - before) * 1024 / Math.Max(1, sessions.Count):F1} KiB per session{margin}; the last one answers NOOP with {alive.Code}; limit hit: {limit}"));
         foreach (var session in sessions)
         {
             await session.DisposeAsync();
