@@ -10,6 +10,8 @@ using FtpGateway.Benchmarks;
 //   dotnet run -c Release --project benchmarks/FtpGateway.Benchmarks -- [--sections disk,ftps,s3,azure,scale,relay (and scan: needs Debian's clamd)]
 //       [--size-mb 1024] [--files 1000] [--list 10000] [--runs 3] [--flat-mb 4096] [--s3-list 100000]
 //       [--idle 10000] [--huge-list 1000000] [--uploaders 200] [--warm-up-files 5000] [--svg docs/benchmark.svg]
+//       [--gateway DIR: a published gateway, e.g. from dotnet publish src/FtpGateway -c Release -r linux-x64
+//        --self-contained -o DIR, as the Dockerfile makes it; default: the build output beside the benchmark]
 var sections = Text("--sections", "disk,ftps,s3,azure,scale,relay").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var work = Directory.CreateTempSubdirectory("ftpgw-bench-");
 var settings = new Settings(
@@ -25,10 +27,11 @@ var settings = new Settings(
     Number("--huge-list", 1_000_000),
     Number("--uploaders", 200),
     Number("--warm-up-files", 5000));
+Servers.PublishedGateway = Text("--gateway", string.Empty) is { Length: > 0 } published ? Path.GetFullPath(published) : null;
 var report = new Report();
 try
 {
-    Console.WriteLine($"FtpGateway benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; sections {string.Join(',', sections)}; medians of {settings.Runs} rounds");
+    Console.WriteLine($"FtpGateway benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; sections {string.Join(',', sections)}; medians of {settings.Runs} rounds; gateway {Servers.PublishedGateway ?? "from the build output"}");
     WriteRandomFile(settings.BigFile, settings.SizeMb * 1024L * 1024);
     var run = new Dictionary<string, Func<Task>>
     {

@@ -71,8 +71,7 @@ internal static class RelayBenchmark
 
     private static Process Start(string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll"));
+        var start = Servers.GatewayStart();
         foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);

@@ -37,16 +37,38 @@ internal static class Servers
     private const string User = "bench";
     private const string Password = "bench-pw-1";
 
+    /// <summary>
+    /// A published gateway to run instead of the build output next to the benchmark (<c>--gateway DIR</c>): the
+    /// directory <c>dotnet publish</c> wrote, as the container image builds it.
+    /// </summary>
+    public static string? PublishedGateway { get; set; }
+
+    /// <summary>How to start a gateway process: the published executable, or the build output through <c>dotnet</c>.</summary>
+    public static ProcessStartInfo GatewayStart()
+    {
+        var start = new ProcessStartInfo(PublishedGateway is { } published ? Path.Combine(published, "FtpGateway") : "dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (PublishedGateway is null)
+        {
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll"));
+        }
+
+        return start;
+    }
+
     /// <summary>The gateway as its own process, storing under <c>work/gateway-data</c> unless the settings say otherwise.</summary>
     public static async Task<FtpTarget> StartGatewayAsync(string work, params string[] settings)
     {
         var port = FreePorts.One();
         var root = Directory.CreateDirectory(Path.Combine(work, "gateway-data")).FullName;
-        var dll = Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = GatewayStart();
         foreach (var a in new[]
         {
-            dll, $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root}",
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root}",
             $"--Users:0:Name={User}", $"--Users:0:Password={Password}", "--Logging:LogLevel:Default=Warning",
             "--Management:Port=0", "--Management:ListenAddress=127.0.0.1",
         }.Concat(settings))
