@@ -28,6 +28,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private readonly ProxiedConnections _proxied;
+    private readonly ITimer _heartbeat;
     private Transfers.Relay.FleetRelay? _relay;
     private readonly Lock _drainLock = new();
     private int _stopped;
@@ -71,6 +72,8 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         }
         _admission = new ConnectionAdmission(addresses, _context, _sessions, _logger);
         _proxied = new ProxiedConnections(_context, _logger, () => IsDraining);
+        var beat = SessionTimeouts.PeriodFor(_context.Options);
+        _heartbeat = _context.Time.CreateTimer(_ => _sessions.OnHeartbeat(), null, beat, beat);
         users.Changed += OnUsersChanged;
     }
 
@@ -321,6 +324,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None);
+        await _heartbeat.DisposeAsync();
         _stopping.Dispose();
         _context.Users.Changed -= OnUsersChanged;
         _context.Dispose();

@@ -277,6 +277,9 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
 
     void ITransferOwner.TransferEnded() => _timeouts.Touch();
 
+    /// <summary>A beat of the server's heartbeat (<see cref="SessionTimeouts"/>).</summary>
+    internal void OnHeartbeat() => _timeouts.Check();
+
     bool IClientPresence.ControlConnectionLost => _cts.IsCancellationRequested || EndReason == SessionEndReason.ClientClosed || _control.IsLost();
 
     Transfer? ITimeoutHandler.CurrentTransfer => _s.Transfers.Current;
@@ -386,7 +389,7 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
 
     public async ValueTask DisposeAsync()
     {
-        await _timeouts.DisposeAsync();
+        _timeouts.Dispose();
         _s.Dispose();
         await _control.DisposeAsync();
         _cts.Dispose();

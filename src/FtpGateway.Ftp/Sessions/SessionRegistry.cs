@@ -103,6 +103,15 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     /// <summary>The session with this id on this gateway, if any.</summary>
     public FtpSession? Find(string id) => _sessions.TryGetValue(id, out var s) ? s.Session : null;
 
+    /// <summary>Checks every session's timeouts (the server's heartbeat).</summary>
+    public void OnHeartbeat()
+    {
+        foreach (var (session, _) in _sessions.Values)
+        {
+            session.OnHeartbeat();
+        }
+    }
+
     /// <summary>The sessions of this gateway.</summary>
     public IEnumerable<FtpSession> All => _sessions.Values.Select(s => s.Session);
 
