@@ -1,4 +1,3 @@
-using System.Buffers;
 using FtpGateway.Ftp.Protocol;
 using FtpGateway.Ftp.Sessions;
 using FtpGateway.Ftp.Transfers;
@@ -9,8 +8,6 @@ namespace FtpGateway.Ftp.Commands;
 /// <summary>Data transfers (RFC 959 §4.1.3): RETR, STOR, STOU, APPE, ABOR. Listings are in <see cref="ListingCommands"/>.</summary>
 internal static class TransferCommands
 {
-    private const int CopyBufferSize = 128 * 1024;
-
     public static async ValueTask<FtpReply> Retr(SessionContext s, string argument, CancellationToken ct)
     {
         var offset = s.Parameters.TakeRestOffset();
@@ -29,7 +26,7 @@ internal static class TransferCommands
         var size = ascii ? string.Empty : $" ({entry.Size - offset} bytes)";
         var reply = Start(s, "RETR", TransferDirection.Download, path, $"Opening {s.Parameters.ModeName} mode data connection for {entry.Name}{size}.", async (data, token) =>
         {
-            await SendAsync(source, data, ascii, token);
+            await data.SendAsync(source, ascii, token);
             return "Transfer complete.";
         });
         return reply.WithOpened(source);
@@ -360,35 +357,4 @@ internal static class TransferCommands
                 StorageProvider = s.Storage.Name,
                 Findings = findings,
             });
-
-    private static async Task SendAsync(Stream source, Stream data, bool ascii, CancellationToken ct)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-        var converted = ascii ? ArrayPool<byte>.Shared.Rent(CopyBufferSize * 2) : null;
-        try
-        {
-            var lastWasCr = false;
-            int read;
-            while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), ct)) > 0)
-            {
-                if (converted is null)
-                {
-                    await data.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-                else
-                {
-                    var n = AsciiConversion.ToNetwork(buffer.AsSpan(0, read), converted, ref lastWasCr);
-                    await data.WriteAsync(converted.AsMemory(0, n), ct);
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            if (converted is not null)
-            {
-                ArrayPool<byte>.Shared.Return(converted);
-            }
-        }
-    }
 }
