@@ -6,7 +6,8 @@ namespace FtpGateway.Ftp.Transfers.Relay;
 /// <summary>
 /// Moves bytes both ways between two connected sockets until both sides have finished, passing on half-closes; a
 /// pump where nothing moves either way for <c>idle</c> (Ftp:DataConnectionTimeout, the longest pause of a
-/// transfer) is cut, so a silent client never holds a relay.
+/// transfer) is cut, so a silent client never holds a relay. On Linux the bytes stay in the kernel
+/// (<see cref="SplicePump"/>); elsewhere they pass through a buffer.
 /// </summary>
 internal static class SocketPump
 {
@@ -22,6 +23,29 @@ internal static class SocketPump
     }
 
     private static async Task<long> OneWayAsync(Socket from, Socket to, Action moving, CancellationToken ct)
+    {
+        if (!SplicePump.IsSupported)
+        {
+            return await CopyAsync(from, to, moving, ct);
+        }
+
+        long total = 0;
+        try
+        {
+            await SplicePump.OneWayAsync(from, to, n => { total += n; moving(); }, ct);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // One side reset or went away, or the pump was stopped: the other learns it as a reset too.
+            Abort(to);
+            Abort(from);
+        }
+
+        return total;
+    }
+
+    /// <summary>One direction through the gateway's memory, where splice(2) is not there.</summary>
+    private static async Task<long> CopyAsync(Socket from, Socket to, Action moving, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
