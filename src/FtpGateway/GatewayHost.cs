@@ -62,7 +62,9 @@ public static class GatewayHost
         var startup = new StartupState();
         builder.Services.AddSingleton(startup);
         builder.Services.TryAddSingleton(TimeProvider.System); // one clock for the whole gateway (tests give a fake one)
-        builder.Logging.AddFilter((category, level) => startup.Started || category != "Microsoft.Extensions.Hosting.Internal.Host" || level >= LogLevel.Critical);
+        // A rule for that one category: a rule for every category would replace Logging:LogLevel:Default (the
+        // last of equally specific rules wins), and every command was logged at Debug whatever the configuration.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= (startup.Started ? LogLevel.Information : LogLevel.Critical));
 
         // Logging:Format=json: one JSON object per line, with the session scope (session id, client address).
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))

@@ -205,6 +205,25 @@ public sealed partial class ExecutableTests
     }
 
     [Fact]
+    public async Task TheConfiguredLogLevel_Holds_SoCommandsAreNotLoggedByDefault()
+    {
+        using var root = new TempDirectory();
+        var port = FreePorts.One();
+        await using var gateway = await RunningGateway.StartAsync(
+            $"--Ftp:Port={port}", "--Ftp:ListenAddress=127.0.0.1", $"--Storage:FileSystem:Root={root.Path}", "--Users:0:Name=quiet", "--Users:0:Password=quiet-pw-1");
+        await gateway.WaitForPortAsync(port);
+        await using (var c = await RawFtpClient.LoginAsync(port, "quiet", "quiet-pw-1"))
+        {
+            await c.ExpectAsync("NOOP", 200);
+            await c.ExpectAsync("QUIT", 221);
+        }
+
+        await gateway.WaitForOutputAsync("Session ended"); // Information: logged, and after every line of the session
+        Assert.DoesNotContain("dbug:", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NOOP", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DebugLogs_ShowEveryCommand_ButNeverThePassword()
     {
         using var root = new TempDirectory();
