@@ -53,6 +53,7 @@ internal static class ScaleBenchmark
         Console.WriteLine($"Scale: {count} idle logged-in sessions");
         var before = Servers.RssMiB(gateway.ProcessId);
         var half = 0.0;
+        var halfCount = 0;
         var sessions = new List<RawFtpClient>(count);
         string limit = "none";
         try
@@ -60,8 +61,9 @@ internal static class ScaleBenchmark
             for (var opened = 0; opened < count; opened += 100)
             {
                 sessions.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(100, count - opened)).Select(_ => RawFtpClient.LoginAsync(gateway.Port, gateway.User, gateway.Password))));
-                if (sessions.Count == count / 2)
+                if (half == 0 && sessions.Count >= count / 2)
                 {
+                    halfCount = sessions.Count;
                     await Task.Delay(2000);
                     half = Servers.RssMiB(gateway.ProcessId);
                 }
@@ -75,7 +77,7 @@ internal static class ScaleBenchmark
         await Task.Delay(2000); // let the sessions settle (first-use allocations), then read the memory
         var after = Servers.RssMiB(gateway.ProcessId);
         var alive = await sessions[^1].SendAsync("NOOP");
-        var margin = half > 0 ? Report.Invariant($", {(after - half) * 1024 / (sessions.Count - (count / 2)):F1} KiB each from {count / 2} to {sessions.Count}") : "";
+        var margin = half > 0 && sessions.Count > halfCount ? Report.Invariant($", {(after - half) * 1024 / (sessions.Count - halfCount):F1} KiB each from {halfCount} to {sessions.Count}") : "";
         report.Figure("scale", $"{sessions.Count} idle sessions", Report.Invariant($"RSS {before:F0} -> {after:F0} MiB, {(after - before) * 1024 / Math.Max(1, sessions.Count):F1} KiB per session{margin}; the last one answers NOOP with {alive.Code}; limit hit: {limit}"));
         foreach (var session in sessions)
         {

@@ -73,7 +73,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         _admission = new ConnectionAdmission(addresses, _context, _sessions, _logger);
         _proxied = new ProxiedConnections(_context, _logger, () => IsDraining);
         var beat = SessionTimeouts.PeriodFor(_context.Options);
-        _heartbeat = _context.Time.CreateTimer(_ => _sessions.OnHeartbeat(), null, beat, beat);
+        _heartbeat = _context.Time.CreateTimer(_ => _sessions.OnHeartbeat(_logger), null, beat, beat);
         users.Changed += OnUsersChanged;
     }
 

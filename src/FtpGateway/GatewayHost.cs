@@ -62,9 +62,12 @@ public static class GatewayHost
         var startup = new StartupState();
         builder.Services.AddSingleton(startup);
         builder.Services.TryAddSingleton(TimeProvider.System); // one clock for the whole gateway (tests give a fake one)
-        // A rule for that one category: a rule for every category would replace Logging:LogLevel:Default (the
-        // last of equally specific rules wins), and every command was logged at Debug whatever the configuration.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= (startup.Started ? LogLevel.Information : LogLevel.Critical));
+        // A rule for that one category, at its configured level once started: a rule for every category replaced
+        // Logging:LogLevel:Default (the last of equally specific rules wins), and every command was logged at
+        // Debug whatever the configuration.
+        const string host = "Microsoft.Extensions.Hosting.Internal.Host";
+        var hostLevel = ConfiguredLevel(builder.Configuration, host);
+        builder.Logging.AddFilter(host, level => level >= (startup.Started ? hostLevel : LogLevel.Critical));
 
         // Logging:Format=json: one JSON object per line, with the session scope (session id, client address).
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
@@ -110,6 +113,24 @@ public static class GatewayHost
     }
 
     /// <summary><c>--config PATH</c> (or <c>--config=PATH</c>): a JSON configuration file anywhere; the other arguments.</summary>
+    /// <summary>
+    /// The level <c>Logging:LogLevel</c> gives <paramref name="category"/>, as the logging rules choose it: the
+    /// longest configured prefix of the category (at a dot), else Default, else Information.
+    /// </summary>
+    private static LogLevel ConfiguredLevel(ConfigurationManager configuration, string category)
+    {
+        var levels = configuration.GetSection("Logging:LogLevel");
+        for (var name = category; name.Length > 0; name = name.Contains('.', StringComparison.Ordinal) ? name[..name.LastIndexOf('.')] : string.Empty)
+        {
+            if (Enum.TryParse<LogLevel>(levels[name], ignoreCase: true, out var level))
+            {
+                return level;
+            }
+        }
+
+        return Enum.TryParse<LogLevel>(levels["Default"], ignoreCase: true, out var fallback) ? fallback : LogLevel.Information;
+    }
+
     private static (string? File, string[] Others) ConfigFileArgument(string[] args)
     {
         string? file = null;

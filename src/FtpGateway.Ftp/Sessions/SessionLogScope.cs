@@ -4,7 +4,8 @@ namespace FtpGateway.Ftp.Sessions;
 
 /// <summary>
 /// The logging scope of a session (its id and client address), as the structured properties loggers read. One
-/// lives as long as its session, idle ones included: a dictionary here cost about 0.5 KiB per session.
+/// lives as long as its session, idle ones included: the dictionary it replaces held about 0.5 KiB per session in a
+/// gcdump of 10,000 idle sessions (its entries had grown to 17 slots).
 /// </summary>
 internal sealed class SessionLogScope(string sessionId, string clientAddress) : IReadOnlyList<KeyValuePair<string, object?>>
 {

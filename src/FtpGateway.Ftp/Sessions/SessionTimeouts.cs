@@ -20,8 +20,8 @@ internal interface ITimeoutHandler
 
 /// <summary>
 /// The session's watchdog, checked on every beat of the server's one heartbeat (<see cref="PeriodFor"/>, on the
-/// server's <see cref="TimeProvider"/>: a fake clock in tests; one timer for all sessions, as Kestrel's, since a
-/// timer each cost about 190 bytes per idle session): a connection
+/// server's <see cref="TimeProvider"/>: a fake clock in tests; one timer for all sessions, as Kestrel's: a timer
+/// each was three objects, about 0.2 KiB, per idle session in a gcdump of 10,000): a connection
 /// that has not logged in within <see cref="FtpServerOptions.LoginTimeout"/> is closed, so is a session with no
 /// command and no transfer for its idle timeout; a transfer whose client has not moved data for
 /// <see cref="FtpServerOptions.DataConnectionTimeout"/>, or moves less than

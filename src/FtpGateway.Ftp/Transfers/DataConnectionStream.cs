@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using FtpGateway.Ftp.Protocol;
+using Microsoft.Win32.SafeHandles;
 
 namespace FtpGateway.Ftp.Transfers;
 
@@ -32,9 +34,10 @@ internal sealed class DataConnectionException : Exception
 /// <see cref="DataConnectionException"/>. A clean end of stream (FIN) reads as 0 bytes; a reset throws — the
 /// only way to tell an aborted STOR from a finished one (STOR has no length).
 /// </summary>
-internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : Stream
+internal sealed partial class DataConnectionStream(Stream inner, TimeProvider time) : Stream
 {
     private const int CopyBufferSize = 128 * 1024;
+    private const int LockUnlock = 8; // flock(2) LOCK_UN
     private const int SendFileChunk = CopyBufferSize; // the same progress for the data timeouts
 
     private long _bytes;
@@ -181,8 +184,7 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
         {
             using var args = new SocketAsyncEventArgs();
             await using var cancel = cancellationToken.Register(socket.Dispose);
-            var end = readable.Length; // what the 150 announced
-            for (var offset = file.Position; offset < end;)
+            for (var offset = file.Position; readable.Length is var end && offset < end;) // to the end as it is now, as a read loop would
             {
                 var count = (int)Math.Min(SendFileChunk, end - offset);
                 Interlocked.Exchange(ref _waitingSince, Math.Max(1, time.GetTimestamp()));
@@ -218,16 +220,32 @@ internal sealed class DataConnectionStream(Stream inner, TimeProvider time) : St
     /// </summary>
     private static FileStream? ReopenForSendFile(FileStream file)
     {
+        var source = file.SafeFileHandle;
+        var added = false;
+        SafeFileHandle? handle = null;
         try
         {
-            var handle = File.OpenHandle($"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+            source.DangerousAddRef(ref added); // the fd number stays this file's while it is reopened
+            handle = File.OpenHandle($"/proc/self/fd/{source.DangerousGetHandle()}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+            _ = Flock(handle, LockUnlock); // .NET's shared lock would hold every APPE of the file until the download ends
             return new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: true);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
+            handle?.Dispose();
             return null;
         }
+        finally
+        {
+            if (added)
+            {
+                source.DangerousRelease();
+            }
+        }
     }
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(SafeFileHandle fd, int operation);
 
     private static Task<int> SendPacketsAsync(Socket socket, SocketAsyncEventArgs args)
     {

@@ -71,6 +71,22 @@ public sealed class DataConnectionStreamTests
         }
     }
 
+    [Fact]
+    public async Task AnAppend_IsNotHeldBackByADownloadOfTheSameFile()
+    {
+        await using var server = await TestServer.StartAsync();
+        await File.WriteAllBytesAsync(server.Root.File("log.bin"), new byte[64 * 1024 * 1024]);
+        await using var reader = await RawFtpClient.LoginAsync(server.Port);
+        using var download = await reader.OpenPassiveAsync();
+        await reader.ExpectAsync("RETR log.bin", 150); // the reader reads nothing: the download stays open
+
+        await using var writer = await RawFtpClient.LoginAsync(server.Port);
+        var appended = await writer.UploadAsync("APPE log.bin", "more"u8.ToArray());
+
+        Assert.Equal(226, appended.Code);
+        Assert.Equal(64 * 1024 * 1024 + 4, new FileInfo(server.Root.File("log.bin")).Length);
+    }
+
     private static async Task<(Socket Server, Socket Client)> ConnectedPairAsync()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FtpGateway.Ftp.Transfers.Relay;
+using FtpGateway.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FtpGateway.Ftp.Tests.Transfers;
@@ -32,8 +33,10 @@ public sealed class SocketPumpTests
         }
     }
 
-    [Fact]
-    public async Task APumpWhereNothingMovesForTheIdleTime_IsCut_AndBothSidesLearnIt()
+    [Theory]
+    [InlineData(100)] // within the first MiB: the copy loop
+    [InlineData(8 * 1024 * 1024)] // past it, into an owner that reads nothing: a splice blocked on a full connection
+    public async Task APumpWhereNothingMovesForTheIdleTime_IsCut_AndBothSidesLearnItAsAReset(int sent)
     {
         var time = new FakeTimeProvider();
         var (client, relayClientSide) = await PairAsync();
@@ -42,14 +45,24 @@ public sealed class SocketPumpTests
         using (owner)
         {
             var pump = SocketPump.RunAsync(relayClientSide, relayOwnerSide, Idle, time, CancellationToken.None);
-            await client.SendAsync(new byte[100]);
-            Assert.Equal(100, (await ReceiveAllAsync(owner, 100)).Length);
+            var sending = client.SendAsync(new byte[sent]);
+            await Poll.UntilAsync(() => owner.Available > 0, "bytes to reach the owner");
 
-            time.Advance(Idle);
+            // The owner reads nothing, so the flow stops once the buffers are full; from then on, a whole idle time
+            // with nothing moved cuts the pump (each step moves the clock on by that time).
+            await Poll.UntilAsync(
+                () =>
+                {
+                    time.Advance(Idle);
+                    return pump.IsCompleted;
+                },
+                "the pump to be cut");
+            Assert.Equal(SocketError.ConnectionReset, await EndAsync(owner)); // never an end: a cut upload is not a finished one
 
-            await pump.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal(0, await ReceiveOrResetAsync(client));
-            Assert.Equal(0, await ReceiveOrResetAsync(owner));
+            // The client learns it as a reset too: the kernel reports a reset once, to its blocked send if it has one.
+            var clientEnd = await EndAsync(client);
+            var sendReset = await sending.ContinueWith(t => t.Exception?.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset }, TaskScheduler.Default);
+            Assert.True(clientEnd == SocketError.ConnectionReset || sendReset, $"the client saw {clientEnd}, its send {(sendReset ? "a reset" : "no reset")}");
         }
     }
 
@@ -65,7 +78,7 @@ public sealed class SocketPumpTests
             client.Close(); // a reset
 
             await pump.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal(0, await ReceiveOrResetAsync(owner));
+            Assert.Equal(SocketError.ConnectionReset, await EndAsync(owner));
         }
     }
 
@@ -92,17 +105,22 @@ public sealed class SocketPumpTests
         return all.ToArray();
     }
 
-    /// <summary>What a connection the pump ended gives: 0 (an end) or a reset, also 0 here; within 10 s.</summary>
-    private static async Task<int> ReceiveOrResetAsync(Socket socket)
+    /// <summary>How a connection ends once everything sent has been read: Success for an end, else the error (a reset); within 30 s.</summary>
+    private static async Task<SocketError> EndAsync(Socket socket)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
         try
         {
-            return await socket.ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token);
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+
+            return SocketError.Success;
         }
-        catch (SocketException)
+        catch (SocketException ex)
         {
-            return 0;
+            return ex.SocketErrorCode;
         }
     }
 }
