@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using FtpGateway.Ftp.Transfers;
@@ -16,12 +15,12 @@ public sealed class DataConnectionStreamTests
         using var root = new TempDirectory();
         var content = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray();
         await File.WriteAllBytesAsync(root.File("f.bin"), content);
-        var (server, client) = await ConnectedPairAsync();
+        var (client, server) = await LoopbackSockets.PairAsync();
         using (client)
         {
             await using var data = new DataConnectionStream(new NetworkStream(server, ownsSocket: true), TimeProvider.System);
             await using var file = new FileStream(root.File("f.bin"), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0) { Position = 1000 };
-            var received = ReceiveAllAsync(client);
+            var received = RawFtpClient.ReadToEndAsync(client);
 
             Assert.True(await data.TrySendFileAsync(file, CancellationToken.None));
             server.Shutdown(SocketShutdown.Send);
@@ -37,7 +36,7 @@ public sealed class DataConnectionStreamTests
     {
         using var root = new TempDirectory();
         await File.WriteAllBytesAsync(root.File("f.bin"), new byte[10]);
-        var (server, client) = await ConnectedPairAsync();
+        var (client, server) = await LoopbackSockets.PairAsync();
         using (client)
         {
             await using var file = new FileStream(root.File("f.bin"), FileMode.Open, FileAccess.Read);
@@ -55,7 +54,7 @@ public sealed class DataConnectionStreamTests
     {
         using var root = new TempDirectory();
         await File.WriteAllBytesAsync(root.File("f.bin"), new byte[64 * 1024 * 1024]);
-        var (server, client) = await ConnectedPairAsync();
+        var (client, server) = await LoopbackSockets.PairAsync();
         using (client)
         {
             await using var data = new DataConnectionStream(new NetworkStream(server, ownsSocket: true), TimeProvider.System);
@@ -85,28 +84,5 @@ public sealed class DataConnectionStreamTests
 
         Assert.Equal(226, appended.Code);
         Assert.Equal(64 * 1024 * 1024 + 4, new FileInfo(server.Root.File("log.bin")).Length);
-    }
-
-    private static async Task<(Socket Server, Socket Client)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        return (await listener.AcceptAsync(), client);
-    }
-
-    private static async Task<byte[]> ReceiveAllAsync(Socket socket)
-    {
-        using var all = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer)) > 0)
-        {
-            all.Write(buffer, 0, n);
-        }
-
-        return all.ToArray();
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using FtpGateway.Ftp.Transfers.Relay;
 using FtpGateway.TestSupport;
@@ -14,21 +13,21 @@ public sealed class SocketPumpTests
     [Fact]
     public async Task BytesGoBothWays_HalfClosesArePassedOn_AndEveryByteIsCounted()
     {
-        var (client, relayClientSide) = await PairAsync();
-        var (relayOwnerSide, owner) = await PairAsync();
+        var (client, relayClientSide) = await LoopbackSockets.PairAsync();
+        var (relayOwnerSide, owner) = await LoopbackSockets.PairAsync();
         using (client)
         using (owner)
         {
             var pump = SocketPump.RunAsync(relayClientSide, relayOwnerSide, Idle, TimeProvider.System, CancellationToken.None);
             var upload = Enumerable.Range(0, 3_000_000).Select(i => (byte)(i * 13)).ToArray();
-            var atOwner = ReceiveAllAsync(owner);
+            var atOwner = RawFtpClient.ReadToEndAsync(owner);
             await client.SendAsync(upload);
             client.Shutdown(SocketShutdown.Send); // the end of the upload reaches the owner as an end
             Assert.Equal(upload, await atOwner);
 
             await owner.SendAsync("226 from the owner"u8.ToArray());
             owner.Shutdown(SocketShutdown.Send);
-            Assert.Equal("226 from the owner"u8.ToArray(), await ReceiveAllAsync(client));
+            Assert.Equal("226 from the owner"u8.ToArray(), await RawFtpClient.ReadToEndAsync(client));
             Assert.Equal(upload.Length + 18, await pump);
         }
     }
@@ -39,8 +38,8 @@ public sealed class SocketPumpTests
     public async Task APumpWhereNothingMovesForTheIdleTime_IsCut_AndBothSidesLearnItAsAReset(int sent)
     {
         var time = new FakeTimeProvider();
-        var (client, relayClientSide) = await PairAsync();
-        var (relayOwnerSide, owner) = await PairAsync();
+        var (client, relayClientSide) = await LoopbackSockets.PairAsync();
+        var (relayOwnerSide, owner) = await LoopbackSockets.PairAsync();
         using (client)
         using (owner)
         {
@@ -69,8 +68,8 @@ public sealed class SocketPumpTests
     [Fact]
     public async Task AResetOnOneSide_ResetsTheOther()
     {
-        var (client, relayClientSide) = await PairAsync();
-        var (relayOwnerSide, owner) = await PairAsync();
+        var (client, relayClientSide) = await LoopbackSockets.PairAsync();
+        var (relayOwnerSide, owner) = await LoopbackSockets.PairAsync();
         using (owner)
         {
             var pump = SocketPump.RunAsync(relayClientSide, relayOwnerSide, Idle, TimeProvider.System, CancellationToken.None);
@@ -80,29 +79,6 @@ public sealed class SocketPumpTests
             await pump.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(SocketError.ConnectionReset, await EndAsync(owner));
         }
-    }
-
-    private static async Task<(Socket Connecting, Socket Accepted)> PairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var connecting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await connecting.ConnectAsync(listener.LocalEndPoint!);
-        return (connecting, await listener.AcceptAsync());
-    }
-
-    private static async Task<byte[]> ReceiveAllAsync(Socket socket, int until = int.MaxValue)
-    {
-        using var all = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        int n;
-        while (all.Length < until && (n = await socket.ReceiveAsync(buffer)) > 0)
-        {
-            all.Write(buffer, 0, n);
-        }
-
-        return all.ToArray();
     }
 
     /// <summary>How a connection ends once everything sent has been read: Success for an end, else the error (a reset); within 30 s.</summary>
