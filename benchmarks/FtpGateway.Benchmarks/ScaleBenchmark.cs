@@ -26,18 +26,13 @@ internal static class ScaleBenchmark
         await FtpWorkloads.ConcurrentUploadersAsync(pure, $"fleet-{round++}", settings.Uploaders, filesEach);
         var gatewayUploads = new List<(double Rate, double P99)>();
         var pureUploads = new List<(double Rate, double P99)>();
-        var rates = await Rounds.MedianAsync("concurrent uploaders", settings.Runs,
-            async () =>
-            {
-                gatewayUploads.Add(await FtpWorkloads.ConcurrentUploadersAsync(gateway, $"fleet-{round++}", settings.Uploaders, filesEach));
-                return gatewayUploads[^1].Rate;
-            },
-            async () =>
-            {
-                pureUploads.Add(await FtpWorkloads.ConcurrentUploadersAsync(pure, $"fleet-{round++}", settings.Uploaders, filesEach));
-                return pureUploads[^1].Rate;
-            },
-            warmUps: 0);
+        async Task<double> RoundAsync(FtpTarget target, List<(double Rate, double P99)> into)
+        {
+            into.Add(await FtpWorkloads.ConcurrentUploadersAsync(target, $"fleet-{round++}", settings.Uploaders, filesEach));
+            return into[^1].Rate;
+        }
+
+        var rates = await Rounds.MedianAsync("concurrent uploaders", settings.Runs, () => RoundAsync(gateway, gatewayUploads), () => RoundAsync(pure, pureUploads), warmUps: 0);
         report.Add(new Row("scale", $"{settings.Uploaders} sessions uploading 4 KiB files at once", "files/s", rates.Gateway, "pure-ftpd", rates.Peer, Better.Higher, 1.0));
         var p99 = (Gateway: Report.Median(gatewayUploads.Select(u => u.P99)), Peer: Report.Median(pureUploads.Select(u => u.P99)));
         report.Add(new Row("scale", $"p99 of one file among {settings.Uploaders} uploaders", "ms", p99.Gateway, "pure-ftpd", p99.Peer, Better.Lower, 1.0));

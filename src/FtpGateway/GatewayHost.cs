@@ -112,7 +112,6 @@ public static class GatewayHost
         return builder;
     }
 
-    /// <summary><c>--config PATH</c> (or <c>--config=PATH</c>): a JSON configuration file anywhere; the other arguments.</summary>
     /// <summary>
     /// The level <c>Logging:LogLevel</c> gives <paramref name="category"/>, as the logging rules choose it: the
     /// longest configured prefix of the category (at a dot), else Default, else Information.
@@ -131,6 +130,7 @@ public static class GatewayHost
         return Enum.TryParse<LogLevel>(levels["Default"], ignoreCase: true, out var fallback) ? fallback : LogLevel.Information;
     }
 
+    /// <summary><c>--config PATH</c> (or <c>--config=PATH</c>): a JSON configuration file anywhere; the other arguments.</summary>
     private static (string? File, string[] Others) ConfigFileArgument(string[] args)
     {
         string? file = null;

@@ -67,9 +67,10 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     {
         var ct = _cts.Token;
         var telemetry = _s.Server.Telemetry;
-        using var scope = _s.Logger.BeginScope(new SessionLogScope(Id, ClientAddress.ToString()));
+        var client = ClientAddress.ToString();
+        using var scope = _s.Logger.BeginScope(new SessionLogScope(Id, client));
         using var activity = _s.SessionActivity = FtpTelemetry.Source.StartActivity("ftp.session", ActivityKind.Server);
-        activity?.SetTag("client.address", ClientAddress.ToString());
+        activity?.SetTag("client.address", client);
         activity?.SetTag("client.port", _s.RemoteEndPoint.Port);
         activity?.SetTag("server.port", _s.LocalEndPoint.Port);
         activity?.SetTag("network.transport", "tcp");

@@ -13,7 +13,8 @@ namespace FtpGateway.Ftp.Transfers.Relay;
 /// </summary>
 internal static class SocketPump
 {
-    private const int BufferSize = 128 * 1024;
+    /// <summary>The most one read or splice moves: the idle time sees progress at least this often.</summary>
+    internal const int Piece = 128 * 1024;
     private const long SpliceAfter = 1024 * 1024;
 
     /// <summary>Pumps until both directions end, nothing moved for <paramref name="idle"/>, or <paramref name="ct"/>; returns the bytes moved.</summary>
@@ -72,12 +73,12 @@ internal static class SocketPump
     /// <summary>Copies through a buffer until the end (passed on as a half-close: true) or <paramref name="limit"/> bytes (false).</summary>
     private static async Task<bool> CopyAsync(Socket from, Socket to, Action<long> moved, long limit, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(Piece);
         try
         {
             for (long copied = 0; copied < limit;)
             {
-                var read = await from.ReceiveAsync(buffer.AsMemory(0, BufferSize), SocketFlags.None, ct);
+                var read = await from.ReceiveAsync(buffer.AsMemory(0, Piece), SocketFlags.None, ct);
                 if (read == 0)
                 {
                     ct.ThrowIfCancellationRequested(); // a socket the stop reset reads as ended: it is not

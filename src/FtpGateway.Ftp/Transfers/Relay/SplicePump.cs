@@ -12,8 +12,7 @@ namespace FtpGateway.Ftp.Transfers.Relay;
 /// </summary>
 internal static partial class SplicePump
 {
-    /// <summary>At most this much per call, and the pipe's size: the idle timeout sees progress as often as with the copy loop.</summary>
-    private const int Piece = 128 * 1024;
+    private const int Piece = SocketPump.Piece; // per call, and the pipe's size
     private const int SpliceMove = 1;
     private const int FSetPipeSize = 1031;
     private const int FGetFl = 3;
