@@ -57,6 +57,9 @@ internal static class Servers
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FtpGateway.dll"));
         }
 
+        // As the container image runs it (Dockerfile): glibc reads the arena cap only at process start.
+        start.Environment["MALLOC_ARENA_MAX"] = "2";
+
         return start;
     }
 
