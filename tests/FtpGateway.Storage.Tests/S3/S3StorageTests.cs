@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using FtpGateway.Storage.ObjectStore;
@@ -42,6 +43,27 @@ public sealed class S3StorageTests(S3StoreFixture s3) : StorageProviderConforman
     {
         // Regression: the S3 and Azure Locate were not the interface's, so events carried location null.
         Assert.Equal($"s3://{S3StoreFixture.Bucket}/{_prefix}/devices/a b.jpg", Provider.Locate(StoragePath.Parse("/devices/a b.jpg")));
+    }
+
+    [Fact]
+    public async Task AnObjectStoredInOnePiece_ReadsWhole_WithoutTheSdksMd5OfTheBody()
+    {
+        // Another tool's PutObject: an MD5 ETag, which makes the SDK hash an unranged download (233 MB/s here).
+        var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/one-piece.bin", InputStream = new MemoryStream(content) });
+        await using var stream = await Provider.OpenReadAsync(StoragePath.Parse("/one-piece.bin"), 0, Ct);
+        var read = new MemoryStream();
+        await stream.CopyToAsync(read, Ct);
+        Assert.Equal(content, read.ToArray());
+
+        // What the unwrapping removes: the SDK's check, which fails only after the last byte has been read.
+        var body = new byte[1000];
+        using var checkedBody = new Amazon.Runtime.Internal.Util.MD5Stream(new MemoryStream(body), expectedHash: new byte[16], expectedLength: body.Length);
+        Assert.Throws<AmazonClientException>(() => checkedBody.CopyTo(Stream.Null));
+        using var plain = S3ObjectStore.WithoutWholeBodyMd5(new Amazon.Runtime.Internal.Util.MD5Stream(new MemoryStream(body), expectedHash: new byte[16], expectedLength: body.Length));
+        Assert.IsType<MemoryStream>(plain);
+        var other = new MemoryStream(body);
+        Assert.Same(other, S3ObjectStore.WithoutWholeBodyMd5(other));
     }
 
     [Fact]
