@@ -18,16 +18,52 @@ internal sealed class BlockingFtpClient : IDisposable
 
     private BlockingFtpClient(int port)
     {
-        _control.Connect(IPAddress.Loopback, port);
-        Expect(null, 220);
+        try
+        {
+            _control.Connect(IPAddress.Loopback, port);
+            _control.ReceiveTimeout = (int)GreetingTimeout.TotalMilliseconds;
+            Expect(null, 220);
+            _control.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
+        }
+        catch
+        {
+            _control.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// How long a connection waits for the greeting before it connects again. With 200 clients connecting at once,
+    /// a full accept queue can drop the handshake's last ACK: the client sees the connection established, the server
+    /// never accepts it, and as the server speaks first, a client without a timeout waits for ever (seen with
+    /// pure-ftpd). A real device times out and connects again; so does this client, and says so.
+    /// </summary>
+    private static readonly TimeSpan GreetingTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Any other reply that takes longer fails the run instead of hanging it.</summary>
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(2);
 
     public static BlockingFtpClient LogIn(FtpTarget target)
     {
-        var client = new BlockingFtpClient(target.Port);
+        var client = Connect(target.Port);
         client.Expect("USER " + target.User, 331);
         client.Expect("PASS " + target.Password, 230);
         return client;
+    }
+
+    private static BlockingFtpClient Connect(int port)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new BlockingFtpClient(port);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TimedOut && attempt < 3)
+            {
+                Console.WriteLine($"  (port {port}: no greeting within {GreetingTimeout.TotalSeconds:F0} s, connecting again)");
+            }
+        }
     }
 
     /// <summary>Sends <paramref name="command"/> (or nothing) and reads the reply, which must have <paramref name="code"/>.</summary>
