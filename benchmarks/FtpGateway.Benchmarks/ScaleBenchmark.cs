@@ -13,12 +13,12 @@ internal static class ScaleBenchmark
     public static async Task RunAsync(Settings settings, Report report)
     {
         var work = Directory.CreateDirectory(Path.Combine(settings.Work, "scale")).FullName;
-        var sessionLimit = (settings.IdleSessions + 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var sessionLimit = settings.IdleSessions + 1000;
         await using var gateway = await Servers.StartGatewayAsync(work, $"--Ftp:MaxSessions={sessionLimit}", $"--Ftp:MaxSessionsPerAddress={sessionLimit}");
         await IdleSessionsAsync(gateway, settings.IdleSessions, report);
         await HugeListingAsync(settings, report, work, gateway);
 
-        await using var pure = await Servers.StartPureFtpdAsync(work);
+        await using var pure = await Servers.StartPureFtpdAsync(work, maxClients: sessionLimit); // the same limit, and a backlog for 200 at once
         const int filesEach = 50;
         Console.WriteLine($"Scale: {settings.Uploaders} sessions uploading 4 KiB files at once, {filesEach} each, with ftplib's commands (TYPE I, PASV, STOR); one untimed round each first");
         var round = 0;

@@ -96,7 +96,14 @@ internal static class Servers
     /// pure-ftpd as in shared/PEERS.md: one virtual user, chrooted, loopback only; with <paramref name="tls"/>
     /// (certificate and key PEM files) it offers explicit TLS as the gateway does. Installed from Debian when missing.
     /// </summary>
-    public static async Task<FtpTarget> StartPureFtpdAsync(string work, (string Certificate, string Key)? tls = null, int listingCap = 100_000)
+    /// <param name="work">the benchmark's directory for this section.</param>
+    /// <param name="tls">certificate and key PEM files, for explicit TLS.</param>
+    /// <param name="listingCap">its <c>-L</c>: the most entries a listing returns.</param>
+    /// <param name="maxClients">
+    /// its <c>-c</c> and <c>-C</c>. pure-ftpd's listen backlog follows from it (3 + c / 8): with 250, 34 connections wait
+    /// to be accepted, and 200 clients connecting at once overflowed it.
+    /// </param>
+    public static async Task<FtpTarget> StartPureFtpdAsync(string work, (string Certificate, string Key)? tls = null, int listingCap = 100_000, int maxClients = 250)
     {
         if (!File.Exists("/usr/sbin/pure-ftpd") || !File.Exists("/usr/bin/pure-pw"))
         {
@@ -115,7 +122,7 @@ internal static class Servers
         await Run("pure-pw", "mkdb", Path.Combine(dir, "pdb"), "-f", Path.Combine(dir, "passwd"));
         var start = new ProcessStartInfo("/usr/sbin/pure-ftpd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string[] tlsArgs = tls is { } t ? ["-Y", "1", "-2", $"{t.Certificate},{t.Key}"] : [];
-        foreach (var a in new[] { "-S", $"127.0.0.1,{port}", "-p", "20000:32000", "-l", $"puredb:{Path.Combine(dir, "pdb")}", "-E", "-A", "-H", "-4", "-c", "250", "-C", "250", "-I", "600", "-L", $"{listingCap}:8" }.Concat(tlsArgs))
+        foreach (var a in new[] { "-S", $"127.0.0.1,{port}", "-p", "20000:32000", "-l", $"puredb:{Path.Combine(dir, "pdb")}", "-E", "-A", "-H", "-4", "-c", $"{maxClients}", "-C", $"{maxClients}", "-I", "600", "-L", $"{listingCap}:8" }.Concat(tlsArgs))
         {
             start.ArgumentList.Add(a);
         }
