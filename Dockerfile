@@ -30,7 +30,7 @@ COPY --from=build /app ./
 COPY --from=build --chown=1654:1654 /data /data
 # Chiseled runtime-deps carries no ICU: the gateway is built with invariant globalization (Directory.Build.props).
 # Two malloc arenas: glibc's default (eight per core) kept about 11 MiB more resident, left by the runtime's own
-# threads before the gateway starts (README, "Where the memory goes"); glibc reads it only at process start.
+# threads before the gateway starts (README, "Benchmark"); glibc reads it only at process start.
 ENV Storage__FileSystem__Root=/data \
     Ftp__Port=2121 \
     DOTNET_gcServer=0 \

@@ -300,16 +300,15 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
     }
 
     /// <summary>
-    /// The body of a GetObject response; disposing it releases the HTTP response. Without the SDK's MD5 of the whole
-    /// body, which it adds to an unranged download of an object stored in one piece: it held that download at 233
-    /// MB/s against 1,001 for the same bytes stored in parts (benchmark, README "S3"), it is no check for objects in
-    /// parts or for downloads from an offset, and it ends only after the client has every byte. The flexible
-    /// checksums (<c>Storage:S3:ChecksumMode</c> WhenSupported) sit beneath it and are still checked.
+    /// The body of a GetObject response; disposing it releases the HTTP response. Where the SDK hashes the body
+    /// (an unranged download of an object stored in one piece), <see cref="S3Md5Check"/> checks it instead; the
+    /// flexible checksums (<c>Storage:S3:ChecksumMode</c> WhenSupported) sit beneath and are still checked.
     /// </summary>
-    private static DownloadStream Download(GetObjectResponse response) =>
-        new(WithoutWholeBodyMd5(response.ResponseStream), ex => ex is IOException or HttpRequestException, response);
+    internal static DownloadStream Download(GetObjectResponse response) =>
+        new(WithOwnMd5Check(response), ex => ex is IOException or HttpRequestException, response);
 
-    /// <summary>The SDK's response body without its MD5 wrapper (<see cref="Download"/>); any other body as it is.</summary>
-    internal static Stream WithoutWholeBodyMd5(Stream body) =>
-        body is MD5Stream md5 ? md5.SearchWrappedStream(s => s is not MD5Stream) : body;
+    private static Stream WithOwnMd5Check(GetObjectResponse response) =>
+        response.ResponseStream is MD5Stream md5
+            ? S3Md5Check.Over(md5.SearchWrappedStream(s => s is not MD5Stream), response.ETag, response.Key)
+            : response.ResponseStream;
 }

@@ -22,8 +22,14 @@ public sealed class DownloadStream(Stream inner, Func<Exception, bool> isTranspo
     {
         if (disposing)
         {
-            inner.Dispose();
-            response?.Dispose();
+            try
+            {
+                inner.Dispose();
+            }
+            finally
+            {
+                response?.Dispose();
+            }
         }
 
         base.Dispose(disposing);

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Amazon.Runtime;
+using Amazon.Runtime.Internal.Util;
 using Amazon.S3;
 using Amazon.S3.Model;
 using FtpGateway.Storage.ObjectStore;
@@ -46,24 +46,43 @@ public sealed class S3StorageTests(S3StoreFixture s3) : StorageProviderConforman
     }
 
     [Fact]
-    public async Task AnObjectStoredInOnePiece_ReadsWhole_WithoutTheSdksMd5OfTheBody()
+    public async Task AnObjectStoredInOnePiece_IsCheckedAgainstItsMd5_ByTheGatewayInsteadOfTheSdk()
     {
-        // Another tool's PutObject: an MD5 ETag, which makes the SDK hash an unranged download (233 MB/s here).
+        // Another tool's PutObject: an MD5 ETag, for which the SDK hashes an unranged download itself.
         var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
-        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = _prefix + "/one-piece.bin", InputStream = new MemoryStream(content) });
-        await using var stream = await Provider.OpenReadAsync(StoragePath.Parse("/one-piece.bin"), 0, Ct);
-        var read = new MemoryStream();
-        await stream.CopyToAsync(read, Ct);
-        Assert.Equal(content, read.ToArray());
+        var key = _prefix + "/one-piece.bin";
+        await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = key, InputStream = new MemoryStream(content) });
+        using (var raw = await s3.Client.GetObjectAsync(S3StoreFixture.Bucket, key, Ct))
+        {
+            Assert.IsType<MD5Stream>(raw.ResponseStream); // what the gateway replaces; an SDK that stops doing it fails here
+        }
 
-        // What the unwrapping removes: the SDK's check, which fails only after the last byte has been read.
-        var body = new byte[1000];
-        using var checkedBody = new Amazon.Runtime.Internal.Util.MD5Stream(new MemoryStream(body), expectedHash: new byte[16], expectedLength: body.Length);
-        Assert.Throws<AmazonClientException>(() => checkedBody.CopyTo(Stream.Null));
-        using var plain = S3ObjectStore.WithoutWholeBodyMd5(new Amazon.Runtime.Internal.Util.MD5Stream(new MemoryStream(body), expectedHash: new byte[16], expectedLength: body.Length));
-        Assert.IsType<MemoryStream>(plain);
-        var other = new MemoryStream(body);
-        Assert.Same(other, S3ObjectStore.WithoutWholeBodyMd5(other));
+        await using (var stream = await Provider.OpenReadAsync(StoragePath.Parse("/one-piece.bin"), 0, Ct))
+        {
+            var read = new MemoryStream();
+            await stream.CopyToAsync(read, Ct);
+            Assert.Equal(content, read.ToArray());
+        }
+
+        // The SDK's stream below expects a wrong hash and is bypassed; the gateway's own check holds the ETag.
+        var body = RandomNumberGenerator.GetBytes(1000);
+        GetObjectResponse Response(string etag) => new()
+        {
+            Key = "k",
+            ETag = etag,
+            ResponseStream = new MD5Stream(new MemoryStream(body), expectedHash: new byte[16], expectedLength: body.Length),
+        };
+        await using (var right = S3ObjectStore.Download(Response($"\"{Convert.ToHexStringLower(MD5.HashData(body))}\"")))
+        {
+            var read = new MemoryStream();
+            await right.CopyToAsync(read, Ct);
+            Assert.Equal(body, read.ToArray());
+        }
+
+        await using var wrong = S3ObjectStore.Download(Response($"\"{Convert.ToHexStringLower(MD5.HashData(content))}\""));
+        var failure = await Assert.ThrowsAsync<StorageException>(() => wrong.CopyToAsync(Stream.Null, Ct));
+        Assert.Equal(StorageErrorKind.Unavailable, failure.Kind);
+        Assert.Contains("does not match its MD5", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
