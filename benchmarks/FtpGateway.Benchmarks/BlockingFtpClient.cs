@@ -46,9 +46,17 @@ internal sealed class BlockingFtpClient : IDisposable
     public static BlockingFtpClient LogIn(FtpTarget target)
     {
         var client = Connect(target.Port);
-        client.Expect("USER " + target.User, 331);
-        client.Expect("PASS " + target.Password, 230);
-        return client;
+        try
+        {
+            client.Expect("USER " + target.User, 331);
+            client.Expect("PASS " + target.Password, 230);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
     }
 
     private static BlockingFtpClient Connect(int port)
@@ -61,7 +69,7 @@ internal sealed class BlockingFtpClient : IDisposable
             }
             catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TimedOut && attempt < 3)
             {
-                Console.WriteLine($"  (port {port}: no greeting within {GreetingTimeout.TotalSeconds:F0} s, connecting again)");
+                Console.WriteLine($"  (port {port}: the connection or its greeting timed out, connecting again)");
             }
         }
     }

@@ -122,7 +122,13 @@ internal static partial class FtpWorkloads
                 latencies.AddRange(mine);
             }
         }, TaskCreationOptions.LongRunning)).ToList();
-        ready.Wait(TimeSpan.FromMinutes(2));
+        if (!ready.Wait(TimeSpan.FromMinutes(5)))
+        {
+            start.Set(); // the sessions that logged in run out
+            await Task.WhenAll(threads); // a session that could not log in fails the run here, instead of timing fewer
+            throw new InvalidOperationException($"{sessions} sessions did not all log in within 5 minutes");
+        }
+
         var total = Stopwatch.StartNew();
         start.Set();
         await Task.WhenAll(threads);

@@ -18,7 +18,8 @@ internal static class ScaleBenchmark
         await IdleSessionsAsync(gateway, settings.IdleSessions, report);
         await HugeListingAsync(settings, report, work, gateway);
 
-        await using var pure = await Servers.StartPureFtpdAsync(work, maxClients: sessionLimit); // the same limit, and a backlog for 200 at once
+        // The gateway's limit, and a listen backlog (3 + c/8) for every uploader connecting at once.
+        await using var pure = await Servers.StartPureFtpdAsync(work, maxClients: Math.Max(sessionLimit, 8 * settings.Uploaders));
         const int filesEach = 50;
         Console.WriteLine($"Scale: {settings.Uploaders} sessions uploading 4 KiB files at once, {filesEach} each, with ftplib's commands (TYPE I, PASV, STOR); one untimed round each first");
         var round = 0;

@@ -59,7 +59,7 @@ internal static class Servers
 
         // As the container image runs it (Dockerfile), unless the benchmark's own environment says otherwise: glibc
         // reads the arena cap only at process start.
-        start.Environment["MALLOC_ARENA_MAX"] = Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "2";
+        start.Environment.TryAdd("MALLOC_ARENA_MAX", "2");
 
         return start;
     }
