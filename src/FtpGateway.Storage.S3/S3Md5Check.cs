@@ -6,31 +6,41 @@ namespace FtpGateway.Storage.S3;
 /// The check the SDK adds to an unranged download of an object stored in one piece, whose ETag is the MD5 of its
 /// bytes: made here with the platform's MD5 (OpenSSL) instead of the SDK's own hashing stream, which held such a
 /// download to a third of the speed (README, "On S3"). It catches bytes changed at rest or on the way where no
-/// flexible checksum does (<c>ChecksumMode=WhenRequired</c>, plain HTTP). A mismatch fails the download at its end:
-/// the client gets <c>451</c>, never <c>226</c>.
+/// flexible checksum does (<c>ChecksumMode=WhenRequired</c>, or an object stored without one). A mismatch fails the
+/// download at its end: the client gets <c>451</c>, never <c>226</c>.
 /// </summary>
-internal sealed class S3Md5Check(Stream body, byte[] expected, string key) : ReadOnlyStream
+internal sealed class S3Md5Check(Stream body, byte[] expected, long length, string key) : ReadOnlyStream
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-    private bool _ended;
+    private long _read;
+    private StorageException? _failure;
+    private bool _checked;
 
-    /// <summary>The body checked against <paramref name="etag"/> when it is an MD5 (32 hex digits); otherwise the body as it is.</summary>
-    public static Stream Over(Stream body, string? etag, string key) =>
-        etag?.Trim('"') is { Length: 32 } hex && hex.All(char.IsAsciiHexDigit) ? new S3Md5Check(body, Convert.FromHexString(hex), key) : body;
+    /// <summary>
+    /// The body checked against <paramref name="etag"/> when it is an MD5 (32 hex digits); otherwise the body as it is.
+    /// <paramref name="length"/> is the body's length: the check runs on the read that completes it, so a reader that
+    /// stops there (the digest of a kept prefix) is checked as well as one that reads to the end.
+    /// </summary>
+    public static Stream Over(Stream body, string? etag, long length, string key) =>
+        etag?.Trim('"') is { Length: 32 } hex && hex.All(char.IsAsciiHexDigit) ? new S3Md5Check(body, Convert.FromHexString(hex), length, key) : body;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await body.ReadAsync(buffer, cancellationToken);
-        if (read > 0)
+        if (_failure is not null)
         {
-            _md5.AppendData(buffer.Span[..read]);
+            throw _failure;
         }
-        else if (buffer.Length > 0 && !_ended)
+
+        var read = await body.ReadAsync(buffer, cancellationToken);
+        _md5.AppendData(buffer.Span[..read]);
+        _read += read;
+        if (!_checked && ((length >= 0 && _read >= length) || (read == 0 && buffer.Length > 0)))
         {
-            _ended = true;
-            if (!_md5.GetHashAndReset().AsSpan().SequenceEqual(expected))
+            _checked = true;
+            if ((length >= 0 && _read != length) || !_md5.GetHashAndReset().AsSpan().SequenceEqual(expected))
             {
-                throw new StorageException(StorageErrorKind.Unavailable, $"The download of '{key}' does not match its MD5 (the ETag): the store sent other bytes than it stored");
+                _failure = new StorageException(StorageErrorKind.Unavailable, $"The download of '{key}' does not match its MD5 (the ETag): the store sent other bytes than it stored");
+                throw _failure;
             }
         }
 

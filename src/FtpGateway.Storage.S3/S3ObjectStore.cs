@@ -307,8 +307,15 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
     internal static DownloadStream Download(GetObjectResponse response) =>
         new(WithOwnMd5Check(response), ex => ex is IOException or HttpRequestException, response);
 
-    private static Stream WithOwnMd5Check(GetObjectResponse response) =>
-        response.ResponseStream is MD5Stream md5
-            ? S3Md5Check.Over(md5.SearchWrappedStream(s => s is not MD5Stream), response.ETag, response.Key)
-            : response.ResponseStream;
+    private static Stream WithOwnMd5Check(GetObjectResponse response)
+    {
+        if (response.ResponseStream is not MD5Stream md5)
+        {
+            return response.ResponseStream;
+        }
+
+        // The response releases the body without the SDK's stream, whose disposal could compare a hash it never made.
+        response.ResponseStream = md5.SearchWrappedStream(s => s is not MD5Stream);
+        return S3Md5Check.Over(response.ResponseStream, response.ETag, response.ContentLength, response.Key);
+    }
 }

@@ -66,23 +66,39 @@ public sealed class S3StorageTests(S3StoreFixture s3) : StorageProviderConforman
 
         // The SDK's stream below expects a wrong hash and is bypassed; the gateway's own check holds the ETag.
         var body = RandomNumberGenerator.GetBytes(1000);
-        GetObjectResponse Response(string etag) => new()
+        static GetObjectResponse Response(byte[] bytes, byte[] etagOf) => new()
         {
             Key = "k",
-            ETag = etag,
-            ResponseStream = new MD5Stream(new MemoryStream(body), expectedHash: new byte[16], expectedLength: body.Length),
+            ETag = $"\"{Convert.ToHexStringLower(MD5.HashData(etagOf))}\"",
+            ContentLength = bytes.Length,
+            ResponseStream = new MD5Stream(new MemoryStream(bytes), expectedHash: new byte[16], expectedLength: bytes.Length),
         };
-        await using (var right = S3ObjectStore.Download(Response($"\"{Convert.ToHexStringLower(MD5.HashData(body))}\"")))
+        await using (var right = S3ObjectStore.Download(Response(body, etagOf: body)))
         {
             var read = new MemoryStream();
             await right.CopyToAsync(read, Ct);
             Assert.Equal(body, read.ToArray());
         }
 
-        await using var wrong = S3ObjectStore.Download(Response($"\"{Convert.ToHexStringLower(MD5.HashData(content))}\""));
-        var failure = await Assert.ThrowsAsync<StorageException>(() => wrong.CopyToAsync(Stream.Null, Ct));
-        Assert.Equal(StorageErrorKind.Unavailable, failure.Kind);
-        Assert.Contains("does not match its MD5", failure.Message, StringComparison.Ordinal);
+        await using (var wrong = S3ObjectStore.Download(Response(body, etagOf: content)))
+        {
+            var failure = await Assert.ThrowsAsync<StorageException>(() => wrong.CopyToAsync(Stream.Null, Ct));
+            Assert.Equal(StorageErrorKind.Unavailable, failure.Kind);
+            Assert.Contains("does not match its MD5", failure.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<StorageException>(async () => await wrong.ReadAtLeastAsync(new byte[10], 1, throwOnEndOfStream: false, Ct)); // not a clean end afterwards
+        }
+
+        // A reader that stops at the length (the digest of a kept prefix) is checked on the read that completes it.
+        await using (var exact = S3ObjectStore.Download(Response(body, etagOf: content)))
+        {
+            await Assert.ThrowsAsync<StorageException>(async () => await exact.ReadExactlyAsync(new byte[body.Length], Ct));
+        }
+
+        // An empty object: the bypassed SDK stream, which would compare its (wrong) hash when disposed, is not disposed
+        // with the response, so the failure is the gateway's StorageException and disposing throws nothing.
+        var empty = S3ObjectStore.Download(Response([], etagOf: content));
+        await Assert.ThrowsAsync<StorageException>(() => empty.CopyToAsync(Stream.Null, Ct));
+        await empty.DisposeAsync();
     }
 
     [Fact]
