@@ -103,11 +103,25 @@ internal static partial class FtpWorkloads
         using var start = new ManualResetEventSlim();
         var threads = Enumerable.Range(0, sessions).Select(s => Task.Factory.StartNew(() =>
         {
-            using var client = BlockingFtpClient.LogIn(target);
-            client.Expect("TYPE I", 200);
-            client.Expect("CWD " + directory, 250);
+            BlockingFtpClient? client = null;
+            try
+            {
+                client = BlockingFtpClient.LogIn(target);
+                client.Expect("TYPE I", 200);
+                client.Expect("CWD " + directory, 250);
+            }
+            catch
+            {
+                client?.Dispose();
+                throw;
+            }
+            finally
+            {
+                ready.Signal(); // a session that failed is counted too, so the run fails at once, not after the wait
+            }
+
+            using var session = client;
             var content = new byte[SmallFileSize];
-            ready.Signal();
             start.Wait();
             var mine = new List<double>(filesEach);
             for (var i = 0; i < filesEach; i++)
@@ -122,11 +136,11 @@ internal static partial class FtpWorkloads
                 latencies.AddRange(mine);
             }
         }, TaskCreationOptions.LongRunning)).ToList();
-        if (!ready.Wait(TimeSpan.FromMinutes(5)))
+        if (!ready.Wait(TimeSpan.FromMinutes(10)) || threads.Any(t => t.IsFaulted))
         {
             start.Set(); // the sessions that logged in run out
             await Task.WhenAll(threads); // a session that could not log in fails the run here, instead of timing fewer
-            throw new InvalidOperationException($"{sessions} sessions did not all log in within 5 minutes");
+            throw new InvalidOperationException($"{sessions} sessions did not all log in within 10 minutes");
         }
 
         var total = Stopwatch.StartNew();
