@@ -29,8 +29,8 @@ COPY --from=build /app ./
 # Local-disk storage lives in /data (mount a volume); cloud providers need none. Owned by the app user.
 COPY --from=build --chown=1654:1654 /data /data
 # Chiseled runtime-deps carries no ICU: the gateway is built with invariant globalization (Directory.Build.props).
-# Two malloc arenas: glibc's default (eight per core) kept about 11 MiB more resident, left by the runtime's own
-# threads before the gateway starts (README, "Benchmark"); glibc reads it only at process start.
+# Two malloc arenas: with glibc's default (eight per core) the gateway held about 11 MiB more (README, "Benchmark").
+# The runtime's threads make their arenas before the gateway's code runs, so the cap must be in the environment.
 ENV Storage__FileSystem__Root=/data \
     Ftp__Port=2121 \
     DOTNET_gcServer=0 \
