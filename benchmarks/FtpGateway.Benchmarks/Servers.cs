@@ -93,8 +93,8 @@ internal static class Servers
     public static string PureFtpdHome(string work) => Path.Combine(work, "pure", "home");
 
     /// <summary>
-    /// pure-ftpd as in shared/PEERS.md: one virtual user, chrooted, loopback only; with <paramref name="tls"/>
-    /// (certificate and key PEM files) it offers explicit TLS as the gateway does. Installed from Debian when missing.
+    /// pure-ftpd as in shared/PEERS.md: one virtual user, chrooted, loopback only; with <paramref name="tls"/> it
+    /// offers explicit TLS as the gateway does. Installed from Debian when missing.
     /// </summary>
     /// <param name="work">the benchmark's directory for this section.</param>
     /// <param name="tls">certificate and key PEM files, for explicit TLS.</param>
