@@ -208,6 +208,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
 
         // Whatever is left is cut off: its transfers are cancelled and commit nothing.
         await _stopping.CancelAsync();
+        _sessions.AbortAll(_logger);
         if (_relay is not null)
         {
             await _relay.DisposeAsync();
@@ -316,7 +317,7 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             return;
         }
 
-        _sessions.Start(new FtpSession(_context, connection, id, ct), address, _logger);
+        _sessions.Start(new FtpSession(_context, connection, id));
     }
 
     private void OnUsersChanged(UserDirectory previous, UserDirectory current) => _sessions.CloseChangedUsers(current, _logger);

@@ -11,8 +11,9 @@ internal readonly record struct ControlLine(string Text, bool TooLong);
 /// IP/Synch pair clients send before ABOR (RFC 959 §4.1.3) whose urgent byte may be missing from the stream.
 /// CR, LF and CRLF all end a line: a client that sends ABOR with MSG_OOB loses the LF to urgent data.
 /// Lines are UTF-8 (RFC 2640); bytes that are not valid UTF-8 are read as Latin-1. A session waiting for its
-/// next command holds no buffer: it waits with a zero-byte read and takes pooled buffers only while bytes are
-/// there (ten thousand idle sessions would otherwise hold 80 MiB of buffers).
+/// next command holds no buffer: with nothing held (<see cref="HasInput"/>) it waits in
+/// <see cref="WaitForInputAsync"/>, and takes pooled buffers only while bytes are there (ten thousand idle
+/// sessions would otherwise hold 80 MiB of buffers).
 /// </summary>
 internal sealed class ControlLineReader
 {
@@ -48,10 +49,7 @@ internal sealed class ControlLineReader
     /// </summary>
     public int DiscardBuffered()
     {
-        if (_afterCr && _start < _end && _buffer![_start] == '\n')
-        {
-            _start++; // the rest of the last line's own CRLF: not a byte sent behind it
-        }
+        SkipRestOfLineEnd(); // the rest of the last line's own CRLF: not a byte sent behind it
 
         var discarded = _end - _start + _lineLength;
         _start = _end = _lineLength = 0;
@@ -62,9 +60,30 @@ internal sealed class ControlLineReader
         return discarded;
     }
 
-    /// <summary>The next line, or null when the peer closed the connection.</summary>
+    /// <summary>True while bytes read but not yet returned as a line, or part of a line, are held.</summary>
+    public bool HasInput => _start < _end || _lineLength > 0;
+
+    /// <summary>
+    /// With nothing held (<see cref="HasInput"/> false), waits for the client's next bytes or the end of the
+    /// stream without holding a buffer: a zero-byte read, which completes when they are there and reads nothing.
+    /// It takes no cancellation token (an idle session's registration would be one more object per session): the
+    /// session ends it by shutting the socket down. The caller awaits it: a wait inside <see cref="ReadLineAsync"/>
+    /// would keep that method's state machine alive for as long as the session is idle.
+    /// </summary>
+    public ValueTask<int> WaitForInputAsync(Stream stream)
+    {
+        Return(ref _buffer);
+        Return(ref _line);
+        return stream.ReadAsync(Memory<byte>.Empty, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The next line, or null when the peer closed the connection. Called after <see cref="WaitForInputAsync"/>,
+    /// it completes without waiting unless only part of a line has come.
+    /// </summary>
     public async ValueTask<ControlLine?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
     {
+        var waited = !HasInput; // nothing held: the caller has just waited for these bytes
         while (true)
         {
             while (_start < _end)
@@ -72,13 +91,14 @@ internal sealed class ControlLineReader
                 var b = _buffer![_start++];
                 if (TryConsume(b, out var line))
                 {
+                    SkipRestOfLineEnd(); // the LF of a CRLF that came with it: nothing is then held for the next wait
                     return line;
                 }
             }
 
-            if (_lineLength == 0)
+            if (_lineLength == 0 && !waited)
             {
-                // Nothing half-read: wait for the client without holding a buffer.
+                // Only line ends or Telnet bytes came: wait for the client without holding a buffer.
                 Return(ref _buffer);
                 Return(ref _line);
 #pragma warning disable CA2022 // a zero-byte read completes when bytes (or the end) are there; it reads nothing by design
@@ -86,6 +106,7 @@ internal sealed class ControlLineReader
 #pragma warning restore CA2022
             }
 
+            waited = false;
             _buffer ??= ArrayPool<byte>.Shared.Rent(ReadSize);
             var read = await stream.ReadAsync(_buffer.AsMemory(0, ReadSize), cancellationToken);
             if (read == 0)
@@ -97,6 +118,15 @@ internal sealed class ControlLineReader
 
             _start = 0;
             _end = read;
+        }
+    }
+
+    private void SkipRestOfLineEnd()
+    {
+        if (_afterCr && _start < _end && _buffer![_start] is (byte)'\n' or 0)
+        {
+            _start++;
+            _afterCr = false;
         }
     }
 

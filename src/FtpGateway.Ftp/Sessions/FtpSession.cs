@@ -16,7 +16,7 @@ namespace FtpGateway.Ftp.Sessions;
 /// upgrade to TLS, end the session). Commands other than ABOR, STAT, NOOP, FEAT and HELP wait for a running
 /// transfer first, which keeps replies in order for pipelining clients.
 /// </summary>
-internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHandler, IClientPresence
+internal sealed partial class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHandler, IClientPresence
 {
     private const int NotEnded = -1;
 
@@ -26,10 +26,10 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
     private readonly CancellationTokenSource _cts;
     private int _endReason = NotEnded;
 
-    public FtpSession(FtpServerContext server, ClientConnection connection, string id, CancellationToken serverStopping)
+    public FtpSession(FtpServerContext server, ClientConnection connection, string id)
     {
         var logger = server.LoggerFactory.CreateLogger("FtpGateway.Ftp.Session");
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
+        _cts = new CancellationTokenSource(); // the server's stop reaches it through Abort: a link is an object more per session
         _implicitTls = connection.ImplicitTls;
         _control = new ControlChannel(connection.Socket, server.Options.MaxCommandLineLength, logger);
         _s = new SessionContext(server, id, connection.Remote, (IPEndPoint)connection.Socket.LocalEndPoint!, logger)
@@ -62,61 +62,86 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
 
     private SessionEndReason? EndReason => _endReason == NotEnded ? null : (SessionEndReason)_endReason;
 
-    /// <summary>Runs the session until the client quits, disconnects, times out or the server stops.</summary>
-    public async Task RunAsync()
+    /// <summary>While <see cref="RunAsync"/> runs, its task; null before.</summary>
+    public Task? Completion { get; set; }
+
+    /// <summary>
+    /// Runs the session until the client quits, disconnects, times out or the server stops, then calls
+    /// <paramref name="ended"/> (the registry frees the client's slot) and disposes the session. The registry's
+    /// wrapper around this was one more state machine per idle session.
+    /// </summary>
+    public async Task RunAsync(Action<FtpSession> ended)
     {
+        await Task.Yield(); // off the accept loop
         var ct = _cts.Token;
         var telemetry = _s.Server.Telemetry;
         var client = ClientAddress.ToString();
-        using var scope = _s.Logger.BeginScope(new SessionLogScope(Id, client));
-        using var activity = _s.SessionActivity = FtpTelemetry.Source.StartActivity("ftp.session", ActivityKind.Server);
-        activity?.SetTag("client.address", client);
-        activity?.SetTag("client.port", _s.RemoteEndPoint.Port);
-        activity?.SetTag("server.port", _s.LocalEndPoint.Port);
-        activity?.SetTag("network.transport", "tcp");
-        activity?.SetTag("ftp.session.id", Id);
-        telemetry.ActiveSessions.Add(1);
-        Log.SessionStarted(_s.Logger, ClientAddress, _s.RemoteEndPoint.Port);
         try
         {
-            if (_implicitTls && !await StartImplicitTlsAsync(ct))
+            using var scope = _s.Logger.BeginScope(new SessionLogScope(Id, client));
+            using var activity = _s.SessionActivity = FtpTelemetry.Source.StartActivity("ftp.session", ActivityKind.Server);
+            activity?.SetTag("client.address", client);
+            activity?.SetTag("client.port", _s.RemoteEndPoint.Port);
+            activity?.SetTag("server.port", _s.LocalEndPoint.Port);
+            activity?.SetTag("network.transport", "tcp");
+            activity?.SetTag("ftp.session.id", Id);
+            telemetry.ActiveSessions.Add(1);
+            Log.SessionStarted(_s.Logger, ClientAddress, _s.RemoteEndPoint.Port);
+            try
             {
-                return;
-            }
-
-            await _control.WriteAsync(FtpReply.Multiline(ReplyCodes.ServiceReady, _s.Options.Banner.Split('\n')), ct);
-            while (!ct.IsCancellationRequested && EndReason is null)
-            {
-                if (await _control.ReadLineAsync(ct) is not { } line)
+                if (_implicitTls && !await StartImplicitTlsAsync(ct))
                 {
-                    End(SessionEndReason.ClientClosed);
-                    break;
+                    return;
                 }
 
-                _timeouts.Touch();
-                await DispatchAsync(line, ct);
-                _control.NameEncoding = _s.NameEncoding; // after a login (or logout), the user's file-name code page
+                await _control.WriteAsync(FtpReply.Multiline(ReplyCodes.ServiceReady, _s.Options.Banner.Split('\n')), ct);
+                while (!ct.IsCancellationRequested && EndReason is null)
+                {
+                    if (!_control.HasInput)
+                    {
+                        await _control.WaitForInputAsync(); // idle: holds no buffer; what ends the session shuts the socket
+                    }
+
+                    if (await _control.ReadLineAsync(ct) is not { } line)
+                    {
+                        End(SessionEndReason.ClientClosed);
+                        break;
+                    }
+
+                    _timeouts.Touch();
+                    await DispatchAsync(line, ct);
+                    _control.NameEncoding = _s.NameEncoding; // after a login (or logout), the user's file-name code page
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                End(SessionEndReason.ServerShutdown);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or AuthenticationException)
+            {
+                End(SessionEndReason.ClientClosed);
+            }
+            finally
+            {
+                // The client is gone (or we are closing): a transfer still running must not commit.
+                await _s.Transfers.CancelAsync(TransferFailure.ControlConnectionLost);
+                AccessCommands.ResetLogin(_s); // the user's session count goes down
+                var reason = (EndReason ?? SessionEndReason.ClientClosed).ToString();
+                Log.SessionEnded(_s.Logger, reason);
+                telemetry.ActiveSessions.Add(-1);
+                telemetry.Sessions.Add(1, new KeyValuePair<string, object?>("ftp.session.end_reason", reason));
+                activity?.SetTag("ftp.session.end_reason", reason);
+                activity?.SetTag("ftp.tls", _s.Tls.Active);
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception ex)
         {
-            End(SessionEndReason.ServerShutdown);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or AuthenticationException)
-        {
-            End(SessionEndReason.ClientClosed);
+            Log.UnexpectedError(_s.Logger, ex, "session");
         }
         finally
         {
-            // The client is gone (or we are closing): a transfer still running must not commit.
-            await _s.Transfers.CancelAsync(TransferFailure.ControlConnectionLost);
-            AccessCommands.ResetLogin(_s); // the user's session count goes down
-            var reason = (EndReason ?? SessionEndReason.ClientClosed).ToString();
-            Log.SessionEnded(_s.Logger, reason);
-            telemetry.ActiveSessions.Add(-1);
-            telemetry.Sessions.Add(1, new KeyValuePair<string, object?>("ftp.session.end_reason", reason));
-            activity?.SetTag("ftp.session.end_reason", reason);
-            activity?.SetTag("ftp.tls", _s.Tls.Active);
+            ended(this);
+            await DisposeAsync();
         }
     }
 
@@ -300,91 +325,6 @@ internal sealed class FtpSession : IAsyncDisposable, ITransferOwner, ITimeoutHan
             _ = CloseAsync(reason == SessionEndReason.LoginTimeout
                 ? "Login timeout; closing control connection."
                 : "Idle timeout; closing control connection.");
-        }
-    }
-
-    /// <summary>The logged-in user, if any.</summary>
-    internal Users.FtpUser? User => _s.Login.User;
-
-    /// <summary>The user was removed, disabled or changed: a running transfer may finish, then 421 and the session closes.</summary>
-    internal Task CloseForChangedUserAsync() =>
-        CloseFromOutsideAsync(new SessionClose("Your user was removed or changed; closing connection.", SessionEndReason.UserRemoved));
-
-    /// <summary>
-    /// The operator ended the session: its running transfer may finish, or with <paramref name="now"/> it is cut
-    /// (426, an upload commits nothing); then 421 and the session closes.
-    /// </summary>
-    internal async Task EndByOperatorAsync(bool now)
-    {
-        var close = new SessionClose("Your session was ended by the operator; closing connection.", SessionEndReason.EndedByOperator);
-        _s.Closing ??= close;
-        if (now)
-        {
-            await _s.Transfers.CancelAsync(TransferFailure.EndedByOperator);
-        }
-
-        await CloseFromOutsideAsync(close, now ? TransferFailure.EndedByOperator : null);
-    }
-
-    /// <summary>
-    /// Graceful shutdown: a running transfer may finish (and is answered as usual), then the session gets 421
-    /// and is closed. Commands that arrive meanwhile are answered 421 as well.
-    /// </summary>
-    internal Task DrainAsync() => CloseFromOutsideAsync(new SessionClose(CommandExecutor.ShuttingDown, SessionEndReason.ServerShutdown));
-
-    /// <summary>
-    /// Stops new work (the next command gets the 421), waits for a command in progress to finish — so a transfer
-    /// it starts is seen — and for the running transfer, then sends the 421 and closes.
-    /// </summary>
-    /// <param name="close">the 421 and the reason.</param>
-    /// <param name="cut">when set, a transfer that a command in progress started meanwhile is cut too, for this reason.</param>
-    private async Task CloseFromOutsideAsync(SessionClose close, TransferFailure? cut = null)
-    {
-        _s.Closing ??= close;
-        try
-        {
-            await _commandGate.WaitAsync(_cts.Token);
-            _commandGate.Release();
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-        {
-            return; // the session ended meanwhile
-        }
-
-        if (cut is { } reason)
-        {
-            await _s.Transfers.CancelAsync(reason);
-        }
-
-        await _s.Transfers.WaitAsync();
-        if (End(close.Reason))
-        {
-            await CloseAsync(close.Text);
-        }
-    }
-
-    /// <summary>From outside the command loop: a last 421, then the connection closes, which ends <see cref="RunAsync"/>.</summary>
-    private async Task CloseAsync(string text)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _s.Server.Time);
-            await _control.WriteAsync(FtpReply.Of(ReplyCodes.ServiceNotAvailable, text), timeout.Token);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-        finally
-        {
-            _control.Shutdown();
-            try
-            {
-                await _cts.CancelAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The session ended on its own meanwhile.
-            }
         }
     }
 

@@ -11,9 +11,11 @@ namespace FtpGateway.Ftp.Sessions;
 /// </summary>
 internal sealed class SessionRegistry(State.IFleetState? fleet = null)
 {
-    private readonly ConcurrentDictionary<string, (FtpSession Session, Task Task)> _sessions = new();
+    private readonly ConcurrentDictionary<string, FtpSession> _sessions = new();
     private readonly ConcurrentDictionary<IPAddress, int> _perClient = new();
     private int _beating;
+    private int _stopping;
+    private Action<FtpSession>? _ended;
 
     // Session ids are unique across restarts and gateways: a random prefix for this process, then a counter.
     private readonly string _idPrefix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
@@ -94,15 +96,44 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     public string NextId() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _nextId):x6}");
 
     /// <summary>Runs an admitted session (its client holds a slot) until it ends, then frees the slot and disposes it.</summary>
-    public void Start(FtpSession session, IPAddress address, ILogger logger)
+    public void Start(FtpSession session)
     {
         fleet?.Track(session.Id, session.Snapshot);
-        _sessions[session.Id] = (session, RunAsync(session, address, logger));
+        _sessions[session.Id] = session; // before it runs: a session that ends at once is then removed, never left behind
         CancelReservation(); // counted as a session now
+        session.Completion = session.RunAsync(_ended ??= Ended); // one delegate for all sessions
+        if (Volatile.Read(ref _stopping) == 1)
+        {
+            session.Abort(); // admitted while the server stopped: AbortAll may have passed it by
+        }
+    }
+
+    private void Ended(FtpSession session)
+    {
+        ReleaseSlot(session.ClientAddress, session.Id); // the client's slot is free once the session is gone from the count
+        fleet?.Untrack(session.Id);
+        _sessions.TryRemove(session.Id, out _); // before the dispose, so a drain never reaches a disposed session
+    }
+
+    /// <summary>The server stops: every session, and any admitted from now on, is cut off (<see cref="FtpSession.Abort"/>).</summary>
+    public void AbortAll(ILogger logger)
+    {
+        Interlocked.Exchange(ref _stopping, 1);
+        foreach (var session in _sessions.Values)
+        {
+            try
+            {
+                session.Abort();
+            }
+            catch (Exception ex)
+            {
+                Log.UnexpectedError(logger, ex, "session stop");
+            }
+        }
     }
 
     /// <summary>The session with this id on this gateway, if any.</summary>
-    public FtpSession? Find(string id) => _sessions.TryGetValue(id, out var s) ? s.Session : null;
+    public FtpSession? Find(string id) => _sessions.GetValueOrDefault(id);
 
     /// <summary>
     /// Checks every session's timeouts (the server's heartbeat): one session failing never skips the others, and a
@@ -121,7 +152,7 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
             {
                 try
                 {
-                    entry.Value.Session.OnHeartbeat();
+                    entry.Value.OnHeartbeat();
                 }
                 catch (Exception ex)
                 {
@@ -136,7 +167,7 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     }
 
     /// <summary>The sessions of this gateway.</summary>
-    public IEnumerable<FtpSession> All => _sessions.Values.Select(s => s.Session);
+    public IEnumerable<FtpSession> All => _sessions.Values;
 
     /// <summary>Ends a session of this gateway for the operator (<see cref="FtpSession.EndByOperatorAsync"/>); false when it is not here.</summary>
     public bool TryEnd(string id, bool now, ILogger logger)
@@ -151,32 +182,12 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
         return true;
     }
 
-    private async Task RunAsync(FtpSession session, IPAddress address, ILogger logger)
-    {
-        await Task.Yield();
-        try
-        {
-            await session.RunAsync();
-        }
-        catch (Exception ex)
-        {
-            Log.UnexpectedError(logger, ex, "session");
-        }
-        finally
-        {
-            ReleaseSlot(address, session.Id); // the client's slot is free once the session is gone from the count
-            fleet?.Untrack(session.Id);
-            _sessions.TryRemove(session.Id, out _); // before the dispose, so a drain never reaches a disposed session
-            await session.DisposeAsync();
-        }
-    }
-
     /// <summary>Lets every session's running transfer finish, then closes it with 421 (<see cref="FtpSession.DrainAsync"/>).</summary>
-    public Task DrainAllAsync() => Task.WhenAll(_sessions.Values.Select(s => s.Session.DrainAsync()));
+    public Task DrainAllAsync() => Task.WhenAll(_sessions.Values.Select(s => s.DrainAsync()));
 
     /// <summary>Waits for every session to end, at most <paramref name="timeout"/>.</summary>
     public Task WhenAllEndedAsync(TimeSpan timeout, TimeProvider time) =>
-        Task.WhenAll(_sessions.Values.Select(s => s.Task)).WaitAsync(timeout, time, CancellationToken.None);
+        Task.WhenAll(_sessions.Values.Select(s => s.Completion ?? Task.CompletedTask)).WaitAsync(timeout, time, CancellationToken.None);
 
     /// <summary>
     /// After a users-file reload: sessions of users removed, disabled or changed (a new password, root, target,
@@ -184,7 +195,7 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     /// </summary>
     public void CloseChangedUsers(UserDirectory current, ILogger logger)
     {
-        foreach (var (session, _) in _sessions.Values)
+        foreach (var session in _sessions.Values)
         {
             if (session.User is { IsAnonymous: false, FromHook: false } user && !current.IsCurrent(user))
             {

@@ -97,6 +97,21 @@ public sealed class ControlLineReaderTests
         Assert.Null(await reader.ReadLineAsync(pipe, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task AWholeLineTakesItsCrLf_SoAnIdleSessionHoldsNothing_WhilePipelinedLinesAreHeld()
+    {
+        var reader = new ControlLineReader(64);
+        var pipe = new ChunkedStream(["NOOP\r\n"u8.ToArray(), "PWD\r\nSYST\r\n"u8.ToArray()]);
+        Assert.False(reader.HasInput);
+        Assert.Equal("NOOP", (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text);
+        Assert.False(reader.HasInput); // its LF was taken with it: the session waits with a zero-byte read, holding no buffer
+        Assert.Equal(0, await reader.WaitForInputAsync(pipe));
+        Assert.Equal("PWD", (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text);
+        Assert.True(reader.HasInput); // SYST came with it: answered without waiting for the client
+        Assert.Equal("SYST", (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text);
+        Assert.False(reader.HasInput);
+    }
+
     private sealed class ChunkedStream(byte[][] chunks) : MemoryStream
     {
         private int _next;
