@@ -204,11 +204,17 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
             return; // never started, or already stopped (the host stops, then disposes)
         }
 
-        await DrainAsync(cancellationToken);
+        try
+        {
+            await DrainAsync(cancellationToken);
+        }
+        finally
+        {
+            // Whatever is left is cut off: its transfers are cancelled and commit nothing.
+            await _stopping.CancelAsync();
+            _sessions.AbortAll(_logger);
+        }
 
-        // Whatever is left is cut off: its transfers are cancelled and commit nothing.
-        await _stopping.CancelAsync();
-        _sessions.AbortAll(_logger);
         if (_relay is not null)
         {
             await _relay.DisposeAsync();

@@ -49,8 +49,6 @@ internal sealed class ControlLineReader
     /// </summary>
     public int DiscardBuffered()
     {
-        SkipRestOfLineEnd(); // the rest of the last line's own CRLF: not a byte sent behind it
-
         var discarded = _end - _start + _lineLength;
         _start = _end = _lineLength = 0;
         _overflow = _afterCr = false;
@@ -64,22 +62,28 @@ internal sealed class ControlLineReader
     public bool HasInput => _start < _end || _lineLength > 0;
 
     /// <summary>
-    /// With nothing held (<see cref="HasInput"/> false), waits for the client's next bytes or the end of the
-    /// stream without holding a buffer: a zero-byte read, which completes when they are there and reads nothing.
-    /// It takes no cancellation token (an idle session's registration would be one more object per session): the
-    /// session ends it by shutting the socket down. The caller awaits it: a wait inside <see cref="ReadLineAsync"/>
-    /// would keep that method's state machine alive for as long as the session is idle.
+    /// Waits for the client's next bytes or the end of the stream without holding a buffer: a zero-byte read,
+    /// which completes when they are there and reads nothing; at once while input is held. It takes no
+    /// cancellation token (an idle session's registration would be one more object per session): the session ends
+    /// it by shutting the socket down, which on Linux completes a pending receive. The caller awaits it: a wait
+    /// inside <see cref="ReadLineAsync"/> would keep that method's state machine alive while the session is idle.
     /// </summary>
     public ValueTask<int> WaitForInputAsync(Stream stream)
     {
+        if (HasInput)
+        {
+            return ValueTask.FromResult(_end - _start + _lineLength);
+        }
+
         Return(ref _buffer);
         Return(ref _line);
         return stream.ReadAsync(Memory<byte>.Empty, CancellationToken.None);
     }
 
     /// <summary>
-    /// The next line, or null when the peer closed the connection. Called after <see cref="WaitForInputAsync"/>,
-    /// it completes without waiting unless only part of a line has come.
+    /// The next line, or null when the peer closed the connection. After <see cref="WaitForInputAsync"/> it waits
+    /// only while part of a line has come; when the bytes were only line ends or Telnet commands it returns an
+    /// empty line, which the session ignores, so that the wait for more is the caller's again.
     /// </summary>
     public async ValueTask<ControlLine?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
     {
@@ -98,12 +102,7 @@ internal sealed class ControlLineReader
 
             if (_lineLength == 0 && !waited)
             {
-                // Only line ends or Telnet bytes came: wait for the client without holding a buffer.
-                Return(ref _buffer);
-                Return(ref _line);
-#pragma warning disable CA2022 // a zero-byte read completes when bytes (or the end) are there; it reads nothing by design
-                await stream.ReadAsync(Memory<byte>.Empty, cancellationToken);
-#pragma warning restore CA2022
+                return new ControlLine(string.Empty, false); // only line ends or Telnet bytes: nothing to run yet
             }
 
             waited = false;

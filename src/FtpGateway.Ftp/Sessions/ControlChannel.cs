@@ -40,10 +40,7 @@ internal sealed class ControlChannel : IAsyncDisposable
         set => _reader.NameEncoding = value;
     }
 
-    /// <summary>True while part of the client's input is held: the next line may need no wait.</summary>
-    public bool HasInput => _reader.HasInput;
-
-    /// <summary>Waits for the client's next bytes holding nothing (<see cref="ControlLineReader.WaitForInputAsync"/>); <see cref="Shutdown"/> ends it.</summary>
+    /// <summary>Waits for the client's next bytes holding nothing, unless input is held (<see cref="ControlLineReader.WaitForInputAsync"/>); <see cref="Shutdown"/> ends it.</summary>
     public ValueTask<int> WaitForInputAsync() => _reader.WaitForInputAsync(_stream);
 
     /// <summary>The next command line; null when the client closed the connection.</summary>

@@ -94,8 +94,9 @@ internal sealed partial class FtpSession
     }
 
     /// <summary>
-    /// The server stops: whatever the session is doing is cut off (its transfer commits nothing) and its
-    /// connection is shut, which ends the idle wait of its command loop.
+    /// The server stops: the session's token is cancelled (a transfer then commits nothing) and its connection is
+    /// shut, which ends the command loop's wait for the next command. A command that waits for the running
+    /// transfer without a token ends with that transfer.
     /// </summary>
     internal void Abort()
     {
@@ -106,9 +107,11 @@ internal sealed partial class FtpSession
         }
         catch (ObjectDisposedException)
         {
-            return; // the session ended on its own meanwhile
+            // The session ended on its own meanwhile.
         }
-
-        _control.Shutdown();
+        finally
+        {
+            _control.Shutdown();
+        }
     }
 }

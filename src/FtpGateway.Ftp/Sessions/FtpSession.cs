@@ -97,11 +97,7 @@ internal sealed partial class FtpSession : IAsyncDisposable, ITransferOwner, ITi
                 await _control.WriteAsync(FtpReply.Multiline(ReplyCodes.ServiceReady, _s.Options.Banner.Split('\n')), ct);
                 while (!ct.IsCancellationRequested && EndReason is null)
                 {
-                    if (!_control.HasInput)
-                    {
-                        await _control.WaitForInputAsync(); // idle: holds no buffer; what ends the session shuts the socket
-                    }
-
+                    await _control.WaitForInputAsync(); // idle, it holds no buffer; what ends the session shuts the socket
                     if (await _control.ReadLineAsync(ct) is not { } line)
                     {
                         End(SessionEndReason.ClientClosed);
@@ -140,7 +136,15 @@ internal sealed partial class FtpSession : IAsyncDisposable, ITransferOwner, ITi
         }
         finally
         {
-            ended(this);
+            try
+            {
+                ended(this);
+            }
+            catch (Exception ex)
+            {
+                Log.UnexpectedError(_s.Logger, ex, "session end");
+            }
+
             await DisposeAsync();
         }
     }

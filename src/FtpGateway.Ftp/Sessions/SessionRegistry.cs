@@ -95,7 +95,7 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     /// <summary>A new session id: this process's random prefix and a counter (<c>3f9a0c11d2-00002a</c>).</summary>
     public string NextId() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _nextId):x6}");
 
-    /// <summary>Runs an admitted session (its client holds a slot) until it ends, then frees the slot and disposes it.</summary>
+    /// <summary>Runs an admitted session (its client holds a slot); when it ends, it frees the slot (<see cref="Ended"/>) and disposes itself.</summary>
     public void Start(FtpSession session)
     {
         fleet?.Track(session.Id, session.Snapshot);
@@ -112,7 +112,7 @@ internal sealed class SessionRegistry(State.IFleetState? fleet = null)
     {
         ReleaseSlot(session.ClientAddress, session.Id); // the client's slot is free once the session is gone from the count
         fleet?.Untrack(session.Id);
-        _sessions.TryRemove(session.Id, out _); // before the dispose, so a drain never reaches a disposed session
+        _sessions.TryRemove(session.Id, out _); // before the dispose: a drain or a stop that starts later never reaches it
     }
 
     /// <summary>The server stops: every session, and any admitted from now on, is cut off (<see cref="FtpSession.Abort"/>).</summary>

@@ -53,16 +53,16 @@ public sealed class SessionEndTests
     [Fact]
     public async Task ConnectionsClosedRightAfterTheGreeting_LeaveNoSessionBehind()
     {
-        await using var server = await TestServer.StartAsync(o => o.MaxSessionsPerAddress = 5); // a slot left taken would show
+        await using var server = await TestServer.StartAsync(o => o.MaxSessionsPerAddress = 5); // a slot never given back would show
         for (var i = 0; i < 200; i++)
         {
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(IPAddress.Loopback, server.Port);
-            socket.Close(); // ends the session at once: it may end before its start has returned
+            socket.Close(); // the session ends as soon as it starts, while others are being admitted
         }
 
         await Poll.UntilAsync(() => server.ActiveSessions == 0, "every session to leave the registry");
-        await using var last = await RawFtpClient.LoginAsync(server.Port); // the per-client slots were all given back
+        await using var last = await RawFtpClient.LoginAsync(server.Port); // every slot was given back
         await last.ExpectAsync("NOOP", 200);
     }
 }
