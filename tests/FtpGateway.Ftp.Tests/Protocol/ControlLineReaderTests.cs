@@ -112,6 +112,18 @@ public sealed class ControlLineReaderTests
         Assert.False(reader.HasInput);
     }
 
+    [Fact]
+    public async Task BytesThatAreOnlyALineEndOrATelnetCommand_GiveAnEmptyLine_SoTheSessionWaitsForTheNextCommandItself()
+    {
+        var reader = new ControlLineReader(64);
+        var pipe = new ChunkedStream(["NOOP\r"u8.ToArray(), "\n"u8.ToArray(), [255, 241], "PWD\r\n"u8.ToArray()]); // IAC NOP: a keep-alive
+        Assert.Equal("NOOP", (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text);
+        Assert.Equal(string.Empty, (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text); // the split LF
+        Assert.False(reader.HasInput);
+        Assert.Equal(string.Empty, (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text); // IAC NOP
+        Assert.Equal("PWD", (await reader.ReadLineAsync(pipe, CancellationToken.None))!.Value.Text);
+    }
+
     private sealed class ChunkedStream(byte[][] chunks) : MemoryStream
     {
         private int _next;
