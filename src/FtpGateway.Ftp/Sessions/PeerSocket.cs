@@ -3,11 +3,15 @@ using System.Runtime.InteropServices;
 
 namespace FtpGateway.Ftp.Sessions;
 
-/// <summary>What the kernel knows about a connection's peer, asked without taking anything from the stream.</summary>
+/// <summary>
+/// The control connection's system calls that .NET does not offer: what the kernel knows about the peer, asked
+/// without taking anything from the stream, and a send that never waits.
+/// </summary>
 internal static partial class PeerSocket
 {
     private const int MsgPeek = 0x2;
     private const int MsgDontWait = 0x40; // the same on every Linux architecture
+    private const int MsgNoSignal = 0x4000;
     private const int EAgain = 11;
     private const int EIntr = 4;
 
@@ -42,6 +46,37 @@ internal static partial class PeerSocket
             return errno != EAgain; // ECONNRESET, ENOTCONN, EBADF: gone
         }
     }
+
+    /// <summary>
+    /// Sends what the socket's buffer takes now (<c>send(MSG_DONTWAIT)</c>) and returns how many bytes that was: 0
+    /// when it takes nothing, when the send failed (the caller's asynchronous send then reports the error as .NET
+    /// does) and off Linux. The caller sends the rest asynchronously, and must not do this while an asynchronous
+    /// send of the same socket is pending.
+    /// </summary>
+    public static int SendWithoutWaiting(Socket socket, ReadOnlySpan<byte> bytes)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            var result = Send(socket.SafeHandle, bytes, bytes.Length, MsgDontWait | MsgNoSignal);
+            if (result >= 0)
+            {
+                return (int)result;
+            }
+
+            if (Marshal.GetLastPInvokeError() != EIntr)
+            {
+                return 0;
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    private static partial nint Send(SafeSocketHandle socket, ReadOnlySpan<byte> buffer, nint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     private static partial nint Recv(SafeSocketHandle socket, Span<byte> buffer, nint length, int flags);
