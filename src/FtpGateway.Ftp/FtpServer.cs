@@ -208,13 +208,14 @@ public sealed class FtpServer : IHostedLifecycleService, IAsyncDisposable
         {
             await DrainAsync(cancellationToken);
         }
-        finally
+        catch (Exception ex)
         {
-            // Whatever is left is cut off: its transfers are cancelled and commit nothing.
-            await _stopping.CancelAsync();
-            _sessions.AbortAll(_logger);
+            Log.UnexpectedError(_logger, ex, "drain"); // the stop goes on: nothing may be left running
         }
 
+        // Whatever is left is cut off: its transfers are cancelled and commit nothing.
+        await _stopping.CancelAsync();
+        _sessions.AbortAll(_logger);
         if (_relay is not null)
         {
             await _relay.DisposeAsync();

@@ -20,6 +20,7 @@ internal sealed class ControlChannel : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private Stream _stream;
+    private volatile bool _clearText = true; // until a TLS handshake starts: then every byte goes through the stream
 
     public ControlChannel(Socket socket, int maxLineLength, ILogger logger)
     {
@@ -100,7 +101,8 @@ internal sealed class ControlChannel : IAsyncDisposable
     {
         var bytes = (NameEncoding ?? Utf8).GetBytes(text.ToString());
         text.Clear();
-        var sent = _stream is NetworkStream ? PeerSocket.SendWithoutWaiting(_socket, bytes) : 0;
+        ct.ThrowIfCancellationRequested();
+        var sent = _clearText ? PeerSocket.SendWithoutWaiting(_socket, bytes) : 0;
         if (sent < bytes.Length)
         {
             await _stream.WriteAsync(bytes.AsMemory(sent), ct);
@@ -119,6 +121,7 @@ internal sealed class ControlChannel : IAsyncDisposable
             Log.ClearTextDiscarded(_logger, discarded);
         }
 
+        _clearText = false; // a reply sent meanwhile (a timeout's 421) queues behind the handshake's own writes
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
         try
         {

@@ -49,9 +49,9 @@ internal static partial class PeerSocket
 
     /// <summary>
     /// Sends what the socket's buffer takes now (<c>send(MSG_DONTWAIT)</c>) and returns how many bytes that was: 0
-    /// when it takes nothing, when the send failed (the caller's asynchronous send then reports the error as .NET
-    /// does) and off Linux. The caller sends the rest asynchronously, and must not do this while an asynchronous
-    /// send of the same socket is pending.
+    /// when it takes nothing, when the send failed (the caller's asynchronous send then fails too, with the error
+    /// the connection is left in: a reset read here shows there as a broken pipe) and off Linux. The caller sends
+    /// the rest asynchronously, and must not do this while an asynchronous send of the same socket is pending.
     /// </summary>
     public static int SendWithoutWaiting(Socket socket, ReadOnlySpan<byte> bytes)
     {
