@@ -1,9 +1,9 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using FtpGateway.Ftp.Protocol;
 using FtpGateway.Ftp.Sessions;
+using FtpGateway.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FtpGateway.Ftp.Tests.Sessions;
@@ -65,12 +65,7 @@ public sealed class ControlChannelTests
     /// <summary>A loopback connection whose buffers are as small as the kernel allows: the client reads nothing yet.</summary>
     private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        var server = await listener.AcceptAsync();
+        var (client, server) = await LoopbackSockets.PairAsync(receiveBufferSize: 4096);
         server.SendBufferSize = 4096;
         return (client, server);
     }
