@@ -8,9 +8,6 @@ namespace FtpGateway.Ftp.Sessions;
 /// <summary>How a session is closed from outside its command loop: a changed user, the operator, a drain, the server's stop.</summary>
 internal sealed partial class FtpSession
 {
-    /// <summary>The logged-in user, if any.</summary>
-    internal Users.FtpUser? User => _s.Login.User;
-
     /// <summary>The user was removed, disabled or changed: a running transfer may finish, then 421 and the session closes.</summary>
     internal Task CloseForChangedUserAsync() =>
         CloseFromOutsideAsync(new SessionClose("Your user was removed or changed; closing connection.", SessionEndReason.UserRemoved));

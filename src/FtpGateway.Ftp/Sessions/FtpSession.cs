@@ -60,6 +60,9 @@ internal sealed partial class FtpSession : IAsyncDisposable, ITransferOwner, ITi
 
     public IPAddress ClientAddress => _s.ClientAddress;
 
+    /// <summary>The logged-in user, if any.</summary>
+    internal Users.FtpUser? User => _s.Login.User;
+
     private SessionEndReason? EndReason => _endReason == NotEnded ? null : (SessionEndReason)_endReason;
 
     /// <summary>While <see cref="RunAsync"/> runs, its task; null before.</summary>
