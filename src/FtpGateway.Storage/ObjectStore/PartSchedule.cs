@@ -3,10 +3,11 @@ namespace FtpGateway.Storage.ObjectStore;
 /// <summary>
 /// How large each part (S3) or block (Azure) of an upload is. FTP never says how long a file is, and a store
 /// allows only so many parts (S3 10,000, Azure 50,000): with a fixed part size of 8 MiB an upload would stop at
-/// 78 GiB on S3. So parts grow as the upload grows, linearly from the configured size, just steeply enough that
-/// the store's part count holds <c>largestObject</c>; each size is a whole number of MiB, at most the store's
-/// largest part. Small uploads never notice (the first thousand parts stay within a few MiB of the configured
-/// size); memory grows with the part size, so only very large uploads hold more (see <see cref="ObjectUpload"/>).
+/// 78 GiB on S3. So parts grow as the upload grows: the first tenth of the store's part count stays at the
+/// configured size, and from there parts grow linearly, just steeply enough that the part count holds
+/// <c>largestObject</c>; each size is a whole number of MiB, at most the store's largest part. Memory grows with
+/// the part size (see <see cref="ObjectUpload"/>), so it stays flat in the file's size up to a tenth of the parts
+/// (8 GiB on S3 with the default 8 MiB, 39 GiB on Azure) and only larger uploads hold more.
 /// </summary>
 public sealed class PartSchedule
 {
@@ -15,6 +16,7 @@ public sealed class PartSchedule
     private readonly long _first;
     private readonly long _largestPart;
     private readonly double _growthMiB;
+    private readonly int _flatParts;
 
     /// <param name="firstPartSize">the configured part size: every upload's first part.</param>
     /// <param name="largestPart">the store's largest part (S3 5 GiB, Azure 4,000 MiB).</param>
@@ -25,7 +27,7 @@ public sealed class PartSchedule
         ArgumentOutOfRangeException.ThrowIfLessThan(firstPartSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(largestPart, firstPartSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxParts, 1);
-        (_first, _largestPart, MaxParts) = (firstPartSize, largestPart, maxParts);
+        (_first, _largestPart, MaxParts, _flatParts) = (firstPartSize, largestPart, maxParts, maxParts / 10);
         // The gentlest growth (MiB per part) whose parts hold the largest object: found by bisection, as the sizes
         // are rounded to whole MiB and capped.
         double low = 0, high = largestPart / (double)MiB;
@@ -65,7 +67,7 @@ public sealed class PartSchedule
     public long SizeOf(int number) => SizeWith(_growthMiB, number);
 
     private long SizeWith(double growthMiB, int number) =>
-        Math.Min(_largestPart, _first + (MiB * (long)Math.Floor((number - 1) * growthMiB)));
+        Math.Min(_largestPart, _first + (MiB * (long)Math.Floor(Math.Max(0, number - 1 - _flatParts) * growthMiB)));
 
     private long CapacityWith(double growthMiB)
     {

@@ -49,10 +49,12 @@ public sealed class PartScheduleTests
         var schedule = S3Storage.Schedule(8 * MiB);
         Assert.True(schedule.Capacity >= 5L << 40);
         Assert.Equal(10_000, schedule.MaxParts);
-        Assert.True(PartAt(schedule, 1L << 30) <= 16 * MiB);   // the part being written once 1 GiB has gone
-        Assert.True(PartAt(schedule, 10L << 30) <= 48 * MiB);  // ... 10 GiB
-        Assert.True(PartAt(schedule, 1L << 40) <= 470 * MiB);  // ... 1 TiB
-        Assert.True(schedule.SizeOf(10_000) <= 1050 * MiB);    // the last part of a 5 TiB upload
+        Assert.Equal(8 * MiB, PartAt(schedule, 1L << 30));      // the part being written once 1 GiB has gone
+        Assert.Equal(8 * MiB, schedule.SizeOf(1_000));          // the first 1,000 parts (7.8 GiB): memory flat
+        Assert.True(schedule.SizeOf(1_100) > 8 * MiB);         // then they grow
+        Assert.True(PartAt(schedule, 10L << 30) <= 26 * MiB);  // ... 10 GiB
+        Assert.True(PartAt(schedule, 1L << 40) <= 520 * MiB);  // ... 1 TiB
+        Assert.True(schedule.SizeOf(10_000) <= 1160 * MiB);    // the last part of a 5 TiB upload
     }
 
     [Fact]
@@ -61,7 +63,9 @@ public sealed class PartScheduleTests
         var schedule = AzureBlobStorage.Schedule(8 * MiB);
         Assert.True(schedule.Capacity >= 100L << 40);
         Assert.Equal(50_000, schedule.MaxParts);
-        Assert.True(PartAt(schedule, 10L << 30) <= 48 * MiB);
+        Assert.Equal(8 * MiB, schedule.SizeOf(5_000));          // the first 5,000 blocks (39 GiB): memory flat
+        Assert.True(schedule.SizeOf(5_100) > 8 * MiB);
+        Assert.True(PartAt(schedule, 100L << 30) <= 116 * MiB);
         Assert.True(PartAt(schedule, 1L << 40) <= 470 * MiB);
     }
 
