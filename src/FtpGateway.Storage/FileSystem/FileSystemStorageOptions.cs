@@ -7,4 +7,7 @@ public sealed class FileSystemStorageOptions
 
     /// <summary>The directory that holds every user's files. Created at start-up if missing.</summary>
     public string Root { get; set; } = "./data";
+
+    /// <summary>false: uploads go through named temporaries, as on a file system without <c>O_TMPFILE</c> (tests; not configurable).</summary>
+    internal bool UnnamedTemporaries { get; init; } = true;
 }

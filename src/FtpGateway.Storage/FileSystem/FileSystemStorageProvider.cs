@@ -9,9 +9,9 @@ namespace FtpGateway.Storage.FileSystem;
 /// The embedded default provider: files on a local (or mounted) disk, on Linux. Every path is opened inside the
 /// user's root and proven to be there before anything is done with it (<see cref="ConfinedTree"/>): a symbolic
 /// link is followed only while it leads to somewhere inside that root, whatever links lie on the way, and one
-/// swapped in after the check cannot redirect the operation. Uploads are written to a hidden temporary beside
-/// the storage root (<see cref="UploadTemporaries"/>) and moved into place only when complete, so readers see
-/// the old file until the new one is whole; APPE writes in place under a per-file lock.
+/// swapped in after the check cannot redirect the operation. Uploads are written to an unnamed file, or where
+/// the file system has none a hidden temporary (<see cref="UploadTemporaries"/>), and given their name only when
+/// complete, so readers see the old file until the new one is whole; APPE writes in place under a per-file lock.
 /// </summary>
 public sealed class FileSystemStorageProvider : IStorageProvider, IDisposable
 {
@@ -32,7 +32,7 @@ public sealed class FileSystemStorageProvider : IStorageProvider, IDisposable
         Directory.CreateDirectory(full);
         var root = ConfinedTree.RealPath(full) ?? throw new IOException($"The storage root '{full}' cannot be opened");
         time ??= TimeProvider.System;
-        _shared = new Shared(root, new UploadTemporaries(root), new AppendLocks(time), logger ?? NullLogger.Instance);
+        _shared = new Shared(root, new UploadTemporaries(root, options.UnnamedTemporaries), new AppendLocks(time), logger ?? NullLogger.Instance);
         _tree = new ConfinedTree(root, StoragePath.Root, root);
         _uploads = new DiskUploads(_tree, _shared.Temporaries, _shared.Locks);
         RemoveStaleTemporaries(time);
@@ -43,6 +43,9 @@ public sealed class FileSystemStorageProvider : IStorageProvider, IDisposable
         (_shared, _tree, _uploads) = (shared, tree, new DiskUploads(tree, shared.Temporaries, shared.Locks));
 
     public string Name => "FileSystem";
+
+    /// <summary>Whether uploads are unnamed files until they commit (<see cref="UploadTemporaries.Unnamed"/>).</summary>
+    internal bool UnnamedUploads => _shared.Temporaries.Unnamed;
 
     public string? Locate(StoragePath path) => System.IO.Path.Join(_shared.Root, path.Value);
 

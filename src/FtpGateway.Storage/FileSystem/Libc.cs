@@ -6,7 +6,7 @@ namespace FtpGateway.Storage.FileSystem;
 /// <summary>
 /// The Linux system calls the local-disk provider needs and .NET does not expose: opening without side effects
 /// (<c>O_PATH</c>), the <c>*at</c> family relative to an open directory, <c>statx</c>, <c>getdents64</c>,
-/// <c>renameat2</c> and <c>flock</c>. Every call returns -1 and sets errno on failure.
+/// <c>renameat2</c>, <c>linkat</c> and <c>flock</c>. Every call returns -1 and sets errno on failure.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -15,13 +15,16 @@ internal static unsafe partial class Libc
     // Flags whose values differ between x86-64 and the generic (arm64) ABI.
     private static readonly bool Generic = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
 
-    public const int ORdOnly = 0, OWrOnly = 1, OCreat = 0x40, OExcl = 0x80, OCloexec = 0x80000, OPath = 0x200000;
+    public const int ORdOnly = 0, OWrOnly = 1, ORdWr = 2, OCreat = 0x40, OExcl = 0x80, OCloexec = 0x80000, OPath = 0x200000;
 
     public static int ODirectory => Generic ? 0x4000 : 0x10000;
 
     public static int ONoFollow => Generic ? 0x8000 : 0x20000;
 
-    public const int AtSymlinkNoFollow = 0x100, AtRemoveDir = 0x200, AtEmptyPath = 0x1000;
+    /// <summary><c>O_TMPFILE</c>: an unnamed file in the directory's file system (it includes <c>O_DIRECTORY</c>).</summary>
+    public static int OTmpFile => 0x400000 | ODirectory;
+
+    public const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100, AtRemoveDir = 0x200, AtSymlinkFollow = 0x400, AtEmptyPath = 0x1000;
     public const uint RenameNoReplace = 1;
     public const uint StatxBasicStats = 0x7ff, StatxMountId = 0x1000;
     public const ulong ResolveNoMagicLinks = 0x02, ResolveBeneath = 0x08;
@@ -31,7 +34,7 @@ internal static unsafe partial class Libc
 
     public const int ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21,
         EINVAL = 22, ENOSPC = 28, EROFS = 30, ENAMETOOLONG = 36, ENOTEMPTY = 39, ELOOP = 40, EDQUOT = 122, EPERM = 1,
-        ENOSYS = 38;
+        ENOSYS = 38, EOPNOTSUPP = 95;
 
     public const ushort SIfMt = 0xF000, SIfDir = 0x4000, SIfReg = 0x8000, SIfLnk = 0xA000;
     public const byte DtUnknown = 0, DtDir = 4, DtReg = 8, DtLnk = 10;
@@ -72,6 +75,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int RenameAt2(SafeFileHandle fromDir, string from, SafeFileHandle toDir, string to, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int LinkAt(int fromDir, string from, SafeFileHandle toDir, string to, int flags);
 
     [LibraryImport(Library, EntryPoint = "futimens", SetLastError = true)]
     public static partial int FutimeNs(SafeFileHandle file, Timespec* times);
