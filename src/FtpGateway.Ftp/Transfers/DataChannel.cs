@@ -46,13 +46,16 @@ internal sealed class PassiveDataChannel : DataChannel
         using var deadline = new CancellationTokenSource(timeout, _server.Time);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         Task<Socket>? accept = null;
-        Task<(Socket Socket, IPAddress Client)>? relayed = null;
+        Task<bool>? relayed = null;
         try
         {
             while (true)
             {
                 accept ??= _listener.AcceptAsync(cts.Token).AsTask();
-                relayed ??= _relayed.Reader.ReadAsync(cts.Token).AsTask();
+
+                // Not cancelled but closed (Dispose) when the wait ends: false then, never an exception. A cancelled
+                // wait would throw one for every data connection (on the thread pool, even when nobody awaits it).
+                relayed ??= _relayed.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
                 Socket socket;
                 IPAddress? peer;
                 if (await Task.WhenAny(accept, relayed) == accept)
@@ -61,10 +64,15 @@ internal sealed class PassiveDataChannel : DataChannel
                     accept = null;
                     peer = await PeerAsync(socket, cts.Token);
                 }
+                else if (_relayed.Reader.TryRead(out var handed))
+                {
+                    (socket, peer) = handed;
+                    relayed = null;
+                }
                 else
                 {
-                    (socket, peer) = await relayed;
-                    relayed = null;
+                    // Closed: this channel was disposed meanwhile (its listener with it).
+                    throw new ObjectDisposedException(nameof(PassiveDataChannel));
                 }
 
                 if (peer is not null && (_requiredPeer is null || peer.Equals(_requiredPeer)))
@@ -84,11 +92,10 @@ internal sealed class PassiveDataChannel : DataChannel
         finally
         {
             await cts.CancelAsync();
-            Dispose(); // one connection per PASV
+            Dispose(); // one connection per PASV; it closes what was relayed meanwhile, and ends the wait for it
 
-            // What arrived after the one taken (or as the wait ended) is closed.
+            // A connection accepted as the wait ended is closed.
             _ = accept?.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            _ = relayed?.ContinueWith(t => t.Result.Socket.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 
