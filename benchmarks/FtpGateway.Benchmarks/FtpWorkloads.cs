@@ -89,9 +89,11 @@ internal static partial class FtpWorkloads
     /// <summary>
     /// <paramref name="sessions"/> sessions at once (a blocking client on a thread each), each uploading
     /// <paramref name="filesEach"/> small files with the commands Python's ftplib sends for each (TYPE I, PASV, STOR):
-    /// the total rate and the 99th percentile of one file, from its TYPE I to its 226, in milliseconds.
+    /// the total rate and the 99th percentile of one file, from its TYPE I to its 226, in milliseconds; and the CPU
+    /// per file, over the same window (every session logged in before it, none gone before its end), of the server
+    /// (its process tree: pure-ftpd forks processes per session) and of the clients (this process).
     /// </summary>
-    public static async Task<(double FilesPerSecond, double P99Ms)> ConcurrentUploadersAsync(FtpTarget target, string directory, int sessions, int filesEach)
+    public static async Task<Uploaders> ConcurrentUploadersAsync(FtpTarget target, string directory, int sessions, int filesEach)
     {
         using (var setup = BlockingFtpClient.LogIn(target))
         {
@@ -101,6 +103,8 @@ internal static partial class FtpWorkloads
         var latencies = new List<double>(sessions * filesEach);
         using var ready = new CountdownEvent(sessions);
         using var start = new ManualResetEventSlim();
+        using var stored = new CountdownEvent(sessions);
+        using var quit = new ManualResetEventSlim();
         var threads = Enumerable.Range(0, sessions).Select(s => Task.Factory.StartNew(() =>
         {
             BlockingFtpClient? client = null;
@@ -124,13 +128,21 @@ internal static partial class FtpWorkloads
             var content = new byte[SmallFileSize];
             start.Wait();
             var mine = new List<double>(filesEach);
-            for (var i = 0; i < filesEach; i++)
+            try
             {
-                var clock = Stopwatch.StartNew();
-                client.StoreLikeFtplib($"s{s:D3}-{i:D4}.jpg", content);
-                mine.Add(clock.Elapsed.TotalMilliseconds);
+                for (var i = 0; i < filesEach; i++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    client.StoreLikeFtplib($"s{s:D3}-{i:D4}.jpg", content);
+                    mine.Add(clock.Elapsed.TotalMilliseconds);
+                }
+            }
+            finally
+            {
+                stored.Signal();
             }
 
+            quit.Wait(); // the sessions end once the CPU is read
             lock (latencies)
             {
                 latencies.AddRange(mine);
@@ -139,17 +151,25 @@ internal static partial class FtpWorkloads
         if (!ready.Wait(TimeSpan.FromMinutes(10)) || threads.Any(t => t.IsFaulted))
         {
             start.Set(); // the sessions that logged in run out
+            quit.Set();
             await Task.WhenAll(threads); // a session that could not log in fails the run here, instead of timing fewer
             throw new InvalidOperationException($"{sessions} sessions did not all log in within 10 minutes");
         }
 
+        var (serverCpu, clientCpu) = (ProcessCpu.TreeSeconds(target.ProcessId), ProcessCpu.Seconds(Environment.ProcessId));
         var total = Stopwatch.StartNew();
         start.Set();
-        await Task.WhenAll(threads);
+        await Task.Run(stored.Wait);
         var seconds = total.Elapsed.TotalSeconds;
+        (serverCpu, clientCpu) = (ProcessCpu.TreeSeconds(target.ProcessId) - serverCpu, ProcessCpu.Seconds(Environment.ProcessId) - clientCpu);
+        quit.Set();
+        await Task.WhenAll(threads);
         latencies.Sort();
-        return (latencies.Count / seconds, latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(latencies.Count * 0.99) - 1)]);
+        return new(latencies.Count / seconds, latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(latencies.Count * 0.99) - 1)], serverCpu * 1000 / latencies.Count, clientCpu * 1000 / latencies.Count);
     }
+
+    /// <summary>What <see cref="ConcurrentUploadersAsync"/> measured.</summary>
+    public sealed record Uploaders(double FilesPerSecond, double P99Ms, double ServerCpuMsPerFile, double ClientCpuMsPerFile);
 
     [GeneratedRegex(@"\(\|\|\|(\d+)\|\)")]
     private static partial Regex EpsvPort();

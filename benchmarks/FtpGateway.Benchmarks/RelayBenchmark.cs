@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using FtpGateway.TestSupport;
 
@@ -49,9 +48,9 @@ internal static class RelayBenchmark
         var relayedBytes = 0L;
         async Task<double> Relayed(Func<Task<double>> transfer)
         {
-            var before = CpuSeconds(relay.Id);
+            var before = ProcessCpu.Seconds(relay.Id);
             var rate = await transfer();
-            relayCpu += CpuSeconds(relay.Id) - before;
+            relayCpu += ProcessCpu.Seconds(relay.Id) - before;
             relayedBytes += size;
             return rate;
         }
@@ -81,13 +80,5 @@ internal static class RelayBenchmark
         _ = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
         return process;
-    }
-
-    /// <summary>User and system CPU seconds the process has used (/proc/PID/stat, in clock ticks of 1/100 s).</summary>
-    private static double CpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 }
