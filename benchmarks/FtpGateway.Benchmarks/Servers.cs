@@ -122,7 +122,11 @@ internal static class Servers
         await Run("pure-pw", "mkdb", Path.Combine(dir, "pdb"), "-f", Path.Combine(dir, "passwd"));
         var start = new ProcessStartInfo("/usr/sbin/pure-ftpd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string[] tlsArgs = tls is { } t ? ["-Y", "1", "-2", $"{t.Certificate},{t.Key}"] : [];
-        foreach (var a in new[] { "-S", $"127.0.0.1,{port}", "-p", "20000:32000", "-l", $"puredb:{Path.Combine(dir, "pdb")}", "-E", "-A", "-H", "-4", "-c", $"{maxClients}", "-C", $"{maxClients}", "-I", "600", "-L", $"{listingCap}:8" }.Concat(tlsArgs))
+
+        // Passive ports below the kernel's ephemeral range (the clients'), as many as fit: pure-ftpd picks them at
+        // random, and with 200 sessions at once a round once found no free one in 20000-32000 ("425 Unable to
+        // identify the local data socket: Address already in use").
+        foreach (var a in new[] { "-S", $"127.0.0.1,{port}", "-p", "10000:32000", "-l", $"puredb:{Path.Combine(dir, "pdb")}", "-E", "-A", "-H", "-4", "-c", $"{maxClients}", "-C", $"{maxClients}", "-I", "600", "-L", $"{listingCap}:8" }.Concat(tlsArgs))
         {
             start.ArgumentList.Add(a);
         }
