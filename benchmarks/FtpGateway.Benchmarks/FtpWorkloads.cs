@@ -117,6 +117,7 @@ internal static partial class FtpWorkloads
             catch
             {
                 client?.Dispose();
+                stored.Signal(); // nothing to store: the run ends once the others have, and fails then
                 throw;
             }
             finally
@@ -156,16 +157,17 @@ internal static partial class FtpWorkloads
             throw new InvalidOperationException($"{sessions} sessions did not all log in within 10 minutes");
         }
 
-        var (serverCpu, clientCpu) = (ProcessCpu.TreeSeconds(target.ProcessId), ProcessCpu.Seconds(Environment.ProcessId));
+        var (serverCpu, clientCpu) = (ProcessCpu.Tree(target.ProcessId), ProcessCpu.Seconds(Environment.ProcessId));
         var total = Stopwatch.StartNew();
         start.Set();
         await Task.Run(stored.Wait);
         var seconds = total.Elapsed.TotalSeconds;
-        (serverCpu, clientCpu) = (ProcessCpu.TreeSeconds(target.ProcessId) - serverCpu, ProcessCpu.Seconds(Environment.ProcessId) - clientCpu);
+        var serverSeconds = ProcessCpu.SecondsSince(serverCpu, ProcessCpu.Tree(target.ProcessId));
+        var clientSeconds = ProcessCpu.Seconds(Environment.ProcessId) - clientCpu;
         quit.Set();
         await Task.WhenAll(threads);
         latencies.Sort();
-        return new(latencies.Count / seconds, latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(latencies.Count * 0.99) - 1)], serverCpu * 1000 / latencies.Count, clientCpu * 1000 / latencies.Count);
+        return new(latencies.Count / seconds, latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(latencies.Count * 0.99) - 1)], serverSeconds * 1000 / latencies.Count, clientSeconds * 1000 / latencies.Count);
     }
 
     /// <summary>What <see cref="ConcurrentUploadersAsync"/> measured.</summary>

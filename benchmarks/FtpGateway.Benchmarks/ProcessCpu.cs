@@ -9,10 +9,10 @@ internal static class ProcessCpu
     public static double Seconds(int pid) => Ticks(File.ReadAllText($"/proc/{pid}/stat")) / 100.0;
 
     /// <summary>
-    /// The same for the process and every process below it, alive now (a server that forks a process per session,
-    /// such as pure-ftpd: read while the sessions run).
+    /// The CPU ticks of the process and of every process below it, alive now, by process (a server that forks a
+    /// process per session, such as pure-ftpd).
     /// </summary>
-    public static double TreeSeconds(int root)
+    public static Dictionary<int, long> Tree(int root)
     {
         var processes = new Dictionary<int, (int Parent, long Ticks)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -32,8 +32,15 @@ internal static class ProcessCpu
         }
 
         bool Below(int pid) => pid == root || (processes.TryGetValue(pid, out var p) && p.Parent > 1 && Below(p.Parent));
-        return processes.Where(p => Below(p.Key)).Sum(p => p.Value.Ticks) / 100.0;
+        return processes.Where(p => Below(p.Key)).ToDictionary(p => p.Key, p => p.Value.Ticks);
     }
+
+    /// <summary>
+    /// The CPU seconds a tree used between two readings of <see cref="Tree"/>, process by process: a process new
+    /// since the first counts whole; one gone by the second (a session that ended meanwhile) is left out.
+    /// </summary>
+    public static double SecondsSince(Dictionary<int, long> before, Dictionary<int, long> after) =>
+        after.Sum(p => before.TryGetValue(p.Key, out var then) && then <= p.Value ? p.Value - then : p.Value) / 100.0;
 
     private static long Ticks(string stat)
     {
