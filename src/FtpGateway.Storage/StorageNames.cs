@@ -40,8 +40,9 @@ public static class StorageNames
     }
 
     /// <summary>
-    /// An upload temporary beside its target: how versions before 2026-12 wrote every upload, and how uploads to a
-    /// directory on another mount than the storage root are written now.
+    /// An upload temporary beside its target: how versions before 2026-12 wrote every upload, how uploads to a
+    /// directory on another mount than the storage root are written where the disk has no unnamed files, and the
+    /// name an unnamed upload has for the moment between its link and its rename.
     /// </summary>
     public static bool IsTemporaryBesideTarget(string name)
     {

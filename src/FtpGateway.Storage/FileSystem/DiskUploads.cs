@@ -32,7 +32,7 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
         }
 
         var keep = UploadRules.KeptBytes(request, existing is { } e ? (long)e.Size : null);
-        var temp = temporaries.Create(parent);
+        var temp = temporaries.Create(parent, path);
         var committed = false;
         try
         {

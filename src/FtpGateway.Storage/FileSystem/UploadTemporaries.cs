@@ -10,20 +10,20 @@ internal sealed record Temporary(SafeFileHandle File, SafeFileHandle Directory, 
 
 /// <summary>
 /// Where uploads are written until they commit. Where the file system allows it, an upload is an unnamed file in
-/// its target's directory (<c>O_TMPFILE</c>): never listed or addressable, the commit is one <c>linkat</c> that
-/// gives it its name (or, for a file it replaces, a link under a reserved name and a rename over it in the same
-/// directory), and if the process dies first the kernel frees it: nothing is ever left behind. Elsewhere (a file
-/// system without <c>O_TMPFILE</c>, or no <c>/proc</c> to link through) uploads are written in one hidden
-/// directory under the storage root, on the same file system as every target, so the commit is one atomic
-/// rename; a rename of the target's directory meanwhile cannot strand such a temporary, and none is ever listed or
-/// addressable. Those of a process that died are removed when the next one starts and every hour after, once
-/// nothing has written to them for an hour (a running upload writes continuously; the margin spares another
-/// replica's uploads on a shared volume). A target on another mount than the storage root (a rename cannot cross
-/// mounts) gets its named temporary beside it instead, under a reserved name that is never listed; <c>RMD</c>
-/// removes such leftovers.
+/// its target's directory (<c>O_TMPFILE</c>): never listed or addressable, and if the process dies before the
+/// commit the kernel frees it. The commit links it under a reserved name and renames that over the target, in the
+/// same directory: one atomic rename, as a folder watcher expects (<c>IN_MOVED_TO</c>); only a crash in the moment
+/// between the two leaves a reserved name beside the target, never listed, which <c>RMD</c> removes. Elsewhere (a
+/// file system without <c>O_TMPFILE</c>, or no <c>/proc</c> to link through; the gateway tries once at start) uploads
+/// are written in one hidden directory under the storage root, on the same file system as every target, so the
+/// commit is one atomic rename; a rename of the target's directory meanwhile cannot strand such a temporary, and
+/// none is ever listed or addressable. Those of a process that died are removed when the next one starts and every
+/// hour after, once nothing has written to them for an hour (a running upload writes continuously; the margin
+/// spares another replica's uploads on a shared volume). In that mode a target on another mount than the storage
+/// root (a rename cannot cross mounts) gets its named temporary beside it instead, under a reserved name.
 /// </summary>
 /// <remarks>
-/// Unnamed files take per-upload work off the directories: no name is added and removed in the shared directory,
+/// Unnamed files take per-upload work off the directories: no name is added and removed in one shared directory,
 /// and no commit renames across directories, which the kernel serialises for the whole file system (its
 /// <c>s_vfs_rename_mutex</c>). With 200 sessions uploading small files at once the gateway spent 7.7% of its
 /// samples in that rename and more waiting on the shared directory's lock (<c>perf</c>).
@@ -55,8 +55,8 @@ internal sealed class UploadTemporaries : IDisposable
     /// <summary>Whether uploads are unnamed files: the storage root's file system has <c>O_TMPFILE</c>, and they can be linked through <c>/proc</c>.</summary>
     public bool Unnamed { get; }
 
-    /// <summary>A new, empty temporary for a file that is to land in <paramref name="targetDirectory"/>, open for writing.</summary>
-    public Temporary Create(SafeFileHandle targetDirectory)
+    /// <summary>A new, empty temporary for <paramref name="path"/>, to land in <paramref name="targetDirectory"/>, open for writing.</summary>
+    public Temporary Create(SafeFileHandle targetDirectory, StoragePath path)
     {
         if (Unnamed)
         {
@@ -68,16 +68,16 @@ internal sealed class UploadTemporaries : IDisposable
 
             if (Libc.Errno is not (Libc.EOPNOTSUPP or Libc.EISDIR or Libc.EINVAL))
             {
-                throw FileSystemErrors.For(Libc.Errno, StoragePath.Root, "creating an upload temporary");
+                throw FileSystemErrors.For(Libc.Errno, path, "creating an upload");
             }
         }
 
-        // This file system has no O_TMPFILE (the target is on another mount than the root's).
+        // Named: this mode, or a target on a file system without O_TMPFILE (another mount than the root's).
         var (directory, name) = MountOf(targetDirectory) == _mount
             ? (_directory, Guid.NewGuid().ToString("N") + ".part")
             : (targetDirectory, ReservedName());
         var fd = Libc.OpenAt(directory, name, Libc.OWrOnly | Libc.OCreat | Libc.OExcl | Libc.ONoFollow | Libc.OCloexec, FileMode);
-        return fd >= 0 ? new Temporary(Libc.Handle(fd), directory, name) : throw FileSystemErrors.For(Libc.Errno, StoragePath.Root, "creating an upload temporary");
+        return fd >= 0 ? new Temporary(Libc.Handle(fd), directory, name) : throw FileSystemErrors.For(Libc.Errno, path, "creating an upload");
     }
 
     /// <summary>The temporary's data, open for reading from its start (before the temporary is deleted).</summary>
@@ -92,30 +92,20 @@ internal sealed class UploadTemporaries : IDisposable
     /// <summary>Moves a temporary into place; 0 or the errno (EEXIST when <paramref name="noReplace"/> and the name is taken).</summary>
     public static int Commit(Temporary temporary, SafeFileHandle targetDirectory, string targetName, bool noReplace)
     {
+        var flags = noReplace ? Libc.RenameNoReplace : 0;
         if (temporary.Name is not null)
         {
-            return Libc.RenameAt2(temporary.Directory, temporary.Name, targetDirectory, targetName, noReplace ? Libc.RenameNoReplace : 0) == 0 ? 0 : Libc.Errno;
+            return Libc.RenameAt2(temporary.Directory, temporary.Name, targetDirectory, targetName, flags) == 0 ? 0 : Libc.Errno;
         }
 
-        var source = ProcPath(temporary.File);
-        if (Libc.LinkAt(Libc.AtFdCwd, source, targetDirectory, targetName, Libc.AtSymlinkFollow) == 0)
-        {
-            return 0;
-        }
-
-        if (Libc.Errno != Libc.EEXIST || noReplace)
-        {
-            return Libc.Errno;
-        }
-
-        // A link cannot replace a file: link under a reserved name, then rename over the file, in one directory.
+        // An unnamed file: a reserved name first, then one rename in the same directory.
         var reserved = ReservedName();
-        if (Libc.LinkAt(Libc.AtFdCwd, source, targetDirectory, reserved, Libc.AtSymlinkFollow) != 0)
+        if (Libc.LinkAt(Libc.AtFdCwd, ProcPath(temporary.File), targetDirectory, reserved, Libc.AtSymlinkFollow) != 0)
         {
             return Libc.Errno;
         }
 
-        if (Libc.RenameAt2(targetDirectory, reserved, targetDirectory, targetName, 0) == 0)
+        if (Libc.RenameAt2(targetDirectory, reserved, targetDirectory, targetName, flags) == 0)
         {
             return 0;
         }

@@ -27,6 +27,24 @@ public sealed class UploadTemporariesTests : IDisposable
     }
 
     [Fact]
+    public async Task AnUnnamedUpload_AppearsWholeByARename_AsFolderWatchersExpect()
+    {
+        var provider = Start(unnamed: true);
+        using var watcher = new FileSystemWatcher(Path.Combine(_root, "d")) { IncludeSubdirectories = false };
+        var renamed = new TaskCompletionSource<RenamedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.Renamed += (_, e) => renamed.TrySetResult(e);
+        watcher.EnableRaisingEvents = true;
+
+        await provider.UploadAsync(new UploadRequest(StoragePath.Parse("/d/x.txt"), new MemoryStream("payload"u8.ToArray())), Ct);
+
+        // inotify's IN_MOVED_FROM and IN_MOVED_TO in one directory: a watcher acting on moved-in files sees it whole.
+        var e = await renamed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("x.txt", e.Name);
+        Assert.StartsWith(StorageNames.ReservedPrefix, e.OldName);
+        Assert.Equal("payload", File.ReadAllText(e.FullPath));
+    }
+
+    [Fact]
     public async Task ANamedUpload_IsAHiddenTemporary_UntilItCommits()
     {
         var provider = Start(unnamed: false);
