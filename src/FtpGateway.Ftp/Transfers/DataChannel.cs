@@ -62,7 +62,15 @@ internal sealed class PassiveDataChannel : DataChannel
                 {
                     socket = await accept;
                     accept = null;
-                    peer = await PeerAsync(socket, cts.Token);
+                    try
+                    {
+                        peer = await PeerAsync(socket, cts.Token);
+                    }
+                    catch
+                    {
+                        socket.Dispose(); // the wait ended while its PROXY header was read
+                        throw;
+                    }
                 }
                 else if (_relayed.Reader.TryRead(out var handed))
                 {
@@ -71,8 +79,8 @@ internal sealed class PassiveDataChannel : DataChannel
                 }
                 else
                 {
-                    // Closed: this channel was disposed meanwhile (its listener with it).
-                    throw new ObjectDisposedException(nameof(PassiveDataChannel));
+                    // Closed: this channel was disposed meanwhile (its listener with it), as an abort would end an accept.
+                    throw new SocketException((int)SocketError.OperationAborted);
                 }
 
                 if (peer is not null && (_requiredPeer is null || peer.Equals(_requiredPeer)))
