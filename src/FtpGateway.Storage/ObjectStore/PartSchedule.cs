@@ -7,7 +7,7 @@ namespace FtpGateway.Storage.ObjectStore;
 /// configured size, and from there parts grow linearly, just steeply enough that the part count holds
 /// <c>largestObject</c>; each size is a whole number of MiB, at most the store's largest part. Memory grows with
 /// the part size (see <see cref="ObjectUpload"/>), so it stays flat in the file's size up to a tenth of the parts
-/// (8 GiB on S3 with the default 8 MiB, 39 GiB on Azure) and only larger uploads hold more.
+/// (7.8 GiB on S3 with the default 8 MiB, 39 GiB on Azure) and only larger uploads hold more.
 /// </summary>
 public sealed class PartSchedule
 {
@@ -27,7 +27,7 @@ public sealed class PartSchedule
         ArgumentOutOfRangeException.ThrowIfLessThan(firstPartSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(largestPart, firstPartSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxParts, 1);
-        (_first, _largestPart, MaxParts, _flatParts) = (firstPartSize, largestPart, maxParts, maxParts / 10);
+        (_first, _largestPart, MaxParts, _flatParts) = (firstPartSize, largestPart, maxParts, Math.Max(1, maxParts / 10));
         // The gentlest growth (MiB per part) whose parts hold the largest object: found by bisection, as the sizes
         // are rounded to whole MiB and capped.
         double low = 0, high = largestPart / (double)MiB;
@@ -67,7 +67,7 @@ public sealed class PartSchedule
     public long SizeOf(int number) => SizeWith(_growthMiB, number);
 
     private long SizeWith(double growthMiB, int number) =>
-        Math.Min(_largestPart, _first + (MiB * (long)Math.Floor(Math.Max(0, number - 1 - _flatParts) * growthMiB)));
+        Math.Min(_largestPart, _first + (MiB * (long)Math.Floor(Math.Max(0, number - _flatParts) * growthMiB)));
 
     private long CapacityWith(double growthMiB)
     {

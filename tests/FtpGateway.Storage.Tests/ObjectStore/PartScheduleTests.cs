@@ -29,6 +29,7 @@ public sealed class PartScheduleTests
         var schedule = new PartSchedule(first, largest, count, capacity);
         Assert.True(schedule.Capacity >= capacity, store);
         Assert.Equal(first, schedule.SizeOf(1));
+        Assert.Equal(first, schedule.SizeOf(count / 10)); // the first tenth: memory flat in the upload's size
         var previous = first;
         long total = 0;
         for (var n = 1; n <= count; n++)
