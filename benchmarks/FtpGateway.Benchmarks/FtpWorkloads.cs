@@ -91,7 +91,8 @@ internal static partial class FtpWorkloads
     /// <paramref name="filesEach"/> small files with the commands Python's ftplib sends for each (TYPE I, PASV, STOR):
     /// the total rate and the 99th percentile of one file, from its TYPE I to its 226, in milliseconds; and the CPU
     /// per file, over the same window (every session logged in before it, none gone before its end), of the server
-    /// (its process tree: pure-ftpd forks processes per session) and of the clients (this process).
+    /// (its process tree: pure-ftpd forks processes per session), of the clients (this process) and of the whole
+    /// machine (kernel threads included), with the cores the machine kept busy.
     /// </summary>
     public static async Task<Uploaders> ConcurrentUploadersAsync(FtpTarget target, string directory, int sessions, int filesEach)
     {
@@ -157,21 +158,22 @@ internal static partial class FtpWorkloads
             throw new InvalidOperationException($"{sessions} sessions did not all log in within 10 minutes");
         }
 
-        var (serverCpu, clientCpu) = (ProcessCpu.Tree(target.ProcessId), ProcessCpu.Seconds(Environment.ProcessId));
+        var (serverCpu, clientCpu, machineCpu) = (ProcessCpu.Tree(target.ProcessId), ProcessCpu.Seconds(Environment.ProcessId), ProcessCpu.MachineBusySeconds());
         var total = Stopwatch.StartNew();
         start.Set();
         await Task.Run(stored.Wait);
         var seconds = total.Elapsed.TotalSeconds;
         var serverSeconds = ProcessCpu.SecondsSince(serverCpu, ProcessCpu.Tree(target.ProcessId));
         var clientSeconds = ProcessCpu.Seconds(Environment.ProcessId) - clientCpu;
+        var machineSeconds = ProcessCpu.MachineBusySeconds() - machineCpu;
         quit.Set();
         await Task.WhenAll(threads);
         latencies.Sort();
-        return new(latencies.Count / seconds, latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(latencies.Count * 0.99) - 1)], serverSeconds * 1000 / latencies.Count, clientSeconds * 1000 / latencies.Count);
+        return new(latencies.Count / seconds, latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(latencies.Count * 0.99) - 1)], serverSeconds * 1000 / latencies.Count, clientSeconds * 1000 / latencies.Count, machineSeconds * 1000 / latencies.Count, machineSeconds / seconds);
     }
 
     /// <summary>What <see cref="ConcurrentUploadersAsync"/> measured.</summary>
-    public sealed record Uploaders(double FilesPerSecond, double P99Ms, double ServerCpuMsPerFile, double ClientCpuMsPerFile);
+    public sealed record Uploaders(double FilesPerSecond, double P99Ms, double ServerCpuMsPerFile, double ClientCpuMsPerFile, double MachineCpuMsPerFile, double MachineCores);
 
     [GeneratedRegex(@"\(\|\|\|(\d+)\|\)")]
     private static partial Regex EpsvPort();

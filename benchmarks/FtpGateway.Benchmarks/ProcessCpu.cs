@@ -42,6 +42,19 @@ internal static class ProcessCpu
     public static double SecondsSince(Dictionary<int, long> before, Dictionary<int, long> after) =>
         after.Sum(p => before.TryGetValue(p.Key, out var then) && then <= p.Value ? p.Value - then : p.Value) / 100.0;
 
+    /// <summary>The CPU seconds the whole machine has been busy, all cores (<c>/proc/stat</c>: everything but idle and I/O wait).</summary>
+    public static double MachineBusySeconds()
+    {
+        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long busy = 0;
+        foreach (var i in new[] { 1, 2, 3, 6, 7, 8 }) // user, nice, system, irq, softirq, steal
+        {
+            busy += long.Parse(cpu[i], CultureInfo.InvariantCulture);
+        }
+
+        return busy / 100.0;
+    }
+
     private static long Ticks(string stat)
     {
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

@@ -44,8 +44,9 @@ internal static class ScaleBenchmark
         report.Add(new Row("scale", $"{settings.Uploaders} sessions uploading 4 KiB files at once", "files/s", rates.Gateway, "pure-ftpd", rates.Peer, Better.Higher, 1.0));
         var p99 = (Gateway: Report.Median(gatewayUploads.Select(u => u.P99Ms)), Peer: Report.Median(pureUploads.Select(u => u.P99Ms)));
         report.Add(new Row("scale", $"p99 of one file among {settings.Uploaders} uploaders", "ms", p99.Gateway, "pure-ftpd", p99.Peer, Better.Lower, 1.0));
-        report.Figure("scale", $"CPU per file among {settings.Uploaders} uploaders", Report.Invariant(
-            $"gateway {Report.Median(gatewayUploads.Select(u => u.ServerCpuMsPerFile)):F3} ms, pure-ftpd {Report.Median(pureUploads.Select(u => u.ServerCpuMsPerFile)):F3} ms (its session processes included); the clients {Report.Median(gatewayUploads.Select(u => u.ClientCpuMsPerFile)):F3} ms against the gateway, {Report.Median(pureUploads.Select(u => u.ClientCpuMsPerFile)):F3} ms against pure-ftpd"));
+        static string Cpu(List<FtpWorkloads.Uploaders> rounds, string server) => Report.Invariant(
+            $"{Report.Median(rounds.Select(u => u.MachineCpuMsPerFile)):F3} ms ({Report.Median(rounds.Select(u => u.MachineCores)):F2} cores busy; {server} {Report.Median(rounds.Select(u => u.ServerCpuMsPerFile)):F3}, the clients {Report.Median(rounds.Select(u => u.ClientCpuMsPerFile)):F3})");
+        report.Figure("scale", $"CPU per file among {settings.Uploaders} uploaders, the whole machine", $"with the gateway {Cpu(gatewayUploads, "its process")}; with pure-ftpd {Cpu(pureUploads, "its processes")}");
     }
 
     /// <summary>
