@@ -90,9 +90,9 @@ internal static partial class FtpWorkloads
     /// <paramref name="sessions"/> sessions at once (a blocking client on a thread each), each uploading
     /// <paramref name="filesEach"/> small files with the commands Python's ftplib sends for each (TYPE I, PASV, STOR):
     /// the total rate and the 99th percentile of one file, from its TYPE I to its 226, in milliseconds; and the CPU
-    /// per file, over the same window (every session logged in before it, none gone before its end), of the server
-    /// (its process tree: pure-ftpd forks processes per session), of the clients (this process) and of the whole
-    /// machine (kernel threads included), with the cores the machine kept busy.
+    /// per file, over the same window (every session logged in before it, none gone before its end), of the server's
+    /// process (for a server that forks a process per session, such as pure-ftpd, only its first), of the clients
+    /// (this process) and of the whole machine (kernel threads included), with the cores the machine kept busy.
     /// </summary>
     public static async Task<Uploaders> ConcurrentUploadersAsync(FtpTarget target, string directory, int sessions, int filesEach)
     {
@@ -158,12 +158,12 @@ internal static partial class FtpWorkloads
             throw new InvalidOperationException($"{sessions} sessions did not all log in within 10 minutes");
         }
 
-        var (serverCpu, clientCpu, machineCpu) = (ProcessCpu.Tree(target.ProcessId), ProcessCpu.Seconds(Environment.ProcessId), ProcessCpu.MachineBusySeconds());
+        var (serverCpu, clientCpu, machineCpu) = (ProcessCpu.Seconds(target.ProcessId), ProcessCpu.Seconds(Environment.ProcessId), ProcessCpu.MachineBusySeconds());
         var total = Stopwatch.StartNew();
         start.Set();
         await Task.Run(stored.Wait);
         var seconds = total.Elapsed.TotalSeconds;
-        var serverSeconds = ProcessCpu.SecondsSince(serverCpu, ProcessCpu.Tree(target.ProcessId));
+        var serverSeconds = ProcessCpu.Seconds(target.ProcessId) - serverCpu;
         var clientSeconds = ProcessCpu.Seconds(Environment.ProcessId) - clientCpu;
         var machineSeconds = ProcessCpu.MachineBusySeconds() - machineCpu;
         quit.Set();

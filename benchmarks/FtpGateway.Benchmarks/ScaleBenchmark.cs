@@ -44,7 +44,7 @@ internal static class ScaleBenchmark
         report.Add(new Row("scale", $"{settings.Uploaders} sessions uploading 4 KiB files at once", "files/s", rates.Gateway, "pure-ftpd", rates.Peer, Better.Higher, 1.0));
         var p99 = (Gateway: Report.Median(gatewayUploads.Select(u => u.P99Ms)), Peer: Report.Median(pureUploads.Select(u => u.P99Ms)));
         report.Add(new Row("scale", $"p99 of one file among {settings.Uploaders} uploaders", "ms", p99.Gateway, "pure-ftpd", p99.Peer, Better.Lower, 1.0));
-        // pure-ftpd's own share is not shown: its processes' /proc counts covered only part of what its rounds kept busy.
+        // pure-ftpd's own share is not shown: it forks a process per session, and the machine's figure covers them.
         static string Cpu(List<FtpWorkloads.Uploaders> rounds, string? server) => Report.Invariant(
             $"{Report.Median(rounds.Select(u => u.MachineCpuMsPerFile)):F3} ms ({Report.Median(rounds.Select(u => u.MachineCores)):F2} cores busy; {(server is null ? string.Empty : $"{server} {Report.Median(rounds.Select(u => u.ServerCpuMsPerFile)):F3}, ")}the clients {Report.Median(rounds.Select(u => u.ClientCpuMsPerFile)):F3})");
         report.Figure("scale", $"CPU per file among {settings.Uploaders} uploaders, the whole machine", $"with the gateway {Cpu(gatewayUploads, "its process")}; with pure-ftpd {Cpu(pureUploads, null)}");
