@@ -112,7 +112,7 @@ public abstract class StorageProviderConformanceTests
     public async Task Upload_WhenTheSourceFails_KeepsThePreviousFileAndLeavesNoTrace()
     {
         await PutAsync("/dir-less.txt", Encoding.UTF8.GetBytes("previous"));
-        var source = new FailingStream(RandomNumberGenerator.GetBytes(200_000), failAfter: 150_000);
+        var source = new FailingStream(RandomNumberGenerator.GetBytes(800_000), failAfter: 600_000); // past a disk upload's first buffers
         await Assert.ThrowsAnyAsync<Exception>(async () => await Provider.UploadAsync(new UploadRequest(P("/dir-less.txt"), source), Ct));
         Assert.Equal("previous", Encoding.UTF8.GetString(await GetAsync("/dir-less.txt")));
         Assert.Equal(["dir-less.txt"], (await ListAsync("/")).Select(e => e.Name));
@@ -366,6 +366,42 @@ public abstract class StorageProviderConformanceTests
         if (Provider.HashAlgorithms.Contains(Hashing.Sha256))
         {
             Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/h"), Hashing.Sha256, Ct));
+        }
+    }
+
+    /// <summary>
+    /// The SHA-256 kept with an upload covers every byte in order, also when the upload arrives in uneven pieces
+    /// over several of the provider's buffers (a disk upload hashes one buffer beside the next one's copy), and
+    /// after an append and a resume.
+    /// </summary>
+    [Fact]
+    public async Task Sha256_OfAnUploadInManyPieces_AndAfterAppendAndResume_IsTheContents()
+    {
+        if (!Provider.HashAlgorithms.Contains(Hashing.Sha256))
+        {
+            return;
+        }
+
+        var content = RandomNumberGenerator.GetBytes(1_300_001);
+        var entry = await Provider.UploadAsync(new UploadRequest(P("/pieces.bin"), new TrickleStream(content, 70_001)), Ct);
+        Assert.Equal(SHA256.HashData(content), entry.Sha256 ?? await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
+        Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
+
+        if ((Provider.Capabilities & StorageCapabilities.Append) != 0)
+        {
+            var more = RandomNumberGenerator.GetBytes(600_007);
+            await Provider.UploadAsync(new UploadRequest(P("/pieces.bin"), new TrickleStream(more, 50_003)) { Mode = UploadMode.Append }, Ct);
+            content = [.. content, .. more];
+            Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
+        }
+
+        if ((Provider.Capabilities & StorageCapabilities.ResumeUpload) != 0)
+        {
+            var rest = RandomNumberGenerator.GetBytes(900_000);
+            await Provider.UploadAsync(new UploadRequest(P("/pieces.bin"), new TrickleStream(rest, 90_001)) { Mode = UploadMode.Resume, Offset = 500_000 }, Ct);
+            content = [.. content.AsSpan(0, 500_000), .. rest];
+            Assert.Equal(content, await GetAsync("/pieces.bin"));
+            Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
         }
     }
 
