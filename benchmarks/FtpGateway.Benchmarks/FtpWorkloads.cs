@@ -37,7 +37,7 @@ internal static partial class FtpWorkloads
     /// kernel throttles a writer once the dirty pages pass its threshold, and back-to-back rounds of 1 GiB outrun
     /// this machine's disk (300–350 MB/s once its cache is full).
     /// </summary>
-    private static async Task SyncAsync()
+    public static async Task SyncAsync()
     {
         using var sync = Process.Start("sync") ?? throw new InvalidOperationException("sync did not start");
         await sync.WaitForExitAsync();

@@ -20,6 +20,7 @@ internal static class RelayBenchmark
     {
         var work = Directory.CreateDirectory(Path.Combine(settings.Work, "relay")).FullName;
         Console.WriteLine($"Relay: a {settings.SizeMb} MiB STOR/RETR with curl, data connection relayed by a second gateway against direct");
+        var data = Directory.CreateDirectory(Path.Combine(work, "data")).FullName;
         var port = FreePorts.One();
         var passive = FreePorts.Range(2 * PortsPerGateway);
         var relayPort = FreePorts.One();
@@ -29,7 +30,7 @@ internal static class RelayBenchmark
             $"--Ftp:Port={port}", $"--Ftp:PassivePortRange={passive}-{passive + (2 * PortsPerGateway) - 1}", $"--Ftp:PassivePortsPerReplica={PortsPerGateway}",
             "--Ftp:Relay:Enabled=true", $"--Ftp:Relay:Secret={secret}", $"--Ftp:Relay:Port={relayPort}",
             "--Ftp:Relay:PeerAddresses:0=127.0.0.11", "--Ftp:Relay:PeerAddresses:1=127.0.0.12",
-            $"--Storage:FileSystem:Root={Directory.CreateDirectory(Path.Combine(work, "data")).FullName}",
+            $"--Storage:FileSystem:Root={data}",
             $"--Users:0:Name={User}", $"--Users:0:Password={Password}", "--Logging:LogLevel:Default=Warning",
             "--Management:Port=0", "--Management:ListenAddress=127.0.0.1",
         ];
@@ -55,9 +56,24 @@ internal static class RelayBenchmark
             return rate;
         }
 
+        // Each upload into a free name, from a synced disk, as FtpWorkloads.StorAsync does for the other sections.
+        async Task Fresh(string name)
+        {
+            await FtpWorkloads.SyncAsync();
+            File.Delete(Path.Combine(data, name));
+        }
+
         var stor = await Rounds.MedianAsync("relayed STOR", settings.Runs,
-            () => Relayed(async () => size / 1e6 / await Curl.TimeAsync([.. relayed, "-T", settings.BigFile, $"{url}/relayed.bin"])),
-            async () => size / 1e6 / await Curl.TimeAsync([.. direct, "-T", settings.BigFile, $"{url}/direct.bin"]));
+            async () =>
+            {
+                await Fresh("relayed.bin");
+                return await Relayed(async () => size / 1e6 / await Curl.TimeAsync([.. relayed, "-T", settings.BigFile, $"{url}/relayed.bin"]));
+            },
+            async () =>
+            {
+                await Fresh("direct.bin");
+                return size / 1e6 / await Curl.TimeAsync([.. direct, "-T", settings.BigFile, $"{url}/direct.bin"]);
+            });
         report.Add(new Row("relay", $"STOR {settings.SizeMb} MiB, relayed", "MB/s", stor.Gateway, "the same, direct", stor.Peer, Better.Higher, 0.8));
         var retr = await Rounds.MedianAsync("relayed RETR", settings.Runs,
             () => Relayed(async () => size / 1e6 / await Curl.TimeAsync([.. relayed, "-o", "/dev/null", $"{url}/relayed.bin"])),
