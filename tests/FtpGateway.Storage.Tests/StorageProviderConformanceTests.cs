@@ -7,13 +7,13 @@ namespace FtpGateway.Storage.Tests;
 /// The behaviour every storage provider must have. Each provider's test class derives from this and hands
 /// over a provider scoped to an empty namespace (a temporary directory, a fresh key prefix or container).
 /// </summary>
-public abstract class StorageProviderConformanceTests
+public abstract partial class StorageProviderConformanceTests
 {
     protected abstract IStorageProvider Provider { get; }
 
     protected static CancellationToken Ct => CancellationToken.None;
 
-    private static StoragePath P(string path) => StoragePath.Parse(path);
+    protected static StoragePath P(string path) => StoragePath.Parse(path);
 
     protected async Task<StorageEntry> PutAsync(string path, byte[] content, UploadMode mode = UploadMode.Replace, long offset = 0) =>
         await Provider.UploadAsync(new UploadRequest(P(path), new MemoryStream(content)) { Mode = mode, Offset = offset }, Ct);
@@ -366,42 +366,6 @@ public abstract class StorageProviderConformanceTests
         if (Provider.HashAlgorithms.Contains(Hashing.Sha256))
         {
             Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/h"), Hashing.Sha256, Ct));
-        }
-    }
-
-    /// <summary>
-    /// The SHA-256 kept with an upload covers every byte in order, also when the upload arrives in uneven pieces
-    /// over several of the provider's buffers (a disk upload hashes one buffer beside the next one's copy), and
-    /// after an append and a resume.
-    /// </summary>
-    [Fact]
-    public async Task Sha256_OfAnUploadInManyPieces_AndAfterAppendAndResume_IsTheContents()
-    {
-        if (!Provider.HashAlgorithms.Contains(Hashing.Sha256))
-        {
-            return;
-        }
-
-        var content = RandomNumberGenerator.GetBytes(1_300_001);
-        var entry = await Provider.UploadAsync(new UploadRequest(P("/pieces.bin"), new TrickleStream(content, 70_001)), Ct);
-        Assert.Equal(SHA256.HashData(content), entry.Sha256 ?? await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
-        Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
-
-        if ((Provider.Capabilities & StorageCapabilities.Append) != 0)
-        {
-            var more = RandomNumberGenerator.GetBytes(600_007);
-            await Provider.UploadAsync(new UploadRequest(P("/pieces.bin"), new TrickleStream(more, 50_003)) { Mode = UploadMode.Append }, Ct);
-            content = [.. content, .. more];
-            Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
-        }
-
-        if ((Provider.Capabilities & StorageCapabilities.ResumeUpload) != 0)
-        {
-            var rest = RandomNumberGenerator.GetBytes(900_000);
-            await Provider.UploadAsync(new UploadRequest(P("/pieces.bin"), new TrickleStream(rest, 90_001)) { Mode = UploadMode.Resume, Offset = 500_000 }, Ct);
-            content = [.. content.AsSpan(0, 500_000), .. rest];
-            Assert.Equal(content, await GetAsync("/pieces.bin"));
-            Assert.Equal(SHA256.HashData(content), await Provider.GetHashAsync(P("/pieces.bin"), Hashing.Sha256, Ct));
         }
     }
 

@@ -210,8 +210,8 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
     /// disk a write lands in the page cache in microseconds, and an asynchronous file write on Linux is that same
     /// write handed to another thread and back. The hash of a full buffer runs on another thread beside the next
     /// read and write, one buffer at a time and in order: SHA-256 is the largest single cost of a large upload
-    /// (about 0.6 s of a core per GiB), and beside the copy it no longer adds to it. The last buffer (a small
-    /// upload's only one) is hashed here, with no hand-off.
+    /// (about 0.6 s of a core per GiB), and beside the copy it no longer adds to it. The buffer the data ends in (a
+    /// small upload's only one) is hashed here, with no hand-off.
     /// </summary>
     private static async Task<long> CopyAsync(Stream source, SafeFileHandle file, long offset, long limit, IncrementalHash sha256, CancellationToken cancellationToken)
     {
@@ -236,7 +236,7 @@ internal sealed class DiskUploads(ConfinedTree tree, UploadTemporaries temporari
                     break;
                 }
 
-                hashing = Task.Run(() => sha256.AppendData(buffer, 0, read), CancellationToken.None);
+                hashing = Task.Run(() => sha256.AppendData(buffer, 0, read), CancellationToken.None); // never skipped: the digest needs every buffer
             }
 
             return offset;
