@@ -17,13 +17,12 @@ internal static partial class FtpWorkloads
     public const int SmallFileSize = 4096;
 
     /// <summary>
-    /// STOR of a large file with curl, in MB/s; with TLS: explicit FTPS with a protected data connection. The
-    /// previous round's upload is deleted first (untimed), so that every server stores into a free name with the
-    /// old file's memory just freed. Replacing it instead favours a server that truncates in place: on a VM that
-    /// reports free memory to its host, as this benchmark's machine does, a page-cache page that sat free for a
-    /// few seconds must be faulted in again by the host. That held the gateway's FTPS rounds (a new file first, the
-    /// old one freed at its commit) at 219–355 MB/s, where they ran at 443–491 with the memory just freed (2 GiB, five
-    /// rounds each way).
+    /// STOR of a large file with curl, in MB/s; with TLS: explicit FTPS with a protected data connection. Untimed
+    /// before it: <c>sync</c>, and the previous round's upload deleted, so that every server stores into a free
+    /// name with the old file's memory just freed (the object-store sections' peers delete theirs too). Replacing
+    /// the file instead favoured a server that truncates in place: this benchmark's machine hands memory that sat
+    /// free back to its host, and the gateway, which writes a new file before it frees the old one, then waited for
+    /// the host to fault those pages in again (README, Benchmark, "Memory the host takes back").
     /// </summary>
     public static async Task<double> StorAsync(FtpTarget target, string file, string name, bool tls = false)
     {
@@ -41,13 +40,21 @@ internal static partial class FtpWorkloads
     {
         using var sync = Process.Start("sync") ?? throw new InvalidOperationException("sync did not start");
         await sync.WaitForExitAsync();
+        if (sync.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"sync failed ({sync.ExitCode})");
+        }
     }
 
-    /// <summary>DELE of <paramref name="name"/>, whatever the answer (there is none to delete before the first round).</summary>
+    /// <summary>DELE of <paramref name="name"/>: gone (250) or not there (550, before the first round).</summary>
     public static async Task DeleteAsync(FtpTarget target, string name)
     {
         await using var client = await RawFtpClient.LoginAsync(target.Port, target.User, target.Password);
-        await client.SendAsync($"DELE {name}");
+        var reply = await client.SendAsync($"DELE {name}");
+        if (reply.Code is not (250 or 550))
+        {
+            throw new InvalidOperationException($"DELE {name} answered {reply}");
+        }
     }
 
     /// <summary>RETR of a large file with curl into /dev/null, in MB/s.</summary>
