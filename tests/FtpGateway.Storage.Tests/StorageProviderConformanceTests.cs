@@ -13,7 +13,7 @@ public abstract partial class StorageProviderConformanceTests
 
     protected static CancellationToken Ct => CancellationToken.None;
 
-    protected static StoragePath P(string path) => StoragePath.Parse(path);
+    private static StoragePath P(string path) => StoragePath.Parse(path);
 
     protected async Task<StorageEntry> PutAsync(string path, byte[] content, UploadMode mode = UploadMode.Replace, long offset = 0) =>
         await Provider.UploadAsync(new UploadRequest(P(path), new MemoryStream(content)) { Mode = mode, Offset = offset }, Ct);
