@@ -60,7 +60,7 @@ internal sealed class UploadTemporaries : IDisposable
     {
         if (Unnamed)
         {
-            var unnamed = Libc.OpenAt(targetDirectory, ".", Libc.OTmpFile | Libc.ORdWr | Libc.OCloexec, FileMode);
+            var unnamed = OpenUnnamed(targetDirectory);
             if (unnamed >= 0)
             {
                 return new Temporary(Libc.Handle(unnamed), targetDirectory, null);
@@ -100,7 +100,7 @@ internal sealed class UploadTemporaries : IDisposable
 
         // An unnamed file: a reserved name first, then one rename in the same directory.
         var reserved = ReservedName();
-        if (Libc.LinkAt(Libc.AtFdCwd, ProcPath(temporary.File), targetDirectory, reserved, Libc.AtSymlinkFollow) != 0)
+        if (Link(temporary.File, targetDirectory, reserved) != 0)
         {
             return Libc.Errno;
         }
@@ -151,10 +151,17 @@ internal sealed class UploadTemporaries : IDisposable
     /// <summary>The open file's name in <c>/proc</c>: what an unnamed file is linked and reopened through.</summary>
     private static string ProcPath(SafeFileHandle file) => $"/proc/self/fd/{file.DangerousGetHandle()}";
 
+    /// <summary>A new unnamed file in <paramref name="directory"/>'s file system, open for reading and writing; -1 (errno set) where it has none.</summary>
+    private static int OpenUnnamed(SafeFileHandle directory) => Libc.OpenAt(directory, ".", Libc.OTmpFile | Libc.ORdWr | Libc.OCloexec, FileMode);
+
+    /// <summary>Gives an unnamed file the name <paramref name="name"/> in <paramref name="directory"/>; 0, or -1 with errno set.</summary>
+    private static int Link(SafeFileHandle file, SafeFileHandle directory, string name) =>
+        Libc.LinkAt(Libc.AtFdCwd, ProcPath(file), directory, name, Libc.AtSymlinkFollow);
+
     /// <summary>Links an unnamed file into <paramref name="directory"/> and removes it again: whether uploads can be unnamed there.</summary>
     private static bool CanLinkUnnamed(SafeFileHandle directory)
     {
-        var fd = Libc.OpenAt(directory, ".", Libc.OTmpFile | Libc.ORdWr | Libc.OCloexec, FileMode);
+        var fd = OpenUnnamed(directory);
         if (fd < 0)
         {
             return false;
@@ -162,7 +169,7 @@ internal sealed class UploadTemporaries : IDisposable
 
         using var probe = Libc.Handle(fd);
         var name = "probe-" + Guid.NewGuid().ToString("N");
-        if (Libc.LinkAt(Libc.AtFdCwd, ProcPath(probe), directory, name, Libc.AtSymlinkFollow) != 0)
+        if (Link(probe, directory, name) != 0)
         {
             return false;
         }
