@@ -32,12 +32,15 @@ internal static class AzureBenchmark
             $"--Storage:AzureBlob:Container={ContainerName}",
             "--Storage:AzureBlob:Prefix=gateway");
 
+        CpuMeter Meter(string unit) => new(unit, ("the gateway", [gateway.ProcessId]), ("Azurite", [azurite.ProcessId]));
         var round = 0;
         await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096); // the JIT's final tier
+        var smallCpu = Meter("file");
         var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
-            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096),
-            () => SequentialUploadsAsync(container, $"direct/small-{round++}/", settings.Files));
+            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
+            () => smallCpu.Peer.MeasureAsync(settings.Files, () => SequentialUploadsAsync(container, $"direct/small-{round++}/", settings.Files)));
         report.Add(new Row("azure", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential Put Blob", small.Peer, Better.Higher, 0.9));
+        report.Figure("azure", "CPU of the small-file rounds", smallCpu.Describe());
 
         await FillFolderAsync(container, "gateway/big-folder/", settings.ListEntries);
         var list = await Rounds.MedianAsync("LIST", settings.Runs,
@@ -48,18 +51,22 @@ internal static class AzureBenchmark
 
         var size = new FileInfo(settings.BigFile).Length;
         var oneStream = new StorageTransferOptions { MaximumTransferSize = defaults.BlockSizeMiB * 1024 * 1024, InitialTransferSize = defaults.BlockSizeMiB * 1024 * 1024, MaximumConcurrency = 1 };
+        var storCpu = Meter("GiB");
         var stor = await Rounds.MedianAsync("STOR", settings.Runs,
-            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin"),
+            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", cpu: storCpu.Gateway),
             async () =>
             {
                 await container.GetBlobClient("direct/big.bin").DeleteIfExistsAsync(); // as the gateway's round deletes its own (FtpWorkloads.StorAsync)
-                return await UploadAsync(container.GetBlobClient("direct/big.bin"), settings.BigFile, oneStream);
+                return await storCpu.Peer.MeasureAsync(CpuMeter.GiB(size), () => UploadAsync(container.GetBlobClient("direct/big.bin"), settings.BigFile, oneStream));
             });
         report.Add(new Row("azure", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "one-stream upload", stor.Peer, Better.Higher, 0.9));
+        report.Figure("azure", "CPU of the STOR rounds", storCpu.Describe());
+        var retrCpu = Meter("GiB");
         var retr = await Rounds.MedianAsync("RETR", settings.Runs,
-            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size),
-            () => DownloadAsync(container.GetBlobClient("direct/big.bin"), size));
+            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, cpu: retrCpu.Gateway),
+            () => retrCpu.Peer.MeasureAsync(CpuMeter.GiB(size), () => DownloadAsync(container.GetBlobClient("direct/big.bin"), size)));
         report.Add(new Row("azure", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "one-stream download", retr.Peer, Better.Higher, 0.9));
+        report.Figure("azure", "CPU of the RETR rounds", retrCpu.Describe());
 
         var parallel = await UploadAsync(container.GetBlobClient("direct/parallel.bin"), settings.BigFile, oneStream with { MaximumConcurrency = defaults.MaxConcurrentBlocks });
         report.Figure("azure", $"SDK parallel upload {settings.SizeMb} MiB", Report.Invariant($"{parallel:F0} MB/s ({defaults.MaxConcurrentBlocks} blocks in flight)"));

@@ -21,10 +21,12 @@ internal static class DiskBenchmark
         await Servers.GiveToNobodyAsync(pureRoot);
 
         var size = new FileInfo(settings.BigFile).Length;
+        var storCpu = Meter("GiB", gateway, pure);
         var stor = await Rounds.MedianAsync("STOR", settings.Runs,
-            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin"),
-            () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin"));
+            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", cpu: storCpu.Gateway),
+            () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin", cpu: storCpu.Peer));
         report.Add(new Row("disk", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "pure-ftpd", stor.Peer, Better.Higher, 1.0));
+        report.Figure("disk", "CPU of the STOR rounds", storCpu.Describe());
         var retr = await Rounds.MedianAsync("RETR", settings.Runs,
             () => FtpWorkloads.RetrAsync(gateway, "big.bin", size),
             () => FtpWorkloads.RetrAsync(pure, "big.bin", size));
@@ -35,10 +37,12 @@ internal static class DiskBenchmark
         var round = 0;
         await Ftplib.FilesPerSecondAsync(gateway, "warm-up", settings.WarmUpFiles, 4096);
         await Ftplib.FilesPerSecondAsync(pure, "warm-up", settings.WarmUpFiles, 4096);
+        var smallCpu = Meter("file", gateway, pure);
         var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
-            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096),
-            () => Ftplib.FilesPerSecondAsync(pure, $"small-{round++}", settings.Files, 4096));
+            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
+            () => Ftplib.FilesPerSecondAsync(pure, $"small-{round++}", settings.Files, 4096, smallCpu.Peer));
         report.Add(new Row("disk", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "pure-ftpd", small.Peer, Better.Higher, 1.0));
+        report.Figure("disk", "CPU of the small-file rounds", smallCpu.Describe());
         var trips = await Rounds.MedianAsync("command round trips (ftplib)", settings.Runs,
             async () => (await Ftplib.RoundTripsAsync(gateway, 2000)).Sum(),
             async () => (await Ftplib.RoundTripsAsync(pure, 2000)).Sum());
@@ -61,16 +65,24 @@ internal static class DiskBenchmark
         await using var gateway = await Servers.StartGatewayAsync(work, $"--Ftp:Tls:CertificatePath={tls.Certificate}", $"--Ftp:Tls:KeyPath={tls.Key}");
         await using var pure = await Servers.StartPureFtpdAsync(work, tls);
         var size = new FileInfo(settings.BigFile).Length;
+        var storCpu = Meter("GiB", gateway, pure);
         var stor = await Rounds.MedianAsync("FTPS STOR", settings.Runs,
-            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", tls: true),
-            () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin", tls: true));
+            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", tls: true, storCpu.Gateway),
+            () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin", tls: true, storCpu.Peer));
         report.Add(new Row("ftps", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "pure-ftpd with TLS", stor.Peer, Better.Higher, 1.0));
+        report.Figure("ftps", "CPU of the STOR rounds", storCpu.Describe());
+        var retrCpu = Meter("GiB", gateway, pure);
         var retr = await Rounds.MedianAsync("FTPS RETR", settings.Runs,
-            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, tls: true),
-            () => FtpWorkloads.RetrAsync(pure, "big.bin", size, tls: true));
+            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, tls: true, retrCpu.Gateway),
+            () => FtpWorkloads.RetrAsync(pure, "big.bin", size, tls: true, retrCpu.Peer));
         report.Add(new Row("ftps", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "pure-ftpd with TLS", retr.Peer, Better.Higher, 1.0));
+        report.Figure("ftps", "CPU of the RETR rounds", retrCpu.Describe());
         report.Figure("ftps", "peak RSS, gateway / pure-ftpd", Report.Invariant($"{gateway.PeakRssMiB():F1} MiB / {pure.PeakRssMiB():F1} MiB"));
     }
+
+    /// <summary>The CPU of a comparison with pure-ftpd: the gateway's process, and pure-ftpd's with its sessions once they ended.</summary>
+    private static CpuMeter Meter(string unit, FtpTarget gateway, FtpTarget pure) =>
+        new(unit, ("the gateway", [gateway.ProcessId]), ("pure-ftpd", [pure.ProcessId]));
 
     /// <summary>A folder of <paramref name="entries"/> small files, written straight to disk.</summary>
     public static Task FillFolderAsync(string folder, int entries) => Task.Run(() =>

@@ -24,11 +24,12 @@ internal static partial class FtpWorkloads
     /// free back to its host, and the gateway, which writes a new file before it frees the old one, then waited for
     /// the host to fault those pages in again (README, Benchmark, "Memory the host takes back").
     /// </summary>
-    public static async Task<double> StorAsync(FtpTarget target, string file, string name, bool tls = false)
+    public static async Task<double> StorAsync(FtpTarget target, string file, string name, bool tls = false, CpuMeter.Side? cpu = null)
     {
         await SyncAsync();
         await DeleteAsync(target, name);
-        return new FileInfo(file).Length / 1e6 / await Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-T", file, $"{target.Url}/{name}"]);
+        var size = new FileInfo(file).Length;
+        return size / 1e6 / await CpuMeter.Measure(cpu, CpuMeter.GiB(size), () => Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-T", file, $"{target.Url}/{name}"]));
     }
 
     /// <summary>
@@ -58,8 +59,8 @@ internal static partial class FtpWorkloads
     }
 
     /// <summary>RETR of a large file with curl into /dev/null, in MB/s.</summary>
-    public static async Task<double> RetrAsync(FtpTarget target, string name, long size, bool tls = false) =>
-        size / 1e6 / await Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-o", "/dev/null", $"{target.Url}/{name}"]);
+    public static async Task<double> RetrAsync(FtpTarget target, string name, long size, bool tls = false, CpuMeter.Side? cpu = null) =>
+        size / 1e6 / await CpuMeter.Measure(cpu, CpuMeter.GiB(size), () => Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-o", "/dev/null", $"{target.Url}/{name}"]));
 
     private static string[] TlsArgs(bool tls) => tls ? ["--ssl-reqd", "--insecure"] : [];
 

@@ -6,7 +6,18 @@ namespace FtpGateway.Benchmarks;
 internal static class ProcessCpu
 {
     /// <summary>User and system time of the process (all its threads).</summary>
-    public static double Seconds(int pid) => Ticks(File.ReadAllText($"/proc/{pid}/stat")) / 100.0;
+    public static double Seconds(int pid) => Read(pid).Own;
+
+    /// <summary>
+    /// The process's own user and system time, and that of its children that have ended and been waited for
+    /// (<c>cutime</c>, <c>cstime</c>): for the benchmark, the curl and Python clients it ran.
+    /// </summary>
+    public static (double Own, double Children) Read(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return ((Tick(fields[11]) + Tick(fields[12])) / 100.0, (Tick(fields[13]) + Tick(fields[14])) / 100.0);
+    }
 
     /// <summary>The CPU seconds the whole machine has been busy, all cores (<c>/proc/stat</c>: everything but idle and I/O wait).</summary>
     public static double MachineBusySeconds()
@@ -21,9 +32,5 @@ internal static class ProcessCpu
         return busy / 100.0;
     }
 
-    private static long Ticks(string stat)
-    {
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-    }
+    private static long Tick(string field) => long.Parse(field, CultureInfo.InvariantCulture);
 }

@@ -46,12 +46,15 @@ internal static class S3Benchmark
             $"--Storage:S3:SecretKey={RadosGateway.SecretKey}",
             "--Storage:S3:ChecksumMode=WhenRequired");
 
+        CpuMeter Meter(string unit) => new(unit, ("the gateway", [gateway.ProcessId]), ("ceph (radosgw, OSD, monitor)", rgw.ProcessIds));
         var round = 0;
         await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096); // the JIT's final tier
+        var smallCpu = Meter("file");
         var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
-            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096),
-            () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files));
+            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
+            () => smallCpu.Peer.MeasureAsync(settings.Files, () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files)));
         report.Add(new Row("s3", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential PutObject", small.Peer, Better.Higher, 0.9));
+        report.Figure("s3", "CPU of the small-file rounds", smallCpu.Describe());
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         await FillFolderAsync(client, "gateway/big-folder/", settings.ListEntries);
@@ -63,21 +66,25 @@ internal static class S3Benchmark
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         var size = new FileInfo(settings.BigFile).Length;
+        var storCpu = Meter("GiB");
         var stor = await Rounds.MedianAsync("STOR", settings.Runs,
-            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin"),
+            () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", cpu: storCpu.Gateway),
             async () =>
             {
                 await client.DeleteObjectAsync(Bucket, "direct/big.bin"); // as the gateway's round deletes its own (FtpWorkloads.StorAsync)
-                return await OneStreamPutAsync(client, "direct/big.bin", settings.BigFile);
+                return await storCpu.Peer.MeasureAsync(CpuMeter.GiB(size), () => OneStreamPutAsync(client, "direct/big.bin", settings.BigFile));
             });
         report.Add(new Row("s3", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "one-stream PutObject", stor.Peer, Better.Higher, 0.9));
+        report.Figure("s3", "CPU of the STOR rounds", storCpu.Describe());
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
         // The peer reads the very object the gateway serves: radosgw serves an object stored in parts faster than one
         // stored in one piece, and the SDK hashes an unranged download of the latter (README, "On S3").
+        var retrCpu = Meter("GiB");
         var retr = await Rounds.MedianAsync("RETR", settings.Runs,
-            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size),
-            () => RawGetAsync(rgw.ServiceUrl, "gateway/big.bin", size));
+            () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, cpu: retrCpu.Gateway),
+            () => retrCpu.Peer.MeasureAsync(CpuMeter.GiB(size), () => RawGetAsync(rgw.ServiceUrl, "gateway/big.bin", size)));
         report.Add(new Row("s3", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "one GET, raw HTTP (curl)", retr.Peer, Better.Higher, 0.9));
+        report.Figure("s3", "CPU of the RETR rounds", retrCpu.Describe());
         await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "gateway/one-piece.bin", FilePath = settings.BigFile });
         var onePiece = await FtpWorkloads.RetrAsync(gateway, "one-piece.bin", size);
         var sdkGet = await OneStreamGetAsync(client, "gateway/one-piece.bin", size);

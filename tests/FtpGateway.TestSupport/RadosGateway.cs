@@ -37,6 +37,9 @@ public sealed class RadosGateway : IAsyncDisposable
 
     public string ServiceUrl => $"http://127.0.0.1:{Port}";
 
+    /// <summary>The store's processes (monitor, OSD, radosgw), for the benchmark's CPU accounting.</summary>
+    public IReadOnlyList<int> ProcessIds => [.. _processes.Where(p => !p.HasExited).Select(p => p.Id)];
+
     public static async Task<RadosGateway> StartAsync()
     {
         foreach (var tool in new[] { "radosgw", "ceph-mon", "ceph-osd", "ceph", "ceph-authtool", "monmaptool", "radosgw-admin" })
