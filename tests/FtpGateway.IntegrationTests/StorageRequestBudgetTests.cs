@@ -9,14 +9,14 @@ namespace FtpGateway.IntegrationTests;
 /// <summary>
 /// The storage requests an FTP client's work costs on S3 (radosgw), counted from the AWS SDK's own spans over
 /// a real FTP session, by the command they served: a small STOR into a folder the gateway made is one PutObject
-/// and nothing else, and a listing is one ListObjectsV2 per page of 1,000 plus one look at the path. If either
-/// grows, this fails: the per-request cost is what small files and listings pay.
+/// and nothing else, an MFMT a HEAD and a three-request copy, and a listing is one ListObjectsV2 per page of 1,000
+/// plus one look at the path. If any grows, this fails: the per-request cost is what small files and listings pay.
 /// </summary>
 [Collection("S3")]
 public sealed class StorageRequestBudgetTests(S3StoreFixture s3)
 {
     [Fact]
-    public async Task ASmallUpload_IsOnePutObject_AndAListingIsOneRequestPerPage()
+    public async Task ASmallUpload_IsOnePutObject_AnMfmtFourRequests_AndAListingIsOneRequestPerPage()
     {
         var spans = new ExportedSpans();
         var prefix = "budget-" + Guid.NewGuid().ToString("N")[..8];
@@ -33,6 +33,7 @@ public sealed class StorageRequestBudgetTests(S3StoreFixture s3)
                 Assert.Equal(226, (await c.UploadAsync($"STOR f{i:D3}.jpg", new byte[4096], DataMode.Pasv)).Code);
             }
 
+            await c.ExpectAsync("MFMT 20250101000000 f000.jpg", 213);
             await c.ExpectAsync("CWD /many", 250);
             var listing = await c.ListAsync("NLST");
             Assert.Equal(1500, listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
@@ -64,6 +65,11 @@ public sealed class StorageRequestBudgetTests(S3StoreFixture s3)
 
         // 20 small STORs: 20 PutObjects, nothing else (the folder is known from the MKD: no look before each file).
         Assert.Equal("S3.PutObject x20", Budget("ftp STOR"));
+
+        // MFMT, as lftp's mirror -R sends after each STOR: S3 cannot change an object's metadata, so the time goes on a
+        // copy of the object onto itself, made as a multipart copy so that its ETag tells listings it may carry a time
+        // (README, "What the gateway remembers"), after a HEAD for the metadata it keeps.
+        Assert.Equal("S3.CompleteMultipartUpload x1, S3.CopyPart x1, S3.GetObjectMetadata x1, S3.InitiateMultipartUpload x1", Budget("ftp MFMT"));
 
         // A listing of 1,500: its two pages, plus the look at whether the path is a directory (a HEAD of the name and
         // a one-key listing under it).
