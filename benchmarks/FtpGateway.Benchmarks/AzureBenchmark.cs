@@ -32,15 +32,22 @@ internal static class AzureBenchmark
             $"--Storage:AzureBlob:Container={ContainerName}",
             "--Storage:AzureBlob:Prefix=gateway");
 
-        CpuMeter Meter(string unit) => new(unit, ("the gateway", [gateway.ProcessId]), ("Azurite", [azurite.ProcessId]));
+        (string, IReadOnlyList<int>)[] measured = [("the gateway", [gateway.ProcessId]), ("Azurite", [azurite.ProcessId])];
         var round = 0;
         await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096); // the JIT's final tier
-        var smallCpu = Meter("file");
+        var smallCpu = CpuMeter.PerFile(measured);
         var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
             () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
             () => smallCpu.Peer.MeasureAsync(settings.Files, () => SequentialUploadsAsync(container, $"direct/small-{round++}/", settings.Files)));
         report.Add(new Row("azure", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential Put Blob", small.Peer, Better.Higher, 0.9));
         report.Figure("azure", "CPU of the small-file rounds", smallCpu.Describe());
+        var source = await Lftp.SourceAsync(settings, settings.Files);
+        var mirrorCpu = CpuMeter.PerFile(measured);
+        var mirror = await Rounds.MedianAsync("small files (lftp mirror -R)", settings.Runs,
+            () => Lftp.MirrorAsync(gateway, source, $"mirror-{round++}", settings.Files, mirrorCpu.Gateway),
+            () => mirrorCpu.Peer.MeasureAsync(settings.Files, () => SequentialUploadsAsync(container, $"direct/small-{round++}/", settings.Files)));
+        report.Add(new Row("azure", $"{settings.Files} x 4 KiB, lftp mirror -R", "files/s", mirror.Gateway, "sequential Put Blob", mirror.Peer, Better.Higher, 0.9));
+        report.Figure("azure", "CPU of the lftp rounds", mirrorCpu.Describe());
 
         await FillFolderAsync(container, "gateway/big-folder/", settings.ListEntries);
         var list = await Rounds.MedianAsync("LIST", settings.Runs,
@@ -51,7 +58,7 @@ internal static class AzureBenchmark
 
         var size = new FileInfo(settings.BigFile).Length;
         var oneStream = new StorageTransferOptions { MaximumTransferSize = defaults.BlockSizeMiB * 1024 * 1024, InitialTransferSize = defaults.BlockSizeMiB * 1024 * 1024, MaximumConcurrency = 1 };
-        var storCpu = Meter("GiB");
+        var storCpu = CpuMeter.PerGiB(measured);
         var stor = await Rounds.MedianAsync("STOR", settings.Runs,
             () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", cpu: storCpu.Gateway),
             async () =>
@@ -61,7 +68,7 @@ internal static class AzureBenchmark
             });
         report.Add(new Row("azure", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "one-stream upload", stor.Peer, Better.Higher, 0.9));
         report.Figure("azure", "CPU of the STOR rounds", storCpu.Describe());
-        var retrCpu = Meter("GiB");
+        var retrCpu = CpuMeter.PerGiB(measured);
         var retr = await Rounds.MedianAsync("RETR", settings.Runs,
             () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, cpu: retrCpu.Gateway),
             () => retrCpu.Peer.MeasureAsync(CpuMeter.GiB(size), () => DownloadAsync(container.GetBlobClient("direct/big.bin"), size)));

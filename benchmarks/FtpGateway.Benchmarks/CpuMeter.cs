@@ -4,32 +4,43 @@ namespace FtpGateway.Benchmarks;
 
 /// <summary>
 /// Where the CPU of a comparison went, side by side: the named processes (the gateway, the store's; with their
-/// children that ended, pure-ftpd's sessions), the
-/// benchmark's clients that ended meanwhile (curl, Python: its reaped children), the benchmark itself (an SDK
-/// peer runs in it) and the whole machine (<c>/proc/stat</c>), per unit of work, with how many of the cores were
-/// busy while the work ran. A ratio below its target on these 2 cores then shows whether the cores were full,
-/// and who had them. Warm-ups count like timed rounds: each side's work is the same in both.
+/// children that ended, pure-ftpd's sessions), the clients the benchmark ran that ended meanwhile (curl, lftp,
+/// Python: its reaped children), the benchmark process itself (an SDK peer runs in it, and so do its readers of
+/// the servers' output and pure-ftpd's memory sampler) and the whole machine (<c>/proc/stat</c>), per unit of
+/// work, with how many of the cores were busy while the work ran. A ratio below its target on a machine of few
+/// cores then shows whether the cores were full, and who had them. Warm-ups count like timed rounds: each side's
+/// work is the same in both.
 /// </summary>
-/// <param name="unit">what one unit of work is ("GiB", "file").</param>
-/// <param name="processes">the processes to name, each with its process ids.</param>
-internal sealed class CpuMeter(string unit, params (string Name, IReadOnlyList<int> Pids)[] processes)
+internal sealed class CpuMeter
 {
-    public Side Gateway { get; } = new(processes);
+    private readonly string _unit;
+    private readonly (double Scale, string Suffix) _shown;
 
-    public Side Peer { get; } = new(processes);
+    private CpuMeter(string unit, (double, string) shown, (string Name, IReadOnlyList<int> Pids)[] processes)
+    {
+        (_unit, _shown) = (unit, shown);
+        Gateway = new Side(processes);
+        Peer = new Side(processes);
+    }
+
+    public Side Gateway { get; }
+
+    public Side Peer { get; }
+
+    /// <summary>For large transfers: seconds per GiB.</summary>
+    public static CpuMeter PerGiB(params (string Name, IReadOnlyList<int> Pids)[] processes) => new("GiB", (1.0, "s"), processes);
+
+    /// <summary>For small files: milliseconds per file.</summary>
+    public static CpuMeter PerFile(params (string Name, IReadOnlyList<int> Pids)[] processes) => new("file", (1000.0, "ms"), processes);
 
     /// <summary><paramref name="work"/>, <paramref name="units"/> of the unit, counted on <paramref name="side"/> where there is one.</summary>
-    public static Task<T> Measure<T>(Side? side, double units, Func<Task<T>> work) => side is null ? work() : side.MeasureAsync(units, work);
+    public static Task<T> MeasureAsync<T>(Side? side, double units, Func<Task<T>> work) => side is null ? work() : side.MeasureAsync(units, work);
 
     /// <summary>How many GiB <paramref name="bytes"/> are (the unit of the large transfers).</summary>
     public static double GiB(long bytes) => bytes / (double)(1L << 30);
 
-    /// <summary>One line: per <c>unit</c>, each side's processes, clients, benchmark and machine, and the cores busy.</summary>
-    public string Describe()
-    {
-        var ms = Math.Max(Gateway.MachinePerUnit, Peer.MachinePerUnit) < 0.1; // a small file's in milliseconds
-        return $"per {unit}: the gateway's side {Gateway.Describe(ms)}; the peer's side {Peer.Describe(ms)}";
-    }
+    /// <summary>One line: per unit, each side's processes, clients, benchmark and machine, and the cores busy.</summary>
+    public string Describe() => $"per {_unit}: the gateway's side {Gateway.Describe(_shown)}; the peer's side {Peer.Describe(_shown)}";
 
     /// <summary>One side's totals.</summary>
     internal sealed class Side((string Name, IReadOnlyList<int> Pids)[] processes)
@@ -48,6 +59,7 @@ internal sealed class CpuMeter(string unit, params (string Name, IReadOnlyList<i
             var clock = Stopwatch.StartNew();
             var result = await work();
             var wall = clock.Elapsed.TotalSeconds;
+            await SessionsEndedAsync();
             var after = Read();
             for (var i = 0; i < _processes.Length; i++)
             {
@@ -62,17 +74,14 @@ internal sealed class CpuMeter(string unit, params (string Name, IReadOnlyList<i
             return result;
         }
 
-        public double MachinePerUnit => _machine / _units;
-
-        public string Describe(bool milliseconds)
+        public string Describe((double Scale, string Suffix) shown)
         {
             if (_units == 0)
             {
                 return "not measured";
             }
 
-            var (scale, suffix) = milliseconds ? (1000.0, "ms") : (1.0, "s");
-            string Per(double seconds) => Report.Invariant($"{seconds * scale / _units:F3} {suffix}");
+            string Per(double seconds) => Report.Invariant($"{seconds * shown.Scale / _units:F3} {shown.Suffix}");
             var parts = processes.Select((p, i) => $"{p.Name} {Per(_processes[i])}")
                 .Append($"clients {Per(_clients)}")
                 .Append($"the benchmark {Per(_benchmark)}")
@@ -80,16 +89,29 @@ internal sealed class CpuMeter(string unit, params (string Name, IReadOnlyList<i
             return string.Join(", ", parts);
         }
 
-        private static double Tree(int pid)
+        /// <summary>
+        /// Waits (a second at most) until the named processes have no child left: a client quits once it has the
+        /// <c>221</c>, and pure-ftpd's session may still be ending, its CPU counted only when its master reaps it.
+        /// </summary>
+        private async Task SessionsEndedAsync()
         {
-            var (own, children) = ProcessCpu.Read(pid);
-            return own + children;
+            var deadline = Stopwatch.StartNew();
+            while (processes.Any(p => p.Pids.Any(ProcessCpu.HasChildren)) && deadline.Elapsed < TimeSpan.FromSeconds(1))
+            {
+                await Task.Delay(10);
+            }
         }
 
         private (double[] Processes, double Clients, double Benchmark, double Machine) Read()
         {
             var self = ProcessCpu.Read(Environment.ProcessId);
-            return ([.. processes.Select(p => p.Pids.Sum(Tree))], self.Children, self.Own, ProcessCpu.MachineBusySeconds());
+            return ([.. processes.Select(p => p.Pids.Sum(OwnAndEnded))], self.Children, self.Own, ProcessCpu.MachineBusySeconds());
+        }
+
+        private static double OwnAndEnded(int pid)
+        {
+            var (own, children) = ProcessCpu.Read(pid);
+            return own + children;
         }
     }
 }

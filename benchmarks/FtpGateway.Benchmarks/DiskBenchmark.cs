@@ -21,7 +21,7 @@ internal static class DiskBenchmark
         await Servers.GiveToNobodyAsync(pureRoot);
 
         var size = new FileInfo(settings.BigFile).Length;
-        var storCpu = Meter("GiB", gateway, pure);
+        var storCpu = CpuMeter.PerGiB(Measured(gateway, pure));
         var stor = await Rounds.MedianAsync("STOR", settings.Runs,
             () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", cpu: storCpu.Gateway),
             () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin", cpu: storCpu.Peer));
@@ -37,12 +37,19 @@ internal static class DiskBenchmark
         var round = 0;
         await Ftplib.FilesPerSecondAsync(gateway, "warm-up", settings.WarmUpFiles, 4096);
         await Ftplib.FilesPerSecondAsync(pure, "warm-up", settings.WarmUpFiles, 4096);
-        var smallCpu = Meter("file", gateway, pure);
+        var smallCpu = CpuMeter.PerFile(Measured(gateway, pure));
         var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
             () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
             () => Ftplib.FilesPerSecondAsync(pure, $"small-{round++}", settings.Files, 4096, smallCpu.Peer));
         report.Add(new Row("disk", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "pure-ftpd", small.Peer, Better.Higher, 1.0));
         report.Figure("disk", "CPU of the small-file rounds", smallCpu.Describe());
+        var source = await Lftp.SourceAsync(settings, settings.Files);
+        var mirrorCpu = CpuMeter.PerFile(Measured(gateway, pure));
+        var mirror = await Rounds.MedianAsync("small files (lftp mirror -R)", settings.Runs,
+            () => Lftp.MirrorAsync(gateway, source, $"mirror-{round++}", settings.Files, mirrorCpu.Gateway),
+            () => Lftp.MirrorAsync(pure, source, $"mirror-{round++}", settings.Files, mirrorCpu.Peer));
+        report.Add(new Row("disk", $"{settings.Files} x 4 KiB, lftp mirror -R", "files/s", mirror.Gateway, "pure-ftpd", mirror.Peer, Better.Higher, 1.0));
+        report.Figure("disk", "CPU of the lftp rounds", mirrorCpu.Describe());
         var trips = await Rounds.MedianAsync("command round trips (ftplib)", settings.Runs,
             async () => (await Ftplib.RoundTripsAsync(gateway, 2000)).Sum(),
             async () => (await Ftplib.RoundTripsAsync(pure, 2000)).Sum());
@@ -65,13 +72,13 @@ internal static class DiskBenchmark
         await using var gateway = await Servers.StartGatewayAsync(work, $"--Ftp:Tls:CertificatePath={tls.Certificate}", $"--Ftp:Tls:KeyPath={tls.Key}");
         await using var pure = await Servers.StartPureFtpdAsync(work, tls);
         var size = new FileInfo(settings.BigFile).Length;
-        var storCpu = Meter("GiB", gateway, pure);
+        var storCpu = CpuMeter.PerGiB(Measured(gateway, pure));
         var stor = await Rounds.MedianAsync("FTPS STOR", settings.Runs,
             () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", tls: true, storCpu.Gateway),
             () => FtpWorkloads.StorAsync(pure, settings.BigFile, "big.bin", tls: true, storCpu.Peer));
         report.Add(new Row("ftps", $"STOR {settings.SizeMb} MiB", "MB/s", stor.Gateway, "pure-ftpd with TLS", stor.Peer, Better.Higher, 1.0));
         report.Figure("ftps", "CPU of the STOR rounds", storCpu.Describe());
-        var retrCpu = Meter("GiB", gateway, pure);
+        var retrCpu = CpuMeter.PerGiB(Measured(gateway, pure));
         var retr = await Rounds.MedianAsync("FTPS RETR", settings.Runs,
             () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, tls: true, retrCpu.Gateway),
             () => FtpWorkloads.RetrAsync(pure, "big.bin", size, tls: true, retrCpu.Peer));
@@ -81,8 +88,7 @@ internal static class DiskBenchmark
     }
 
     /// <summary>The CPU of a comparison with pure-ftpd: the gateway's process, and pure-ftpd's with its sessions once they ended.</summary>
-    private static CpuMeter Meter(string unit, FtpTarget gateway, FtpTarget pure) =>
-        new(unit, ("the gateway", [gateway.ProcessId]), ("pure-ftpd", [pure.ProcessId]));
+    private static (string, IReadOnlyList<int>)[] Measured(FtpTarget gateway, FtpTarget pure) => [("the gateway", [gateway.ProcessId]), ("pure-ftpd", [pure.ProcessId])];
 
     /// <summary>A folder of <paramref name="entries"/> small files, written straight to disk.</summary>
     public static Task FillFolderAsync(string folder, int entries) => Task.Run(() =>

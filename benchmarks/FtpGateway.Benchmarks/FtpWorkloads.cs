@@ -29,7 +29,7 @@ internal static partial class FtpWorkloads
         await SyncAsync();
         await DeleteAsync(target, name);
         var size = new FileInfo(file).Length;
-        return size / 1e6 / await CpuMeter.Measure(cpu, CpuMeter.GiB(size), () => Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-T", file, $"{target.Url}/{name}"]));
+        return size / 1e6 / await CpuMeter.MeasureAsync(cpu, CpuMeter.GiB(size), () => Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-T", file, $"{target.Url}/{name}"]));
     }
 
     /// <summary>
@@ -60,7 +60,7 @@ internal static partial class FtpWorkloads
 
     /// <summary>RETR of a large file with curl into /dev/null, in MB/s.</summary>
     public static async Task<double> RetrAsync(FtpTarget target, string name, long size, bool tls = false, CpuMeter.Side? cpu = null) =>
-        size / 1e6 / await CpuMeter.Measure(cpu, CpuMeter.GiB(size), () => Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-o", "/dev/null", $"{target.Url}/{name}"]));
+        size / 1e6 / await CpuMeter.MeasureAsync(cpu, CpuMeter.GiB(size), () => Curl.TimeAsync([.. TlsArgs(tls), "-sS", "-o", "/dev/null", $"{target.Url}/{name}"]));
 
     private static string[] TlsArgs(bool tls) => tls ? ["--ssl-reqd", "--insecure"] : [];
 

@@ -50,9 +50,12 @@ internal static class Ftplib
         print(' '.join(out))
         """;
 
-    /// <summary>Files per second of <paramref name="count"/> small files in one session (the loop's own time, without login and MKD).</summary>
+    /// <summary>
+    /// Files per second of <paramref name="count"/> small files in one session (the loop's own time, without login and
+    /// MKD). A meter counts the whole script, Python's start and the login included.
+    /// </summary>
     public static async Task<double> FilesPerSecondAsync(FtpTarget target, string directory, int count, int size, CpuMeter.Side? cpu = null) =>
-        count / (await CpuMeter.Measure(cpu, count, () => StoreLoopAsync(target, directory, count, size))).Sum();
+        count / (await CpuMeter.MeasureAsync(cpu, count, () => StoreLoopAsync(target, directory, count, size))).Sum();
 
     /// <summary>The mean round trip, in ms, of <c>NOOP</c>, <c>TYPE I</c> and <c>PASV</c> (each sent <paramref name="count"/> times in one session).</summary>
     public static async Task<double[]> RoundTripsAsync(FtpTarget target, int count) =>

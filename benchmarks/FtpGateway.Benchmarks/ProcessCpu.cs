@@ -8,10 +8,7 @@ internal static class ProcessCpu
     /// <summary>User and system time of the process (all its threads).</summary>
     public static double Seconds(int pid) => Read(pid).Own;
 
-    /// <summary>
-    /// The process's own user and system time, and that of its children that have ended and been waited for
-    /// (<c>cutime</c>, <c>cstime</c>): for the benchmark, the curl and Python clients it ran.
-    /// </summary>
+    /// <summary>The process's own user and system time, and that of its children that have ended and been waited for (<c>cutime</c>, <c>cstime</c>).</summary>
     public static (double Own, double Children) Read(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
@@ -31,6 +28,30 @@ internal static class ProcessCpu
 
         return busy / 100.0;
     }
+
+    /// <summary>Whether any process has <paramref name="pid"/> as its parent (a child still running, or ended and not yet reaped).</summary>
+    public static bool HasChildren(int pid)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(dir), out _) && ParentOf(File.ReadAllText(Path.Combine(dir, "stat"))) == pid)
+                {
+                    return true;
+                }
+            }
+            catch (IOException)
+            {
+                // It ended while we looked.
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The parent's pid in a <c>/proc/PID/stat</c> line.</summary>
+    public static int ParentOf(string stat) => int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
 
     private static long Tick(string field) => long.Parse(field, CultureInfo.InvariantCulture);
 }

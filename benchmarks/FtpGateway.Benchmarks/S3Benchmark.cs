@@ -46,15 +46,22 @@ internal static class S3Benchmark
             $"--Storage:S3:SecretKey={RadosGateway.SecretKey}",
             "--Storage:S3:ChecksumMode=WhenRequired");
 
-        CpuMeter Meter(string unit) => new(unit, ("the gateway", [gateway.ProcessId]), ("ceph (radosgw, OSD, monitor)", rgw.ProcessIds));
+        (string, IReadOnlyList<int>)[] measured = [("the gateway", [gateway.ProcessId]), ("ceph (radosgw, OSD, monitor)", rgw.ProcessIds)];
         var round = 0;
         await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096); // the JIT's final tier
-        var smallCpu = Meter("file");
+        var smallCpu = CpuMeter.PerFile(measured);
         var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
             () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
             () => smallCpu.Peer.MeasureAsync(settings.Files, () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files)));
         report.Add(new Row("s3", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential PutObject", small.Peer, Better.Higher, 0.9));
         report.Figure("s3", "CPU of the small-file rounds", smallCpu.Describe());
+        var source = await Lftp.SourceAsync(settings, settings.Files);
+        var mirrorCpu = CpuMeter.PerFile(measured);
+        var mirror = await Rounds.MedianAsync("small files (lftp mirror -R)", settings.Runs,
+            () => Lftp.MirrorAsync(gateway, source, $"mirror-{round++}", settings.Files, mirrorCpu.Gateway),
+            () => mirrorCpu.Peer.MeasureAsync(settings.Files, () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files)));
+        report.Add(new Row("s3", $"{settings.Files} x 4 KiB, lftp mirror -R", "files/s", mirror.Gateway, "sequential PutObject", mirror.Peer, Better.Higher, 0.9));
+        report.Figure("s3", "CPU of the lftp rounds", mirrorCpu.Describe());
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         await FillFolderAsync(client, "gateway/big-folder/", settings.ListEntries);
@@ -66,7 +73,7 @@ internal static class S3Benchmark
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         var size = new FileInfo(settings.BigFile).Length;
-        var storCpu = Meter("GiB");
+        var storCpu = CpuMeter.PerGiB(measured);
         var stor = await Rounds.MedianAsync("STOR", settings.Runs,
             () => FtpWorkloads.StorAsync(gateway, settings.BigFile, "big.bin", cpu: storCpu.Gateway),
             async () =>
@@ -79,7 +86,7 @@ internal static class S3Benchmark
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
         // The peer reads the very object the gateway serves: radosgw serves an object stored in parts faster than one
         // stored in one piece, and the SDK hashes an unranged download of the latter (README, "On S3").
-        var retrCpu = Meter("GiB");
+        var retrCpu = CpuMeter.PerGiB(measured);
         var retr = await Rounds.MedianAsync("RETR", settings.Runs,
             () => FtpWorkloads.RetrAsync(gateway, "big.bin", size, cpu: retrCpu.Gateway),
             () => retrCpu.Peer.MeasureAsync(CpuMeter.GiB(size), () => RawGetAsync(rgw.ServiceUrl, "gateway/big.bin", size)));

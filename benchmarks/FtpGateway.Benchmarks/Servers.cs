@@ -176,7 +176,7 @@ internal static class Servers
                 try
                 {
                     var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                    var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                    var ppid = ProcessCpu.ParentOf(stat);
                     if (pid == root || ppid == root)
                     {
                         total += StatusKiB(pid, "VmRSS");
@@ -194,7 +194,7 @@ internal static class Servers
         return total;
     }
 
-    private static async Task<string> Run(string file, params string[] args)
+    public static async Task<string> Run(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
@@ -212,9 +212,15 @@ internal static class Servers
 internal static class Curl
 {
     /// <summary>Runs curl and returns the wall-clock seconds it took; fails on a non-zero exit.</summary>
-    public static async Task<double> TimeAsync(string[] args)
+    public static Task<double> TimeAsync(string[] args) => ClientProcess.TimeAsync("curl", args);
+}
+
+internal static class ClientProcess
+{
+    /// <summary>Runs a client program and returns the wall-clock seconds it took; fails on a non-zero exit.</summary>
+    public static async Task<double> TimeAsync(string program, string[] args)
     {
-        var start = new ProcessStartInfo("curl") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args)
         {
             start.ArgumentList.Add(a);
@@ -226,6 +232,6 @@ internal static class Curl
         _ = p.StandardOutput.ReadToEndAsync();
         await p.WaitForExitAsync();
         var seconds = clock.Elapsed.TotalSeconds;
-        return p.ExitCode == 0 ? seconds : throw new InvalidOperationException($"curl {string.Join(' ', args)} failed ({p.ExitCode}): {await stderr}");
+        return p.ExitCode == 0 ? seconds : throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({p.ExitCode}): {await stderr}");
     }
 }
