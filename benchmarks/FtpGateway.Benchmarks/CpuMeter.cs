@@ -58,8 +58,8 @@ internal sealed class CpuMeter
             var before = Read();
             var clock = Stopwatch.StartNew();
             var result = await work();
-            var wall = clock.Elapsed.TotalSeconds;
             await SessionsEndedAsync();
+            var wall = clock.Elapsed.TotalSeconds; // the same window as the CPU read after it
             var after = Read();
             for (var i = 0; i < _processes.Length; i++)
             {
@@ -96,7 +96,7 @@ internal sealed class CpuMeter
         private async Task SessionsEndedAsync()
         {
             var deadline = Stopwatch.StartNew();
-            while (processes.Any(p => p.Pids.Any(ProcessCpu.HasChildren)) && deadline.Elapsed < TimeSpan.FromSeconds(1))
+            while (processes.Any(p => p.Pids.Any(pid => ProcessCpu.ChildrenOf(pid).Count > 0)) && deadline.Elapsed < TimeSpan.FromSeconds(1))
             {
                 await Task.Delay(10);
             }

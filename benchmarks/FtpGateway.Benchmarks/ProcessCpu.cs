@@ -16,12 +16,15 @@ internal static class ProcessCpu
         return ((Tick(fields[11]) + Tick(fields[12])) / 100.0, (Tick(fields[13]) + Tick(fields[14])) / 100.0);
     }
 
-    /// <summary>The CPU seconds the whole machine has been busy, all cores (<c>/proc/stat</c>: everything but idle and I/O wait).</summary>
+    /// <summary>
+    /// The CPU seconds the whole machine has been busy, all cores (<c>/proc/stat</c>: user, nice, system, irq and
+    /// softirq; not idle, I/O wait, or steal — time the host gave to others).
+    /// </summary>
     public static double MachineBusySeconds()
     {
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         long busy = 0;
-        foreach (var i in new[] { 1, 2, 3, 6, 7, 8 }) // user, nice, system, irq, softirq, steal
+        foreach (var i in new[] { 1, 2, 3, 6, 7 }) // user, nice, system, irq, softirq
         {
             busy += long.Parse(cpu[i], CultureInfo.InvariantCulture);
         }
@@ -29,16 +32,17 @@ internal static class ProcessCpu
         return busy / 100.0;
     }
 
-    /// <summary>Whether any process has <paramref name="pid"/> as its parent (a child still running, or ended and not yet reaped).</summary>
-    public static bool HasChildren(int pid)
+    /// <summary>The processes whose parent is <paramref name="pid"/> (running, or ended and not yet reaped).</summary>
+    public static List<int> ChildrenOf(int pid)
     {
+        var children = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             try
             {
-                if (int.TryParse(Path.GetFileName(dir), out _) && ParentOf(File.ReadAllText(Path.Combine(dir, "stat"))) == pid)
+                if (int.TryParse(Path.GetFileName(dir), out var child) && ParentOf(File.ReadAllText(Path.Combine(dir, "stat"))) == pid)
                 {
-                    return true;
+                    children.Add(child);
                 }
             }
             catch (IOException)
@@ -47,11 +51,11 @@ internal static class ProcessCpu
             }
         }
 
-        return false;
+        return children;
     }
 
     /// <summary>The parent's pid in a <c>/proc/PID/stat</c> line.</summary>
-    public static int ParentOf(string stat) => int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+    private static int ParentOf(string stat) => int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
 
     private static long Tick(string field) => long.Parse(field, CultureInfo.InvariantCulture);
 }

@@ -164,31 +164,16 @@ internal static class Servers
     private static long TreeRssKiB(int root)
     {
         long total = 0;
-        try
+        foreach (var pid in ProcessCpu.ChildrenOf(root).Prepend(root))
         {
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            try
             {
-                if (!int.TryParse(Path.GetFileName(dir), out var pid))
-                {
-                    continue;
-                }
-
-                try
-                {
-                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                    var ppid = ProcessCpu.ParentOf(stat);
-                    if (pid == root || ppid == root)
-                    {
-                        total += StatusKiB(pid, "VmRSS");
-                    }
-                }
-                catch (IOException)
-                {
-                }
+                total += StatusKiB(pid, "VmRSS");
             }
-        }
-        catch (IOException)
-        {
+            catch (IOException)
+            {
+                // It ended while we looked.
+            }
         }
 
         return total;

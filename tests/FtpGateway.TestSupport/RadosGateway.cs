@@ -180,9 +180,11 @@ public sealed class RadosGateway : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
-        var log = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+
+        // The daemons log to their files (LogTail reads those); what they print is read only so that a full pipe
+        // never stops them, and dropped: kept, it grew with every request for the life of the store.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
