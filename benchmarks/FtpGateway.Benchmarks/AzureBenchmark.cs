@@ -33,21 +33,7 @@ internal static class AzureBenchmark
             "--Storage:AzureBlob:Prefix=gateway");
 
         (string, IReadOnlyList<int>)[] measured = [("the gateway", [gateway.ProcessId]), ("Azurite", [azurite.ProcessId])];
-        var round = 0;
-        await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096); // the JIT's final tier
-        var smallCpu = CpuMeter.PerFile(measured);
-        var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
-            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
-            () => smallCpu.Peer.MeasureAsync(settings.Files, () => SequentialUploadsAsync(container, $"direct/small-{round++}/", settings.Files)));
-        report.Add(new Row("azure", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential Put Blob", small.Peer, Better.Higher, 0.9));
-        report.Figure("azure", "CPU of the small-file rounds", smallCpu.Describe());
-        var source = await Lftp.SourceAsync(settings, settings.Files);
-        var mirrorCpu = CpuMeter.PerFile(measured);
-        var mirror = await Rounds.MedianAsync("small files (lftp mirror -R)", settings.Runs,
-            () => Lftp.MirrorAsync(gateway, source, $"mirror-{round++}", settings.Files, mirrorCpu.Gateway),
-            () => mirrorCpu.Peer.MeasureAsync(settings.Files, () => SequentialUploadsAsync(container, $"direct/small-{round++}/", settings.Files)));
-        report.Add(new Row("azure", $"{settings.Files} x 4 KiB, lftp mirror -R", "files/s", mirror.Gateway, "sequential Put Blob", mirror.Peer, Better.Higher, 0.9));
-        report.Figure("azure", "CPU of the lftp rounds", mirrorCpu.Describe());
+        await S3Benchmark.SmallFilesAsync(settings, report, "azure", gateway, measured, "sequential Put Blob", prefix => SequentialUploadsAsync(container, prefix, settings.Files));
 
         await FillFolderAsync(container, "gateway/big-folder/", settings.ListEntries);
         var list = await Rounds.MedianAsync("LIST", settings.Runs,

@@ -39,7 +39,7 @@ internal static class Lftp
     /// <summary>
     /// Files per second of <c>mirror -R</c> of <paramref name="source"/> (<paramref name="count"/> files) into the new
     /// <paramref name="remote"/>, from lftp's start to its exit: its login and the listing of the target included, as
-    /// a script pays them (against thousands of milliseconds of transfers, a few). lftp exits non-zero when any file
+    /// a script pays them (milliseconds, against the seconds the files take). lftp exits non-zero when any file
     /// failed, and the round fails with it.
     /// </summary>
     public static async Task<double> MirrorAsync(FtpTarget target, string source, string remote, int count, CpuMeter.Side? cpu = null)

@@ -47,21 +47,7 @@ internal static class S3Benchmark
             "--Storage:S3:ChecksumMode=WhenRequired");
 
         (string, IReadOnlyList<int>)[] measured = [("the gateway", [gateway.ProcessId]), ("ceph (radosgw, OSD, monitor)", rgw.ProcessIds)];
-        var round = 0;
-        await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096); // the JIT's final tier
-        var smallCpu = CpuMeter.PerFile(measured);
-        var small = await Rounds.MedianAsync("small files (ftplib)", settings.Runs,
-            () => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, smallCpu.Gateway),
-            () => smallCpu.Peer.MeasureAsync(settings.Files, () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files)));
-        report.Add(new Row("s3", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "sequential PutObject", small.Peer, Better.Higher, 0.9));
-        report.Figure("s3", "CPU of the small-file rounds", smallCpu.Describe());
-        var source = await Lftp.SourceAsync(settings, settings.Files);
-        var mirrorCpu = CpuMeter.PerFile(measured);
-        var mirror = await Rounds.MedianAsync("small files (lftp mirror -R)", settings.Runs,
-            () => Lftp.MirrorAsync(gateway, source, $"mirror-{round++}", settings.Files, mirrorCpu.Gateway),
-            () => mirrorCpu.Peer.MeasureAsync(settings.Files, () => SequentialPutsAsync(client, $"direct/small-{round++}/", settings.Files)));
-        report.Add(new Row("s3", $"{settings.Files} x 4 KiB, lftp mirror -R", "files/s", mirror.Gateway, "sequential PutObject", mirror.Peer, Better.Higher, 0.9));
-        report.Figure("s3", "CPU of the lftp rounds", mirrorCpu.Describe());
+        await SmallFilesAsync(settings, report, "s3", gateway, measured, "sequential PutObject", prefix => SequentialPutsAsync(client, prefix, settings.Files));
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         await FillFolderAsync(client, "gateway/big-folder/", settings.ListEntries);
@@ -117,6 +103,32 @@ internal static class S3Benchmark
         }
 
         await MemoryAsync(settings, report, "s3", gateway);
+    }
+
+    /// <summary>
+    /// The small files on an object store: ftplib's loop and lftp's <c>mirror -R</c> through the gateway, each against
+    /// <paramref name="puts"/> (the store's own sequential PUTs of as many files under a new prefix), after a warm-up
+    /// for the JIT's final tier; each comparison with where its CPU went.
+    /// </summary>
+    public static async Task SmallFilesAsync(Settings settings, Report report, string section, FtpTarget gateway, (string, IReadOnlyList<int>)[] measured, string peer, Func<string, Task<double>> puts)
+    {
+        var round = 0;
+        await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096);
+        var source = await Lftp.SourceAsync(settings, settings.Files);
+        (string What, string Client, Func<CpuMeter.Side, Task<double>> Gateway)[] clients =
+        [
+            ("one session (ftplib)", "small-file", cpu => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, cpu)),
+            ("lftp mirror -R", "lftp", cpu => Lftp.MirrorAsync(gateway, source, $"mirror-{round++}", settings.Files, cpu)),
+        ];
+        foreach (var (what, client, through) in clients)
+        {
+            var cpu = CpuMeter.PerFile(measured);
+            var rate = await Rounds.MedianAsync($"small files ({what})", settings.Runs,
+                () => through(cpu.Gateway),
+                () => cpu.Peer.MeasureAsync(settings.Files, () => puts($"direct/small-{round++}/")));
+            report.Add(new Row(section, $"{settings.Files} x 4 KiB, {what}", "files/s", rate.Gateway, peer, rate.Peer, Better.Higher, 0.9));
+            report.Figure(section, $"CPU of the {client} rounds", cpu.Describe());
+        }
     }
 
     /// <summary>
