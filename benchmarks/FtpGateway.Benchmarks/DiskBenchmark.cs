@@ -43,6 +43,7 @@ internal static class DiskBenchmark
             () => Ftplib.FilesPerSecondAsync(pure, $"small-{round++}", settings.Files, 4096, smallCpu.Peer));
         report.Add(new Row("disk", $"{settings.Files} x 4 KiB, one session (ftplib)", "files/s", small.Gateway, "pure-ftpd", small.Peer, Better.Higher, 1.0));
         report.Figure("disk", "CPU of the small-file rounds", smallCpu.Describe());
+        await PhasesAsync(settings, report, gateway, pure);
         var source = await Lftp.SourceAsync(settings, settings.Files);
         var mirrorCpu = CpuMeter.PerFile(Measured(gateway, pure));
         var mirror = await Rounds.MedianAsync("small files (lftp mirror -R)", settings.Runs,
@@ -85,6 +86,26 @@ internal static class DiskBenchmark
         report.Add(new Row("ftps", $"RETR {settings.SizeMb} MiB", "MB/s", retr.Gateway, "pure-ftpd with TLS", retr.Peer, Better.Higher, 1.0));
         report.Figure("ftps", "CPU of the RETR rounds", retrCpu.Describe());
         report.Figure("ftps", "peak RSS, gateway / pure-ftpd", Report.Invariant($"{gateway.PeakRssMiB():F1} MiB / {pure.PeakRssMiB():F1} MiB"));
+    }
+
+    /// <summary>
+    /// Where a small file's time goes: each phase of ftplib's upload on the client's clock, the median of the rounds
+    /// (alternating) on each server, as many files as the small-file rounds.
+    /// </summary>
+    private static async Task PhasesAsync(Settings settings, Report report, FtpTarget gateway, FtpTarget pure)
+    {
+        var (g, p) = (new List<double[]>(), new List<double[]>());
+        for (var run = 0; run < settings.Runs; run++)
+        {
+            var order = run % 2 == 0 ? new[] { (gateway, g), (pure, p) } : [(pure, p), (gateway, g)];
+            foreach (var (target, rounds) in order)
+            {
+                rounds.Add(await Ftplib.PhasesAsync(target, $"phases-{run}", settings.Files, 4096));
+            }
+        }
+
+        var phases = Ftplib.PhaseNames.Select((name, i) => Report.Invariant($"{name} {Report.Median(g.Select(r => r[i])):F3} / {Report.Median(p.Select(r => r[i])):F3}"));
+        report.Figure("disk", "a small file's phases (ftplib), ms", $"gateway / pure-ftpd: {string.Join(", ", phases)}");
     }
 
     /// <summary>The CPU of a comparison with pure-ftpd: the gateway's process, and pure-ftpd's with its sessions once they ended.</summary>

@@ -50,6 +50,47 @@ internal static class Ftplib
         print(' '.join(out))
         """;
 
+    private const string Phases = """
+        import ftplib, os, socket, sys, time
+        port, user, password, directory, count, size = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+        data = os.urandom(size)
+        ftp = ftplib.FTP()
+        ftp.connect('127.0.0.1', port)
+        ftp.login(user, password)
+        ftp.mkd(directory)
+        ftp.cwd(directory)
+        sums = [0.0] * 4
+        for i in range(count):
+            t0 = time.perf_counter()
+            ftp.voidcmd('TYPE I')
+            t1 = time.perf_counter()
+            host, data_port = ftplib.parse227(ftp.sendcmd('PASV'))
+            t2 = time.perf_counter()
+            conn = socket.create_connection((host, data_port))
+            reply = ftp.sendcmd('STOR f%06d.jpg' % i)
+            if not reply.startswith(('125', '150')):
+                raise Exception(reply)
+            t3 = time.perf_counter()
+            conn.sendall(data)
+            conn.close()
+            ftp.voidresp()
+            t4 = time.perf_counter()
+            for k, (a, b) in enumerate(((t0, t1), (t1, t2), (t2, t3), (t3, t4))):
+                sums[k] += b - a
+        ftp.quit()
+        print(' '.join('%.6f' % (s / count) for s in sums))
+        """;
+
+    /// <summary>The phases of a small upload as <c>storbinary</c> sends it, in the same order.</summary>
+    public static readonly string[] PhaseNames = ["TYPE I", "PASV", "connect + STOR to 150", "the data to 226"];
+
+    /// <summary>
+    /// The mean time, in ms, of each of <see cref="PhaseNames"/> over <paramref name="count"/> small files in one
+    /// session, into the new <paramref name="directory"/>: the same commands <c>storbinary</c> sends, timed apart.
+    /// </summary>
+    public static async Task<double[]> PhasesAsync(FtpTarget target, string directory, int count, int size) =>
+        [.. (await RunAsync(Phases, target, directory, Number(count), Number(size))).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => Parse(v) * 1000)];
+
     /// <summary>
     /// Files per second of <paramref name="count"/> small files in one session (the loop's own time, without login and
     /// MKD). A meter counts the whole script, Python's start and the login included.
