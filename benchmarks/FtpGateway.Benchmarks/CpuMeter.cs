@@ -96,7 +96,8 @@ internal sealed class CpuMeter
         private async Task SessionsEndedAsync()
         {
             var deadline = Stopwatch.StartNew();
-            while (processes.Any(p => p.Pids.Any(pid => ProcessCpu.ChildrenOf(pid).Count > 0)) && deadline.Elapsed < TimeSpan.FromSeconds(1))
+            var named = processes.SelectMany(p => p.Pids).ToHashSet();
+            while (ProcessCpu.AnyHasChildren(named) && deadline.Elapsed < TimeSpan.FromSeconds(1))
             {
                 await Task.Delay(10);
             }

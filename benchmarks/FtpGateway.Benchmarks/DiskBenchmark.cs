@@ -94,16 +94,11 @@ internal static class DiskBenchmark
     /// </summary>
     private static async Task PhasesAsync(Settings settings, Report report, FtpTarget gateway, FtpTarget pure)
     {
-        var (g, p) = (new List<double[]>(), new List<double[]>());
-        for (var run = 0; run < settings.Runs; run++)
-        {
-            var order = run % 2 == 0 ? new[] { (gateway, g), (pure, p) } : [(pure, p), (gateway, g)];
-            foreach (var (target, rounds) in order)
-            {
-                rounds.Add(await Ftplib.PhasesAsync(target, $"phases-{run}", settings.Files, 4096));
-            }
-        }
-
+        var round = 0;
+        var (g, p) = await Rounds.AlternateAsync(settings.Runs,
+            () => Ftplib.PhasesAsync(gateway, $"phases-{round++}", settings.Files, 4096),
+            () => Ftplib.PhasesAsync(pure, $"phases-{round++}", settings.Files, 4096),
+            warmUps: 0);
         var phases = Ftplib.PhaseNames.Select((name, i) => Report.Invariant($"{name} {Report.Median(g.Select(r => r[i])):F3} / {Report.Median(p.Select(r => r[i])):F3}"));
         report.Figure("disk", "a small file's phases (ftplib), ms", $"gateway / pure-ftpd: {string.Join(", ", phases)}");
     }

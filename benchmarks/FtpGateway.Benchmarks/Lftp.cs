@@ -12,11 +12,7 @@ internal static class Lftp
     /// <summary>The local folder of <paramref name="count"/> files of 4 KiB, made once per run, dated a year back (so the MFMT times are the files' own).</summary>
     public static async Task<string> SourceAsync(Settings settings, int count)
     {
-        if (!File.Exists("/usr/bin/lftp"))
-        {
-            Console.WriteLine("lftp is not installed: installing it from Debian (apt-get install lftp)");
-            await Servers.Run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "lftp");
-        }
+        await Servers.InstallIfMissingAsync("lftp", "/usr/bin/lftp");
 
         var folder = Path.Combine(settings.Work, $"lftp-source-{count}");
         if (!Directory.Exists(folder))

@@ -33,25 +33,33 @@ internal static class ProcessCpu
     }
 
     /// <summary>The processes whose parent is <paramref name="pid"/> (running, or ended and not yet reaped).</summary>
-    public static List<int> ChildrenOf(int pid)
+    public static IEnumerable<int> ChildrenOf(int pid) => Processes().Where(p => p.Parent == pid).Select(p => p.Pid);
+
+    /// <summary>Whether any of <paramref name="pids"/> has a child (running, or ended and not yet reaped); one look at <c>/proc</c>.</summary>
+    public static bool AnyHasChildren(IReadOnlyCollection<int> pids) => Processes().Any(p => pids.Contains(p.Parent));
+
+    /// <summary>Every process with its parent, from <c>/proc</c>, skipping those that end while it is read.</summary>
+    private static IEnumerable<(int Pid, int Parent)> Processes()
     {
-        var children = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            string stat;
             try
             {
-                if (int.TryParse(Path.GetFileName(dir), out var child) && ParentOf(File.ReadAllText(Path.Combine(dir, "stat"))) == pid)
-                {
-                    children.Add(child);
-                }
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
             }
             catch (IOException)
             {
-                // It ended while we looked.
+                continue; // it ended while we looked
             }
-        }
 
-        return children;
+            yield return (pid, ParentOf(stat));
+        }
     }
 
     /// <summary>The parent's pid in a <c>/proc/PID/stat</c> line.</summary>

@@ -78,13 +78,21 @@ internal static class Rounds
 {
     public static async Task<(double Gateway, double Peer)> MedianAsync(string label, int runs, Func<Task<double>> gateway, Func<Task<double>> peer, int warmUps = 1)
     {
+        var (g, p) = await AlternateAsync(runs, gateway, peer, warmUps,
+            (run, a, b) => Console.WriteLine(Report.Invariant($"  {label} round {run + 1}: gateway {a:0.###}, peer {b:0.###}")));
+        return (Report.Median(g), Report.Median(p));
+    }
+
+    /// <summary>The warm-ups, then <paramref name="runs"/> rounds in alternating order; every round's figures of each side.</summary>
+    public static async Task<(List<T> Gateway, List<T> Peer)> AlternateAsync<T>(int runs, Func<Task<T>> gateway, Func<Task<T>> peer, int warmUps = 1, Action<int, T, T>? roundDone = null)
+    {
         for (var i = 0; i < warmUps; i++)
         {
             await gateway();
             await peer();
         }
 
-        var (g, p) = (new List<double>(), new List<double>());
+        var (g, p) = (new List<T>(), new List<T>());
         for (var run = 0; run < runs; run++)
         {
             if (run % 2 == 0)
@@ -98,9 +106,9 @@ internal static class Rounds
                 g.Add(await gateway());
             }
 
-            Console.WriteLine(Report.Invariant($"  {label} round {run + 1}: gateway {g[^1]:0.###}, peer {p[^1]:0.###}"));
+            roundDone?.Invoke(run, g[^1], p[^1]);
         }
 
-        return (Report.Median(g), Report.Median(p));
+        return (g, p);
     }
 }

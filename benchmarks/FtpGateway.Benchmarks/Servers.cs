@@ -105,11 +105,7 @@ internal static class Servers
     /// </param>
     public static async Task<FtpTarget> StartPureFtpdAsync(string work, (string Certificate, string Key)? tls = null, int listingCap = 100_000, int maxClients = 250)
     {
-        if (!File.Exists("/usr/sbin/pure-ftpd") || !File.Exists("/usr/bin/pure-pw"))
-        {
-            Console.WriteLine("pure-ftpd is not installed: installing it from Debian (apt-get install pure-ftpd)");
-            await Run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "pure-ftpd");
-        }
+        await InstallIfMissingAsync("pure-ftpd", "/usr/sbin/pure-ftpd", "/usr/bin/pure-pw");
 
         var port = FreePorts.One();
         var dir = Directory.CreateDirectory(Path.Combine(work, "pure")).FullName;
@@ -179,7 +175,17 @@ internal static class Servers
         return total;
     }
 
-    public static async Task<string> Run(string file, params string[] args)
+    /// <summary>Installs Debian's <paramref name="package"/> when any of <paramref name="files"/> is missing.</summary>
+    public static async Task InstallIfMissingAsync(string package, params string[] files)
+    {
+        if (!files.All(File.Exists))
+        {
+            Console.WriteLine($"{package} is not installed: installing it from Debian (apt-get install {package})");
+            await Run("apt-get", "install", "-y", "-qq", "--no-install-recommends", package);
+        }
+    }
+
+    private static async Task<string> Run(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
