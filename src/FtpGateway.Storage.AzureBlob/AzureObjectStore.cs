@@ -135,7 +135,7 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
     /// Put Blob only for content shorter than its single-upload threshold, hence the threshold one byte above
     /// the length (at the length itself it staged a block and committed it: two requests per small file).
     /// </summary>
-    public async Task PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    public async Task<ObjectInfo?> PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var options = container.Decorate(new BlobUploadOptions
         {
@@ -145,7 +145,12 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
             TransferOptions = new StorageTransferOptions { InitialTransferSize = content.Length + 1L, MaximumConcurrency = 1 },
             TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
         });
-        await _container.GetBlockBlobClient(key).UploadAsync(content.OpenRead(), options, cancellationToken);
+        var stored = (await _container.GetBlockBlobClient(key).UploadAsync(content.OpenRead(), options, cancellationToken)).Value;
+        return Info(key, content.Length, stored.LastModified, stored.ETag, options.Metadata) with
+        {
+            Metadata = options.Metadata?.ToDictionary(StringComparer.OrdinalIgnoreCase) ?? [],
+            ContentType = options.HttpHeaders.ContentType,
+        };
     }
 
     public Task<IMultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken) =>

@@ -173,7 +173,12 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
 
     // ---- Writing --------------------------------------------------------------------------------
 
-    public async Task PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns no version for the MFMT that may follow: its copy would be guarded only by the copy-source
+    /// condition on the ETag, which radosgw ignores (a replaced object would get this upload's metadata), so the
+    /// MFMT looks first.
+    /// </summary>
+    public async Task<ObjectInfo?> PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var put = bucket.Decorate(new PutObjectRequest
         {
@@ -192,6 +197,7 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
         }
 
         await bucket.Client.PutObjectAsync(put, cancellationToken);
+        return null;
     }
 
     public async Task<IMultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)

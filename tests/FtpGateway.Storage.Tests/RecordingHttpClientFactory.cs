@@ -47,6 +47,7 @@ internal sealed record RecordedRequest(string Method, string Path, string Query,
     public string Kind => (Method, Query.Contains("uploads", StringComparison.Ordinal), Query.Contains("partNumber", StringComparison.Ordinal), Header("x-amz-copy-source") is not null) switch
     {
         ("POST", true, _, _) => "CreateMultipartUpload",
+        ("POST", _, _, _) when Query.Contains("uploadId", StringComparison.Ordinal) => "CompleteMultipartUpload",
         ("PUT", _, true, true) => "UploadPartCopy",
         ("PUT", _, true, false) => "UploadPart",
         ("PUT", _, false, true) => "CopyObject",

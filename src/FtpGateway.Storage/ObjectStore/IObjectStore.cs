@@ -60,8 +60,13 @@ public interface IObjectStore
     /// <summary>Writes a directory marker, carrying <paramref name="time"/> when given.</summary>
     Task PutMarkerAsync(string key, DateTimeOffset? time, CancellationToken cancellationToken);
 
-    /// <summary>Stores a whole object in one request: the commit of a small upload.</summary>
-    Task PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores a whole object in one request: the commit of a small upload. Returns the version stored as far as a
+    /// following <see cref="SetStoredTimeAsync"/> needs it (key, size, ETag, content type and metadata, as a HEAD
+    /// would show them), so that the MFMT most clients send right after an upload needs no HEAD; null where the
+    /// store's condition on that ETag cannot be relied on to refuse a version changed since.
+    /// </summary>
+    Task<ObjectInfo?> PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
 
     /// <summary>Starts an upload in parts, nothing of it visible until its commit.</summary>
     Task<IMultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
@@ -78,7 +83,11 @@ public interface IObjectStore
     /// <summary>Deletes the objects, in as few requests as the store allows.</summary>
     Task DeleteAllAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
 
-    /// <summary>Stores an MFMT time with an existing object (a file, or a directory marker under the path's own key).</summary>
+    /// <summary>
+    /// Stores an MFMT time with an existing object (a file, or a directory marker under the path's own key), from a
+    /// HEAD or as <see cref="PutAsync"/> returned it; conditional on its ETag (a version changed since fails with
+    /// 412), where the store honours the condition: Azure does, radosgw ignores S3's on the copy.
+    /// </summary>
     Task SetStoredTimeAsync(ObjectInfo file, DateTimeOffset time, CancellationToken cancellationToken);
 
     /// <summary>A cheap round trip proving the bucket or container answers.</summary>

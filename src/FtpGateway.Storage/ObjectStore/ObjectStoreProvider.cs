@@ -21,6 +21,7 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
     private readonly ObjectRetention _retention;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly RecentUploads _uploads = new();
 
     /// <summary>Part buffers, shared by this provider's uploads; at most (parts in flight + 1) per upload are rented.</summary>
     private readonly ArrayPool<byte> _buffers;
@@ -124,7 +125,8 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         try
         {
             var upload = new ObjectUpload(_store, _settings, _buffers, key, request, cancellationToken);
-            var (size, sha256) = await _store.CallAsync(path, () => upload.RunAsync(existing, keep));
+            var (size, sha256, stored) = await _store.CallAsync(path, () => upload.RunAsync(existing, keep));
+            _uploads.Stored(key, stored);
             return new StorageEntry(path, false, size, _time.GetUtcNow()) { Sha256 = sha256 };
         }
         catch (StorageException ex) when (ex.Kind == StorageErrorKind.AlreadyExists && request.Mode is UploadMode.Append or UploadMode.Resume)
@@ -169,6 +171,7 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
             _retention.Require(head, path, "deleted");
 
             await _store.DeleteAsync(_keys.Key(path), cancellationToken);
+            _uploads.Forget(_keys.Key(path));
             _directories.Knowledge.MayBeGone(path.Parent);
             return true;
         });
@@ -226,6 +229,7 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         await _store.CallAsync(source, async () =>
         {
             await _directories.RenameAsync(source, target, cancellationToken);
+            _uploads.Forget(_keys.Key(source));
             return true;
         });
 
@@ -233,13 +237,29 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         await _store.CallAsync(path, async () =>
         {
             _keys.RequireHeld(path);
+            var key = _keys.Key(path);
 
-            // A file, or a directory marker under the path's own key (Azure): the time goes onto that object.
-            var head = await _store.HeadAsync(_keys.Key(path), cancellationToken);
-            if (head is not null)
+            // A file, or a directory marker under the path's own key (Azure): the time goes onto that object — the
+            // version this provider has just stored where it remembers one, else what a HEAD finds. The stamp is
+            // conditional on the version's ETag: one changed or gone before it is looked at again.
+            var file = _uploads.Take(key);
+            for (var attempt = 1; ; attempt++)
             {
-                await _store.SetStoredTimeAsync(head, time, cancellationToken);
-                return true;
+                file ??= await _store.HeadAsync(key, cancellationToken);
+                if (file is null)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await _store.SetStoredTimeAsync(file, time, cancellationToken);
+                    return true;
+                }
+                catch (Exception ex) when (_store.IsBackendFailure(ex) && _store.Translate(ex, path).Kind is StorageErrorKind.AlreadyExists or StorageErrorKind.NotFound)
+                {
+                    file = attempt < 3 ? null : throw new StorageException(StorageErrorKind.Conflict, $"'{path}' kept changing while its time was stored", ex);
+                }
             }
 
             if (!await _directories.ExistsAsync(path, cancellationToken))

@@ -20,8 +20,11 @@ namespace FtpGateway.Storage.ObjectStore;
 internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings settings, ArrayPool<byte> buffers, string key, UploadRequest request, CancellationToken cancellationToken)
 {
 
-    /// <summary>Uploads, keeping <paramref name="keep"/> bytes of <paramref name="existing"/> in front; returns the size committed and the whole object's SHA-256.</summary>
-    public async Task<(long Size, byte[] Sha256)> RunAsync(ObjectInfo? existing, long keep)
+    /// <summary>
+    /// Uploads, keeping <paramref name="keep"/> bytes of <paramref name="existing"/> in front; returns the size
+    /// committed, the whole object's SHA-256, and the version stored when one request stored it (<see cref="IObjectStore.PutAsync"/>).
+    /// </summary>
+    public async Task<(long Size, byte[] Sha256, ObjectInfo? Stored)> RunAsync(ObjectInfo? existing, long keep)
     {
         // STOU never replaces; APPE and REST + STOR commit only over the version they started from (or, where
         // there was none, only if there still is none), so a concurrent change fails them instead of being lost.
@@ -53,8 +56,8 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
                 first.Content.AppendTo(sha256);
                 var digest = sha256.GetHashAndReset();
                 await ConfirmAsync();
-                await store.PutAsync(key, first.Content, condition, WithDigest(digest), CancellationToken.None); // the commit point
-                return (first.Length, digest);
+                var stored = await store.PutAsync(key, first.Content, condition, WithDigest(digest), CancellationToken.None); // the commit point
+                return (first.Length, digest, stored);
             }
 
             return await MultipartAsync(source, kept, first, ended, condition, md5, sha256);
@@ -95,7 +98,7 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
     private Dictionary<string, string> WithDigest(byte[] sha256) =>
         new(request.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal) { [ObjectMetadata.Sha256] = Convert.ToHexStringLower(sha256) };
 
-    private async Task<(long, byte[])> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, bool ended, WriteCondition condition, IncrementalHash? md5, IncrementalHash sha256)
+    private async Task<(long, byte[], ObjectInfo?)> MultipartAsync(Stream source, KeptPrefix kept, PartBuffer first, bool ended, WriteCondition condition, IncrementalHash? md5, IncrementalHash sha256)
     {
         var write = await store.BeginMultipartAsync(key, request.Metadata, cancellationToken);
         try
@@ -116,7 +119,7 @@ internal sealed class ObjectUpload(IObjectStore store, ObjectStoreSettings setti
             // request could still complete on the store while the client is told the upload failed.
             var digest = sha256.GetHashAndReset();
             await write.CompleteAsync(parts, condition, md5?.GetHashAndReset(), WithDigest(digest), CancellationToken.None);
-            return (keptBytes + bytes, digest);
+            return (keptBytes + bytes, digest, null);
         }
         catch
         {

@@ -172,6 +172,30 @@ public sealed class AzureBlobStorageTests(AzureStoreFixture azure) : StorageProv
     }
 
     [Fact]
+    public async Task AnMfmtRightAfterAnUpload_KeepsWhatTheBlobCarries_AndAReplacedBlobIsStampedAsItIsNow()
+    {
+        // The MFMT after an upload stamps the version the gateway stored without a HEAD (Set Blob Metadata on its
+        // ETag); a blob replaced meanwhile fails that condition and is looked at first.
+        var path = StoragePath.Parse("/a.jpg");
+        var when = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await Provider.UploadAsync(new UploadRequest(path, new MemoryStream([1, 2, 3])) { Metadata = new Dictionary<string, string> { ["ftpgateway_user"] = "cam1" } }, Ct);
+        await Provider.SetModificationTimeAsync(path, when, Ct);
+        var properties = (await Blob("a.jpg").GetPropertiesAsync()).Value;
+        Assert.Equal("cam1", properties.Metadata["ftpgateway_user"]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData([1, 2, 3])), properties.Metadata[ObjectMetadata.Sha256]);
+        Assert.Equal("application/octet-stream", properties.ContentType);
+        Assert.Equal(when, (await Provider.GetEntryAsync(path, Ct))!.LastModified);
+
+        await Provider.UploadAsync(new UploadRequest(path, new MemoryStream([4])), Ct);
+        await Blob("a.jpg").UploadAsync(new BinaryData("other"u8.ToArray()), new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["origin"] = "elsewhere" } });
+        await Provider.SetModificationTimeAsync(path, when, Ct);
+        properties = (await Blob("a.jpg").GetPropertiesAsync()).Value;
+        Assert.Equal("elsewhere", properties.Metadata["origin"]);
+        Assert.Equal(5, properties.ContentLength);
+        Assert.Equal(when, (await Provider.GetEntryAsync(path, Ct))!.LastModified);
+    }
+
+    [Fact]
     public async Task AMissingContainer_IsUnavailable()
     {
         var provider = AzureBlobStorage.Create(azure.Options(_prefix, o => o.Container = "no-such-container"));

@@ -52,6 +52,9 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
     /// <summary>The part number whose upload fails, as a store's 503 would.</summary>
     public int? FailingPart { get; set; }
 
+    /// <summary>Runs after each HEAD with its key, outside the store's lock (tests change an object there, as another client would).</summary>
+    public Action<string>? AfterHead { get; set; }
+
     /// <summary>Every request fails, as an unreachable store's would.</summary>
     public bool Unavailable { get; set; }
 
@@ -81,11 +84,15 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
     public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken)
     {
         Enter(cancellationToken);
+        ObjectInfo? found;
         lock (_lock)
         {
             Heads++;
-            return Task.FromResult(_objects.TryGetValue(key, out var o) ? o.Info(key) : null);
+            found = _objects.TryGetValue(key, out var o) ? o.Info(key) : null;
         }
+
+        AfterHead?.Invoke(key);
+        return Task.FromResult(found);
     }
 
     public async IAsyncEnumerable<ObjectListPage> ListPagesAsync(string prefix, bool delimited, int? pageSize, string? startAt, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -176,7 +183,7 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
         return Task.CompletedTask;
     }
 
-    public async Task PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    public async Task<ObjectInfo?> PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         Enter(cancellationToken);
         var data = await ReadAsync(content);
@@ -185,7 +192,7 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
             Puts++;
         }
 
-        Store(key, data, condition, metadata, marker: false, storedTime: null, md5: MD5.HashData(data));
+        return Store(key, data, condition, metadata, marker: false, storedTime: null, md5: MD5.HashData(data));
     }
 
     public Task<IMultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
@@ -285,7 +292,7 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
 
     private string NextETag() => $"\"v{Interlocked.Increment(ref _version)}\"";
 
-    private void Store(string key, byte[] data, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, bool marker, DateTimeOffset? storedTime, byte[]? md5, int parts = 0)
+    private ObjectInfo Store(string key, byte[] data, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, bool marker, DateTimeOffset? storedTime, byte[]? md5, int parts = 0)
     {
         lock (_lock)
         {
@@ -297,6 +304,7 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
 
             var version = NextETag();
             _objects[key] = new Stored(data, DateTimeOffset.UtcNow, parts > 0 ? version.TrimEnd('"') + $"-{parts}\"" : version, marker, storedTime, md5, metadata);
+            return _objects[key].Info(key);
         }
     }
 

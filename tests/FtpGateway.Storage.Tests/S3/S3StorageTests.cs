@@ -313,6 +313,33 @@ public sealed class S3StorageTests(S3StoreFixture s3) : StorageProviderConforman
         await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = $"{_prefix}/{key}", ContentBody = content });
 
     [Fact]
+    public async Task AnMfmtAfterAnUpload_LooksFirst_SoAnObjectReplacedMeanwhileIsStampedWithItsOwnMetadata()
+    {
+        // On Azure the MFMT that lftp, WinSCP and FileZilla send right after an upload stamps the version the gateway
+        // stored without a HEAD, guarded by its ETag. Here that guard would be the copy-source condition of
+        // UploadPartCopy, and radosgw ignores it: a copy of the version stored, made after another tool replaced
+        // the object, succeeded and gave the new content the old upload's metadata. So the MFMT looks first.
+        var (provider, requests) = Recorded();
+        using (provider)
+        {
+            var path = StoragePath.Parse("/a.jpg");
+            var key = _prefix + "/a.jpg";
+            var when = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
+            await provider.UploadAsync(new UploadRequest(path, new MemoryStream([1, 2, 3])) { Metadata = new Dictionary<string, string> { ["ftpgateway_user"] = "cam1" } }, Ct);
+            await s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = key, ContentBody = "other", Metadata = { ["origin"] = "elsewhere" } });
+            var before = requests.Requests.Count;
+            await provider.SetModificationTimeAsync(path, when, Ct);
+            Assert.Equal(["HeadObject", "CreateMultipartUpload", "UploadPartCopy", "CompleteMultipartUpload"], requests.Requests.Skip(before).Select(r => r.Kind));
+            var head = await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, key);
+            Assert.Equal("elsewhere", head.Metadata["origin"]);
+            Assert.Null(head.Metadata["ftpgateway-user"]);
+            Assert.Equal(5, head.ContentLength);
+            Assert.Equal(when, (await provider.GetEntryAsync(path, Ct))!.LastModified);
+            Assert.Empty(await OpenUploadsAsync());
+        }
+    }
+
+    [Fact]
     public async Task AListing_LooksOnlyAtObjectsThatMayCarryAnMfmtTime_AndAtEachVersionOnce()
     {
         // A HEAD per listed file made a 10,000-entry LIST take 10,000 requests. Only objects MFMT stamped (written

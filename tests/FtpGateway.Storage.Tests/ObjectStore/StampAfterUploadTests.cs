@@ -1,0 +1,107 @@
+namespace FtpGateway.Storage.Tests.ObjectStore;
+
+/// <summary>
+/// The MFMT that lftp, WinSCP and FileZilla send right after each upload, over a store in memory: the version the
+/// provider has just stored is stamped without a HEAD, and one that changed or went away meanwhile (another
+/// gateway, another tool) is looked at first, so the stamp lands on what is there or the MFMT fails as for any
+/// missing file.
+/// </summary>
+public sealed class StampAfterUploadTests
+{
+    private static readonly DateTimeOffset When = new(2001, 2, 3, 4, 5, 6, TimeSpan.Zero);
+
+    private static CancellationToken Ct => CancellationToken.None;
+
+    private static StoragePath P(string path) => StoragePath.Parse(path);
+
+    private static UploadRequest Upload(string path, params byte[] content) => new(P(path), new MemoryStream(content));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnMfmtRightAfterAnUpload_AsksTheStoreNothing_TheNextOneLooksFirst(bool azureLayout)
+    {
+        var store = new MemoryObjectStore(azureLayout);
+        var provider = MemoryStores.Provider(store);
+        await provider.UploadAsync(Upload("/a.jpg", 1, 2, 3), Ct);
+
+        var heads = store.Heads;
+        await provider.SetModificationTimeAsync(P("/a.jpg"), When, Ct);
+        Assert.Equal(heads, store.Heads);
+        Assert.Equal(When, (await provider.GetEntryAsync(P("/a.jpg"), Ct))!.LastModified);
+
+        // The stamp made a new version: a second MFMT looks at it.
+        heads = store.Heads;
+        await provider.SetModificationTimeAsync(P("/a.jpg"), When.AddDays(1), Ct);
+        Assert.Equal(heads + 1, store.Heads);
+        Assert.Equal(When.AddDays(1), (await provider.GetEntryAsync(P("/a.jpg"), Ct))!.LastModified);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnMfmtAfterAnotherGatewayReplacedTheFile_StampsTheNewVersion_AndKeepsItsContent(bool azureLayout)
+    {
+        var store = new MemoryObjectStore(azureLayout);
+        var here = MemoryStores.Provider(store);
+        var there = MemoryStores.Provider(store);
+        await here.UploadAsync(Upload("/a.jpg", 1), Ct);
+        await there.UploadAsync(Upload("/a.jpg", 2, 2), Ct);
+
+        var heads = store.Heads;
+        await here.SetModificationTimeAsync(P("/a.jpg"), When, Ct);
+        Assert.Equal(heads + 1, store.Heads);
+        var entry = (await here.GetEntryAsync(P("/a.jpg"), Ct))!;
+        Assert.Equal((When, 2L), (entry.LastModified, entry.Size));
+        await using var read = await here.OpenReadAsync(P("/a.jpg"), 0, Ct);
+        var content = new MemoryStream();
+        await read.CopyToAsync(content);
+        Assert.Equal([2, 2], content.ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnMfmtOfAFileDeletedSinceItsUpload_IsNotFound(bool azureLayout)
+    {
+        var store = new MemoryObjectStore(azureLayout);
+        var here = MemoryStores.Provider(store);
+        var there = MemoryStores.Provider(store);
+        await here.UploadAsync(Upload("/a.jpg", 1), Ct);
+        await there.DeleteFileAsync(P("/a.jpg"), Ct);
+
+        var missing = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
+        Assert.Equal(StorageErrorKind.NotFound, missing.Kind);
+        Assert.Null(await here.GetEntryAsync(P("/a.jpg"), Ct));
+    }
+
+    [Fact]
+    public async Task AFileReplacedBetweenItsHeadAndItsStamp_IsLookedAtAgain_AndOneThatKeepsChangingIsAConflict()
+    {
+        var store = new MemoryObjectStore();
+        var here = MemoryStores.Provider(store);
+        var there = MemoryStores.Provider(store);
+        await there.UploadAsync(Upload("/a.jpg", 1), Ct);
+
+        // Another client replaces the file right after the first HEAD: the stamp of what that HEAD saw is refused.
+        var replaced = false;
+        store.AfterHead = _ =>
+        {
+            if (!replaced)
+            {
+                replaced = true;
+                there.UploadAsync(Upload("/a.jpg", 2, 2), Ct).AsTask().GetAwaiter().GetResult();
+            }
+        };
+        var heads = store.Heads;
+        await here.SetModificationTimeAsync(P("/a.jpg"), When, Ct);
+        Assert.Equal(heads + 2, store.Heads);
+        var entry = (await here.GetEntryAsync(P("/a.jpg"), Ct))!;
+        Assert.Equal((When, 2L), (entry.LastModified, entry.Size));
+
+        // Replaced after every HEAD: after three tries the client is told to try again (451), not that the file exists.
+        store.AfterHead = _ => there.UploadAsync(Upload("/a.jpg", 3), Ct).AsTask().GetAwaiter().GetResult();
+        var conflict = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
+        Assert.Equal(StorageErrorKind.Conflict, conflict.Kind);
+    }
+}
