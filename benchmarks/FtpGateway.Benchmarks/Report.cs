@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Runtime;
 using System.Globalization;
+using System.Runtime;
 
 namespace FtpGateway.Benchmarks;
 
@@ -94,7 +94,10 @@ internal static class Rounds
             await peer();
         }
 
-        await JitSettledAsync();
+        if (warmUps > 0)
+        {
+            await JitSettledAsync();
+        }
 
         var (g, p) = (new List<T>(), new List<T>());
         for (var run = 0; run < runs; run++)

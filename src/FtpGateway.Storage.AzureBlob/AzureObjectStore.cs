@@ -44,12 +44,7 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
         try
         {
             var p = (await _container.GetBlobClient(key).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
-            return Info(key, p.ContentLength, p.LastModified, p.ETag, p.Metadata) with
-            {
-                Md5 = p.ContentHash is { Length: 16 } md5 ? md5 : null,
-                Metadata = new Dictionary<string, string>(p.Metadata, StringComparer.OrdinalIgnoreCase),
-                ContentType = p.ContentType,
-            };
+            return Described(key, p.ContentLength, p.LastModified, p.ETag, p.Metadata, p.ContentHash, p.ContentType);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound && ex.ErrorCode != "ContainerNotFound")
         {
@@ -146,11 +141,7 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
             TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
         });
         var stored = (await _container.GetBlockBlobClient(key).UploadAsync(content.OpenRead(), options, cancellationToken)).Value;
-        return Info(key, content.Length, stored.LastModified, stored.ETag, options.Metadata) with
-        {
-            Metadata = options.Metadata?.ToDictionary(StringComparer.OrdinalIgnoreCase) ?? [],
-            ContentType = options.HttpHeaders.ContentType,
-        };
+        return Described(key, content.Length, stored.LastModified, stored.ETag, options.Metadata ?? new Dictionary<string, string>(), stored.ContentHash, options.HttpHeaders.ContentType);
     }
 
     public Task<IMultipartWrite> BeginMultipartAsync(string key, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken) =>
@@ -248,6 +239,15 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
             Sha256 = metadata is not null && metadata.TryGetValue(ObjectMetadata.Sha256, out var sha) ? ObjectMetadata.ReadSha256(sha) : null,
         };
 
+    /// <summary>A blob as a HEAD describes it: with its metadata, MD5 and content type.</summary>
+    private static ObjectInfo Described(string key, long size, DateTimeOffset lastModified, ETag etag, IDictionary<string, string> metadata, byte[]? md5, string? contentType) =>
+        Info(key, size, lastModified, etag, metadata) with
+        {
+            Md5 = md5 is { Length: 16 } ? md5 : null,
+            Metadata = new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase),
+            ContentType = contentType,
+        };
+
     private static bool IsFolder(IDictionary<string, string>? metadata) =>
         metadata is not null && metadata.TryGetValue(FolderMetadata, out var v) && v.Equals("true", StringComparison.OrdinalIgnoreCase);
 
@@ -258,6 +258,9 @@ internal sealed class AzureObjectStore(AzureContainer container) : IObjectStore
         AggregateException agg => agg.InnerExceptions.All(e => e is RequestFailedException or HttpRequestException or IOException or TaskCanceledException),
         _ => false,
     };
+
+    public bool IsStale(Exception exception) =>
+        exception is RequestFailedException { Status: 412, ErrorCode: "ConditionNotMet" } or RequestFailedException { Status: 404, ErrorCode: "BlobNotFound" };
 
     public StorageException Translate(Exception exception, StoragePath path) => exception is RequestFailedException r
         ? (r.Status, r.ErrorCode) switch

@@ -26,7 +26,10 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
         return etag;
     }
 
-    /// <summary>UploadPartCopy of a range of the source (the same key for APPE and REST + STOR), pinned to its version.</summary>
+    /// <summary>
+    /// UploadPartCopy of a range of the source (the same key for APPE and REST + STOR), conditional on its version:
+    /// AWS evaluates that condition, radosgw 16 ignores it.
+    /// </summary>
     public async Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
     {
         var response = await bucket.Client.CopyPartAsync(

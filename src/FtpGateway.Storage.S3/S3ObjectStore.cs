@@ -215,7 +215,7 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
     }
 
     /// <summary>
-    /// A kept prefix of 5 MiB or more (S3's smallest part) is copied server-side, pinned to the existing
+    /// A kept prefix of 5 MiB or more (S3's smallest part) is copied server-side, conditional on the existing
     /// object's ETag (UploadPartCopy); a shorter one is read back and sent again in the first part.
     /// </summary>
     public async Task<KeptPrefix> KeepPrefixAsync(ObjectInfo existing, long keep, CancellationToken cancellationToken)
@@ -283,6 +283,9 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
         TaskCanceledException { InnerException: TimeoutException } => true, // the SDK's own request timeout
         _ => false,
     };
+
+    public bool IsStale(Exception exception) =>
+        exception is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed } or AmazonS3Exception { StatusCode: HttpStatusCode.NotFound, ErrorCode: "NoSuchKey" };
 
     public StorageException Translate(Exception exception, StoragePath path)
     {

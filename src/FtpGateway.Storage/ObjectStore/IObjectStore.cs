@@ -61,10 +61,10 @@ public interface IObjectStore
     Task PutMarkerAsync(string key, DateTimeOffset? time, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores a whole object in one request: the commit of a small upload. Returns the version stored as far as a
-    /// following <see cref="SetStoredTimeAsync"/> needs it (key, size, ETag, content type and metadata, as a HEAD
-    /// would show them), so that the MFMT most clients send right after an upload needs no HEAD; null where the
-    /// store's condition on that ETag cannot be relied on to refuse a version changed since.
+    /// Stores a whole object in one request: the commit of a small upload. Returns the version stored as a HEAD
+    /// would describe it (at least what <see cref="SetStoredTimeAsync"/> needs: key, size, ETag, content type and
+    /// metadata), so that the MFMT lftp, WinSCP and FileZilla send right after an upload needs no HEAD; null where
+    /// the store's condition on that ETag cannot be relied on to refuse a version changed since.
     /// </summary>
     Task<ObjectInfo?> PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken);
 
@@ -85,8 +85,8 @@ public interface IObjectStore
 
     /// <summary>
     /// Stores an MFMT time with an existing object (a file, or a directory marker under the path's own key), from a
-    /// HEAD or as <see cref="PutAsync"/> returned it; conditional on its ETag (a version changed since fails with
-    /// 412), where the store honours the condition: Azure does, radosgw ignores S3's on the copy.
+    /// HEAD or as <see cref="PutAsync"/> returned it; conditional on its ETag where the store evaluates that (Azure
+    /// does; radosgw ignores S3's on the copy): a version changed or gone since fails (<see cref="IsStale"/>).
     /// </summary>
     Task SetStoredTimeAsync(ObjectInfo file, DateTimeOffset time, CancellationToken cancellationToken);
 
@@ -95,6 +95,13 @@ public interface IObjectStore
 
     /// <summary>True for the SDK's and the transport's failures, which <see cref="Translate"/> turns into storage errors.</summary>
     bool IsBackendFailure(Exception exception);
+
+    /// <summary>
+    /// True when the store refused a request on a version of an object because that version is no longer there: its
+    /// ETag condition failed (412), or the object is gone (404). A look at what is there now settles it; any
+    /// other refusal (a lease, an archived blob, access) would only be refused again.
+    /// </summary>
+    bool IsStale(Exception exception);
 
     /// <summary>A failure of the store, for <paramref name="path"/>, as a storage error.</summary>
     StorageException Translate(Exception exception, StoragePath path);

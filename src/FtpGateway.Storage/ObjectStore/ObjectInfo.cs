@@ -19,7 +19,7 @@ public sealed record ObjectInfo(string Key, long Size, DateTimeOffset? LastModif
     /// <summary>The SHA-256 the gateway stored with the object when it had it, if any.</summary>
     public byte[]? Sha256 { get; init; }
 
-    /// <summary>The object's user metadata, where a HEAD returned it (null from a listing).</summary>
+    /// <summary>The object's user metadata, where a HEAD returned it or a write knows it (null from a listing).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
     public string? ContentType { get; init; }

@@ -230,6 +230,7 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         {
             await _directories.RenameAsync(source, target, cancellationToken);
             _uploads.Forget(_keys.Key(source));
+            _uploads.Forget(_keys.Key(target));
             return true;
         });
 
@@ -241,14 +242,19 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
 
             // A file, or a directory marker under the path's own key (Azure): the time goes onto that object — the
             // version this provider has just stored where it remembers one, else what a HEAD finds. The stamp is
-            // conditional on the version's ETag: one changed or gone before it is looked at again.
+            // conditional on that version's ETag: one changed or gone meanwhile is looked at again, three times at most.
             var file = _uploads.Take(key);
-            for (var attempt = 1; ; attempt++)
+            var looks = 0;
+            while (true)
             {
-                file ??= await _store.HeadAsync(key, cancellationToken);
                 if (file is null)
                 {
-                    break;
+                    looks++;
+                    file = await _store.HeadAsync(key, cancellationToken);
+                    if (file is null)
+                    {
+                        break;
+                    }
                 }
 
                 try
@@ -256,9 +262,12 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
                     await _store.SetStoredTimeAsync(file, time, cancellationToken);
                     return true;
                 }
-                catch (Exception ex) when (_store.IsBackendFailure(ex) && _store.Translate(ex, path).Kind is StorageErrorKind.AlreadyExists or StorageErrorKind.NotFound)
+                catch (Exception ex) when (_store.IsStale(ex))
                 {
-                    file = attempt < 3 ? null : throw new StorageException(StorageErrorKind.Conflict, $"'{path}' kept changing while its time was stored", ex);
+                    file = looks < 3 ? null
+                        : throw (_store.Translate(ex, path).Kind == StorageErrorKind.NotFound
+                            ? StorageException.NotFound(path)
+                            : new StorageException(StorageErrorKind.Conflict, $"'{path}' kept changing while its time was stored", ex));
                 }
             }
 

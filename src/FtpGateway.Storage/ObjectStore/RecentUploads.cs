@@ -1,11 +1,11 @@
 namespace FtpGateway.Storage.ObjectStore;
 
 /// <summary>
-/// The versions this provider has lately stored in one request, by key, each kept until the MFMT that follows it
-/// or a newer write: lftp's mirror, WinSCP and FileZilla stamp every upload right after its 226, and that MFMT then
-/// needs no HEAD. Only stores whose condition on the ETag refuses a version changed since give one
-/// (<see cref="IObjectStore.PutAsync"/>), so a stale one costs a refused request and a HEAD, never a wrong stamp.
-/// Bounded; a forgotten version costs a HEAD.
+/// The versions this provider has lately stored in one request, by key, each kept until the MFMT that follows it,
+/// a newer upload, or a delete or rename of that file: lftp's mirror, WinSCP and FileZilla stamp every upload right
+/// after its 226, and that MFMT then needs no HEAD. Only stores whose condition on the ETag refuses a version changed
+/// since give one (<see cref="IObjectStore.PutAsync"/>), so one left stale by another client (or a directory rename)
+/// costs a refused request and a HEAD, never a wrong stamp. Bounded; a forgotten version costs a HEAD.
 /// </summary>
 internal sealed class RecentUploads
 {
@@ -34,7 +34,7 @@ internal sealed class RecentUploads
         }
     }
 
-    /// <summary>The object under <paramref name="key"/> was deleted or renamed: a stamp of it would only be refused.</summary>
+    /// <summary>The object under <paramref name="key"/> was deleted, renamed or renamed onto: a stamp of the version remembered would only be refused.</summary>
     public void Forget(string key) => Stored(key, null);
 
     /// <summary>The version stored under <paramref name="key"/>, if remembered; forgotten as it is taken (a stamp makes a new one).</summary>

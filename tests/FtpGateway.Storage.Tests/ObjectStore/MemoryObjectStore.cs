@@ -257,10 +257,11 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
         {
             if (!_objects.TryGetValue(file.Key, out var o) || o.ETag != file.ETag)
             {
-                throw new MemoryStoreException(412, file.Key);
+                throw new MemoryStoreException(o is null ? 404 : 412, file.Key);
             }
 
-            _objects[file.Key] = o with { StoredTime = time, ETag = NextETag() };
+            // As the real stores do: the object's metadata becomes what the caller sends (what it read, or wrote).
+            _objects[file.Key] = o with { StoredTime = time, ETag = NextETag(), Metadata = file.Metadata };
         }
 
         return Task.CompletedTask;
@@ -273,6 +274,8 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
     }
 
     public bool IsBackendFailure(Exception exception) => exception is MemoryStoreException;
+
+    public bool IsStale(Exception exception) => exception is MemoryStoreException { Status: 404 or 412 };
 
     public StorageException Translate(Exception exception, StoragePath path) => ((MemoryStoreException)exception).Status switch
     {

@@ -14,12 +14,13 @@ public sealed class StampAfterUploadTests
 
     private static StoragePath P(string path) => StoragePath.Parse(path);
 
-    private static UploadRequest Upload(string path, params byte[] content) => new(P(path), new MemoryStream(content));
+    private static UploadRequest Upload(string path, params byte[] content) =>
+        new(P(path), new MemoryStream(content)) { Metadata = new Dictionary<string, string> { ["ftpgateway_user"] = "cam1" } };
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task AnMfmtRightAfterAnUpload_AsksTheStoreNothing_TheNextOneLooksFirst(bool azureLayout)
+    public async Task AnMfmtRightAfterAnUpload_SendsNoHead_KeepsTheMetadata_AndTheNextOneLooksFirst(bool azureLayout)
     {
         var store = new MemoryObjectStore(azureLayout);
         var provider = MemoryStores.Provider(store);
@@ -28,7 +29,10 @@ public sealed class StampAfterUploadTests
         var heads = store.Heads;
         await provider.SetModificationTimeAsync(P("/a.jpg"), When, Ct);
         Assert.Equal(heads, store.Heads);
-        Assert.Equal(When, (await provider.GetEntryAsync(P("/a.jpg"), Ct))!.LastModified);
+        var stamped = (await store.HeadAsync("pre/a.jpg", Ct))!;
+        Assert.Equal(When, stamped.StoredTime);
+        Assert.Equal("cam1", stamped.Metadata!["ftpgateway_user"]);
+        Assert.NotNull(stamped.Sha256);
 
         // The stamp made a new version: a second MFMT looks at it.
         heads = store.Heads;
@@ -99,9 +103,20 @@ public sealed class StampAfterUploadTests
         var entry = (await here.GetEntryAsync(P("/a.jpg"), Ct))!;
         Assert.Equal((When, 2L), (entry.LastModified, entry.Size));
 
-        // Replaced after every HEAD: after three tries the client is told to try again (451), not that the file exists.
-        store.AfterHead = _ => there.UploadAsync(Upload("/a.jpg", 3), Ct).AsTask().GetAwaiter().GetResult();
+        // Replaced after every HEAD: after three looks the client is told to try again (451), not that the file exists.
+        var replacing = false;
+        store.AfterHead = _ =>
+        {
+            if (!replacing)
+            {
+                replacing = true;
+                there.UploadAsync(Upload("/a.jpg", 3), Ct).AsTask().GetAwaiter().GetResult();
+                replacing = false;
+            }
+        };
+        heads = store.Heads;
         var conflict = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
         Assert.Equal(StorageErrorKind.Conflict, conflict.Kind);
+        Assert.Equal(heads + 3, store.Heads);
     }
 }
