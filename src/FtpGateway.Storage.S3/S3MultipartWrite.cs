@@ -30,7 +30,11 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
     /// UploadPartCopy of a range of the source (the same key for APPE and REST + STOR), conditional on its version:
     /// AWS evaluates that condition, radosgw 16 ignores it.
     /// </summary>
-    public async Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
+    public async Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken) =>
+        (await CopyPartAsync(number, part, cancellationToken)).ETag;
+
+    /// <summary>The UploadPartCopy of <see cref="AddKeptPartAsync"/>, with what S3 answered (the part's ETag and encryption).</summary>
+    public async Task<CopyPartResponse> CopyPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
     {
         var response = await bucket.Client.CopyPartAsync(
             new CopyPartRequest
@@ -47,7 +51,7 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
             },
             cancellationToken);
         Interlocked.Add(ref _size, part.Length);
-        return response.ETag;
+        return response;
     }
 
     /// <summary>

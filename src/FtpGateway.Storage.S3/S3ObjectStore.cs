@@ -174,9 +174,9 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
     // ---- Writing --------------------------------------------------------------------------------
 
     /// <summary>
-    /// Returns no version for the MFMT that may follow: its copy would be guarded only by the copy-source
-    /// condition on the ETag, which radosgw ignores (a replaced object would get this upload's metadata), so the
-    /// MFMT looks first.
+    /// Returns no version for the MFMT that may follow: the guards of its copy (the copy-source condition on the
+    /// ETag, which radosgw ignores; the part's MD5, <see cref="S3ServerCopy"/>) would not see a later rewrite of
+    /// the same bytes with other metadata, and a remembered version can be old. The MFMT looks first.
     /// </summary>
     public async Task<ObjectInfo?> PutAsync(string key, PartContent content, WriteCondition condition, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {

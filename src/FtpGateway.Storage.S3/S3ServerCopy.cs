@@ -1,3 +1,5 @@
+using System.Net;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using FtpGateway.Storage.ObjectStore;
@@ -58,7 +60,9 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
             var parts = new List<(int, string)>();
             foreach (var (first, length) in Ranges(source.Size))
             {
-                parts.Add((parts.Count + 1, await write.AddKeptPartAsync(parts.Count + 1, new KeptPart(first, length) { SourceETag = source.ETag }, cancellationToken)));
+                var copied = await write.CopyPartAsync(parts.Count + 1, new KeptPart(first, length) { SourceETag = source.ETag }, cancellationToken);
+                RequireUnchanged(source, length, copied);
+                parts.Add((parts.Count + 1, copied.ETag));
             }
 
             if (parts.Count == 0)
@@ -72,6 +76,24 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
         {
             await write.AbortAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The part's copy is conditional on the source's ETag, and radosgw ignores that condition: a source replaced
+    /// since it was looked at would be copied with the old version's metadata (its SHA-256 among it). Where the whole
+    /// of a single-part source is one part and the store computes ETags as MD5s (no SSE-KMS), the part's ETag is the
+    /// MD5 of what was copied: a different one is refused as AWS refuses the condition (412), and the caller looks again.
+    /// </summary>
+    private static void RequireUnchanged(ObjectInfo source, long length, CopyPartResponse copied)
+    {
+        var md5Etags = copied.ServerSideEncryptionMethod is null
+            || copied.ServerSideEncryptionMethod == ServerSideEncryptionMethod.None
+            || copied.ServerSideEncryptionMethod == ServerSideEncryptionMethod.AES256;
+        if (source.Md5 is { } md5 && length == source.Size && md5Etags
+            && !string.Equals(S3Bucket.Unquoted(copied.ETag), Convert.ToHexStringLower(md5), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new AmazonS3Exception($"'{source.Key}' changed since it was looked at", ErrorType.Sender, "PreconditionFailed", null, HttpStatusCode.PreconditionFailed);
         }
     }
 

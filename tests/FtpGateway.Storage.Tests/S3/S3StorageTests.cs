@@ -340,6 +340,41 @@ public sealed class S3StorageTests(S3StoreFixture s3) : StorageProviderConforman
     }
 
     [Fact]
+    public async Task AnObjectReplacedBetweenTheMfmtsLookAndItsCopy_IsLookedAtAgain_NotGivenTheOldMetadata()
+    {
+        // radosgw copies the part even though the object no longer has the ETag the copy is conditional on; the
+        // part's ETag (the MD5 of what was copied) shows it, and the stamp starts again from a new look.
+        var path = StoragePath.Parse("/a.jpg");
+        var key = _prefix + "/a.jpg";
+        var replaced = false;
+        var recorded = new RecordingHttpClientFactory(answer: r =>
+        {
+            if (r.Kind == "CreateMultipartUpload" && !replaced)
+            {
+                replaced = true; // between the MFMT's HEAD and its copy, another tool writes the object
+                s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = key, ContentBody = "other", Metadata = { ["origin"] = "elsewhere" } })
+                    .GetAwaiter().GetResult();
+            }
+
+            return null;
+        });
+        using var provider = S3Storage.Create(s3.Options(_prefix), config => config.HttpClientFactory = recorded);
+        await provider.UploadAsync(new UploadRequest(path, new MemoryStream([1, 2, 3])) { Metadata = new Dictionary<string, string> { ["ftpgateway_user"] = "cam1" } }, Ct);
+        var when = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await provider.SetModificationTimeAsync(path, when, Ct);
+
+        Assert.True(replaced);
+        Assert.Equal(2, recorded.Requests.Count(r => r.Kind == "HeadObject"));
+        var head = await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, key);
+        Assert.Equal("elsewhere", head.Metadata["origin"]);
+        Assert.Null(head.Metadata["ftpgateway-user"]);
+        Assert.Null(head.Metadata["ftpgateway-sha256"]); // not the SHA-256 of the bytes the gateway stored
+        Assert.Equal(5, head.ContentLength);
+        Assert.Equal(when, (await provider.GetEntryAsync(path, Ct))!.LastModified);
+        Assert.Empty(await OpenUploadsAsync());
+    }
+
+    [Fact]
     public async Task AListing_LooksOnlyAtObjectsThatMayCarryAnMfmtTime_AndAtEachVersionOnce()
     {
         // A HEAD per listed file made a 10,000-entry LIST take 10,000 requests. Only objects MFMT stamped (written
