@@ -113,7 +113,7 @@ internal sealed class S3Bucket : IDisposable
                 Sha256 = ObjectMetadata.ReadSha256(head.Metadata[S3MetadataName(ObjectMetadata.Sha256)]) ?? ObjectMetadata.ReadSha256(head.Metadata[LegacySha256Metadata]),
 
                 // A single-part upload without SSE-KMS has its MD5 as ETag.
-                Md5 = etag is { Length: 32 } && !etag.Contains('-', StringComparison.Ordinal) && head.ServerSideEncryptionMethod != ServerSideEncryptionMethod.AWSKMS
+                Md5 = etag is { Length: 32 } && !etag.Contains('-', StringComparison.Ordinal) && ETagsAreMd5s(head.ServerSideEncryptionMethod)
                     ? Convert.FromHexString(etag)
                     : null,
             };
@@ -142,6 +142,10 @@ internal sealed class S3Bucket : IDisposable
     /// (quoted, it refuses every write with 412).
     /// </summary>
     public static string? Unquoted(string? etag) => etag?.Trim('"');
+
+    /// <summary>Whether ETags of what is stored with this encryption are MD5s of its bytes: not with SSE-KMS or DSSE-KMS.</summary>
+    public static bool ETagsAreMd5s(ServerSideEncryptionMethod? encryption) =>
+        encryption is null || encryption == ServerSideEncryptionMethod.None || encryption == ServerSideEncryptionMethod.AES256;
 
     /// <summary>Underscores become hyphens: several S3 stores and proxies drop or rewrite header names with underscores.</summary>
     public static string S3MetadataName(string name) => name.Replace('_', '-');

@@ -33,8 +33,11 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
     public async Task<string> AddKeptPartAsync(int number, KeptPart part, CancellationToken cancellationToken) =>
         (await CopyPartAsync(number, part, cancellationToken)).ETag;
 
-    /// <summary>The UploadPartCopy of <see cref="AddKeptPartAsync"/>, with what S3 answered (the part's ETag and encryption).</summary>
-    public async Task<CopyPartResponse> CopyPartAsync(int number, KeptPart part, CancellationToken cancellationToken)
+    /// <summary>
+    /// The UploadPartCopy of <see cref="AddKeptPartAsync"/>, with what S3 answered (the part's ETag and encryption);
+    /// with <paramref name="whole"/>, of all of the source as it is now, whatever its length (no range).
+    /// </summary>
+    public async Task<CopyPartResponse> CopyPartAsync(int number, KeptPart part, CancellationToken cancellationToken, bool whole = false)
     {
         var response = await bucket.Client.CopyPartAsync(
             new CopyPartRequest
@@ -45,8 +48,8 @@ internal sealed class S3MultipartWrite(S3Bucket bucket, string key, string uploa
                 DestinationKey = key,
                 UploadId = uploadId,
                 PartNumber = number,
-                FirstByte = part.Offset,
-                LastByte = part.Offset + part.Length - 1,
+                FirstByte = whole ? null : part.Offset,
+                LastByte = whole ? null : part.Offset + part.Length - 1,
                 ETagToMatch = part.SourceETag is null ? null : [part.SourceETag],
             },
             cancellationToken);

@@ -1,8 +1,11 @@
 using System.Net;
+using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using FtpGateway.Storage.ObjectStore;
+
+#pragma warning disable CA5351 // S3 ETags are MD5s: comparing with them is not a security use.
 
 namespace FtpGateway.Storage.S3;
 
@@ -58,11 +61,20 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
         try
         {
             var parts = new List<(int, string)>();
-            foreach (var (first, length) in Ranges(source.Size))
+            var self = targetKey == source.Key;
+            if (self && source.Size is > 0 and <= MaximumCopyPartSize)
             {
-                var copied = await write.CopyPartAsync(parts.Count + 1, new KeptPart(first, length) { SourceETag = source.ETag }, cancellationToken);
-                RequireUnchanged(source, length, copied);
-                parts.Add((parts.Count + 1, copied.ETag));
+                // MFMT: the whole object as it is now, in one part, whose ETag then describes all that was copied.
+                var copied = await write.CopyPartAsync(1, new KeptPart(0, source.Size) { SourceETag = source.ETag }, cancellationToken, whole: true);
+                await RequireUnchangedAsync(source, copied.ETag, copied.ServerSideEncryptionMethod, cancellationToken);
+                parts.Add((1, copied.ETag));
+            }
+            else
+            {
+                foreach (var (first, length) in Ranges(source.Size))
+                {
+                    parts.Add((parts.Count + 1, await write.AddKeptPartAsync(parts.Count + 1, new KeptPart(first, length) { SourceETag = source.ETag }, cancellationToken)));
+                }
             }
 
             if (parts.Count == 0)
@@ -70,7 +82,8 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
                 parts.Add((1, await write.UploadPartAsync(1, PartContent.Empty, cancellationToken))); // an empty object: one empty part
             }
 
-            await write.CompleteAsync(parts, WriteCondition.None, null, null, cancellationToken);
+            // Onto itself, only over the version seen: AWS evaluates If-Match here (radosgw 16 does not).
+            await write.CompleteAsync(parts, self ? WriteCondition.StillVersion(source.ETag) : WriteCondition.None, null, null, cancellationToken);
         }
         catch
         {
@@ -80,21 +93,33 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
     }
 
     /// <summary>
-    /// The part's copy is conditional on the source's ETag, and radosgw ignores that condition: a source replaced
-    /// since it was looked at would be copied with the old version's metadata (its SHA-256 among it). Where the whole
-    /// of a single-part source is one part and the store computes ETags as MD5s (no SSE-KMS), the part's ETag is the
-    /// MD5 of what was copied: a different one is refused as AWS refuses the condition (412), and the caller looks again.
+    /// The copy of an object onto itself is conditional on its ETag, and radosgw ignores that condition: an object
+    /// replaced since it was looked at would be stamped with the old version's metadata (its SHA-256 among it).
+    /// Where ETags are MD5s (no SSE-KMS), the copied part's ETag is the MD5 of all that was copied, and so tells
+    /// what a one-part source's ETag should be: for an object stored in one piece its MD5, for one stored as a
+    /// single part (ETag "…-1", a stamped one) the MD5 of that part's MD5. A source that does not match is looked
+    /// at again: changed, it is refused as AWS refuses the condition (412), and the caller looks again; the same,
+    /// the store's part ETags are not MD5s, and the copy stands.
     /// </summary>
-    private static void RequireUnchanged(ObjectInfo source, long length, CopyPartResponse copied)
+    private async Task RequireUnchangedAsync(ObjectInfo source, string partETag, ServerSideEncryptionMethod? encryption, CancellationToken cancellationToken)
     {
-        var md5Etags = copied.ServerSideEncryptionMethod is null
-            || copied.ServerSideEncryptionMethod == ServerSideEncryptionMethod.None
-            || copied.ServerSideEncryptionMethod == ServerSideEncryptionMethod.AES256;
-        if (source.Md5 is { } md5 && length == source.Size && md5Etags
-            && !string.Equals(S3Bucket.Unquoted(copied.ETag), Convert.ToHexStringLower(md5), StringComparison.OrdinalIgnoreCase))
+        var part = S3Bucket.Unquoted(partETag);
+        var etag = S3Bucket.Unquoted(source.ETag);
+        if (!S3Bucket.ETagsAreMd5s(encryption) || part is not { Length: 32 } || !part.All(char.IsAsciiHexDigit) || etag is null)
         {
-            throw new AmazonS3Exception($"'{source.Key}' changed since it was looked at", ErrorType.Sender, "PreconditionFailed", null, HttpStatusCode.PreconditionFailed);
+            return;
         }
+
+        var expected = !etag.Contains('-', StringComparison.Ordinal) ? part
+            : etag.EndsWith("-1", StringComparison.Ordinal) ? Convert.ToHexStringLower(MD5.HashData(Convert.FromHexString(part))) + "-1"
+            : null; // assembled from several parts: nothing to compare with
+        if (expected is null || string.Equals(expected, etag, StringComparison.OrdinalIgnoreCase)
+            || (await bucket.HeadAsync(source.Key, cancellationToken))?.ETag == source.ETag)
+        {
+            return;
+        }
+
+        throw new AmazonS3Exception($"'{source.Key}' changed since it was looked at", ErrorType.Sender, "PreconditionFailed", null, HttpStatusCode.PreconditionFailed);
     }
 
     /// <summary>Bytes [0, length) in equal ranges of at most 5 GiB (S3's largest part).</summary>

@@ -110,7 +110,11 @@ internal static class StorageBudget
         var exported = spans.Snapshot();
         var byId = exported.ToDictionary(x => x.SpanId);
         var session = exported.Single(a => a.OperationName == "ftp.session" && a.GetTagItem("server.port") is int port && port == gateway.Port);
-        var requests = exported.Where(a => a.Source.Name.StartsWith(source, StringComparison.Ordinal) && a.Kind == ActivityKind.Client && SdkSpans.InSession(a, session, exported));
+        // Azure's client spans are its HTTP attempts ("Azure.Core.Http.Request"), each under the SDK call it served:
+        // the call is the request (a transparent retry is not another one), as S3's client span is.
+        var requests = exported.Where(a => a.Source.Name.StartsWith(source, StringComparison.Ordinal) && a.Kind == ActivityKind.Client && SdkSpans.InSession(a, session, exported))
+            .Select(a => a.OperationName == "Azure.Core.Http.Request" && byId.TryGetValue(a.ParentSpanId, out var call) ? call : a)
+            .DistinctBy(a => a.SpanId);
 
         // Every request of the session, by the command it served (its root span's name).
         string Command(Activity a)
@@ -124,10 +128,7 @@ internal static class StorageBudget
             return root.OperationName;
         }
 
-        // Azure's client spans are its HTTP requests ("Azure.Core.Http.Request"), each under the SDK call it served.
-        string Name(Activity a) => a.OperationName == "Azure.Core.Http.Request" && byId.TryGetValue(a.ParentSpanId, out var call) ? call.OperationName : a.OperationName;
-
-        var byCommand = requests.GroupBy(Command).ToDictionary(g => g.Key, g => g.Select(Name).ToList());
+        var byCommand = requests.GroupBy(Command).ToDictionary(g => g.Key, g => g.Select(r => r.OperationName).ToList());
         return command => string.Join(", ", byCommand.GetValueOrDefault(command, []).GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} x{g.Count()}"));
     }
 }

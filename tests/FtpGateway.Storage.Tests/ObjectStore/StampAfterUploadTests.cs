@@ -119,4 +119,35 @@ public sealed class StampAfterUploadTests
         Assert.Equal(StorageErrorKind.Conflict, conflict.Kind);
         Assert.Equal(heads + 3, store.Heads);
     }
+
+    [Fact]
+    public async Task AFileGoneAtTheLastLook_IsNotFound_AndARefusalThatIsNotAboutTheVersion_IsNotRetried()
+    {
+        var store = new MemoryObjectStore();
+        var here = MemoryStores.Provider(store);
+        var there = MemoryStores.Provider(store);
+        await there.UploadAsync(Upload("/a.jpg", 1), Ct);
+
+        // Replaced after the first two looks, deleted after the third: the stamp of what that one saw finds nothing.
+        var (looks, inside) = (0, false);
+        store.AfterHead = _ =>
+        {
+            if (!inside)
+            {
+                inside = true;
+                var change = ++looks < 3 ? there.UploadAsync(Upload("/a.jpg", 2), Ct).AsTask() : there.DeleteFileAsync(P("/a.jpg"), Ct).AsTask();
+                change.GetAwaiter().GetResult();
+                inside = false;
+            }
+        };
+        var missing = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
+        Assert.Equal((StorageErrorKind.NotFound, 3), (missing.Kind, looks));
+
+        // The store failing for another reason (here: unreachable) is reported at once, not looked at again.
+        await there.UploadAsync(Upload("/a.jpg", 1), Ct);
+        store.AfterHead = _ => store.Unavailable = true;
+        var heads = store.Heads;
+        var failed = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
+        Assert.Equal((StorageErrorKind.Unavailable, heads + 1), (failed.Kind, store.Heads));
+    }
 }

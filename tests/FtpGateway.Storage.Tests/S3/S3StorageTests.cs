@@ -339,37 +339,47 @@ public sealed class S3StorageTests(S3StoreFixture s3) : StorageProviderConforman
         }
     }
 
-    [Fact]
-    public async Task AnObjectReplacedBetweenTheMfmtsLookAndItsCopy_IsLookedAtAgain_NotGivenTheOldMetadata()
+    [Theory]
+    [InlineData("other", false)]
+    [InlineData("abc and more", false)] // the old bytes and more: a copy of the old length would match
+    [InlineData("other", true)] // a file stamped before (its ETag ends in -1)
+    public async Task AnObjectReplacedBetweenTheMfmtsLookAndItsCopy_IsLookedAtAgain_NotGivenTheOldMetadata(string replacement, bool stampedBefore)
     {
         // radosgw copies the part even though the object no longer has the ETag the copy is conditional on; the
-        // part's ETag (the MD5 of what was copied) shows it, and the stamp starts again from a new look.
+        // part's ETag (the MD5 of all that was copied) shows it, and the stamp starts again from a new look.
         var path = StoragePath.Parse("/a.jpg");
         var key = _prefix + "/a.jpg";
-        var replaced = false;
+        var replacing = false;
         var recorded = new RecordingHttpClientFactory(answer: r =>
         {
-            if (r.Kind == "CreateMultipartUpload" && !replaced)
+            if (r.Kind == "CreateMultipartUpload" && replacing)
             {
-                replaced = true; // between the MFMT's HEAD and its copy, another tool writes the object
-                s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = key, ContentBody = "other", Metadata = { ["origin"] = "elsewhere" } })
+                replacing = false; // between the MFMT's HEAD and its copy, another tool writes the object
+                s3.Client.PutObjectAsync(new PutObjectRequest { BucketName = S3StoreFixture.Bucket, Key = key, ContentBody = replacement, Metadata = { ["origin"] = "elsewhere" } })
                     .GetAwaiter().GetResult();
             }
 
             return null;
         });
         using var provider = S3Storage.Create(s3.Options(_prefix), config => config.HttpClientFactory = recorded);
-        await provider.UploadAsync(new UploadRequest(path, new MemoryStream([1, 2, 3])) { Metadata = new Dictionary<string, string> { ["ftpgateway_user"] = "cam1" } }, Ct);
+        await provider.UploadAsync(new UploadRequest(path, new MemoryStream("abc"u8.ToArray())) { Metadata = new Dictionary<string, string> { ["ftpgateway_user"] = "cam1" } }, Ct);
         var when = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        if (stampedBefore)
+        {
+            await provider.SetModificationTimeAsync(path, when.AddDays(-1), Ct);
+        }
+
+        replacing = true;
+        var heads = recorded.Requests.Count(r => r.Kind == "HeadObject");
         await provider.SetModificationTimeAsync(path, when, Ct);
 
-        Assert.True(replaced);
-        Assert.Equal(2, recorded.Requests.Count(r => r.Kind == "HeadObject"));
+        Assert.False(replacing);
+        Assert.Equal(heads + 3, recorded.Requests.Count(r => r.Kind == "HeadObject")); // the look, the check's look, the look again
         var head = await s3.Client.GetObjectMetadataAsync(S3StoreFixture.Bucket, key);
         Assert.Equal("elsewhere", head.Metadata["origin"]);
         Assert.Null(head.Metadata["ftpgateway-user"]);
         Assert.Null(head.Metadata["ftpgateway-sha256"]); // not the SHA-256 of the bytes the gateway stored
-        Assert.Equal(5, head.ContentLength);
+        Assert.Equal(replacement.Length, head.ContentLength);
         Assert.Equal(when, (await provider.GetEntryAsync(path, Ct))!.LastModified);
         Assert.Empty(await OpenUploadsAsync());
     }
