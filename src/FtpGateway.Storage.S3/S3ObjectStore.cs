@@ -284,8 +284,10 @@ internal sealed class S3ObjectStore(S3Bucket bucket, S3StorageOptions options) :
         _ => false,
     };
 
-    public bool IsStale(Exception exception) =>
-        exception is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed } or AmazonS3Exception { StatusCode: HttpStatusCode.NotFound, ErrorCode: "NoSuchKey" };
+    /// <summary>412; 404 NoSuchKey; and AWS's 409 ConditionalRequestConflict, a conditional write that met another one (look again).</summary>
+    public bool IsStale(Exception exception) => exception is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed }
+        or AmazonS3Exception { StatusCode: HttpStatusCode.NotFound, ErrorCode: "NoSuchKey" }
+        or AmazonS3Exception { StatusCode: HttpStatusCode.Conflict, ErrorCode: "ConditionalRequestConflict" };
 
     public StorageException Translate(Exception exception, StoragePath path)
     {

@@ -65,9 +65,7 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
             if (self && source.Size is > 0 and <= MaximumCopyPartSize)
             {
                 // MFMT: the whole object as it is now, in one part, whose ETag then describes all that was copied.
-                var copied = await write.CopyPartAsync(1, new KeptPart(0, source.Size) { SourceETag = source.ETag }, cancellationToken, whole: true);
-                await RequireUnchangedAsync(source, copied.ETag, copied.ServerSideEncryptionMethod, cancellationToken);
-                parts.Add((1, copied.ETag));
+                parts.Add((1, await CopyWholeAsync(write, source, cancellationToken)));
             }
             else
             {
@@ -93,34 +91,57 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
     }
 
     /// <summary>
-    /// The copy of an object onto itself is conditional on its ETag, and radosgw ignores that condition: an object
+    /// The copy of an object onto itself, conditional on its ETag; radosgw ignores that condition, and an object
     /// replaced since it was looked at would be stamped with the old version's metadata (its SHA-256 among it).
-    /// Where ETags are MD5s (no SSE-KMS), the copied part's ETag is the MD5 of all that was copied, and so tells
-    /// what a one-part source's ETag should be: for an object stored in one piece its MD5, for one stored as a
-    /// single part (ETag "…-1", a stamped one) the MD5 of that part's MD5. A source that does not match is looked
-    /// at again: changed, it is refused as AWS refuses the condition (412), and the caller looks again; the same,
-    /// the store's part ETags are not MD5s, and the copy stands.
+    /// Where ETags are MD5s (no SSE-KMS or DSSE-KMS), the copied part's ETag is the MD5 of all that was copied and
+    /// so tells what a one-part source's ETag should be: for an object stored in one piece its MD5, for one stored
+    /// as a single part (ETag "…-1", a stamped one) the MD5 of that part's MD5. On a mismatch, or a copy refused
+    /// otherwise (a source grown past 5 GiB), the object is looked at again: changed, it is refused as AWS refuses
+    /// the condition (412), and the caller looks again; the same (a store whose part ETags are not MD5s), it stands.
     /// </summary>
-    private async Task RequireUnchangedAsync(ObjectInfo source, string partETag, ServerSideEncryptionMethod? encryption, CancellationToken cancellationToken)
+    private async Task<string> CopyWholeAsync(S3MultipartWrite write, ObjectInfo source, CancellationToken cancellationToken)
     {
-        var part = S3Bucket.Unquoted(partETag);
+        CopyPartResponse copied;
+        try
+        {
+            copied = await write.CopyPartAsync(1, new KeptPart(0, source.Size) { SourceETag = source.ETag }, cancellationToken, whole: true);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is not (HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound))
+        {
+            throw await ChangedAsync(source, cancellationToken) ? Changed(source, ex) : ex;
+        }
+
+        var part = S3Bucket.Unquoted(copied.ETag);
         var etag = S3Bucket.Unquoted(source.ETag);
-        if (!S3Bucket.ETagsAreMd5s(encryption) || part is not { Length: 32 } || !part.All(char.IsAsciiHexDigit) || etag is null)
-        {
-            return;
-        }
-
-        var expected = !etag.Contains('-', StringComparison.Ordinal) ? part
-            : etag.EndsWith("-1", StringComparison.Ordinal) ? Convert.ToHexStringLower(MD5.HashData(Convert.FromHexString(part))) + "-1"
+        var comparable = S3Bucket.ETagsAreMd5s(copied.ServerSideEncryptionMethod) && part is { Length: 32 } && part.All(char.IsAsciiHexDigit) && etag is not null;
+        var expected = !comparable ? null
+            : !etag!.Contains('-', StringComparison.Ordinal) ? (source.Md5 is null ? null : part)
+            : etag.EndsWith("-1", StringComparison.Ordinal) ? Convert.ToHexStringLower(MD5.HashData(Convert.FromHexString(part!))) + "-1"
             : null; // assembled from several parts: nothing to compare with
-        if (expected is null || string.Equals(expected, etag, StringComparison.OrdinalIgnoreCase)
-            || (await bucket.HeadAsync(source.Key, cancellationToken))?.ETag == source.ETag)
+        if (expected is not null && !string.Equals(expected, etag, StringComparison.OrdinalIgnoreCase) && await ChangedAsync(source, cancellationToken))
         {
-            return;
+            throw Changed(source, null);
         }
 
-        throw new AmazonS3Exception($"'{source.Key}' changed since it was looked at", ErrorType.Sender, "PreconditionFailed", null, HttpStatusCode.PreconditionFailed);
+        return copied.ETag;
     }
+
+    /// <summary>Whether the object is no longer the version <paramref name="source"/> (a bare HEAD: its ETag is all that counts).</summary>
+    private async Task<bool> ChangedAsync(ObjectInfo source, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var now = await bucket.Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket.Name, Key = source.Key }, cancellationToken);
+            return !string.Equals(S3Bucket.Unquoted(now.ETag), S3Bucket.Unquoted(source.ETag), StringComparison.OrdinalIgnoreCase);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+    }
+
+    private static AmazonS3Exception Changed(ObjectInfo source, Exception? inner) =>
+        new($"'{source.Key}' changed since it was looked at", inner, ErrorType.Sender, "PreconditionFailed", null, HttpStatusCode.PreconditionFailed);
 
     /// <summary>Bytes [0, length) in equal ranges of at most 5 GiB (S3's largest part).</summary>
     public static IEnumerable<(long First, long Length)> Ranges(long length)

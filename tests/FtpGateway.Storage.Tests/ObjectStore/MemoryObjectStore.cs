@@ -55,6 +55,9 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
     /// <summary>Runs after each HEAD with its key, outside the store's lock (tests change an object there, as another client would).</summary>
     public Action<string>? AfterHead { get; set; }
 
+    /// <summary>The status every stamp (<see cref="SetStoredTimeAsync"/>) fails with, when set; other requests still work.</summary>
+    public int? StampFailure { get; set; }
+
     /// <summary>Every request fails, as an unreachable store's would.</summary>
     public bool Unavailable { get; set; }
 
@@ -255,9 +258,9 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
         Enter(cancellationToken);
         lock (_lock)
         {
-            if (!_objects.TryGetValue(file.Key, out var o) || o.ETag != file.ETag)
+            if (StampFailure is not null || !_objects.TryGetValue(file.Key, out var o) || o.ETag != file.ETag)
             {
-                throw new MemoryStoreException(o is null ? 404 : 412, file.Key);
+                throw new MemoryStoreException(StampFailure ?? (_objects.ContainsKey(file.Key) ? 412 : 404), file.Key);
             }
 
             // As the real stores do: the object's metadata becomes what the caller sends (what it read, or wrote).

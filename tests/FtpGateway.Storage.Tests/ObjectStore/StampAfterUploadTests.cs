@@ -143,11 +143,15 @@ public sealed class StampAfterUploadTests
         var missing = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
         Assert.Equal((StorageErrorKind.NotFound, 3), (missing.Kind, looks));
 
-        // The store failing for another reason (here: unreachable) is reported at once, not looked at again.
+        // A stamp the store refuses for another reason (a 503, a lease's 409) is reported at once, not looked at again.
+        store.AfterHead = null;
         await there.UploadAsync(Upload("/a.jpg", 1), Ct);
-        store.AfterHead = _ => store.Unavailable = true;
-        var heads = store.Heads;
-        var failed = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
-        Assert.Equal((StorageErrorKind.Unavailable, heads + 1), (failed.Kind, store.Heads));
+        foreach (var (status, kind) in new[] { (503, StorageErrorKind.Unavailable), (409, StorageErrorKind.Unavailable) })
+        {
+            store.StampFailure = status;
+            var heads = store.Heads;
+            var failed = await Assert.ThrowsAsync<StorageException>(() => here.SetModificationTimeAsync(P("/a.jpg"), When, Ct).AsTask());
+            Assert.Equal((kind, heads + 1), (failed.Kind, store.Heads));
+        }
     }
 }
