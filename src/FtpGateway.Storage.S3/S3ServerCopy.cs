@@ -113,18 +113,25 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
 
         var part = S3Bucket.Unquoted(copied.ETag);
         var etag = S3Bucket.Unquoted(source.ETag);
-        var comparable = S3Bucket.ETagsAreMd5s(copied.ServerSideEncryptionMethod) && part is { Length: 32 } && part.All(char.IsAsciiHexDigit) && etag is not null;
-        var expected = !comparable ? null
-            : !etag!.Contains('-', StringComparison.Ordinal) ? (source.Md5 is null ? null : part)
-            : etag.EndsWith("-1", StringComparison.Ordinal) ? Convert.ToHexStringLower(MD5.HashData(Convert.FromHexString(part!))) + "-1"
-            : null; // assembled from several parts: nothing to compare with
-        if (expected is not null && !string.Equals(expected, etag, StringComparison.OrdinalIgnoreCase) && await ChangedAsync(source, cancellationToken))
+        if (S3Bucket.ETagsAreMd5s(copied.ServerSideEncryptionMethod) && part is { Length: 32 } && part.All(char.IsAsciiHexDigit) && etag is not null
+            && OnePartETag(etag, source.Md5 is not null, part) is { } expected && !string.Equals(expected, etag, StringComparison.OrdinalIgnoreCase)
+            && await ChangedAsync(source, cancellationToken))
         {
             throw Changed(source, null);
         }
 
         return copied.ETag;
     }
+
+    /// <summary>
+    /// The ETag of a source like <paramref name="etag"/> whose bytes are those of a part with the MD5 <paramref name="part"/>:
+    /// that MD5 for one stored in one piece (when its ETag is an MD5), its MD5 and "-1" for one stored as a single part;
+    /// null for one assembled from several parts, or whose ETag is no MD5: nothing to compare with.
+    /// </summary>
+    private static string? OnePartETag(string etag, bool etagIsMd5, string part) =>
+        !etag.Contains('-', StringComparison.Ordinal) ? (etagIsMd5 ? part : null)
+        : etag.EndsWith("-1", StringComparison.Ordinal) ? Convert.ToHexStringLower(MD5.HashData(Convert.FromHexString(part))) + "-1"
+        : null;
 
     /// <summary>Whether the object is no longer the version <paramref name="source"/> (a bare HEAD: its ETag is all that counts).</summary>
     private async Task<bool> ChangedAsync(ObjectInfo source, CancellationToken cancellationToken)

@@ -2,9 +2,9 @@ namespace FtpGateway.Storage.Tests.ObjectStore;
 
 /// <summary>
 /// The MFMT that lftp, WinSCP and FileZilla send right after each upload, over a store in memory: the version the
-/// provider has just stored is stamped without a HEAD, and one that changed or went away meanwhile (another
-/// gateway, another tool) is looked at first, so the stamp lands on what is there or the MFMT fails as for any
-/// missing file.
+/// provider has just stored is stamped without a HEAD; one that changed or went away meanwhile (another gateway,
+/// another tool) fails its ETag condition and is looked at, so the stamp lands on what is there, or the MFMT fails
+/// as for any missing file.
 /// </summary>
 public sealed class StampAfterUploadTests
 {
