@@ -33,7 +33,7 @@ internal static class AzureBenchmark
             "--Storage:AzureBlob:Prefix=gateway");
 
         (string, IReadOnlyList<int>)[] measured = [("the gateway", [gateway.ProcessId]), ("Azurite", [azurite.ProcessId])];
-        await S3Benchmark.SmallFilesAsync(settings, report, "azure", gateway, measured, "sequential Put Blob", prefix => SequentialUploadsAsync(container, prefix, settings.Files));
+        await ObjectStoreRounds.SmallFilesAsync(settings, report, "azure", gateway, measured, "sequential Put Blob", prefix => SequentialUploadsAsync(container, prefix, settings.Files));
 
         await FillFolderAsync(container, "gateway/big-folder/", settings.ListEntries);
         var list = await Rounds.MedianAsync("LIST", settings.Runs,
@@ -66,7 +66,7 @@ internal static class AzureBenchmark
 
         // Azurite keeps every blob in memory: 4 GiB more on top of the rounds above ended it (connection reset).
         await container.GetBlobClient("direct/parallel.bin").DeleteIfExistsAsync();
-        await S3Benchmark.MemoryAsync(settings, report, "azure", gateway, capMb: 1024);
+        await ObjectStoreRounds.MemoryAsync(settings, report, "azure", gateway, capMb: 1024);
     }
 
     private static async Task<double> SequentialUploadsAsync(BlobContainerClient container, string prefix, int count)

@@ -47,7 +47,7 @@ internal static class S3Benchmark
             "--Storage:S3:ChecksumMode=WhenRequired");
 
         (string, IReadOnlyList<int>)[] measured = [("the gateway", [gateway.ProcessId]), ("ceph (radosgw, OSD, monitor)", rgw.ProcessIds)];
-        await SmallFilesAsync(settings, report, "s3", gateway, measured, "sequential PutObject", prefix => SequentialPutsAsync(client, prefix, settings.Files));
+        await ObjectStoreRounds.SmallFilesAsync(settings, report, "s3", gateway, measured, "sequential PutObject", prefix => SequentialPutsAsync(client, prefix, settings.Files));
         Console.WriteLine(Report.Invariant($"  (the gateway's peak RSS so far: {gateway.PeakRssMiB():F1} MiB)"));
 
         await FillFolderAsync(client, "gateway/big-folder/", settings.ListEntries);
@@ -102,51 +102,7 @@ internal static class S3Benchmark
             report.Figure("s3", $"LIST {settings.S3ListEntries} objects", Report.Invariant($"first byte {firstByte * 1000:F0} ms, all {lines} lines in {total:F1} s (the pages alone: {pages:F1} s); RSS {before:F0} MiB before, peak {gateway.PeakRssMiB():F0} MiB"));
         }
 
-        await MemoryAsync(settings, report, "s3", gateway);
-    }
-
-    /// <summary>
-    /// The small files on an object store: ftplib's loop and lftp's <c>mirror -R</c> through the gateway, each against
-    /// <paramref name="puts"/> (the store's own sequential PUTs of as many files under a new prefix), after a warm-up
-    /// for the JIT's final tier; each comparison with where its CPU went.
-    /// </summary>
-    public static async Task SmallFilesAsync(Settings settings, Report report, string section, FtpTarget gateway, (string, IReadOnlyList<int>)[] measured, string peer, Func<string, Task<double>> puts)
-    {
-        var round = 0;
-        await Ftplib.FilesPerSecondAsync(gateway, "warm-up", Math.Min(settings.WarmUpFiles, 2000), 4096);
-        var source = await Lftp.SourceAsync(settings, settings.Files);
-        (string What, string Client, Func<CpuMeter.Side, Task<double>> Gateway)[] clients =
-        [
-            ("one session (ftplib)", "small-file", cpu => Ftplib.FilesPerSecondAsync(gateway, $"small-{round++}", settings.Files, 4096, cpu)),
-            ("lftp mirror -R", "lftp", cpu => Lftp.MirrorAsync(gateway, source, $"mirror-{round++}", settings.Files, cpu)),
-        ];
-        foreach (var (what, client, through) in clients)
-        {
-            var cpu = CpuMeter.PerFile(measured);
-            var rate = await Rounds.MedianAsync($"small files ({what})", settings.Runs,
-                () => through(cpu.Gateway),
-                () => cpu.Peer.MeasureAsync(settings.Files, () => puts($"direct/small-{round++}/")));
-            report.Add(new Row(section, $"{settings.Files} x 4 KiB, {what}", "files/s", rate.Gateway, peer, rate.Peer, Better.Higher, 0.9));
-            report.Figure(section, $"CPU of the {client} rounds", cpu.Describe());
-        }
-    }
-
-    /// <summary>
-    /// The very large upload (generated, nothing on disk) and the gateway's peak memory over the section.
-    /// <paramref name="capMb"/> bounds it where the store keeps everything in memory (Azurite).
-    /// </summary>
-    public static async Task MemoryAsync(Settings settings, Report report, string section, FtpTarget gateway, int capMb = int.MaxValue)
-    {
-        var before = gateway.PeakRssMiB();
-        var mb = Math.Min(settings.FlatMb, capMb);
-        if (mb > 0)
-        {
-            var rate = await FtpWorkloads.StreamUploadAsync(gateway, "huge.bin", mb * 1024L * 1024);
-            var capped = mb < settings.FlatMb ? $" (capped from {settings.FlatMb} MiB: the store holds it in memory)" : "";
-            report.Figure(section, $"STOR {mb} MiB (generated){capped}", Report.Invariant($"{rate:F0} MB/s; peak RSS {before:F1} MiB before it, {gateway.PeakRssMiB():F1} MiB after"));
-        }
-
-        report.Figure(section, "peak RSS over the section (target ≤ 150)", Report.Invariant($"{gateway.PeakRssMiB():F1} MiB"));
+        await ObjectStoreRounds.MemoryAsync(settings, report, "s3", gateway);
     }
 
     private static async Task<double> SequentialPutsAsync(IAmazonS3 client, string prefix, int count)

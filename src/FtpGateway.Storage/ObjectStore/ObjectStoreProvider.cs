@@ -160,7 +160,8 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
         await _store.CallAsync(path, async () =>
         {
             _keys.RequireHeld(path);
-            var head = path.IsRoot ? null : await _store.HeadAsync(_keys.Key(path), cancellationToken);
+            var key = _keys.Key(path);
+            var head = path.IsRoot ? null : await _store.HeadAsync(key, cancellationToken);
             if (head is null or { IsDirectoryMarker: true })
             {
                 throw await _directories.ExistsAsync(path, cancellationToken)
@@ -170,8 +171,8 @@ public sealed class ObjectStoreProvider : IStorageProvider, IDisposable
 
             _retention.Require(head, path, "deleted");
 
-            await _store.DeleteAsync(_keys.Key(path), cancellationToken);
-            _uploads.Forget(_keys.Key(path));
+            await _store.DeleteAsync(key, cancellationToken);
+            _uploads.Forget(key);
             _directories.Knowledge.MayBeGone(path.Parent);
             return true;
         });

@@ -309,8 +309,9 @@ internal sealed class MemoryObjectStore(bool azureLayout = false, long smallestK
             }
 
             var version = NextETag();
-            _objects[key] = new Stored(data, DateTimeOffset.UtcNow, parts > 0 ? version.TrimEnd('"') + $"-{parts}\"" : version, marker, storedTime, md5, metadata);
-            return _objects[key].Info(key);
+            var stored = new Stored(data, DateTimeOffset.UtcNow, parts > 0 ? version.TrimEnd('"') + $"-{parts}\"" : version, marker, storedTime, md5, metadata);
+            _objects[key] = stored;
+            return stored.Info(key);
         }
     }
 
