@@ -252,22 +252,26 @@ public sealed class RadosGateway : IAsyncDisposable
     }
 }
 
-/// <summary>Free loopback ports, found by binding (the only reliable probe).</summary>
+/// <summary>
+/// Free loopback ports, found by binding (the only reliable probe), below the kernel's ephemeral range (32768 and
+/// up). A port handed out here is released before its server binds it, and some tests point clients at one that
+/// nothing ever listens on; in the ephemeral range the kernel could meanwhile give it to a gateway's passive
+/// listener (they bind port 0), and a readiness probe or a retrying exporter would then take that transfer's data
+/// connection (its address is the client's, 127.0.0.1) and the real client's would be reset.
+/// </summary>
 public static class FreePorts
 {
-    public static int One()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
+    private const int First = 20000;
+    private const int EphemeralStart = 32768;
+
+    public static int One() => Range(1);
 
     /// <summary>The first of <paramref name="count"/> consecutive free ports, all between <paramref name="from"/> and <paramref name="to"/>.</summary>
-    public static int Range(int count, int from = 20000, int to = 32000)
+    public static int Range(int count, int from = First, int to = EphemeralStart - 1)
     {
         while (true)
         {
-            var start = Random.Shared.Next(from, to - count + 1);
+            var start = Random.Shared.Next(from, to - count + 2);
             var sockets = new List<Socket>();
             try
             {
