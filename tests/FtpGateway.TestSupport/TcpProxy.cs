@@ -18,11 +18,15 @@ public sealed class TcpProxy : IAsyncDisposable
     private long _bytesUp;
 
     /// <param name="targetPort">the backend's port on loopback.</param>
-    /// <param name="listenPort">the proxy's own port (0: any); a cut proxy can be replaced by a new one on the same port.</param>
+    /// <param name="listenPort">
+    /// the proxy's own port (0: a free one from <see cref="FreePorts"/>, outside the ephemeral range: clients keep
+    /// retrying a cut proxy's port, and must not reach a gateway's passive listener there); a cut proxy can be
+    /// replaced by a new one on the same port.
+    /// </param>
     public TcpProxy(int targetPort, int listenPort = 0)
     {
         _targetPort = targetPort;
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, listenPort));
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, listenPort == 0 ? FreePorts.One() : listenPort));
         _listener.Listen(64);
         _accepting = AcceptAsync();
     }
