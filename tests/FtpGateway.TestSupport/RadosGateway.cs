@@ -264,33 +264,57 @@ public static class FreePorts
     private const int First = 20000;
     private const int EphemeralStart = 32768;
 
+    // Every port handed out in this process: released before its server binds it, so without this list a later
+    // call (a pod's passive range after its control port) could hand it out again.
+    private static readonly HashSet<int> HandedOut = [];
+
     public static int One() => Range(1);
 
-    /// <summary>The first of <paramref name="count"/> consecutive free ports, all between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    /// <summary>The first of <paramref name="count"/> consecutive free ports, all between <paramref name="from"/> and <paramref name="to"/>, none handed out before.</summary>
     public static int Range(int count, int from = First, int to = EphemeralStart - 1)
     {
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
-            var start = Random.Shared.Next(from, to - count + 2);
-            var sockets = new List<Socket>();
-            try
+            if (attempt == 10_000)
             {
-                for (var i = 0; i < count; i++)
+                throw new InvalidOperationException($"No {count} consecutive free ports left between {from} and {to} ({HandedOut.Count} handed out)");
+            }
+
+            var start = Random.Shared.Next(from, to - count + 2);
+            lock (HandedOut)
+            {
+                if (Enumerable.Range(start, count).Any(HandedOut.Contains) || !AllFree(start, count))
                 {
-                    var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                    sockets.Add(s);
-                    s.Bind(new IPEndPoint(IPAddress.Loopback, start + i));
+                    continue;
                 }
 
+                HandedOut.UnionWith(Enumerable.Range(start, count));
                 return start;
             }
-            catch (SocketException)
+        }
+    }
+
+    private static bool AllFree(int start, int count)
+    {
+        var sockets = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < count; i++)
             {
+                var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(s);
+                s.Bind(new IPEndPoint(IPAddress.Loopback, start + i));
             }
-            finally
-            {
-                sockets.ForEach(s => s.Dispose());
-            }
+
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
         }
     }
 
