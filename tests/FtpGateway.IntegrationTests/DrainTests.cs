@@ -12,7 +12,13 @@ public sealed class DrainTests
     [Fact]
     public async Task StoppingDuringAnUpload_LetsItFinish_RefusesNewWork_AndLosesNothing()
     {
-        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?> { ["Ftp:DrainTimeout"] = "00:00:20" });
+        // A control port below the ephemeral range: the late connection below must find it closed, not a passive
+        // listener of another test process that the kernel gave the freed number.
+        await using var gateway = await Gateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Ftp:DrainTimeout"] = "00:00:20",
+            ["Ftp:Port"] = FreePorts.One().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         using var http = new HttpClient();
         var content = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
         await using var uploader = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password);

@@ -27,6 +27,7 @@ public sealed class PrometheusTests
     private static async Task TrafficAsync(Gateway gateway, CancellationToken ct)
     {
         var round = 0;
+        var closed = FreePorts.One(); // nothing listens there
         while (!ct.IsCancellationRequested)
         {
             await using (var c = await RawFtpClient.LoginAsync(gateway.Port, Gateway.User, Gateway.Password))
@@ -35,7 +36,6 @@ public sealed class PrometheusTests
                 Assert.Equal(20_000, (await c.DownloadAsync($"RETR m{round}.bin")).Data.Length);
                 Assert.Equal(550, (await c.DownloadAsync("RETR missing.bin")).Final.Code);
                 await c.ExpectAsync("MKD seen", round == 0 ? 257 : 550); // a storage call that fails (AlreadyExists)
-                var closed = FreePorts.One();
                 await c.ExpectAsync($"PORT 127,0,0,1,{closed >> 8},{closed & 0xFF}", 200);
                 await c.ExpectAsync($"RETR m{round}.bin", 150);
                 Assert.Equal(425, (await c.ReadReplyAsync()).Code);

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace FtpGateway.TestSupport;
@@ -248,110 +246,6 @@ public sealed class RadosGateway : IAsyncDisposable
         }
         catch (IOException)
         {
-        }
-    }
-}
-
-/// <summary>
-/// Free loopback ports, found by binding (the only reliable probe), below the kernel's ephemeral range (32768 and
-/// up). A port handed out here is released before its server binds it, and some tests point clients at one that
-/// nothing ever listens on; in the ephemeral range the kernel could meanwhile give it to a gateway's passive
-/// listener (they bind port 0), and a readiness probe or a retrying exporter would then take that transfer's data
-/// connection (its address is the client's, 127.0.0.1) and the real client's would be reset.
-/// </summary>
-public static class FreePorts
-{
-    private const int First = 20000;
-    private const int EphemeralStart = 32768;
-
-    // Every port handed out in this process: released before its server binds it, so without this list a later
-    // call (a pod's passive range after its control port) could hand it out again.
-    private static readonly HashSet<int> HandedOut = [];
-
-    public static int One() => Range(1);
-
-    /// <summary>The first of <paramref name="count"/> consecutive free ports, all between <paramref name="from"/> and <paramref name="to"/>, none handed out before.</summary>
-    public static int Range(int count, int from = First, int to = EphemeralStart - 1)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            if (attempt == 10_000)
-            {
-                throw new InvalidOperationException($"No {count} consecutive free ports left between {from} and {to} ({HandedOut.Count} handed out)");
-            }
-
-            var start = Random.Shared.Next(from, to - count + 2);
-            lock (HandedOut)
-            {
-                if (Enumerable.Range(start, count).Any(HandedOut.Contains) || !AllFree(start, count))
-                {
-                    continue;
-                }
-
-                HandedOut.UnionWith(Enumerable.Range(start, count));
-                return start;
-            }
-        }
-    }
-
-    private static bool AllFree(int start, int count)
-    {
-        var sockets = new List<Socket>();
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                sockets.Add(s);
-                s.Bind(new IPEndPoint(IPAddress.Loopback, start + i));
-            }
-
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        finally
-        {
-            sockets.ForEach(s => s.Dispose());
-        }
-    }
-
-    /// <summary>
-    /// Waits until something accepts connections on <paramref name="port"/>. <paramref name="gone"/> names why
-    /// waiting is pointless (the server process exited), or returns null to go on waiting.
-    /// </summary>
-    public static async Task WaitForListenerAsync(int port, TimeSpan timeout, Func<string?>? gone = null, IPAddress? address = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!IsListening(port, address))
-        {
-            if (gone?.Invoke() is { } reason)
-            {
-                throw new InvalidOperationException($"{reason} before listening on {port}");
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Nothing listens on {port} after {timeout.TotalSeconds:F0} s");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
-    public static bool IsListening(int port, IPAddress? address = null)
-    {
-        try
-        {
-            using var c = new TcpClient();
-            c.Connect(address ?? IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

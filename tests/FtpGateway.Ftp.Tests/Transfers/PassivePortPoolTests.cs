@@ -11,7 +11,8 @@ public sealed class PassivePortPoolTests
     [Fact]
     public async Task PassivePorts_AreHandedOutInNoPredictableOrder()
     {
-        await using var server = await TestServer.StartAsync(o => o.PassivePortRange = "41000-41999");
+        var first = FreePorts.Range(1000);
+        await using var server = await TestServer.StartAsync(o => o.PassivePortRange = $"{first}-{first + 999}");
         await using var c = await RawFtpClient.LoginAsync(server.Port);
         var ports = new List<int>();
         for (var i = 0; i < 20; i++)
@@ -20,7 +21,7 @@ public sealed class PassivePortPoolTests
             ports.Add(int.Parse(reply.Message.Split('|')[3], System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        Assert.All(ports, p => Assert.InRange(p, 41000, 41999));
+        Assert.All(ports, p => Assert.InRange(p, first, first + 999));
         var steps = ports.Zip(ports.Skip(1), (a, b) => b - a).ToList();
         Assert.True(steps.Distinct().Count() > 10, "consecutive ports differ by varying steps: " + string.Join(",", ports));
         Assert.True(steps.Count(step => step == 1) < 3, "ports are not handed out in sequence: " + string.Join(",", ports));
@@ -29,7 +30,8 @@ public sealed class PassivePortPoolTests
     [Fact]
     public async Task APassiveListener_TakesOneConnection_ThenCloses()
     {
-        await using var server = await TestServer.StartAsync(o => o.PassivePortRange = "42000-42099");
+        var first = FreePorts.Range(100); // the late connection must find the port closed, not another listener there
+        await using var server = await TestServer.StartAsync(o => o.PassivePortRange = $"{first}-{first + 99}");
         File.WriteAllText(server.Root.File("f.txt"), "hello");
         await using var c = await RawFtpClient.LoginAsync(server.Port);
         var reply = await c.ExpectAsync("EPSV", 229);
