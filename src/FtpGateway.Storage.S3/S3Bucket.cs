@@ -101,7 +101,6 @@ internal sealed class S3Bucket : IDisposable
         try
         {
             var head = await Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Name, Key = key }, cancellationToken);
-            var etag = head.ETag?.Trim('"');
             var retainedUntil = await Lock.RetainedUntilAsync(key, head, cancellationToken);
             return new ObjectInfo(key, head.ContentLength, Utc(head.LastModified), head.ETag)
             {
@@ -113,9 +112,7 @@ internal sealed class S3Bucket : IDisposable
                 Sha256 = ObjectMetadata.ReadSha256(head.Metadata[S3MetadataName(ObjectMetadata.Sha256)]) ?? ObjectMetadata.ReadSha256(head.Metadata[LegacySha256Metadata]),
 
                 // A single-part upload without SSE-KMS has its MD5 as ETag.
-                Md5 = etag is { Length: 32 } && !etag.Contains('-', StringComparison.Ordinal) && ETagsAreMd5s(head.ServerSideEncryptionMethod)
-                    ? Convert.FromHexString(etag)
-                    : null,
+                Md5 = ETagsAreMd5s(head.ServerSideEncryptionMethod) ? Md5Of(head.ETag) : null,
             };
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
@@ -142,6 +139,10 @@ internal sealed class S3Bucket : IDisposable
     /// (quoted, it refuses every write with 412).
     /// </summary>
     public static string? Unquoted(string? etag) => etag?.Trim('"');
+
+    /// <summary>The MD5 an ETag is (32 hex digits, quoted or not); null for any other ETag, such as a multipart upload's "…-N".</summary>
+    public static byte[]? Md5Of(string? etag) =>
+        Unquoted(etag) is { Length: 32 } hex && hex.All(char.IsAsciiHexDigit) ? Convert.FromHexString(hex) : null;
 
     /// <summary>Whether ETags of what is stored with this encryption are MD5s of its bytes: not with SSE-KMS or DSSE-KMS.</summary>
     public static bool ETagsAreMd5s(ServerSideEncryptionMethod? encryption) =>

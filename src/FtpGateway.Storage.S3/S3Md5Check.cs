@@ -22,7 +22,7 @@ internal sealed class S3Md5Check(Stream body, byte[] expected, long length, stri
     /// stops there (the digest of a kept prefix) is checked as well as one that reads to the end.
     /// </summary>
     public static Stream Over(Stream body, string? etag, long length, string key) =>
-        etag?.Trim('"') is { Length: 32 } hex && hex.All(char.IsAsciiHexDigit) ? new S3Md5Check(body, Convert.FromHexString(hex), length, key) : body;
+        S3Bucket.Md5Of(etag) is { } md5 ? new S3Md5Check(body, md5, length, key) : body;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {

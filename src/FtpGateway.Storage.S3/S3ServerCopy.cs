@@ -111,9 +111,9 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
             throw await ChangedAsync(source, cancellationToken) ? Changed(source, ex) : ex;
         }
 
-        var part = S3Bucket.Unquoted(copied.ETag);
+        var part = S3Bucket.ETagsAreMd5s(copied.ServerSideEncryptionMethod) ? S3Bucket.Md5Of(copied.ETag) : null;
         var etag = S3Bucket.Unquoted(source.ETag);
-        if (S3Bucket.ETagsAreMd5s(copied.ServerSideEncryptionMethod) && part is { Length: 32 } && part.All(char.IsAsciiHexDigit) && etag is not null
+        if (part is not null && etag is not null
             && OnePartETag(etag, source.Md5 is not null, part) is { } expected && !string.Equals(expected, etag, StringComparison.OrdinalIgnoreCase)
             && await ChangedAsync(source, cancellationToken))
         {
@@ -128,9 +128,9 @@ internal sealed class S3ServerCopy(S3Bucket bucket)
     /// that MD5 for one stored in one piece (when its ETag is an MD5), its MD5 and "-1" for one stored as a single part;
     /// null for one assembled from several parts, or whose ETag is no MD5: nothing to compare with.
     /// </summary>
-    private static string? OnePartETag(string etag, bool etagIsMd5, string part) =>
-        !etag.Contains('-', StringComparison.Ordinal) ? (etagIsMd5 ? part : null)
-        : etag.EndsWith("-1", StringComparison.Ordinal) ? Convert.ToHexStringLower(MD5.HashData(Convert.FromHexString(part))) + "-1"
+    private static string? OnePartETag(string etag, bool etagIsMd5, byte[] part) =>
+        !etag.Contains('-', StringComparison.Ordinal) ? (etagIsMd5 ? Convert.ToHexStringLower(part) : null)
+        : etag.EndsWith("-1", StringComparison.Ordinal) ? Convert.ToHexStringLower(MD5.HashData(part)) + "-1"
         : null;
 
     /// <summary>Whether the object is no longer the version <paramref name="source"/> (a bare HEAD: its ETag is all that counts).</summary>

@@ -1,3 +1,5 @@
+using FtpGateway.Storage.ObjectStore;
+
 namespace FtpGateway.Storage.Tests.ObjectStore;
 
 /// <summary>
@@ -16,6 +18,13 @@ public sealed class StampAfterUploadTests
 
     private static UploadRequest Upload(string path, params byte[] content) =>
         new(P(path), new MemoryStream(content)) { Metadata = new Dictionary<string, string> { ["ftpgateway_user"] = "cam1" } };
+
+    /// <summary>One store, and two gateways on it: this one, and another that changes files behind its back.</summary>
+    private static (MemoryObjectStore Store, ObjectStoreProvider Here, ObjectStoreProvider There) TwoGateways(bool azureLayout = false)
+    {
+        var store = new MemoryObjectStore(azureLayout);
+        return (store, MemoryStores.Provider(store), MemoryStores.Provider(store));
+    }
 
     [Theory]
     [InlineData(false)]
@@ -46,9 +55,7 @@ public sealed class StampAfterUploadTests
     [InlineData(true)]
     public async Task AnMfmtAfterAnotherGatewayReplacedTheFile_StampsTheNewVersion_AndKeepsItsContent(bool azureLayout)
     {
-        var store = new MemoryObjectStore(azureLayout);
-        var here = MemoryStores.Provider(store);
-        var there = MemoryStores.Provider(store);
+        var (store, here, there) = TwoGateways(azureLayout);
         await here.UploadAsync(Upload("/a.jpg", 1), Ct);
         await there.UploadAsync(Upload("/a.jpg", 2, 2), Ct);
 
@@ -68,9 +75,7 @@ public sealed class StampAfterUploadTests
     [InlineData(true)]
     public async Task AnMfmtOfAFileDeletedSinceItsUpload_IsNotFound(bool azureLayout)
     {
-        var store = new MemoryObjectStore(azureLayout);
-        var here = MemoryStores.Provider(store);
-        var there = MemoryStores.Provider(store);
+        var (store, here, there) = TwoGateways(azureLayout);
         await here.UploadAsync(Upload("/a.jpg", 1), Ct);
         await there.DeleteFileAsync(P("/a.jpg"), Ct);
 
@@ -82,9 +87,7 @@ public sealed class StampAfterUploadTests
     [Fact]
     public async Task AFileReplacedBetweenItsHeadAndItsStamp_IsLookedAtAgain_AndOneThatKeepsChangingIsAConflict()
     {
-        var store = new MemoryObjectStore();
-        var here = MemoryStores.Provider(store);
-        var there = MemoryStores.Provider(store);
+        var (store, here, there) = TwoGateways();
         await there.UploadAsync(Upload("/a.jpg", 1), Ct);
 
         // Another client replaces the file right after the first HEAD: the stamp of what that HEAD saw is refused.
@@ -123,9 +126,7 @@ public sealed class StampAfterUploadTests
     [Fact]
     public async Task AFileGoneAtTheLastLook_IsNotFound_AndARefusalThatIsNotAboutTheVersion_IsNotRetried()
     {
-        var store = new MemoryObjectStore();
-        var here = MemoryStores.Provider(store);
-        var there = MemoryStores.Provider(store);
+        var (store, here, there) = TwoGateways();
         await there.UploadAsync(Upload("/a.jpg", 1), Ct);
 
         // Replaced after the first two looks, deleted after the third: the stamp of what that one saw finds nothing.
